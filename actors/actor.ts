@@ -1,0 +1,207 @@
+/**
+ * Actors and `spawn`: the run loop that hands an actor its messages one at
+ * a time, in order, and applies its supervision policy when a handler throws.
+ *
+ * The loop drains every message already queued without yielding to the event
+ * loop when handlers are synchronous. That is what lets an actor's effects
+ * batch: a fan-out actor that handles 50 queued messages in one turn gives
+ * each outbox 50 lines to write in one system call, not 50 calls.
+ *
+ * @module
+ */
+
+import { Address } from "./address.ts";
+import { Context, DISPOSE } from "./context.ts";
+import { Mailbox } from "./mailbox.ts";
+import { STOP, type SupervisionPolicy, Supervisor } from "./supervision.ts";
+
+/**
+ * Base class for actors. Override `handle`, and the lifecycle hooks you need:
+ * `started` runs before the first message, `stopping` when a stop begins
+ * (the mailbox is still open, others can still be told), `stopped` last.
+ *
+ * @example
+ * ```ts
+ * import { Actor, spawn } from "./mod.ts";
+ * type Msg = { type: "add"; n: number } | { type: "get"; reply: (n: number) => void };
+ * class Counter extends Actor<Msg> {
+ *   #total = 0;
+ *   handle(msg: Msg): void {
+ *     if (msg.type === "add") this.#total += msg.n;
+ *     else msg.reply(this.#total);
+ *   }
+ * }
+ * const counter = spawn(new Counter());
+ * await counter.address.send({ type: "add", n: 2 });
+ * console.log(await counter.address.ask<number>((reply) => ({ type: "get", reply })));
+ * counter.stop();
+ * await counter.done;
+ * ```
+ */
+export abstract class Actor<M> {
+  /** Runs once before the first message. A throw here stops the actor. */
+  started(_ctx: Context<M>): void | Promise<void> {}
+  /** Handles one message. A throw is passed to the supervision policy. */
+  abstract handle(message: M, ctx: Context<M>): void | Promise<void>;
+  /** Runs when the actor begins to stop, before its mailbox closes. */
+  stopping(_ctx: Context<M>): void | Promise<void> {}
+  /** Runs last, after timers and streams are gone. */
+  stopped(_ctx: Context<M>): void | Promise<void> {}
+}
+
+/** Options for {@linkcode spawn}. */
+export interface SpawnOptions {
+  /** Mailbox capacity (default 256). */
+  capacity?: number;
+  /** What to do when `handle` throws (default: stop). */
+  supervision?: SupervisionPolicy;
+  /** Called with every caught failure, whatever the directive: for logging. */
+  onError?: (error: unknown) => void;
+}
+
+/** A running actor, as seen by whoever spawned it. */
+export interface ActorRef<M> {
+  /** Where to send it messages. */
+  readonly address: Address<M>;
+  /** Asks it to stop after the message in hand. Safe to call twice. */
+  stop(): void;
+  /** Resolves once it has fully stopped; rejects if it escalated a failure. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Starts an actor. Pass a factory instead of an instance to allow the
+ * `restart` directive, which needs a fresh instance.
+ */
+export function spawn<M>(
+  actor: Actor<M> | (() => Actor<M>),
+  options: SpawnOptions = {},
+): ActorRef<M> {
+  const cell = new Cell<M>(actor, options);
+  return { address: cell.address, stop: () => cell.requestStop(), done: cell.done };
+}
+
+class Cell<M> {
+  readonly address: Address<M>;
+  readonly done: Promise<void>;
+  readonly #mailbox: Mailbox<M>;
+  readonly #context: Context<M>;
+  readonly #factory: (() => Actor<M>) | undefined;
+  readonly #supervisor: Supervisor;
+  readonly #onError: (error: unknown) => void;
+  #actor: Actor<M>;
+  #stopRequested = false;
+  #system: (() => void | Promise<void>)[] = [];
+  #escalated: { error: unknown } | undefined;
+
+  constructor(actor: Actor<M> | (() => Actor<M>), options: SpawnOptions) {
+    this.#factory = typeof actor === "function" ? actor : undefined;
+    this.#actor = typeof actor === "function" ? actor() : actor;
+    this.#mailbox = new Mailbox<M>({ capacity: options.capacity });
+    this.address = new Address(this.#mailbox);
+    this.#supervisor = new Supervisor(options.supervision ?? STOP);
+    this.#onError = options.onError ?? (() => {});
+    const host = {
+      requestStop: () => this.requestStop(),
+      enqueueSystem: (task: () => void | Promise<void>) => {
+        this.#system.push(task);
+        this.#mailbox.notify();
+      },
+      get stopping(): boolean {
+        return cell.#stopRequested;
+      },
+    };
+    // deno-lint-ignore no-this-alias
+    const cell = this;
+    this.#context = new Context(this.address, host);
+    this.done = this.#run();
+  }
+
+  requestStop(): void {
+    if (this.#stopRequested) return;
+    this.#stopRequested = true;
+    this.#mailbox.notify();
+  }
+
+  async #run(): Promise<void> {
+    const ctx = this.#context;
+    try {
+      await this.#actor.started(ctx);
+    } catch (error) {
+      this.#onError(error);
+      this.#stopRequested = true;
+    }
+    while (!this.#stopRequested) {
+      const task = this.#system.shift();
+      if (task !== undefined) {
+        await this.#guard(task);
+        continue;
+      }
+      const message = this.#mailbox.tryReceive();
+      if (message !== undefined) {
+        await this.#guard(() => this.#actor.handle(message, ctx));
+        continue;
+      }
+      if (this.#mailbox.closed) break;
+      await this.#mailbox.wait();
+    }
+    this.#stopRequested = true;
+    try {
+      await this.#actor.stopping(ctx);
+    } catch (error) {
+      this.#onError(error);
+    }
+    this.#mailbox.close();
+    await ctx[DISPOSE]();
+    try {
+      await this.#actor.stopped(ctx);
+    } catch (error) {
+      this.#onError(error);
+    }
+    if (this.#escalated) throw this.#escalated.error;
+  }
+
+  /** Runs one handler; synchronous handlers are not awaited, so a drained
+   * mailbox is handled in a single turn of the event loop. */
+  async #guard(fn: () => void | Promise<void>): Promise<void> {
+    try {
+      const result = fn();
+      if (result instanceof Promise) await result;
+    } catch (error) {
+      this.#onError(error);
+      await this.#supervise(error);
+    }
+  }
+
+  async #supervise(error: unknown): Promise<void> {
+    switch (this.#supervisor.decide(Date.now())) {
+      case "resume":
+        return;
+      case "restart":
+        if (this.#factory === undefined) {
+          this.#stopRequested = true;
+          return;
+        }
+        try {
+          await this.#actor.stopped(this.#context);
+        } catch (hookError) {
+          this.#onError(hookError);
+        }
+        this.#actor = this.#factory();
+        try {
+          await this.#actor.started(this.#context);
+        } catch (hookError) {
+          this.#onError(hookError);
+          this.#stopRequested = true;
+        }
+        return;
+      case "escalate":
+        this.#escalated = { error };
+        this.#stopRequested = true;
+        return;
+      case "stop":
+        this.#stopRequested = true;
+        return;
+    }
+  }
+}

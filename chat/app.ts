@@ -1,0 +1,154 @@
+/**
+ * The chat, assembled: a `ChatServer` actor, the accept loop, one
+ * `ClientSession` actor per connection, and the shutdown path.
+ *
+ * Shutdown is a path, not an accident. When the signal aborts: the listener
+ * closes (no new users), the ChatServer sends `* server shutting down` to
+ * everyone and closes every outbox once it has drained (or its deadline
+ * passed), which ends every session's read loop; sessions unregister and
+ * stop; the ChatServer stops; `runChat` resolves. Tests use the same path,
+ * which is how Deno's leak checks prove that nothing is left open.
+ *
+ * @module
+ */
+
+import { spawn } from "../actors/mod.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "../net/line_splitter.ts";
+import { DEFAULT_MAX_QUEUED_BYTES } from "../net/outbox.ts";
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  serve,
+} from "../net/serve.ts";
+import { infoLine } from "./protocol.ts";
+import { DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_KICK_MS, DEFAULT_FLOOD_RATE } from "./rate_limit.ts";
+import { ChatServer } from "./server.ts";
+import { ClientSession, type SessionLimits } from "./session.ts";
+
+/** How long queued lines may drain at shutdown before sockets are closed:
+ * long enough for any reader that is reading, short enough that a stuck
+ * one cannot hold the process up. */
+export const DEFAULT_SHUTDOWN_FLUSH_MS = 5_000;
+
+/** Session mailbox depth: a session's only producer is its own socket, so a
+ * short queue is enough and makes a stalled server push back on reads. */
+const SESSION_MAILBOX_CAPACITY = 32;
+
+/** Every limit, with its default (see the README's "Limits and safety"). */
+export interface ChatLimits extends SessionLimits {
+  /** Connections served at once. */
+  maxConnections: number;
+  /** Connections from one non-loopback address. */
+  maxConnectionsPerAddress: number;
+}
+
+/** The defaults from PROTOCOL.md. */
+export const DEFAULT_LIMITS: Readonly<ChatLimits> = {
+  maxLineBytes: DEFAULT_MAX_LINE_BYTES,
+  floodRate: DEFAULT_FLOOD_RATE,
+  floodBurst: DEFAULT_FLOOD_BURST,
+  floodKickMs: DEFAULT_FLOOD_KICK_MS,
+  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
+  idleTimeoutMs: 0,
+  flushMs: DEFAULT_SHUTDOWN_FLUSH_MS,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+};
+
+/** Options for {@linkcode runChat}. */
+export interface ChatOptions {
+  /** Where to accept clients. */
+  listener: Deno.TcpListener;
+  /** Aborting it shuts the chat down gracefully. */
+  signal: AbortSignal;
+  /** Overrides for {@linkcode DEFAULT_LIMITS}. */
+  limits?: Partial<ChatLimits>;
+  /** Where log lines go (default: console.log). */
+  log?: (line: string) => void;
+  /** Whether newcomers get the welcome line (default true). */
+  welcome?: boolean;
+}
+
+/** The welcome line a newcomer gets after the roster. */
+export function welcomeLines(name: string): string[] {
+  return [infoLine(`welcome, ${name}! type /help for commands`)];
+}
+
+/**
+ * Runs the chat on `listener` until `signal` aborts; resolves once every
+ * connection is closed and every actor has stopped.
+ *
+ * @example
+ * ```ts
+ * import { runChat } from "./app.ts";
+ * const controller = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const done = runChat({ listener, signal: controller.signal });
+ * controller.abort();
+ * await done;
+ * ```
+ */
+export async function runChat(options: ChatOptions): Promise<void> {
+  const log = options.log ?? console.log;
+  const limits: ChatLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const server = spawn(
+    new ChatServer({ log, welcome: options.welcome === false ? undefined : welcomeLines }),
+    {
+      supervision: { directive: "resume" },
+      onError: (error) => log(`[server] ChatServer error (message dropped): ${describe(error)}`),
+    },
+  );
+  let nextUser = 0;
+
+  const shutdown = (async () => {
+    await new Promise<void>((resolve) => {
+      if (options.signal.aborted) resolve();
+      else options.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await server.address.ask<void>(
+      (reply) => ({ type: "shutdown", flushMs: limits.flushMs, reply }),
+      { timeoutMs: limits.flushMs + 1_000 },
+    ).catch((error: unknown) => log(`[server] shutdown incomplete: ${describe(error)}`));
+  })();
+
+  await serve(options.listener, {
+    signal: options.signal,
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+    log,
+    handler: (conn) => {
+      const id = ++nextUser;
+      const name = `user${id}`;
+      const peer = conn.remoteAddr as Deno.NetAddr;
+      log(`New connection from ${formatAddress(peer)} as ${name}`);
+      try {
+        conn.setNoDelay(true);
+        conn.setKeepAlive(true);
+      } catch {
+        // The peer may already be gone; the session will notice on read.
+      }
+      const session = spawn(
+        new ClientSession({ conn, id, name, server: server.address, limits, log }),
+        {
+          capacity: SESSION_MAILBOX_CAPACITY,
+          onError: (error) => log(`[server] ${name} session error: ${describe(error)}`),
+        },
+      );
+      return session.done;
+    },
+  });
+  await shutdown;
+  server.stop();
+  await server.done;
+}
+
+/** `host:port`, with brackets around IPv6 hosts. */
+export function formatAddress(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,202 @@
+/**
+ * The `ClientSession` actor: one per connection, the seed example's
+ * "stream handler" half.
+ *
+ * Its socket's read side is attached to it as a stream of lines (capped,
+ * telnet-filtered, UTF-8 decoded); it cleans each line, applies flood
+ * control, parses commands and tells the `ChatServer`. Its write side is the
+ * connection's `Outbox`, a writer task outside the actor system that the
+ * ChatServer appends to directly. The session registers on start and
+ * unregisters on stop, whatever the reason it stops (EOF, reset, kick,
+ * shutdown), so the registry never holds a dead connection.
+ *
+ * @module
+ */
+
+import { Actor, type Address, type Context } from "../actors/mod.ts";
+import { type LineEvent, readLines } from "../net/line_splitter.ts";
+import { Outbox, type OutboxCloseReason } from "../net/outbox.ts";
+import { parseInput } from "./commands.ts";
+import { encodeLines, errorLine } from "./protocol.ts";
+import { TokenBucket } from "./rate_limit.ts";
+import { sanitize } from "./sanitize.ts";
+import type { ChatServerMessage } from "./server.ts";
+
+/** Messages a session handles: lines from its socket, and its own events. */
+export type ClientSessionMessage =
+  | LineEvent
+  | { type: "outbox_closed"; reason: OutboxCloseReason }
+  | { type: "idle_check" };
+
+/** The limits a session enforces (see the README's "Limits and safety"). */
+export interface SessionLimits {
+  /** Longest line content in bytes. */
+  maxLineBytes: number;
+  /** Flood control: lines per second (0 = off) and burst. */
+  floodRate: number;
+  floodBurst: number;
+  /** Continuous flooding that ends in a disconnect, in ms. */
+  floodKickMs?: number;
+  /** Send-queue budget in bytes. */
+  maxQueuedBytes: number;
+  /** Disconnect after this long without a line from the client; 0 = never. */
+  idleTimeoutMs: number;
+  /** How long queued lines may take to drain when the session ends. */
+  flushMs: number;
+}
+
+/** Options for {@linkcode ClientSession}. */
+export interface ClientSessionOptions {
+  conn: Deno.Conn;
+  id: number;
+  name: string;
+  server: Address<ChatServerMessage>;
+  limits: SessionLimits;
+  log: (line: string) => void;
+}
+
+const OVERFLOW_NOTICE = encodeLines(errorLine("disconnected: not reading fast enough"));
+const SLOW_DOWN = encodeLines(errorLine("slow down"));
+const FLOODING = encodeLines(errorLine("disconnected: flooding"));
+const IDLE = encodeLines(errorLine("disconnected: idle too long"));
+
+/** One connected client; see the module doc. */
+export class ClientSession extends Actor<ClientSessionMessage> {
+  readonly #conn: Deno.Conn;
+  readonly #id: number;
+  readonly #server: Address<ChatServerMessage>;
+  readonly #limits: SessionLimits;
+  readonly #log: (line: string) => void;
+  readonly #outbox: Outbox;
+  readonly #flood: TokenBucket;
+  readonly #tooLong: Uint8Array;
+  /** Shared with the ChatServer, which renames it; read here for log lines. */
+  readonly #identity: { name: string };
+  #joined = false;
+  #left = false;
+  #lastLineAt = Date.now();
+
+  constructor(options: ClientSessionOptions) {
+    super();
+    this.#conn = options.conn;
+    this.#id = options.id;
+    this.#identity = { name: options.name };
+    this.#server = options.server;
+    this.#limits = options.limits;
+    this.#log = options.log;
+    this.#outbox = new Outbox(this.#conn, {
+      maxQueuedBytes: this.#limits.maxQueuedBytes,
+      overflowNotice: OVERFLOW_NOTICE,
+    });
+    this.#flood = new TokenBucket({
+      rate: this.#limits.floodRate,
+      burst: this.#limits.floodBurst,
+      kickAfterMs: this.#limits.floodKickMs,
+    });
+    this.#tooLong = encodeLines(
+      errorLine(`line too long (max ${this.#limits.maxLineBytes} bytes)`),
+    );
+  }
+
+  override async started(ctx: Context<ClientSessionMessage>): Promise<void> {
+    // Register before reading: the server must know us before our first line.
+    await this.#server.send({
+      type: "join",
+      id: this.#id,
+      identity: this.#identity,
+      outbox: this.#outbox,
+    });
+    this.#joined = true;
+    ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }));
+    this.#outbox.closed.then((reason) => {
+      if (reason !== "closed") {
+        ctx.address.send({ type: "outbox_closed", reason }).catch(() => {});
+      }
+    });
+    if (this.#limits.idleTimeoutMs > 0) {
+      ctx.runInterval(Math.max(1000, this.#limits.idleTimeoutMs / 4), { type: "idle_check" });
+    }
+  }
+
+  handle(message: ClientSessionMessage, ctx: Context<ClientSessionMessage>): void | Promise<void> {
+    switch (message.type) {
+      case "line":
+        return this.#line(message.text, ctx);
+      case "too_long":
+        this.#log(
+          `[server] ${this.#identity.name} sent a line over ${this.#limits.maxLineBytes} bytes`,
+        );
+        this.#outbox.push(this.#tooLong);
+        return;
+      case "outbox_closed":
+        if (message.reason === "overflow") {
+          this.#log(`[server] ${this.#identity.name} disconnected: not reading fast enough`);
+        }
+        ctx.stop();
+        return;
+      case "idle_check":
+        if (Date.now() - this.#lastLineAt >= this.#limits.idleTimeoutMs) {
+          this.#log(`[server] ${this.#identity.name} disconnected: idle too long`);
+          this.#outbox.push(IDLE);
+          ctx.stop();
+        }
+        return;
+    }
+  }
+
+  override async stopping(): Promise<void> {
+    if (this.#joined && !this.#left) {
+      this.#left = true;
+      await this.#server.send({ type: "leave", id: this.#id }).catch(() => {});
+    }
+    await this.#outbox.close({ flushMs: this.#limits.flushMs });
+  }
+
+  #line(raw: string, ctx: Context<ClientSessionMessage>): void | Promise<void> {
+    const text = sanitize(raw);
+    if (text === "") return;
+    const now = Date.now();
+    this.#lastLineAt = now;
+    switch (this.#flood.take(now)) {
+      case "ok":
+        break;
+      case "drop":
+        return;
+      case "drop_and_warn":
+        this.#log(`[server] ${this.#identity.name} is flooding; dropping lines`);
+        this.#outbox.push(SLOW_DOWN);
+        return;
+      case "kick":
+        this.#log(`[server] ${this.#identity.name} disconnected: flooding`);
+        this.#outbox.push(FLOODING);
+        ctx.stop();
+        return;
+    }
+    const input = parseInput(text);
+    switch (input.type) {
+      case "say":
+        return this.#tell({ type: "say", id: this.#id, text: input.text });
+      case "invalid":
+        this.#outbox.push(encodeLines(errorLine(input.reason)));
+        return;
+      case "command":
+        if (input.command.name === "quit") {
+          this.#left = true;
+          ctx.stop();
+          return this.#tell({ type: "leave", id: this.#id, reason: input.command.reason });
+        }
+        return this.#tell({ type: "command", id: this.#id, command: input.command });
+    }
+  }
+
+  /** Sends to the server, waiting for room (backpressure on this client's
+   * reads); a closed server means we are shutting down, so just stop. */
+  #tell(message: ChatServerMessage): void | Promise<void> {
+    try {
+      if (this.#server.trySend(message)) return;
+    } catch {
+      return; // Closed: the server is shutting down and will close us.
+    }
+    return this.#server.send(message).catch(() => {});
+  }
+}

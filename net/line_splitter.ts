@@ -1,0 +1,239 @@
+/**
+ * Turning a socket's bytes into lines without ever holding more than one
+ * line's worth of them.
+ *
+ * `LineSplitter` cuts chunks at LF (dropping a CR before it), decodes each
+ * line as UTF-8 (invalid bytes become U+FFFD; a character split across two
+ * reads is joined first, because decoding happens per line, not per read),
+ * and enforces a length cap while streaming: once a partial line passes the
+ * cap it is reported once and the rest of it is skipped up to the next LF,
+ * so a client that never sends a newline costs at most `maxLineBytes`.
+ *
+ * `TelnetFilter` removes telnet negotiation (IAC sequences) before the
+ * splitter sees the bytes. 0xFF never occurs in valid UTF-8, so the filter
+ * cannot damage text, and it keeps state across reads so a sequence split
+ * between two packets is still removed.
+ *
+ * `readLines` ties both to a reader with a read buffer that starts small and
+ * grows only for clients that fill it: an idle connection holds 512 bytes.
+ *
+ * @module
+ */
+
+/** Default cap on a line's content in bytes (the LF and a CR before it are
+ * not counted): generous for chat, small enough that ten thousand clients
+ * each holding a partial line cost 40 MiB at worst. */
+export const DEFAULT_MAX_LINE_BYTES = 4096;
+
+/** First read buffer per connection: enough for a typed line, small enough
+ * that ten thousand idle connections hold 5 MiB of buffers between them. */
+const INITIAL_READ_BYTES = 512;
+/** Largest read buffer: big reads amortise the per-read cost for clients
+ * that send a lot; beyond 64 KiB the gain is gone. */
+const MAX_READ_BYTES = 64 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** What the splitter produces. */
+export type LineEvent =
+  | { type: "line"; text: string }
+  | { type: "too_long" };
+
+/** Options for {@linkcode LineSplitter} and {@linkcode readLines}. */
+export interface LineSplitterOptions {
+  /** Longest line content accepted, in bytes. */
+  maxLineBytes?: number;
+}
+
+/**
+ * Incremental, length-capped LF/CRLF splitter.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter, type LineEvent } from "./line_splitter.ts";
+ * const splitter = new LineSplitter({ maxLineBytes: 8 });
+ * const out: LineEvent[] = [];
+ * splitter.push(new TextEncoder().encode("hi\r\nthis is too long\nok\n"), out);
+ * // out: line "hi", too_long, line "ok"
+ * ```
+ */
+export class LineSplitter {
+  readonly #max: number;
+  readonly #decoder = new TextDecoder();
+  #pending: Uint8Array | undefined;
+  #pendingLength = 0;
+  #discarding = false;
+
+  constructor(options: LineSplitterOptions = {}) {
+    this.#max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  /** Bytes of an unfinished line held right now (never above the cap + 1). */
+  get bufferedBytes(): number {
+    return this.#pendingLength;
+  }
+
+  /** Splits `chunk`, appending complete lines and overflow notices to `out`.
+   * The chunk is not retained; it may be reused by the caller afterwards. */
+  push(chunk: Uint8Array, out: LineEvent[]): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(LF, start);
+      if (this.#discarding) {
+        if (newline === -1) return;
+        this.#discarding = false;
+        start = newline + 1;
+        continue;
+      }
+      const end = newline === -1 ? chunk.length : newline;
+      const total = this.#pendingLength + (end - start);
+      if (newline === -1) {
+        // A CR may still end this line, so one byte over the cap is allowed.
+        if (total > this.#max + 1) {
+          this.#pendingLength = 0;
+          this.#discarding = true;
+          out.push({ type: "too_long" });
+        } else {
+          this.#append(chunk.subarray(start, end));
+        }
+        return;
+      }
+      const lastByte = end > start ? chunk[end - 1] : this.#pending?.[this.#pendingLength - 1];
+      const length = lastByte === CR && total > 0 ? total - 1 : total;
+      if (length > this.#max) {
+        out.push({ type: "too_long" });
+      } else if (this.#pendingLength === 0) {
+        out.push({
+          type: "line",
+          text: this.#decoder.decode(chunk.subarray(start, start + length)),
+        });
+      } else {
+        this.#append(chunk.subarray(start, end));
+        const bytes = (this.#pending as Uint8Array).subarray(0, length);
+        out.push({ type: "line", text: this.#decoder.decode(bytes) });
+      }
+      this.#pendingLength = 0;
+      start = newline + 1;
+    }
+  }
+
+  /** Flushes an unterminated last line at end of input (`nc` sends one when
+   * the user presses Ctrl-D mid-line). */
+  end(out: LineEvent[]): void {
+    if (this.#pendingLength > 0 && !this.#discarding) {
+      let length = this.#pendingLength;
+      if (this.#pending?.[length - 1] === CR) length--;
+      if (length > this.#max) out.push({ type: "too_long" });
+      else {out.push({
+          type: "line",
+          text: this.#decoder.decode(this.#pending?.subarray(0, length)),
+        });}
+    }
+    this.#pendingLength = 0;
+    this.#pending = undefined;
+    this.#discarding = false;
+  }
+
+  #append(bytes: Uint8Array): void {
+    const needed = this.#pendingLength + bytes.length;
+    if (this.#pending === undefined || this.#pending.length < needed) {
+      const grown = new Uint8Array(Math.min(this.#max + 1, Math.max(needed, 2 * needed, 64)));
+      if (this.#pending) grown.set(this.#pending.subarray(0, this.#pendingLength));
+      this.#pending = grown;
+    }
+    this.#pending.set(bytes, this.#pendingLength);
+    this.#pendingLength = needed;
+  }
+}
+
+const IAC = 0xff;
+const SB = 0xfa;
+const SE = 0xf0;
+const WILL = 0xfb;
+const DONT = 0xfe;
+
+const enum TelnetState {
+  Data,
+  Command,
+  Option,
+  Sub,
+  SubCommand,
+}
+
+/**
+ * Removes telnet IAC sequences (commands, option negotiation, `IAC IAC`,
+ * subnegotiation up to `IAC SE`) from a byte stream, in place.
+ *
+ * @example
+ * ```ts
+ * import { TelnetFilter } from "./line_splitter.ts";
+ * const bytes = new Uint8Array([0xff, 0xfb, 0x01, 0x68, 0x69]); // IAC WILL ECHO "hi"
+ * new TelnetFilter().filter(bytes); // the bytes of "hi"
+ * ```
+ */
+export class TelnetFilter {
+  #state = TelnetState.Data;
+
+  /** Returns the chunk without telnet sequences (a view of the same memory). */
+  filter(chunk: Uint8Array): Uint8Array {
+    if (this.#state === TelnetState.Data && chunk.indexOf(IAC) === -1) return chunk;
+    let write = 0;
+    for (let read = 0; read < chunk.length; read++) {
+      const byte = chunk[read] as number;
+      switch (this.#state) {
+        case TelnetState.Data:
+          if (byte === IAC) this.#state = TelnetState.Command;
+          else chunk[write++] = byte;
+          break;
+        case TelnetState.Command:
+          if (byte === SB) this.#state = TelnetState.Sub;
+          else if (byte >= WILL && byte <= DONT) this.#state = TelnetState.Option;
+          else this.#state = TelnetState.Data;
+          break;
+        case TelnetState.Option:
+          this.#state = TelnetState.Data;
+          break;
+        case TelnetState.Sub:
+          if (byte === IAC) this.#state = TelnetState.SubCommand;
+          break;
+        case TelnetState.SubCommand:
+          this.#state = byte === SE ? TelnetState.Data : TelnetState.Sub;
+          break;
+      }
+    }
+    return chunk.subarray(0, write);
+  }
+}
+
+/** Anything with Deno.Conn's `read`. */
+export interface ByteReader {
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
+/**
+ * Reads `reader` to its end, yielding lines and overflow notices. The read
+ * buffer is reused across reads and grows (up to 64 KiB) only while reads
+ * fill it, so idle connections stay cheap.
+ */
+export async function* readLines(
+  reader: ByteReader,
+  options: LineSplitterOptions = {},
+): AsyncGenerator<LineEvent, void, undefined> {
+  const splitter = new LineSplitter(options);
+  const telnet = new TelnetFilter();
+  let buffer = new Uint8Array(INITIAL_READ_BYTES);
+  const events: LineEvent[] = [];
+  while (true) {
+    const n = await reader.read(buffer);
+    if (n === null) break;
+    splitter.push(telnet.filter(buffer.subarray(0, n)), events);
+    for (let i = 0; i < events.length; i++) yield events[i] as LineEvent;
+    events.length = 0;
+    if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
+      buffer = new Uint8Array(buffer.length * 4);
+    }
+  }
+  splitter.end(events);
+  yield* events;
+}

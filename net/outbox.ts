@@ -1,0 +1,223 @@
+/**
+ * The write side of a connection: a bounded byte queue with one writer task.
+ *
+ * The chat server appends the same encoded `Uint8Array` to many outboxes;
+ * `push` only stores a reference and adds to a byte count, so fan-out costs
+ * no copy, promise or closure per recipient. The writer task wakes once per
+ * turn of the event loop, joins everything queued into a single buffer and
+ * issues one `write`, looping on partial writes. While that write is in
+ * flight new lines simply queue, so a busy client gets fewer, larger writes.
+ *
+ * Policy when the queue passes its byte budget: the client is disconnected.
+ * A reader that far behind is not coming back, and the alternative (growing
+ * the queue) lets one idle socket exhaust the server's memory.
+ *
+ * @module
+ */
+
+/** Bytes queued for one client before we give up on it: about 15,000 chat
+ * lines, far more than any reader that is still reading lets pile up. */
+export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+
+/** Anything with Deno.Conn's `write` and `close`. */
+export interface ByteWriter {
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Why an outbox closed: asked to, over its budget, or the socket failed. */
+export type OutboxCloseReason = "closed" | "overflow" | "error";
+
+/** Options for {@linkcode Outbox}. */
+export interface OutboxOptions {
+  /** Byte budget (queued plus in flight) before the client is dropped. */
+  maxQueuedBytes?: number;
+  /** Line sent, best effort, to a client dropped for being over budget. */
+  overflowNotice?: Uint8Array;
+}
+
+/** Options for {@linkcode Outbox.close}. */
+export interface OutboxCloseOptions {
+  /** How long queued bytes may take to drain before the socket is closed
+   * anyway; 0 closes at once. */
+  flushMs?: number;
+}
+
+const enum State {
+  Open,
+  Closing,
+  Closed,
+}
+
+/**
+ * A per-connection bounded write queue.
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "./outbox.ts";
+ * const conn = await Deno.connect({ port: 8080 });
+ * const outbox = new Outbox(conn);
+ * outbox.push(new TextEncoder().encode("hello\n"));
+ * await outbox.close({ flushMs: 1000 });
+ * ```
+ */
+export class Outbox {
+  readonly #writer: ByteWriter;
+  readonly #max: number;
+  readonly #notice: Uint8Array | undefined;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #inFlightBytes = 0;
+  #highWater = 0;
+  #writing = false;
+  #state = State.Open;
+  #flushWaiting = false;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #resolveClosed!: (reason: OutboxCloseReason) => void;
+  #closedReason: OutboxCloseReason = "closed";
+  /** Resolves with the reason once the socket is closed. */
+  readonly closed: Promise<OutboxCloseReason>;
+  readonly #drain = (): void => {
+    this.#writeLoop();
+  };
+
+  constructor(writer: ByteWriter, options: OutboxOptions = {}) {
+    this.#writer = writer;
+    this.#max = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#notice = options.overflowNotice;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** Bytes accepted but not yet written (queued plus in flight). */
+  get pendingBytes(): number {
+    return this.#queuedBytes + this.#inFlightBytes;
+  }
+
+  /** The most bytes ever pending at once. */
+  get highWater(): number {
+    return this.#highWater;
+  }
+
+  /** Whether `push` still accepts bytes. */
+  get open(): boolean {
+    return this.#state === State.Open;
+  }
+
+  /**
+   * Queues `bytes` (kept by reference: do not modify them afterwards).
+   * Returns `false` if the outbox is closed, or if this push put it over
+   * budget, in which case the client is being disconnected.
+   */
+  push(bytes: Uint8Array): boolean {
+    if (this.#state !== State.Open) return false;
+    const pending = this.#queuedBytes + this.#inFlightBytes + bytes.length;
+    if (pending > this.#max) {
+      this.#overflow();
+      return false;
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (pending > this.#highWater) this.#highWater = pending;
+    if (!this.#writing) {
+      this.#writing = true;
+      // Deferred to a microtask so every line pushed during this turn of the
+      // event loop leaves in the same write.
+      queueMicrotask(this.#drain);
+    }
+    return true;
+  }
+
+  /**
+   * Stops accepting bytes, lets queued ones drain for up to `flushMs`, then
+   * closes the socket. Safe to call twice; resolves once closed.
+   */
+  close(options: OutboxCloseOptions = {}): Promise<void> {
+    if (this.#state === State.Open) {
+      this.#state = State.Closing;
+      const flushMs = options.flushMs ?? 0;
+      if (!this.#writing || flushMs <= 0) {
+        this.#finish("closed");
+      } else {
+        this.#deadline = setTimeout(() => this.#finish("closed"), flushMs);
+        this.#flushWaiting = true;
+      }
+    }
+    return this.closed.then(() => {});
+  }
+
+  async #writeLoop(): Promise<void> {
+    while (this.#queue.length > 0 && this.#state !== State.Closed) {
+      const chunk = this.#takeQueued();
+      this.#inFlightBytes = chunk.length;
+      try {
+        let offset = 0;
+        while (offset < chunk.length) {
+          // write() may take only part of the buffer: keep going until done.
+          offset += await this.#writer.write(offset === 0 ? chunk : chunk.subarray(offset));
+        }
+      } catch {
+        this.#inFlightBytes = 0;
+        this.#writing = false;
+        this.#finish("error");
+        return;
+      }
+      this.#inFlightBytes = 0;
+    }
+    this.#writing = false;
+    if (this.#flushWaiting) this.#finish(this.#closedReason);
+  }
+
+  #takeQueued(): Uint8Array {
+    const queue = this.#queue;
+    this.#queue = [];
+    const total = this.#queuedBytes;
+    this.#queuedBytes = 0;
+    if (queue.length === 1) return queue[0] as Uint8Array;
+    const joined = new Uint8Array(total);
+    let offset = 0;
+    for (const part of queue) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return joined;
+  }
+
+  #overflow(): void {
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    if (this.#writing || this.#notice === undefined) {
+      // A write is stuck in flight, so a notice could not get past it anyway.
+      this.#finish("overflow");
+      return;
+    }
+    this.#state = State.Closing;
+    this.#closedReason = "overflow";
+    this.#queue.push(this.#notice);
+    this.#queuedBytes = this.#notice.length;
+    this.#writing = true;
+    this.#deadline = setTimeout(() => this.#finish("overflow"), OVERFLOW_NOTICE_MS);
+    this.#flushWaiting = true;
+    queueMicrotask(this.#drain);
+  }
+
+  #finish(reason: OutboxCloseReason): void {
+    if (this.#state === State.Closed) return;
+    if (this.#closedReason === "closed") this.#closedReason = reason;
+    this.#state = State.Closed;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#flushWaiting = false;
+    clearTimeout(this.#deadline);
+    try {
+      this.#writer.close();
+    } catch {
+      // Already closed by the peer side of the program: nothing left to do.
+    }
+    this.#resolveClosed(this.#closedReason);
+  }
+}
+
+/** How long the best-effort overflow notice may take before we hang up. */
+const OVERFLOW_NOTICE_MS = 200;
