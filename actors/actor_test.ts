@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { Actor, AskTimeoutError, type Context, MailboxClosedError, spawn } from "./mod.ts";
+
+type CounterMessage =
+  | { type: "add"; n: number }
+  | { type: "get"; reply: (n: number) => void }
+  | { type: "boom" }
+  | { type: "ignore"; reply: (n: number) => void };
+
+class Counter extends Actor<CounterMessage> {
+  total = 0;
+  events: string[];
+  constructor(events: string[] = []) {
+    super();
+    this.events = events;
+  }
+  override started(): void {
+    this.events.push("started");
+  }
+  handle(message: CounterMessage): void {
+    switch (message.type) {
+      case "add":
+        this.total += message.n;
+        return;
+      case "get":
+        return message.reply(this.total);
+      case "boom":
+        throw new Error("boom");
+      case "ignore":
+        return;
+    }
+  }
+  override stopping(): void {
+    this.events.push("stopping");
+  }
+  override stopped(): void {
+    this.events.push("stopped");
+  }
+}
+
+const get = (reply: (n: number) => void): CounterMessage => ({ type: "get", reply });
+
+Deno.test("Actor handles messages one at a time, in order, and answers ask", async () => {
+  const log: number[] = [];
+  class Slow extends Actor<number> {
+    async handle(n: number): Promise<void> {
+      log.push(n);
+      await new Promise((r) => setTimeout(r, 2));
+      log.push(-n);
+    }
+  }
+  const ref = spawn(new Slow());
+  await Promise.all([1, 2, 3].map((n) => ref.address.send(n)));
+  const counter = spawn(new Counter());
+  await counter.address.send({ type: "add", n: 5 });
+  assert.equal(await counter.address.ask(get), 5);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(log, [1, -1, 2, -2, 3, -3]);
+  ref.stop();
+  counter.stop();
+  await Promise.all([ref.done, counter.done]);
+});
+
+Deno.test("Actor runs started, stopping and stopped hooks in order", async () => {
+  const events: string[] = [];
+  const ref = spawn(new Counter(events));
+  await ref.address.ask(get);
+  ref.stop();
+  ref.stop(); // safe twice
+  await ref.done;
+  assert.deepEqual(events, ["started", "stopping", "stopped"]);
+  await assert.rejects(ref.address.send({ type: "add", n: 1 }), MailboxClosedError);
+});
+
+Deno.test("Actor stops by default when a handler throws", async () => {
+  const errors: unknown[] = [];
+  const ref = spawn(new Counter(), { onError: (e) => errors.push(e) });
+  await ref.address.send({ type: "boom" });
+  await ref.done;
+  assert.equal(errors.length, 1);
+  assert.equal(ref.address.closed, true);
+});
+
+Deno.test("Actor under resume keeps its state after a handler throws", async () => {
+  const ref = spawn(new Counter(), { supervision: { directive: "resume" } });
+  await ref.address.send({ type: "add", n: 2 });
+  await ref.address.send({ type: "boom" });
+  await ref.address.send({ type: "add", n: 3 });
+  assert.equal(await ref.address.ask(get), 5);
+  ref.stop();
+  await ref.done;
+});
+
+Deno.test("Actor under restart gets a fresh instance, then stops past the limit", async () => {
+  let instances = 0;
+  const ref = spawn(() => {
+    instances++;
+    return new Counter();
+  }, { supervision: { directive: "restart", maxRestarts: 2, withinMs: 60_000 } });
+  await ref.address.send({ type: "add", n: 7 });
+  await ref.address.send({ type: "boom" });
+  assert.equal(await ref.address.ask(get), 0, "the restarted instance starts from scratch");
+  await ref.address.send({ type: "boom" });
+  await ref.address.send({ type: "boom" });
+  await ref.done;
+  assert.equal(instances, 3);
+});
+
+Deno.test("Actor under escalate rejects done with the handler's error", async () => {
+  const ref = spawn(new Counter(), { supervision: { directive: "escalate" } });
+  await ref.address.send({ type: "boom" });
+  await assert.rejects(ref.done, /boom/);
+});
+
+Deno.test("Actor whose started hook throws stops without handling messages", async () => {
+  const handled: number[] = [];
+  class Broken extends Actor<number> {
+    override started(): void {
+      throw new Error("cannot start");
+    }
+    handle(n: number): void {
+      handled.push(n);
+    }
+  }
+  const ref = spawn(new Broken());
+  ref.address.trySend(1);
+  await ref.done;
+  assert.deepEqual(handled, []);
+});
+
+Deno.test("Address ask times out when the actor never replies", async () => {
+  const ref = spawn(new Counter());
+  await assert.rejects(
+    ref.address.ask<number>((reply) => ({ type: "ignore", reply }), { timeoutMs: 20 }),
+    AskTimeoutError,
+  );
+  ref.stop();
+  await ref.done;
+});
+
+Deno.test("Context addStream feeds a stream's items as messages and stops at its end", async () => {
+  const seen: string[] = [];
+  class Reader extends Actor<string> {
+    override started(ctx: Context<string>): void {
+      ctx.addStream(ReadableStream.from(["a", "b", "c"]));
+    }
+    handle(line: string): void {
+      seen.push(line);
+    }
+  }
+  const ref = spawn(new Reader());
+  await ref.done;
+  assert.deepEqual(seen, ["a", "b", "c"]);
+});
+
+Deno.test("Context addStream reports a failing stream to its end handler", async () => {
+  const ended: unknown[] = [];
+  async function* failing(): AsyncGenerator<string> {
+    yield "one";
+    throw new Error("stream broke");
+  }
+  class Reader extends Actor<string> {
+    override started(ctx: Context<string>): void {
+      ctx.addStream(failing(), {
+        onEnd: (error) => {
+          ended.push(error);
+          ctx.stop();
+        },
+      });
+    }
+    handle(): void {}
+  }
+  const ref = spawn(new Reader());
+  await ref.done;
+  assert.equal(ended.length, 1);
+  assert.match(String(ended[0]), /stream broke/);
+});
+
+Deno.test("Context addStream cancels a ReadableStream when the actor stops", async () => {
+  let cancelled = false;
+  const endless = new ReadableStream<string>({
+    pull: () => new Promise(() => {}),
+    cancel: () => {
+      cancelled = true;
+    },
+  });
+  class Reader extends Actor<string> {
+    override started(ctx: Context<string>): void {
+      ctx.addStream(endless);
+    }
+    handle(): void {}
+  }
+  const ref = spawn(new Reader());
+  await new Promise((r) => setTimeout(r, 5));
+  ref.stop();
+  await ref.done;
+  assert.equal(cancelled, true);
+});
+
+Deno.test("Context timers deliver messages and are cancelled when the actor stops", async () => {
+  const seen: string[] = [];
+  class Timed extends Actor<string> {
+    override started(ctx: Context<string>): void {
+      ctx.runLater(5, "later");
+      ctx.runInterval(2, "tick");
+      ctx.runLater(60_000, "never"); // must not keep the test alive after stop
+    }
+    handle(message: string, ctx: Context<string>): void {
+      seen.push(message);
+      if (message === "later") ctx.stop();
+    }
+  }
+  const ref = spawn(new Timed());
+  await ref.done;
+  assert.ok(seen.includes("later"));
+  assert.ok(seen.includes("tick"));
+  assert.ok(!seen.includes("never"));
+});
+
+Deno.test("Context runLater can be cancelled before it fires", async () => {
+  const seen: string[] = [];
+  class Timed extends Actor<string> {
+    override started(ctx: Context<string>): void {
+      const cancel = ctx.runLater(5, "cancelled");
+      cancel();
+      ctx.runLater(15, "done");
+    }
+    handle(message: string, ctx: Context<string>): void {
+      seen.push(message);
+      ctx.stop();
+    }
+  }
+  const ref = spawn(new Timed());
+  await ref.done;
+  assert.deepEqual(seen, ["done"]);
+});
+
+Deno.test("Actor drains queued synchronous messages within one turn", async () => {
+  const turns: number[] = [];
+  let turn = 0;
+  const timer = setInterval(() => turn++, 0);
+  class Recorder extends Actor<number> {
+    handle(): void {
+      turns.push(turn);
+    }
+  }
+  const ref = spawn(new Recorder());
+  for (let i = 0; i < 50; i++) ref.address.trySend(i);
+  await new Promise((r) => setTimeout(r, 10));
+  clearInterval(timer);
+  ref.stop();
+  await ref.done;
+  assert.equal(turns.length, 50);
+  assert.equal(new Set(turns).size, 1, "all 50 messages were handled in the same turn");
+});

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { COMMANDS, helpLines, parseInput } from "./commands.ts";
+
+const command = (line: string) => {
+  const input = parseInput(line);
+  assert.equal(input.type, "command", `${line} should parse as a command`);
+  return (input as { command: unknown }).command;
+};
+const refusal = (line: string): string => {
+  const input = parseInput(line);
+  assert.equal(input.type, "invalid", `${line} should be refused`);
+  return (input as { reason: string }).reason;
+};
+
+Deno.test("parseInput treats plain text as chat and //text as literal /text", () => {
+  assert.deepEqual(parseInput("hello"), { type: "say", text: "hello" });
+  assert.deepEqual(parseInput("//shrug"), { type: "say", text: "/shrug" });
+  assert.deepEqual(parseInput("* not a server line"), { type: "say", text: "* not a server line" });
+});
+
+Deno.test("parseInput reads command names case-insensitively", () => {
+  assert.deepEqual(command("/NICK alice"), { name: "nick", nick: "alice" });
+  assert.deepEqual(command("/Who"), { name: "who" });
+});
+
+Deno.test("parseInput parses every command with odd spacing", () => {
+  assert.deepEqual(command("/nick   bob  "), { name: "nick", nick: "bob" });
+  assert.deepEqual(command("/me   waves  hello"), { name: "me", action: "waves  hello" });
+  assert.deepEqual(command("/msg  bob   hi  there"), { name: "msg", to: "bob", text: "hi  there" });
+  assert.deepEqual(command("/join\tgames"), { name: "join", room: "games" });
+  assert.deepEqual(command("/rooms"), { name: "rooms" });
+  assert.deepEqual(command("/help"), { name: "help" });
+  assert.deepEqual(command("/quit"), { name: "quit", reason: "" });
+  assert.deepEqual(command("/quit see you"), { name: "quit", reason: "see you" });
+});
+
+Deno.test("parseInput refuses names that are not one word of 1-24 allowed characters", () => {
+  assert.match(refusal("/nick two words"), /invalid name/);
+  assert.match(refusal("/nick émile"), /invalid name/);
+  assert.match(refusal("/nick " + "a".repeat(25)), /invalid name/);
+  assert.deepEqual(command("/nick " + "a".repeat(24)), { name: "nick", nick: "a".repeat(24) });
+  assert.deepEqual(command("/nick A_b-9"), { name: "nick", nick: "A_b-9" });
+});
+
+Deno.test("parseInput gives usage for missing arguments", () => {
+  assert.equal(refusal("/nick"), "usage: /nick NAME");
+  assert.equal(refusal("/me"), "usage: /me ACTION");
+  assert.equal(refusal("/msg bob"), "usage: /msg NAME TEXT");
+  assert.equal(refusal("/join"), "usage: /join ROOM");
+  assert.match(refusal("/join two rooms"), /invalid room/);
+});
+
+Deno.test("parseInput refuses unknown commands with a hint", () => {
+  assert.equal(refusal("/dance now"), "unknown command /dance (try /help)");
+  assert.equal(refusal("/"), "unknown command / (try /help)");
+  assert.equal(refusal("/constructor"), "unknown command /constructor (try /help)");
+});
+
+Deno.test("helpLines lists every command in the table", () => {
+  const help = helpLines().join("\n");
+  for (const spec of Object.values(COMMANDS)) assert.ok(help.includes(spec.usage), spec.usage);
+});

@@ -1,0 +1,241 @@
+/**
+ * End-to-end tests: the real server over real TCP sockets on port 0, driven
+ * the way `nc` users drive it. Protocol lines are asserted exactly.
+ */
+
+import assert from "node:assert/strict";
+import { assertChatWorks, rssBytes, startServer, TestClient } from "./testing/chat_client.ts";
+import { startServerProcess } from "./testing/server_process.ts";
+
+Deno.test("a newcomer sees its own join, then the roster in join order; others see the join", async () => {
+  const server = startServer();
+  const one = await TestClient.connect(server.port);
+  assert.equal(await one.readLine(), "* user1 joined the chat");
+  const two = await TestClient.connect(server.port);
+  assert.equal(await two.readLine(), "* user2 joined the chat");
+  assert.equal(await two.readLine(), "* user1 joined the chat");
+  assert.equal(await one.readLine(), "* user2 joined the chat");
+  const three = await TestClient.connect(server.port);
+  assert.deepEqual(
+    [await three.readLine(), await three.readLine(), await three.readLine()],
+    ["* user3 joined the chat", "* user1 joined the chat", "* user2 joined the chat"],
+  );
+  assert.equal(await one.readLine(), "* user3 joined the chat");
+  assert.equal(await two.readLine(), "* user3 joined the chat");
+  await Promise.all([one.close(), two.close(), three.close()]);
+  await server.stop();
+});
+
+Deno.test("a chat line reaches everyone else as [name]: text and is never echoed", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  const c = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(c.name));
+  await b.client.readUntil((l) => l.includes(c.name));
+  await a.client.send("hello everyone!");
+  assert.equal(await b.client.readLine(), `[${a.name}]: hello everyone!`);
+  assert.equal(await c.client.readUntil((l) => l.startsWith("[")), `[${a.name}]: hello everyone!`);
+  assert.deepEqual(await a.client.quietFor(100), [], "the sender gets no echo");
+  await Promise.all([a.client.close(), b.client.close(), c.client.close()]);
+  await server.stop();
+});
+
+Deno.test("CRLF lines arrive without the CR, and replies never use CRLF", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(b.name));
+  await a.client.writeAll(new TextEncoder().encode("hi there!\r\n"));
+  const line = await b.client.readUntil((l) => l.startsWith("["));
+  assert.equal(line, `[${a.name}]: hi there!`);
+  assert.ok(!line.includes("\r"));
+  await Promise.all([a.client.close(), b.client.close()]);
+  await server.stop();
+});
+
+Deno.test("a client that disconnects (EOF) is announced as left to everyone else", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(b.name));
+  await b.client.close();
+  assert.equal(await a.client.readLine(), `* ${b.name} left the chat`);
+  await a.client.close();
+  await server.stop();
+  assert.ok(server.logs.includes(`[server] ${b.name} left`));
+});
+
+Deno.test("a client whose connection resets is announced as left", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  const quiet = await TestClient.connect(server.port, { read: false });
+  await a.client.readUntil((l) => l === "* user2 joined the chat");
+  await a.client.send("unread data makes close() send a reset");
+  await new Promise((r) => setTimeout(r, 50));
+  await quiet.close();
+  assert.equal(await a.client.readLine(), "* user2 left the chat");
+  await a.client.close();
+  await server.stop();
+});
+
+Deno.test("a message sent right before a half-close is delivered, then the leave", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(b.name));
+  await b.client.send("last words");
+  await b.client.closeWrite();
+  assert.equal(await a.client.readLine(), `[${b.name}]: last words`);
+  assert.equal(await a.client.readLine(), `* ${b.name} left the chat`);
+  assert.equal(await b.client.waitForEof(), true, "the server closes its side too");
+  await Promise.all([a.client.close(), b.client.close()]);
+  await server.stop();
+});
+
+Deno.test("the server log shows starts, peers with ports, joins and leaves by current name", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  await a.client.send("/nick alice");
+  await a.client.readLine();
+  await a.client.close();
+  await new Promise((r) => setTimeout(r, 100));
+  await server.stop();
+  const port = (a.client.conn.localAddr as Deno.NetAddr).port;
+  assert.deepEqual(server.logs.slice(0, 5), [
+    "[server] ChatServer started",
+    `New connection from 127.0.0.1:${port} as user1`,
+    "[server] user1 joined",
+    "[server] user1 is now known as alice",
+    "[server] alice left",
+  ]);
+});
+
+Deno.test("a client that never reads neither slows others down nor grows memory past its budget", async () => {
+  const server = await startServerProcess(["--flood-rate", "0", "--send-queue-bytes", "262144"]);
+  const sleeper = await TestClient.connect(server.port, { read: false });
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(b.name));
+  const before = rssBytes(server.pid);
+  const payload = "x".repeat(1000);
+  let received = 0;
+  for (let round = 0; round < 20; round++) {
+    // 20 rounds of 500 lines: ~10 MB sent toward the sleeper, which reads none.
+    const batch = Array.from({ length: 500 }, (_, i) => `${round}:${i} ${payload}`).join("\n");
+    await a.client.send(batch);
+    for (let i = 0; i < 500; i++) {
+      await b.client.readUntil((l) => l.startsWith(`[${a.name}]: `), 10_000);
+      received++;
+    }
+  }
+  assert.equal(received, 10_000, "the reader got every line while the sleeper slept");
+  await a.client.readUntil((l) => l === "* user1 left the chat", 10_000);
+  const growth = rssBytes(server.pid) - before;
+  assert.ok(growth < 48 * 1024 * 1024, `server RSS grew by ${growth} bytes`);
+  await Promise.all([sleeper.close(), a.client.close(), b.client.close()]);
+  const status = await server.stop();
+  assert.equal(status.code, 0);
+  assert.ok(server.stdout.includes("[server] user1 disconnected: not reading fast enough"));
+});
+
+Deno.test("a 10 MB line without a newline is discarded with a notice and the connection survives", async () => {
+  const server = startServer();
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(b.name));
+  const chunk = new Uint8Array(1024 * 1024).fill(0x61);
+  for (let i = 0; i < 10; i++) await a.client.writeAll(chunk);
+  await a.client.send(" tail of the giant line");
+  assert.equal(await a.client.readLine(), "! line too long (max 4096 bytes)");
+  await a.client.send("after the giant");
+  assert.equal(await b.client.readUntil((l) => l.startsWith("[")), `[${a.name}]: after the giant`);
+  assert.deepEqual(await a.client.quietFor(50), [], "one notice per over-long line");
+  await Promise.all([a.client.close(), b.client.close()]);
+  await server.stop();
+});
+
+Deno.test("graceful shutdown tells every client and closes every connection", async () => {
+  const server = startServer();
+  const clients = await Promise.all([1, 2, 3].map(() => TestClient.join(server.port)));
+  await clients[0]?.client.readUntil((l) => l === "* user3 joined the chat");
+  await server.stop();
+  for (const { client } of clients) {
+    assert.equal(await client.readUntil((l) => l.startsWith("* server")), "* server shutting down");
+    assert.equal(await client.waitForEof(), true);
+    await client.close();
+  }
+});
+
+Deno.test("SIGTERM and SIGINT shut the process down with exit code 0", async () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const server = await startServerProcess();
+    const a = await TestClient.join(server.port);
+    const status = await server.stop(signal);
+    assert.equal(
+      await a.client.readUntil((l) => l.startsWith("* server")),
+      "* server shutting down",
+    );
+    assert.equal(status.code, 0);
+    await a.client.close();
+  }
+});
+
+Deno.test("the startup lines show the real port when started with --port 0", async () => {
+  const server = await startServerProcess();
+  await server.waitForLog((l) => l.startsWith("[server] ChatServer started"));
+  assert.equal(server.stdout[0], `Chat server started on 127.0.0.1:${server.port}`);
+  assert.equal(server.stdout[1], `Connect with: nc localhost ${server.port}`);
+  assert.ok(server.port > 0);
+  await server.stop();
+});
+
+async function runMain(args: string[], env: Record<string, string> = {}) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "main.ts", ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("a bad flag or port gives a one-line error and exit code 2", async () => {
+  for (
+    const args of [["--bogus"], ["--port", "99999"], ["--port", "abc"], ["--flood-rate", "-1"]]
+  ) {
+    const result = await runMain(args);
+    assert.equal(result.code, 2, args.join(" "));
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    assert.match(result.stderr, /^marquee: /);
+  }
+  const env = await runMain([], { CHAT_PORT: "nope" });
+  assert.equal(env.code, 2);
+  assert.match(env.stderr, /CHAT_PORT/);
+});
+
+Deno.test("a port already in use gives a one-line error and exit code 2", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const result = await runMain(["--port", String((taken.addr as Deno.NetAddr).port)]);
+  taken.close();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^marquee: Cannot listen on .*address already in use\n$/);
+});
+
+Deno.test("--help lists every flag with its environment variable", async () => {
+  const result = await runMain(["--help"]);
+  assert.equal(result.code, 0);
+  for (const flag of ["--host", "--port", "--flood-rate", "--max-line-bytes", "CHAT_PORT"]) {
+    assert.ok(result.stdout.includes(flag), flag);
+  }
+});
+
+Deno.test("the chat keeps working after all of the above in one server", async () => {
+  const server = startServer();
+  await assertChatWorks(server.port);
+  await server.stop();
+});

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { type LineEvent, LineSplitter, readLines, TelnetFilter } from "./line_splitter.ts";
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function split(chunks: (string | Uint8Array)[], max = 4096): LineEvent[] {
+  const splitter = new LineSplitter({ maxLineBytes: max });
+  const out: LineEvent[] = [];
+  for (const c of chunks) splitter.push(typeof c === "string" ? bytes(c) : c, out);
+  splitter.end(out);
+  return out;
+}
+
+const line = (text: string): LineEvent => ({ type: "line", text });
+
+Deno.test("LineSplitter splits on LF and drops the CR of CRLF", () => {
+  assert.deepEqual(split(["a\nb\r\nc\n"]), [line("a"), line("b"), line("c")]);
+});
+
+Deno.test("LineSplitter joins lines split across chunks, including CRLF split in two", () => {
+  assert.deepEqual(split(["hel", "lo\r", "\nwor", "ld\n"]), [line("hello"), line("world")]);
+});
+
+Deno.test("LineSplitter joins a UTF-8 character split across chunks", () => {
+  const euro = bytes("€\n"); // e2 82 ac 0a
+  assert.deepEqual(split([euro.subarray(0, 1), euro.subarray(1, 2), euro.subarray(2)]), [
+    line("€"),
+  ]);
+});
+
+Deno.test("LineSplitter decodes invalid UTF-8 to U+FFFD", () => {
+  assert.deepEqual(split([new Uint8Array([0x61, 0xc3, 0x28, 0x0a])]), [line("a\ufffd(")]);
+});
+
+Deno.test("LineSplitter accepts a line of exactly the cap, CR not counted", () => {
+  assert.deepEqual(split(["12345678\r\n"], 8), [line("12345678")]);
+  assert.deepEqual(split(["1234", "5678\r", "\n"], 8), [line("12345678")]);
+});
+
+Deno.test("LineSplitter reports a line one byte over the cap and keeps the next", () => {
+  assert.deepEqual(split(["123456789\nok\n"], 8), [{ type: "too_long" }, line("ok")]);
+});
+
+Deno.test("LineSplitter discards an endless line while streaming, holding at most the cap", () => {
+  const splitter = new LineSplitter({ maxLineBytes: 100 });
+  const out: LineEvent[] = [];
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  for (let i = 0; i < 160; i++) {
+    splitter.push(chunk, out); // 10 MiB without a newline
+    assert.ok(splitter.bufferedBytes <= 101);
+  }
+  splitter.push(bytes("tail\nnext\n"), out);
+  assert.deepEqual(out, [{ type: "too_long" }, line("next")]);
+});
+
+Deno.test("LineSplitter flushes an unterminated last line at end of input", () => {
+  assert.deepEqual(split(["a\nlast"]), [line("a"), line("last")]);
+});
+
+Deno.test("TelnetFilter removes negotiation, IAC IAC and subnegotiation, across chunks", () => {
+  const filter = new TelnetFilter();
+  const parts = [
+    new Uint8Array([0xff, 0xfd, 0x18, 0x68]), // IAC DO TTYPE, "h"
+    new Uint8Array([0x69, 0xff]), // "i", IAC (split)
+    new Uint8Array([0xfa, 0x18, 0x00, 0x41, 0xff, 0xf0, 0x21]), // SB ... IAC SE, "!"
+    new Uint8Array([0xff, 0xff, 0x0a]), // IAC IAC, LF
+  ];
+  const out = parts.map((p) => new TextDecoder().decode(filter.filter(p))).join("");
+  assert.equal(out, "hi!\n");
+});
+
+Deno.test("readLines grows its buffer for big senders and yields every line", async () => {
+  const text = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join("\n") + "\n";
+  const data = bytes(text);
+  let offset = 0;
+  const reader = {
+    read(buffer: Uint8Array): Promise<number | null> {
+      if (offset >= data.length) return Promise.resolve(null);
+      const n = Math.min(buffer.length, data.length - offset);
+      buffer.set(data.subarray(offset, offset + n));
+      offset += n;
+      return Promise.resolve(n);
+    },
+  };
+  let count = 0;
+  for await (const event of readLines(reader)) {
+    assert.deepEqual(event, line(`line ${count}`));
+    count++;
+  }
+  assert.equal(count, 5000);
+});

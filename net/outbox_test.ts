@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { type ByteWriter, Outbox } from "./outbox.ts";
+
+/** A writer whose writes complete when the test says so. */
+class ManualWriter implements ByteWriter {
+  writes: Uint8Array[] = [];
+  closed = false;
+  maxPerWrite = Infinity;
+  #pending: { bytes: Uint8Array; resolve: (n: number) => void; reject: (e: Error) => void }[] = [];
+  write(bytes: Uint8Array): Promise<number> {
+    return new Promise((resolve, reject) => this.#pending.push({ bytes, resolve, reject }));
+  }
+  /** Completes the oldest write (partially, if maxPerWrite says so). */
+  complete(): boolean {
+    const next = this.#pending.shift();
+    if (!next) return false;
+    const n = Math.min(next.bytes.length, this.maxPerWrite);
+    this.writes.push(next.bytes.slice(0, n));
+    next.resolve(n);
+    return true;
+  }
+  close(): void {
+    this.closed = true;
+    for (const p of this.#pending.splice(0)) p.reject(new Error("closed"));
+  }
+  get inFlight(): number {
+    return this.#pending.length;
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+const text = (parts: Uint8Array[]): string =>
+  parts.map((p) => new TextDecoder().decode(p)).join("");
+const b = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+Deno.test("Outbox coalesces every line pushed in one turn into one write", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer);
+  for (let i = 0; i < 100; i++) outbox.push(b(`line ${i}\n`));
+  await tick();
+  assert.equal(writer.inFlight, 1);
+  writer.complete();
+  await tick();
+  assert.equal(writer.writes.length, 1);
+  assert.equal(text(writer.writes).split("\n").length, 101);
+  await outbox.close();
+});
+
+Deno.test("Outbox keeps one write in flight and sends what queued meanwhile in the next", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer);
+  outbox.push(b("a\n"));
+  await tick();
+  outbox.push(b("b\n"));
+  outbox.push(b("c\n"));
+  await tick();
+  assert.equal(writer.inFlight, 1, "never two writes at once");
+  writer.complete();
+  await tick();
+  writer.complete();
+  await tick();
+  assert.deepEqual(writer.writes.map((w) => new TextDecoder().decode(w)), ["a\n", "b\nc\n"]);
+  await outbox.close();
+});
+
+Deno.test("Outbox finishes a partial write before anything else", async () => {
+  const writer = new ManualWriter();
+  writer.maxPerWrite = 3;
+  const outbox = new Outbox(writer);
+  outbox.push(b("hello world\n"));
+  await tick();
+  for (let i = 0; i < 10 && writer.inFlight > 0; i++) {
+    writer.complete();
+    await tick();
+  }
+  assert.equal(text(writer.writes), "hello world\n");
+  await outbox.close();
+});
+
+Deno.test("Outbox disconnects a reader that falls 1 MiB behind", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer, { maxQueuedBytes: 1024 * 1024 });
+  const line = new Uint8Array(1000).fill(0x61);
+  let accepted = 0;
+  while (outbox.push(line)) accepted++;
+  assert.equal(accepted, 1048);
+  assert.equal(await outbox.closed, "overflow");
+  assert.equal(writer.closed, true);
+  assert.equal(outbox.push(line), false, "a closed outbox takes nothing more");
+  assert.ok(outbox.pendingBytes === 0, "the queue is released");
+});
+
+Deno.test("Outbox sends the overflow notice when no write is stuck", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer, { maxQueuedBytes: 10, overflowNotice: b("! bye\n") });
+  outbox.push(new Uint8Array(11)); // over budget at once, nothing in flight yet
+  await tick();
+  writer.complete();
+  assert.equal(await outbox.closed, "overflow");
+  assert.equal(text(writer.writes), "! bye\n");
+});
+
+Deno.test("Outbox close flushes queued bytes within the deadline", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer);
+  outbox.push(b("last words\n"));
+  await tick();
+  const closing = outbox.close({ flushMs: 1000 });
+  writer.complete();
+  await closing;
+  assert.equal(text(writer.writes), "last words\n");
+  assert.equal(writer.closed, true);
+});
+
+Deno.test("Outbox close gives up on a stuck write at the deadline", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer);
+  outbox.push(b("never read\n"));
+  await tick();
+  const started = Date.now();
+  await outbox.close({ flushMs: 30 });
+  assert.ok(Date.now() - started >= 25);
+  assert.equal(writer.closed, true);
+  await outbox.close(); // safe twice
+});
+
+Deno.test("Outbox closes with reason error when a write fails", async () => {
+  const writer = new ManualWriter();
+  writer.write = () => Promise.reject(new Error("connection reset"));
+  const outbox = new Outbox(writer);
+  outbox.push(b("x\n"));
+  assert.equal(await outbox.closed, "error");
+});

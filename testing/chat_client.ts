@@ -1,0 +1,217 @@
+/**
+ * Test helpers: a real chat server on port 0 and real TCP clients that read
+ * lines, so tests talk to the server exactly as `nc` does.
+ *
+ * Every helper cleans up after itself (timers cleared, sockets closed, read
+ * loops awaited), so Deno's op and resource sanitizers stay on in every test.
+ *
+ * @module
+ */
+
+import { type ChatLimits, runChat } from "../chat/app.ts";
+
+/** How long a test waits for an expected line before failing: generous for a
+ * loaded CI machine, short enough that a missing line fails fast. */
+export const LINE_TIMEOUT_MS = 5_000;
+
+const encoder = new TextEncoder();
+
+/** A running in-process server. */
+export interface TestServer {
+  port: number;
+  /** Every log line so far. */
+  logs: string[];
+  /** Aborts the server and waits for its graceful shutdown to finish. */
+  stop(): Promise<void>;
+}
+
+/** Starts the chat on 127.0.0.1, port 0, with `limits` over the defaults. */
+export function startServer(
+  limits: Partial<ChatLimits> = {},
+  options: { welcome?: boolean } = {},
+): TestServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const controller = new AbortController();
+  const logs: string[] = [];
+  const done = runChat({
+    listener,
+    signal: controller.signal,
+    limits: { flushMs: 1_000, ...limits },
+    log: (line) => logs.push(line),
+    welcome: options.welcome ?? false,
+  });
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    logs,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+/** A line-reading TCP client. */
+export class TestClient {
+  readonly conn: Deno.TcpConn;
+  readonly #decoder = new TextDecoder();
+  readonly #lines: string[] = [];
+  #partial = "";
+  #waiter: (() => void) | undefined;
+  #eof = false;
+  readonly #reading: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn, read: boolean) {
+    this.conn = conn;
+    this.#reading = read ? this.#readLoop() : Promise.resolve();
+  }
+
+  /** Connects to 127.0.0.1:`port`. With `read: false` the client never reads
+   * (a deliberately slow reader). */
+  static async connect(port: number, options: { read?: boolean } = {}): Promise<TestClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    return new TestClient(conn, options.read ?? true);
+  }
+
+  /** Connects and consumes the join line, returning the assigned name. */
+  static async join(port: number): Promise<{ client: TestClient; name: string }> {
+    const client = await TestClient.connect(port);
+    const first = await client.readLine();
+    const match = /^\* (\S+) joined the chat$/.exec(first);
+    if (!match) throw new Error(`Cannot join: first line was ${JSON.stringify(first)}`);
+    return { client, name: match[1] as string };
+  }
+
+  /** Whether the server closed the connection. */
+  get eof(): boolean {
+    return this.#eof && this.#lines.length === 0;
+  }
+
+  /** Lines received and not yet read. */
+  get buffered(): readonly string[] {
+    return this.#lines;
+  }
+
+  /** Sends `text` plus LF. */
+  async send(text: string): Promise<void> {
+    await this.writeAll(encoder.encode(text + "\n"));
+  }
+
+  /** Writes raw bytes, all of them. */
+  async writeAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) offset += await this.conn.write(bytes.subarray(offset));
+  }
+
+  /** The next line, or an error after `timeoutMs` or at EOF. */
+  async readLine(timeoutMs = LINE_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#lines.length === 0) {
+      if (this.#eof) throw new Error("Cannot read a line: the server closed the connection");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Cannot read a line: none came within ${timeoutMs} ms`);
+      await this.#wait(left);
+    }
+    return this.#lines.shift() as string;
+  }
+
+  /** Reads lines until one matches, returning it (lines before it are skipped). */
+  async readUntil(match: (line: string) => boolean, timeoutMs = LINE_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const line = await this.readLine(Math.max(1, deadline - Date.now()));
+      if (match(line)) return line;
+    }
+  }
+
+  /** Resolves true once the server has closed the connection (false on timeout). */
+  async waitForEof(timeoutMs = LINE_TIMEOUT_MS): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#eof) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await this.#wait(left);
+    }
+    return true;
+  }
+
+  /** Asserts nothing arrives within `ms`; returns what did arrive. */
+  async quietFor(ms: number): Promise<string[]> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return this.#lines.splice(0);
+  }
+
+  /** Half-closes: sends FIN, keeps reading. */
+  async closeWrite(): Promise<void> {
+    await this.conn.closeWrite();
+  }
+
+  /** Closes the socket and waits for the read loop to end. */
+  async close(): Promise<void> {
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+    await this.#reading;
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      while (true) {
+        const n = await this.conn.read(buffer);
+        if (n === null) break;
+        const text = this.#partial + this.#decoder.decode(buffer.subarray(0, n), { stream: true });
+        const parts = text.split("\n");
+        this.#partial = parts.pop() as string;
+        this.#lines.push(...parts);
+        this.#notify();
+      }
+    } catch {
+      // Reset or closed locally: either way, the stream is over.
+    }
+    this.#eof = true;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.();
+  }
+
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        resolve();
+      }, ms);
+      this.#waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Resident set size of this process, in bytes (from /proc). */
+export function rssBytes(pid: number | "self" = "self"): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** Two fresh clients exchange a message: proof the server still serves. */
+export async function assertChatWorks(port: number): Promise<void> {
+  const a = await TestClient.join(port);
+  const b = await TestClient.join(port);
+  try {
+    await a.client.readUntil((l) => l === `* ${b.name} joined the chat`);
+    const token = `still alive ${crypto.randomUUID()}`;
+    await a.client.send(token);
+    await b.client.readUntil((l) => l === `[${a.name}]: ${token}`);
+  } finally {
+    await a.client.close();
+    await b.client.close();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Runs `main.ts` as a child process, the way users (and the compiled binary)
+ * run it, with the same permission flags as `deno task chat`. Used by tests
+ * that need exit codes, signals, or the server's own memory figures.
+ *
+ * @module
+ */
+
+import { TextLineStream } from "./text_lines.ts";
+
+/** The permission flags of `deno task chat` and `deno task compile`. */
+export const CHAT_PERMISSIONS: readonly string[] = JSON.parse(
+  Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+).tasks.chat.split(" ").filter((word: string) => word.startsWith("--allow-"));
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A running server process. */
+export interface ServerProcess {
+  pid: number;
+  port: number;
+  /** Stdout lines so far. */
+  stdout: string[];
+  /** Sends `signal` and resolves with the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Resolves when a stdout line matches (or rejects after `ms`). */
+  waitForLog(match: (line: string) => boolean, ms?: number): Promise<string>;
+}
+
+/** Runs main.ts with `args` (and `--port 0` unless a port is given). */
+export async function startServerProcess(args: string[] = []): Promise<ServerProcess> {
+  const finalArgs = args.includes("--port") ? args : ["--port", "0", ...args];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...CHAT_PERMISSIONS, MAIN, ...finalArgs],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const stdout: string[] = [];
+  let notify: (() => void) | undefined;
+  const pumping = (async () => {
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new TextLineStream(),
+    );
+    for await (const line of lines) {
+      stdout.push(line);
+      notify?.();
+    }
+  })();
+  const stderrText = new Response(child.stderr).text();
+  const waitForLog = async (match: (line: string) => boolean, ms = 10_000): Promise<string> => {
+    const deadline = Date.now() + ms;
+    let seen = 0;
+    while (true) {
+      for (; seen < stdout.length; seen++) {
+        if (match(stdout[seen] as string)) return stdout[seen] as string;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Cannot find log line; got:\n${stdout.join("\n")}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 50));
+        notify = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      notify = undefined;
+    }
+  };
+  let status: Promise<Deno.CommandStatus> | undefined;
+  const stop = (signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> => {
+    if (status === undefined) {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already exited.
+      }
+      status = Promise.all([child.status, pumping, stderrText]).then(([s]) => s);
+    }
+    return status;
+  };
+  try {
+    const started = await waitForLog((l) => l.startsWith("Chat server started on "));
+    const port = Number(/:(\d+)$/.exec(started)?.[1]);
+    return { pid: child.pid, port, stdout, stop, waitForLog };
+  } catch (error) {
+    await stop("SIGKILL");
+    throw new Error(`Server did not start: ${await stderrText}\n${error}`);
+  }
+}
