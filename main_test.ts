@@ -117,7 +117,7 @@ Deno.test("a client that never reads neither slows others down nor grows memory 
   const a = await TestClient.join(server.port);
   const b = await TestClient.join(server.port);
   await a.client.readUntil((l) => l.includes(b.name));
-  const before = rssBytes(server.pid);
+  const before = await rssBytes(server.pid);
   const payload = "x".repeat(1000);
   let received = 0;
   for (let round = 0; round < 20; round++) {
@@ -131,7 +131,8 @@ Deno.test("a client that never reads neither slows others down nor grows memory 
   }
   assert.equal(received, 10_000, "the reader got every line while the sleeper slept");
   await a.client.readUntil((l) => l === "* user1 left the chat", 10_000);
-  const growth = rssBytes(server.pid) - before;
+  const growth = (await rssBytes(server.pid)) - before;
+  console.log(`slow reader: server RSS ${before >> 20} MiB before, grew ${growth >> 10} KiB`);
   assert.ok(growth < 48 * 1024 * 1024, `server RSS grew by ${growth} bytes`);
   await Promise.all([sleeper.close(), a.client.close(), b.client.close()]);
   const status = await server.stop();
