@@ -12,7 +12,7 @@
  * @module
  */
 
-import { spawn } from "../actors/mod.ts";
+import { type ActorRef, spawn } from "../actors/mod.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../net/line_splitter.ts";
 import { DEFAULT_MAX_QUEUED_BYTES } from "../net/outbox.ts";
 import {
@@ -22,7 +22,7 @@ import {
 } from "../net/serve.ts";
 import { infoLine } from "./protocol.ts";
 import { DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_KICK_MS, DEFAULT_FLOOD_RATE } from "./rate_limit.ts";
-import { ChatServer } from "./server.ts";
+import { ChatServer, type ChatServerMessage } from "./server.ts";
 import { ClientSession, type SessionLimits } from "./session.ts";
 
 /** How long queued lines may drain at shutdown before sockets are closed:
@@ -40,6 +40,8 @@ export interface ChatLimits extends SessionLimits {
   maxConnections: number;
   /** Connections from one non-loopback address. */
   maxConnectionsPerAddress: number;
+  /** Whether loopback clients skip the per-address limit. */
+  exemptLoopback: boolean;
 }
 
 /** The defaults from PROTOCOL.md. */
@@ -53,6 +55,7 @@ export const DEFAULT_LIMITS: Readonly<ChatLimits> = {
   flushMs: DEFAULT_SHUTDOWN_FLUSH_MS,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  exemptLoopback: true,
 };
 
 /** Options for {@linkcode runChat}. */
@@ -75,6 +78,23 @@ export function welcomeLines(name: string): string[] {
 }
 
 /**
+ * Starts the ChatServer actor under the `resume` policy: a handler that
+ * throws loses that one message (and logs it), never the chat's state.
+ */
+export function spawnChatServer(
+  options: { log: (line: string) => void; welcome?: boolean },
+): ActorRef<ChatServerMessage> {
+  const { log } = options;
+  return spawn(
+    new ChatServer({ log, welcome: options.welcome === false ? undefined : welcomeLines }),
+    {
+      supervision: { directive: "resume" },
+      onError: (error) => log(`[server] ChatServer error (message dropped): ${describe(error)}`),
+    },
+  );
+}
+
+/**
  * Runs the chat on `listener` until `signal` aborts; resolves once every
  * connection is closed and every actor has stopped.
  *
@@ -91,13 +111,7 @@ export function welcomeLines(name: string): string[] {
 export async function runChat(options: ChatOptions): Promise<void> {
   const log = options.log ?? console.log;
   const limits: ChatLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const server = spawn(
-    new ChatServer({ log, welcome: options.welcome === false ? undefined : welcomeLines }),
-    {
-      supervision: { directive: "resume" },
-      onError: (error) => log(`[server] ChatServer error (message dropped): ${describe(error)}`),
-    },
-  );
+  const server = spawnChatServer({ log, welcome: options.welcome !== false });
   let nextUser = 0;
 
   const shutdown = (async () => {
@@ -115,6 +129,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
     signal: options.signal,
     maxConnections: limits.maxConnections,
     maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+    exemptLoopback: limits.exemptLoopback,
     log,
     handler: (conn) => {
       const id = ++nextUser;

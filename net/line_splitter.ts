@@ -118,27 +118,10 @@ export class LineSplitter {
     }
   }
 
-  /** Flushes an unterminated last line at end of input (`nc` sends one when
-   * the user presses Ctrl-D mid-line). */
-  end(out: LineEvent[]): void {
-    if (this.#pendingLength > 0 && !this.#discarding) {
-      let length = this.#pendingLength;
-      if (this.#pending?.[length - 1] === CR) length--;
-      if (length > this.#max) out.push({ type: "too_long" });
-      else {out.push({
-          type: "line",
-          text: this.#decoder.decode(this.#pending?.subarray(0, length)),
-        });}
-    }
-    this.#pendingLength = 0;
-    this.#pending = undefined;
-    this.#discarding = false;
-  }
-
   #append(bytes: Uint8Array): void {
     const needed = this.#pendingLength + bytes.length;
     if (this.#pending === undefined || this.#pending.length < needed) {
-      const grown = new Uint8Array(Math.min(this.#max + 1, Math.max(needed, 2 * needed, 64)));
+      const grown = new Uint8Array(Math.min(this.#max + 1, Math.max(2 * needed, 64)));
       if (this.#pending) grown.set(this.#pending.subarray(0, this.#pendingLength));
       this.#pending = grown;
     }
@@ -234,6 +217,7 @@ export async function* readLines(
       buffer = new Uint8Array(buffer.length * 4);
     }
   }
-  splitter.end(events);
-  yield* events;
+  // An unterminated last line is dropped, not delivered: Deno reports a
+  // connection reset as a plain end of stream, and a reset mid-line must
+  // leave no trace (PROTOCOL.md). A line counts once its LF arrives.
 }

@@ -39,6 +39,9 @@ export interface ServeOptions {
   maxConnections?: number;
   /** Most connections per remote address, loopback exempt (default 100). */
   maxConnectionsPerAddress?: number;
+  /** Whether loopback clients skip the per-address limit (default true):
+   * a local proxy or test tool is not one person. */
+  exemptLoopback?: boolean;
   /** Where log lines go (default: console.log). */
   log?: (line: string) => void;
 }
@@ -71,6 +74,7 @@ export async function serve(listener: Deno.TcpListener, options: ServeOptions): 
   const log = options.log ?? console.log;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  const exemptLoopback = options.exemptLoopback ?? true;
   const perAddress = new Map<string, number>();
   const running = new Set<Promise<void>>();
   let open = 0;
@@ -100,10 +104,12 @@ export async function serve(listener: Deno.TcpListener, options: ServeOptions): 
     const host = (conn.remoteAddr as Deno.NetAddr).hostname;
     const fromHost = perAddress.get(host) ?? 0;
     if (open >= maxConnections) {
+      log(`Refused ${host}: server full (${open} connections)`);
       track(running, refuse(conn, "! server full\n"));
       continue;
     }
-    if (fromHost >= maxPerAddress && !isLoopback(host)) {
+    if (fromHost >= maxPerAddress && !(exemptLoopback && isLoopback(host))) {
+      log(`Refused ${host}: too many connections from that address (${fromHost})`);
       track(running, refuse(conn, "! too many connections from your address\n"));
       continue;
     }

@@ -86,6 +86,11 @@ export class TestClient {
     return this.#eof && this.#lines.length === 0;
   }
 
+  /** Whether the server closed the connection, lines still unread or not. */
+  get closedByServer(): boolean {
+    return this.#eof;
+  }
+
   /** Lines received and not yet read. */
   get buffered(): readonly string[] {
     return this.#lines;
@@ -156,7 +161,7 @@ export class TestClient {
   }
 
   async #readLoop(): Promise<void> {
-    const buffer = new Uint8Array(64 * 1024);
+    const buffer = new Uint8Array(16 * 1024);
     try {
       while (true) {
         const n = await this.conn.read(buffer);

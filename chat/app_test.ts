@@ -1,0 +1,296 @@
+/**
+ * Hostile clients against the real server over real sockets: whatever one
+ * client sends, everyone else keeps chatting, memory stays bounded and no
+ * one can put a server line or an escape sequence on someone else's screen.
+ * Each test ends by checking that two fresh clients can still talk.
+ */
+
+import assert from "node:assert/strict";
+import {
+  assertChatWorks,
+  rssBytes,
+  startServer,
+  TestClient,
+  type TestServer,
+} from "../testing/chat_client.ts";
+import { startServerProcess } from "../testing/server_process.ts";
+import { Outbox } from "../net/outbox.ts";
+import { spawnChatServer } from "./app.ts";
+
+const encoder = new TextEncoder();
+const MiB = 1024 * 1024;
+
+async function pair(server: { port: number }): Promise<[TestClient, TestClient]> {
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l === `* ${b.name} joined the chat`);
+  await b.client.readUntil((l) => l === `* ${a.name} joined the chat`);
+  return [a.client, b.client];
+}
+
+async function finish(server: TestServer, ...clients: TestClient[]): Promise<void> {
+  await assertChatWorks(server.port);
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+}
+
+Deno.test("escape sequences and telnet negotiation never reach another client", async () => {
+  const server = startServer();
+  const [a, b] = await pair(server);
+  const evil = new Uint8Array([
+    ...encoder.encode("\x1b[2J\x1b]0;owned\x07hi"),
+    0xff,
+    0xfb,
+    0x01, // IAC WILL ECHO
+    ...encoder.encode(" there\x1b[31m"),
+    0xff,
+    0xff, // IAC IAC
+    ...encoder.encode("!\x07\x9b1m\r\n"),
+  ]);
+  await a.writeAll(evil);
+  const line = await b.readLine();
+  assert.equal(line, "[user1]: hi there!");
+  assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]/.test(line));
+  await finish(server, a, b);
+});
+
+Deno.test("invalid UTF-8 arrives as U+FFFD and the connection stays up", async () => {
+  const server = startServer();
+  const [a, b] = await pair(server);
+  await a.writeAll(new Uint8Array([0x6f, 0x6b, 0x20, 0xc3, 0x28, 0xfe, 0x0a]));
+  assert.equal(await b.readLine(), "[user1]: ok \ufffd(\ufffd");
+  await a.send("still here");
+  assert.equal(await b.readLine(), "[user1]: still here");
+  await finish(server, a, b);
+});
+
+Deno.test("random binary garbage cannot break the server for anyone", async () => {
+  const server = startServer({ floodRate: 0 });
+  const [a, b] = await pair(server);
+  const garbage = new Uint8Array(256 * 1024);
+  for (let i = 0; i < garbage.length; i += 65536) {
+    crypto.getRandomValues(garbage.subarray(i, i + 65536));
+  }
+  const noise = await TestClient.connect(server.port);
+  await noise.writeAll(garbage);
+  await noise.close();
+  await a.send("after the noise");
+  assert.equal(await b.readUntil((l) => l.startsWith("[user1]")), "[user1]: after the noise");
+  const delivered = (await b.quietFor(100)).filter((l) => l.startsWith("[user3]"));
+  for (const line of delivered) assert.ok(!line.includes("\x1b"), "no raw ESC relayed");
+  await finish(server, a, b);
+});
+
+Deno.test("lines sent one byte at a time are assembled", async () => {
+  const server = startServer();
+  const [a, b] = await pair(server);
+  for (const byte of encoder.encode("slow typist €\r\n")) {
+    await a.writeAll(new Uint8Array([byte]));
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.equal(await b.readLine(), "[user1]: slow typist €");
+  await finish(server, a, b);
+});
+
+Deno.test("data sent before reading anything is delivered in order", async () => {
+  const server = startServer();
+  const { client: watcher } = await TestClient.join(server.port);
+  const eager = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await eager.write(encoder.encode("first\nsecond\n"));
+  await watcher.readUntil((l) => l === "* user2 joined the chat");
+  assert.equal(await watcher.readLine(), "[user2]: first");
+  assert.equal(await watcher.readLine(), "[user2]: second");
+  eager.close();
+  await finish(server, watcher);
+});
+
+Deno.test("a reset in the middle of a line leaves no trace but the leave line", async () => {
+  const server = startServer();
+  const { client: watcher } = await TestClient.join(server.port);
+  const rude = await TestClient.connect(server.port, { read: false });
+  await watcher.readUntil((l) => l === "* user2 joined the chat");
+  await rude.writeAll(encoder.encode("half a li"));
+  await new Promise((r) => setTimeout(r, 50));
+  await rude.close(); // unread join lines in our buffer make this a reset
+  assert.equal(await watcher.readLine(), "* user2 left the chat");
+  assert.deepEqual(await watcher.quietFor(50), []);
+  await finish(server, watcher);
+});
+
+Deno.test("a 100k-line flood is cut to the burst, with one slow-down notice per second", async () => {
+  const server = startServer();
+  const [a, b] = await pair(server);
+  const flood = Array.from({ length: 100_000 }, (_, i) => `flood ${i}`).join("\n") + "\n";
+  await a.writeAll(encoder.encode(flood));
+  const delivered: string[] = [];
+  const received = await b.quietFor(500);
+  delivered.push(...received.filter((l) => l.startsWith("[user1]: flood")));
+  assert.ok(delivered.length >= 20 && delivered.length <= 30, `${delivered.length} delivered`);
+  assert.equal(delivered[0], "[user1]: flood 0");
+  const notices = (await a.quietFor(0)).filter((l) => l === "! slow down");
+  assert.ok(notices.length >= 1 && notices.length <= 3, `${notices.length} notices`);
+  await finish(server, a, b);
+});
+
+Deno.test("sustained flooding ends in a disconnect, a burst never does", async () => {
+  const server = startServer({ floodKickMs: 400 });
+  const [a, b] = await pair(server);
+  for (let i = 0; i < 20; i++) await a.send(`burst ${i}`);
+  for (let i = 0; i < 20; i++) await b.readLine();
+  const deadline = Date.now() + 3_000;
+  while (!a.closedByServer && Date.now() < deadline) {
+    await a.send("spam spam spam").catch(() => {});
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(await a.waitForEof(), "the flooder was disconnected");
+  assert.ok(a.buffered.includes("! disconnected: flooding"));
+  assert.equal(await b.readUntil((l) => l.startsWith("* ")), "* user1 left the chat");
+  await finish(server, a, b);
+});
+
+Deno.test("an idle client is disconnected when an idle timeout is set", async () => {
+  const server = startServer({ idleTimeoutMs: 300 });
+  const [a, b] = await pair(server);
+  const keepAlive = setInterval(() => b.send("/who").catch(() => {}), 100);
+  try {
+    assert.ok(await a.waitForEof(3_000));
+    assert.ok(a.buffered.includes("! disconnected: idle too long"));
+    assert.equal(await b.readUntil((l) => l.includes("left")), "* user1 left the chat");
+  } finally {
+    clearInterval(keepAlive);
+  }
+  await finish(server, a, b);
+});
+
+Deno.test("the server refuses connections past the maximum, and a refusal uses no number", async () => {
+  const server = startServer({ maxConnections: 2 });
+  const [a, b] = await pair(server);
+  const third = await TestClient.connect(server.port);
+  assert.equal(await third.readLine(), "! server full");
+  assert.ok(await third.waitForEof());
+  await third.close();
+  await b.close();
+  await a.readUntil((l) => l === "* user2 left the chat");
+  const { client: next, name } = await TestClient.join(server.port);
+  assert.equal(name, "user3", "the refused connection did not use user3");
+  await next.close();
+  await a.close();
+  await server.stop();
+});
+
+Deno.test("the per-address limit refuses the next connection from the same address", async () => {
+  const server = startServer({ maxConnectionsPerAddress: 2, exemptLoopback: false });
+  const [a, b] = await pair(server);
+  const third = await TestClient.connect(server.port);
+  assert.equal(await third.readLine(), "! too many connections from your address");
+  assert.ok(await third.waitForEof());
+  await third.close();
+  await a.send("unaffected");
+  assert.equal(await b.readLine(), "[user1]: unaffected");
+  await Promise.all([a.close(), b.close()]);
+  await server.stop();
+});
+
+Deno.test("loopback clients are exempt from the per-address limit by default", async () => {
+  const server = startServer({ maxConnectionsPerAddress: 1 });
+  const [a, b] = await pair(server);
+  await finish(server, a, b);
+});
+
+Deno.test("a ChatServer handler that throws loses that message, not the chat", async () => {
+  const logs: string[] = [];
+  const chat = spawnChatServer({ log: (l) => logs.push(l), welcome: false });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await TestClient.connect((listener.addr as Deno.NetAddr).port);
+  const conn = await listener.accept();
+  const outbox = new Outbox(conn);
+  await chat.address.send({ type: "join", id: 1, identity: { name: "user1" }, outbox });
+  assert.equal(await client.readLine(), "* user1 joined the chat");
+  // A malformed command (no target name) makes the handler throw.
+  const broken = { name: "msg", to: undefined, text: "x" } as unknown as { name: "who" };
+  await chat.address.send({ type: "command", id: 1, command: broken });
+  await chat.address.send({ type: "command", id: 1, command: { name: "who" } });
+  assert.equal(await client.readLine(), "* in lobby: user1");
+  assert.ok(logs.some((l) => l.startsWith("[server] ChatServer error (message dropped)")));
+  await chat.address.ask<void>((reply) => ({ type: "shutdown", flushMs: 100, reply }));
+  chat.stop();
+  await chat.done;
+  await client.close();
+  listener.close();
+});
+
+Deno.test("many concurrent giant lines are discarded while streaming; memory stays bounded", async () => {
+  const server = await startServerProcess();
+  const before = await rssBytes(server.pid);
+  const giants = await Promise.all(
+    Array.from({ length: 20 }, () => TestClient.connect(server.port)),
+  );
+  const chunk = new Uint8Array(MiB).fill(0x41);
+  await Promise.all(giants.map(async (g) => {
+    for (let i = 0; i < 5; i++) await g.writeAll(chunk); // 5 MiB each, no newline
+    await g.send("");
+    await g.readUntil((l) => l === "! line too long (max 4096 bytes)");
+  }));
+  const growth = (await rssBytes(server.pid)) - before;
+  console.log(
+    `giant lines: 100 MiB sent, server RSS ${before >> 20} MiB, grew ${growth >> 10} KiB`,
+  );
+  assert.ok(growth < 64 * MiB, `RSS grew by ${growth >> 20} MiB`);
+  await assertChatWorks(server.port);
+  await Promise.all(giants.map((g) => g.close()));
+  assert.equal((await server.stop()).code, 0);
+});
+
+Deno.test("churn of thousands of connections leaves nobody behind and memory levels off", async () => {
+  const server = await startServerProcess();
+  const { client: watcher } = await TestClient.join(server.port);
+  const rss: number[] = [];
+  for (let wave = 1; wave <= 20; wave++) {
+    const conns = await Promise.all(
+      Array.from({ length: 300 }, () => Deno.connect({ hostname: "127.0.0.1", port: server.port })),
+    );
+    await Promise.all(conns.map((c) => c.read(new Uint8Array(64)).catch(() => null)));
+    for (const c of conns) c.close();
+    if (wave % 10 === 0) rss.push(await rssBytes(server.pid));
+  }
+  await watcher.readUntil((l) => l === "* user6001 left the chat", 30_000);
+  await watcher.send("/who");
+  await watcher.readUntil((l) => l.startsWith("* 1 in lobby, 1 online in all"));
+  const [mid, end] = rss as [number, number];
+  console.log(
+    `churn: 6000 connections, server RSS ${mid >> 20} MiB after 3000, ${end >> 20} MiB after 6000`,
+  );
+  assert.ok(end < 256 * MiB, "memory stays bounded");
+  assert.ok(end - mid < 48 * MiB, "memory levels off instead of growing with every connection");
+  await assertChatWorks(server.port);
+  await watcher.close();
+  assert.equal((await server.stop()).code, 0);
+});
+
+Deno.test("SIGTERM with a thousand clients and a flood in progress exits 0 within the deadline", async () => {
+  const server = await startServerProcess(["--flood-rate", "0"]);
+  const clients: TestClient[] = [];
+  for (let i = 0; i < 1000; i++) clients.push(await TestClient.connect(server.port));
+  await clients[0]!.readUntil((l) => l === "* user1000 joined the chat", 30_000);
+  const flooders = clients.slice(0, 5);
+  let flooding = true;
+  const floods = flooders.map(async (f) => {
+    while (flooding) await f.send("flood ".repeat(10)).catch(() => (flooding = false));
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  const status = await server.stop("SIGTERM");
+  const took = Date.now() - started;
+  flooding = false;
+  await Promise.all(floods);
+  assert.equal(status.code, 0);
+  assert.ok(took < 8_000, `shutdown took ${took} ms`);
+  let told = 0;
+  for (const c of clients.slice(5)) {
+    await c.waitForEof(10_000);
+    if (c.buffered.includes("* server shutting down")) told++;
+  }
+  console.log(`shutdown under load: ${took} ms, ${told}/995 readers told`);
+  assert.ok(told >= 990, `${told} of 995 reading clients were told`);
+  await Promise.all(clients.map((c) => c.close()));
+});
