@@ -50,6 +50,7 @@ Deno.test("escape sequences and telnet negotiation never reach another client", 
   await a.writeAll(evil);
   const line = await b.readLine();
   assert.equal(line, "[user1]: hi there!");
+  // deno-lint-ignore no-control-regex
   assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]/.test(line));
   await finish(server, a, b);
 });
