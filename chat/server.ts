@@ -30,6 +30,14 @@ import {
   SHUTTING_DOWN,
 } from "./protocol.ts";
 
+/** How long "joined/left the chat" lines may wait to leave together. In a
+ * join storm every join goes to everyone: 10,000 joins are 50 million
+ * deliveries, and sent one by one they are 50 million writes. Batched over
+ * this window they share one buffer and one write per recipient. Any other
+ * line flushes the batch first, so order is never changed, and people do
+ * not notice 50 ms on a join. */
+export const ANNOUNCE_BATCH_MS = 50;
+
 /** How many names one `/who` or `/rooms` line holds before wrapping. */
 const NAMES_PER_LINE = 20;
 
@@ -40,7 +48,8 @@ export type ChatServerMessage =
   | { type: "command"; id: number; command: Command }
   | { type: "leave"; id: number; reason?: string }
   | { type: "shutdown"; flushMs: number; reply: () => void }
-  | { type: "stats"; reply: (stats: ChatStats) => void };
+  | { type: "stats"; reply: (stats: ChatStats) => void }
+  | { type: "flush_announcements" };
 
 /** A snapshot for tests and metrics. */
 export interface ChatStats {
@@ -89,6 +98,10 @@ export class ChatServer extends Actor<ChatServerMessage> {
   /** Lower-cased room name → room. */
   readonly #rooms = new Map<string, Room>();
   #shuttingDown = false;
+  /** Join/leave lines waiting for the batch; `newcomer` is the member whose
+   * join it announces (it already has this line, and everything before). */
+  #announcements: { line: Uint8Array; newcomer?: Member }[] = [];
+  #announceScheduled = false;
 
   constructor(options: ChatServerOptions) {
     super();
@@ -101,24 +114,31 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#log("[server] ChatServer started");
   }
 
-  handle(message: ChatServerMessage): void | Promise<void> {
+  handle(message: ChatServerMessage, ctx: Context<ChatServerMessage>): void | Promise<void> {
     switch (message.type) {
       case "join":
-        return this.#join(message.id, message.identity, message.outbox);
+        return this.#join(message.id, message.identity, message.outbox, ctx);
+      case "leave":
+        return this.#leave(message.id, message.reason, ctx);
+      case "flush_announcements":
+        this.#announceScheduled = false;
+        return this.#flushAnnouncements();
+      case "stats":
+        return message.reply({ users: this.#members.size, rooms: this.#rooms.size });
+    }
+    // Anything else may send lines: earlier announcements go first.
+    this.#flushAnnouncements();
+    switch (message.type) {
       case "say":
         return this.#say(message.id, message.text);
       case "command":
         return this.#command(message.id, message.command);
-      case "leave":
-        return this.#leave(message.id, message.reason);
       case "shutdown":
         return this.#shutdown(message.flushMs, message.reply);
-      case "stats":
-        return message.reply({ users: this.#members.size, rooms: this.#rooms.size });
     }
   }
 
-  #join(id: number, identity: Identity, outbox: Outbox): void {
+  #join(id: number, identity: Identity, outbox: Outbox, ctx: Context<ChatServerMessage>): void {
     const name = identity.name;
     if (this.#shuttingDown) {
       void outbox.close();
@@ -138,11 +158,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
       lines.push(infoLine(`and ${this.#members.size - ROSTER_LIMIT} more (/who lists everyone)`));
     }
     lines.push(...this.#welcome(name));
-    this.#broadcast(encodeLines(announcement));
     this.#members.set(id, member);
     this.#byName.set(name.toLowerCase(), member);
     lobby.members.add(member);
     outbox.push(encodeLines(...lines));
+    this.#announce(encodeLines(announcement), ctx, member);
     this.#log(`[server] ${name} joined`);
   }
 
@@ -152,13 +172,13 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#toRoom(member.room, encodeLines(chatLine(member.identity.name, text)), member);
   }
 
-  #leave(id: number, reason: string | undefined): void {
+  #leave(id: number, reason: string | undefined, ctx: Context<ChatServerMessage>): void {
     const member = this.#members.get(id);
     if (member === undefined) return;
     this.#members.delete(id);
     this.#byName.delete(member.identity.name.toLowerCase());
     this.#removeFromRoom(member);
-    if (!this.#shuttingDown) this.#broadcast(encodeLines(leftChat(member.identity.name, reason)));
+    if (!this.#shuttingDown) this.#announce(encodeLines(leftChat(member.identity.name, reason)), ctx);
     this.#log(`[server] ${member.identity.name} left`);
   }
 
@@ -266,6 +286,38 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const closing = [...this.#members.values()].map((m) => m.outbox.close({ flushMs }));
     await Promise.all(closing);
     reply();
+  }
+
+  #announce(line: Uint8Array, ctx: Context<ChatServerMessage>, newcomer?: Member): void {
+    this.#announcements.push({ line, newcomer });
+    if (!this.#announceScheduled) {
+      this.#announceScheduled = true;
+      ctx.runLater(ANNOUNCE_BATCH_MS, { type: "flush_announcements" });
+    }
+  }
+
+  /** Sends the pending join/leave lines as one buffer to everyone; members
+   * who joined during the batch get only the part after their own join. */
+  #flushAnnouncements(): void {
+    const pending = this.#announcements;
+    if (pending.length === 0) return;
+    this.#announcements = [];
+    let total = 0;
+    for (const entry of pending) total += entry.line.length;
+    const batch = new Uint8Array(total);
+    const resumeAt = new Map<Member, number>();
+    let offset = 0;
+    for (const entry of pending) {
+      batch.set(entry.line, offset);
+      offset += entry.line.length;
+      if (entry.newcomer) resumeAt.set(entry.newcomer, offset);
+    }
+    if (resumeAt.size === 0) return this.#broadcast(batch);
+    for (const member of this.#members.values()) {
+      const from = resumeAt.get(member);
+      if (from === undefined) member.outbox.push(batch);
+      else if (from < batch.length) member.outbox.push(batch.subarray(from));
+    }
   }
 
   #broadcast(bytes: Uint8Array): void {
