@@ -11,7 +11,7 @@
  */
 
 import { Address } from "./address.ts";
-import { Context, DISPOSE } from "./context.ts";
+import { Context, type ContextHost, DISPOSE } from "./context.ts";
 import { Mailbox } from "./mailbox.ts";
 import { STOP, type SupervisionPolicy, Supervisor } from "./supervision.ts";
 
@@ -78,12 +78,15 @@ export function spawn<M>(
   options: SpawnOptions = {},
 ): ActorRef<M> {
   const cell = new Cell<M>(actor, options);
-  return { address: cell.address, stop: () => cell.requestStop(), done: cell.done };
+  return cell;
 }
 
-class Cell<M> {
+class Cell<M> implements ContextHost {
   readonly address: Address<M>;
   readonly done: Promise<void>;
+  stop(): void {
+    this.requestStop();
+  }
   readonly #mailbox: Mailbox<M>;
   readonly #context: Context<M>;
   readonly #factory: (() => Actor<M>) | undefined;
@@ -101,20 +104,17 @@ class Cell<M> {
     this.address = new Address(this.#mailbox);
     this.#supervisor = new Supervisor(options.supervision ?? STOP);
     this.#onError = options.onError ?? (() => {});
-    const host = {
-      requestStop: () => this.requestStop(),
-      enqueueSystem: (task: () => void | Promise<void>) => {
-        this.#system.push(task);
-        this.#mailbox.notify();
-      },
-      get stopping(): boolean {
-        return cell.#stopRequested;
-      },
-    };
-    // deno-lint-ignore no-this-alias
-    const cell = this;
-    this.#context = new Context(this.address, host);
+    this.#context = new Context(this.address, this);
     this.done = this.#run();
+  }
+
+  get stopping(): boolean {
+    return this.#stopRequested;
+  }
+
+  enqueueSystem(task: () => void | Promise<void>): void {
+    this.#system.push(task);
+    this.#mailbox.notify();
   }
 
   requestStop(): void {

@@ -113,6 +113,11 @@ export async function runChat(options: ChatOptions): Promise<void> {
   const limits: ChatLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const server = spawnChatServer({ log, welcome: options.welcome !== false });
   let nextUser = 0;
+  // One shared handler, not a closure per session: with 10,000 sessions
+  // every per-connection object shows up in the RSS.
+  const onSessionError = (error: unknown): void => {
+    log(`[server] session error: ${describe(error)}`);
+  };
 
   const shutdown = (async () => {
     await new Promise<void>((resolve) => {
@@ -146,7 +151,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
         new ClientSession({ conn, id, name, server: server.address, limits, log }),
         {
           capacity: SESSION_MAILBOX_CAPACITY,
-          onError: (error) => log(`[server] ${name} session error: ${describe(error)}`),
+          onError: onSessionError,
         },
       );
       return session.done;

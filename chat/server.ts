@@ -178,7 +178,9 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#members.delete(id);
     this.#byName.delete(member.identity.name.toLowerCase());
     this.#removeFromRoom(member);
-    if (!this.#shuttingDown) this.#announce(encodeLines(leftChat(member.identity.name, reason)), ctx);
+    if (!this.#shuttingDown) {
+      this.#announce(encodeLines(leftChat(member.identity.name, reason)), ctx);
+    }
     this.#log(`[server] ${member.identity.name} left`);
   }
 

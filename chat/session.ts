@@ -60,6 +60,18 @@ const SLOW_DOWN = encodeLines(errorLine("slow down"));
 const FLOODING = encodeLines(errorLine("disconnected: flooding"));
 const IDLE = encodeLines(errorLine("disconnected: idle too long"));
 
+const tooLongNotices = new Map<number, Uint8Array>();
+
+/** The "line too long" notice for a cap, encoded once per cap, not per session. */
+function tooLongNotice(maxLineBytes: number): Uint8Array {
+  let notice = tooLongNotices.get(maxLineBytes);
+  if (notice === undefined) {
+    notice = encodeLines(errorLine(`line too long (max ${maxLineBytes} bytes)`));
+    tooLongNotices.set(maxLineBytes, notice);
+  }
+  return notice;
+}
+
 /** One connected client; see the module doc. */
 export class ClientSession extends Actor<ClientSessionMessage> {
   readonly #conn: Deno.Conn;
@@ -69,7 +81,6 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   readonly #log: (line: string) => void;
   readonly #outbox: Outbox;
   readonly #flood: TokenBucket;
-  readonly #tooLong: Uint8Array;
   /** Shared with the ChatServer, which renames it; read here for log lines. */
   readonly #identity: { name: string };
   #joined = false;
@@ -93,9 +104,6 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       burst: this.#limits.floodBurst,
       kickAfterMs: this.#limits.floodKickMs,
     });
-    this.#tooLong = encodeLines(
-      errorLine(`line too long (max ${this.#limits.maxLineBytes} bytes)`),
-    );
   }
 
   override async started(ctx: Context<ClientSessionMessage>): Promise<void> {
@@ -126,7 +134,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         this.#log(
           `[server] ${this.#identity.name} sent a line over ${this.#limits.maxLineBytes} bytes`,
         );
-        this.#outbox.push(this.#tooLong);
+        this.#outbox.push(tooLongNotice(this.#limits.maxLineBytes));
         return;
       case "outbox_closed":
         if (message.reason === "overflow") {

@@ -115,15 +115,16 @@ export async function serve(listener: Deno.TcpListener, options: ServeOptions): 
     }
     open++;
     perAddress.set(host, fromHost + 1);
-    const run = handler(conn).catch((error: unknown) => {
-      log(`Connection handler failed: ${describe(error)}`);
-    }).finally(() => {
+    const release = (error?: unknown): void => {
+      if (error !== undefined) log(`Connection handler failed: ${describe(error)}`);
       open--;
       const left = (perAddress.get(host) ?? 1) - 1;
       if (left === 0) perAddress.delete(host);
       else perAddress.set(host, left);
-    });
-    track(running, run);
+      running.delete(run);
+    };
+    const run: Promise<void> = handler(conn).then(() => release(), release);
+    running.add(run);
   }
   signal.removeEventListener("abort", closeListener);
   closeListener();

@@ -1,0 +1,384 @@
+/**
+ * `deno task bench`: starts the chat server (flood control off) and drives
+ * it with real TCP clients through the scenarios of the reference load
+ * generator in `shared/tools/chatload`, so the two can be compared:
+ *
+ * - A: 100 clients, 10 senders as fast as a window of 16 in-flight lines
+ *   each allows, 64-byte payloads: raw fan-out throughput.
+ * - B: 1,000 clients, 10 senders at 20 lines/s each (200k deliveries/s).
+ * - C: 10,000 idle clients (the join storm included), held; memory.
+ * - D: 100 clients, 1 sender at 50 lines/s: latency at light load.
+ * - soak: connection churn plus chat for `--duration` seconds; memory at
+ *   start and end.
+ *
+ * Each scenario gets a fresh server. Prints a table, or one JSON line per
+ * scenario with `--json`. The generator shares the machine with the server:
+ * its CPU is reported so a reader can tell which of the two was the limit.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { closeLoad, LoadClient, LoadStats, nowMicros, payload, waitUntil } from "./load.ts";
+import { startServerProcess } from "../testing/server_process.ts";
+
+interface Scenario {
+  name: string;
+  clients: number;
+  senders: number;
+  /** Lines per second per sender; 0 = as fast as the window allows. */
+  rate: number;
+  window: number;
+  size: number;
+  duration: number;
+  idle?: boolean;
+  churn?: boolean;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  A: { name: "A", clients: 100, senders: 10, rate: 0, window: 16, size: 64, duration: 10 },
+  B: { name: "B", clients: 1000, senders: 10, rate: 20, window: 0, size: 64, duration: 10 },
+  C: {
+    name: "C",
+    clients: 10000,
+    senders: 0,
+    rate: 0,
+    window: 0,
+    size: 0,
+    duration: 10,
+    idle: true,
+  },
+  D: { name: "D", clients: 100, senders: 1, rate: 50, window: 0, size: 64, duration: 10 },
+  soak: {
+    name: "soak",
+    clients: 200,
+    senders: 10,
+    rate: 5,
+    window: 0,
+    size: 64,
+    duration: 600,
+    churn: true,
+  },
+};
+
+/** Joins in progress at once while connecting, like chatload's --connect-window. */
+const CONNECT_WINDOW = 64;
+/** Receivers that parse payloads for latency; the rest only count lines. */
+const LATENCY_SAMPLE_CLIENTS = 10;
+/** Silence that means the server has finished sending the join storm. */
+const SETTLE_QUIET_MS = 300;
+
+/** What one scenario measured. */
+export interface Result {
+  scenario: string;
+  clients: number;
+  joinSeconds: number;
+  sent: number;
+  deliveriesPerSecond: number;
+  loss: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  serverRssMiB: number;
+  rssPerConnectionKiB: number;
+  serverCpuPercent: number;
+  generatorCpuPercent: number;
+  rssStartMiB?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function procFile(pid: number, file: string): Promise<string> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/${file}`], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+async function rss(pid: number): Promise<number> {
+  return Number(/VmRSS:\s+(\d+)/.exec(await procFile(pid, "status"))?.[1] ?? 0) * 1024;
+}
+
+/** Server CPU time in seconds (user + system), from /proc/PID/stat. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await procFile(pid, "stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // CLK_TCK is 100 on Linux
+}
+
+function generatorCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+async function connectAll(port: number, scenario: Scenario, stats: LoadStats) {
+  const clients: LoadClient[] = new Array(scenario.clients);
+  const sampleEvery = Math.max(
+    1,
+    Math.floor((scenario.clients - scenario.senders) / LATENCY_SAMPLE_CLIENTS),
+  );
+  let next = 0;
+  const worker = async () => {
+    while (next < scenario.clients) {
+      const i = next++;
+      const receiver = i >= scenario.senders;
+      clients[i] = await LoadClient.join(port, i, stats, {
+        sampled: receiver && !scenario.idle && (i - scenario.senders) % sampleEvery === 0,
+        observer: i === scenario.clients - 1,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONNECT_WINDOW, scenario.clients) }, worker));
+  return clients;
+}
+
+async function settle(clients: LoadClient[], maxMs = 60_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  while (performance.now() < deadline) {
+    const last = Math.max(...clients.map((c) => c.lastByteAt));
+    if (performance.now() - last >= SETTLE_QUIET_MS) return;
+    await sleep(50);
+  }
+}
+
+function totalLines(clients: LoadClient[]): number {
+  let sum = 0;
+  for (const c of clients) sum += c.lines;
+  return sum;
+}
+
+/** Sends for `ms`: paced at `rate` per sender, or saturating a window. */
+async function drive(clients: LoadClient[], scenario: Scenario, stats: LoadStats, ms: number) {
+  const senders = clients.slice(0, scenario.senders);
+  const seq = senders.map(() => 0);
+  stats.inFlight = senders.map(() => 0);
+  let sent = 0;
+  const end = performance.now() + ms;
+  if (scenario.rate > 0) {
+    const interval = 1e6 / scenario.rate;
+    const start = nowMicros() + 1000;
+    // Stagger senders so their lines do not all land in the same instant.
+    const due = senders.map((_, i) => start + (interval * i) / senders.length);
+    while (performance.now() < end) {
+      await waitUntil(Math.min(...due));
+      const now = nowMicros();
+      for (let i = 0; i < senders.length; i++) {
+        let batch = "";
+        while ((due[i] as number) <= now) {
+          batch += payload(i, ++seq[i]!, Math.round(due[i] as number), scenario.size);
+          due[i]! += interval;
+          sent++;
+        }
+        if (batch !== "") senders[i]!.send(batch).catch(() => {});
+      }
+    }
+  } else {
+    const wakers: ((() => void) | undefined)[] = senders.map(() => undefined);
+    stats.onDelivered = (sender) => {
+      const wake = wakers[sender];
+      wakers[sender] = undefined;
+      wake?.();
+    };
+    const timer = setTimeout(() => wakers.forEach((wake) => wake?.()), ms);
+    await Promise.all(senders.map(async (sender, i) => {
+      while (performance.now() < end) {
+        const room = scenario.window - (stats.inFlight[i] as number);
+        if (room <= 0) {
+          await new Promise<void>((resolve) => (wakers[i] = resolve));
+          continue;
+        }
+        const now = nowMicros();
+        let batch = "";
+        for (let k = 0; k < room; k++) batch += payload(i, ++seq[i]!, now, scenario.size);
+        stats.inFlight[i]! += room;
+        sent += room;
+        await sender.send(batch).catch(() => {});
+      }
+    }));
+    clearTimeout(timer);
+    stats.onDelivered = undefined;
+  }
+  return sent;
+}
+
+async function runScenario(scenario: Scenario): Promise<Result> {
+  const server = await startServerProcess([
+    "--flood-rate",
+    "0",
+    "--max-connections",
+    "20000",
+  ]);
+  try {
+    await sleep(300);
+    const rssBefore = await rss(server.pid);
+    const stats = new LoadStats();
+    const joinStart = performance.now();
+    const clients = await connectAll(server.port, scenario, stats);
+    const joinSeconds = (performance.now() - joinStart) / 1000;
+    await settle(clients);
+    for (const c of clients) c.lines = 0;
+
+    const cpu0 = await cpuSeconds(server.pid);
+    const gen0 = generatorCpuSeconds();
+    const t0 = performance.now();
+    let sent = 0;
+    let rssStart: number | undefined;
+    if (scenario.idle) {
+      await sleep(scenario.duration * 1000);
+    } else if (scenario.churn) {
+      rssStart = await rss(server.pid);
+      sent = await soak(server.port, clients, scenario, stats);
+    } else {
+      sent = await drive(clients, scenario, stats, scenario.duration * 1000);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const inWindow = totalLines(clients);
+    const serverCpu = (await cpuSeconds(server.pid)) - cpu0;
+    const generatorCpu = generatorCpuSeconds() - gen0;
+    const rssAfter = await rss(server.pid);
+
+    // Drain: let the server deliver what it still has queued.
+    const expected = scenario.churn ? 0 : sent * (scenario.clients - 1);
+    const drainEnd = performance.now() + 10_000;
+    let received = totalLines(clients);
+    let lastChange = performance.now();
+    while (received < expected && performance.now() < drainEnd) {
+      await sleep(50);
+      const now = totalLines(clients);
+      if (now !== received) lastChange = performance.now();
+      received = now;
+      if (performance.now() - lastChange > 2_000) break;
+    }
+    for (const c of clients) c.close();
+    await Promise.all(clients.map((c) => c.done));
+    return {
+      scenario: scenario.name,
+      clients: scenario.clients,
+      joinSeconds: round(joinSeconds, 2),
+      sent,
+      deliveriesPerSecond: Math.round(inWindow / elapsed),
+      loss: expected === 0 ? 0 : round(Math.max(0, 1 - received / expected), 6),
+      p50Ms: round(stats.latency.percentile(50) / 1000, 3),
+      p99Ms: round(stats.latency.percentile(99) / 1000, 3),
+      p999Ms: round(stats.latency.percentile(99.9) / 1000, 3),
+      serverRssMiB: round(rssAfter / 2 ** 20, 1),
+      rssPerConnectionKiB: round((rssAfter - rssBefore) / scenario.clients / 1024, 2),
+      serverCpuPercent: Math.round((serverCpu / elapsed) * 100),
+      generatorCpuPercent: Math.round((generatorCpu / elapsed) * 100),
+      ...(rssStart === undefined ? {} : { rssStartMiB: round(rssStart / 2 ** 20, 1) }),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Soak: chat at a steady rate while waves of clients connect, say a line
+ * and leave, for the whole duration. Every loop is bounded by the clock. */
+async function soak(port: number, clients: LoadClient[], scenario: Scenario, stats: LoadStats) {
+  const end = performance.now() + scenario.duration * 1000;
+  const chat = drive(clients, scenario, stats, scenario.duration * 1000);
+  let waves = 0;
+  while (performance.now() < end) {
+    const wave = await Promise.all(
+      Array.from({ length: 100 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+    );
+    await Promise.all(wave.map((c) => c.write(new TextEncoder().encode("hello and goodbye\n"))));
+    await sleep(100);
+    for (const c of wave) c.close();
+    waves++;
+    await sleep(400);
+  }
+  const sent = await chat;
+  console.error(`soak: ${waves * 100} connections churned`);
+  return sent;
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function table(results: Result[]): string {
+  const head = [
+    "scen",
+    "clients",
+    "join s",
+    "deliv/s",
+    "loss",
+    "p50 ms",
+    "p99 ms",
+    "p999 ms",
+    "RSS MiB",
+    "KiB/conn",
+    "srv CPU%",
+    "gen CPU%",
+  ];
+  const rows = results.map((r) => [
+    r.scenario,
+    String(r.clients),
+    r.joinSeconds.toFixed(2),
+    r.deliveriesPerSecond.toLocaleString("en-US"),
+    r.loss.toFixed(4),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    r.p999Ms.toFixed(2),
+    r.rssStartMiB === undefined
+      ? r.serverRssMiB.toFixed(1)
+      : `${r.rssStartMiB.toFixed(1)}→${r.serverRssMiB.toFixed(1)}`,
+    r.rssPerConnectionKiB.toFixed(2),
+    String(r.serverCpuPercent),
+    String(r.generatorCpuPercent),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: Deno.args,
+      options: {
+        scenario: { type: "string", default: "A,B,C,D" },
+        duration: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : error}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(
+      "Usage: deno task bench [--scenario A,B,C,D,soak] [--duration SECONDS] [--json]",
+    );
+    return 0;
+  }
+  const names = values.scenario.split(",").map((s) => s.trim());
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown scenario ${unknown.join(", ")} (choose from A, B, C, D, soak)`);
+    return 2;
+  }
+  const duration = values.duration === undefined ? undefined : Number(values.duration);
+  if (duration !== undefined && !(duration > 0 && duration <= 3600)) {
+    console.error("bench: --duration must be a number of seconds from 1 to 3600");
+    return 2;
+  }
+  const results: Result[] = [];
+  for (const name of names) {
+    const scenario = { ...SCENARIOS[name]!, ...(duration ? { duration } : {}) };
+    const result = await runScenario(scenario);
+    results.push(result);
+    if (values.json) console.log(JSON.stringify(result));
+    else console.error(`scenario ${name} done`);
+  }
+  if (!values.json) console.log(table(results));
+  closeLoad();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
