@@ -8,10 +8,13 @@
 
 import { TextLineStream } from "./text_lines.ts";
 
-/** The permission flags of `deno task chat` and `deno task compile`. */
-export const CHAT_PERMISSIONS: readonly string[] = JSON.parse(
+/** The runtime flags of `deno task chat` (permissions and V8 settings), so
+ * tests run the server exactly as the task and the compiled binary do. */
+export const CHAT_RUN_FLAGS: readonly string[] = JSON.parse(
   Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
-).tasks.chat.split(" ").filter((word: string) => word.startsWith("--allow-"));
+).tasks.chat.split(" ").filter((word: string) =>
+  word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+);
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -31,7 +34,7 @@ export interface ServerProcess {
 export async function startServerProcess(args: string[] = []): Promise<ServerProcess> {
   const finalArgs = args.includes("--port") ? args : ["--port", "0", ...args];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...CHAT_PERMISSIONS, MAIN, ...finalArgs],
+    args: ["run", ...CHAT_RUN_FLAGS, MAIN, ...finalArgs],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
