@@ -240,3 +240,19 @@ Deno.test("the chat keeps working after all of the above in one server", async (
   await assertChatWorks(server.port);
   await server.stop();
 });
+
+Deno.test("deno task compile bakes in exactly the runtime flags of deno task chat", () => {
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("./deno.json", import.meta.url))).tasks;
+  const flags = (task: string) =>
+    task.split(" ").filter((w) => w.startsWith("--allow-") || w.startsWith("--v8-flags=")).sort();
+  assert.deepEqual(flags(tasks.compile), flags(tasks.chat));
+  assert.ok(!/\s-A\b|--allow-all/.test(tasks.chat), "no blanket permissions");
+  assert.match(tasks.compile, /main\.ts$/, "the binary's entry point is main.ts, as in the tests");
+});
+
+Deno.test("deno task chat may read every environment variable the config knows", async () => {
+  const { FLAGS, envName } = await import("./config.ts");
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("./deno.json", import.meta.url))).tasks;
+  const allowed = /--allow-env=(\S+)/.exec(tasks.chat)?.[1]?.split(",") ?? [];
+  for (const flag of FLAGS) assert.ok(allowed.includes(envName(flag.flag)), envName(flag.flag));
+});
