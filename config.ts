@@ -26,16 +26,22 @@ export interface Config {
   host: string;
   port: number;
   limits: ChatLimits;
+  /** Redis URL linking this server to others, or "" for none. */
+  redis: string;
+  /** Whether to share the port with other processes (SO_REUSEPORT). */
+  reusePort: boolean;
   help: boolean;
 }
 
-type Kind = "string" | "port" | "count" | "seconds";
+type Kind = "string" | "port" | "count" | "seconds" | "url" | "switch";
 
 interface FlagSpec {
   flag: string;
   kind: Kind;
   help: string;
   fallback: string;
+  /** Another environment variable read when the CHAT_ one is unset. */
+  alias?: string;
 }
 
 /** The flags, in `--help` order. */
@@ -90,6 +96,19 @@ export const FLAGS: readonly FlagSpec[] = [
     fallback: String(DEFAULT_LIMITS.flushMs / 1000),
     help: "how long queued lines may drain on shutdown",
   },
+  {
+    flag: "redis",
+    kind: "url",
+    fallback: "",
+    alias: "REDIS_URL",
+    help: "link with other servers through Redis, e.g. redis://127.0.0.1:6379",
+  },
+  {
+    flag: "reuse-port",
+    kind: "switch",
+    fallback: "false",
+    help: "let several processes listen on the same port (Linux SO_REUSEPORT)",
+  },
 ];
 
 /** `--flood-rate` → `CHAT_FLOOD_RATE`. */
@@ -99,9 +118,18 @@ export function envName(flag: string): string {
 
 /** The `--help` text. */
 export function usage(): string {
+  const argument: Record<Kind, string> = {
+    string: " HOST",
+    port: " N",
+    count: " N",
+    seconds: " N",
+    url: " URL",
+    switch: "",
+  };
   const rows = FLAGS.map((f) =>
-    `  --${f.flag} ${f.kind === "string" ? "HOST" : "N"}`.padEnd(26) +
-    `${f.help} (default ${f.fallback}; env ${envName(f.flag)})`
+    `  --${f.flag}${argument[f.kind]}`.padEnd(26) +
+    `${f.help} (default ${f.fallback || "none"}; env ${envName(f.flag)}` +
+    `${f.alias ? ` or ${f.alias}` : ""})`
   );
   return [
     "Marquee: a multi-user TCP chat server. Join with: nc localhost 8080",
@@ -127,7 +155,7 @@ export function parseConfig(
   env: (name: string) => string | undefined,
 ): Config {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const f of FLAGS) options[f.flag] = { type: "string" };
+  for (const f of FLAGS) options[f.flag] = { type: f.kind === "switch" ? "boolean" : "string" };
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
@@ -138,8 +166,11 @@ export function parseConfig(
   const read = (f: FlagSpec): { value: string; source: string } => {
     const flagValue = values[f.flag];
     if (typeof flagValue === "string") return { value: flagValue, source: `--${f.flag}` };
+    if (flagValue === true) return { value: "true", source: `--${f.flag}` };
     const envValue = env(envName(f.flag));
     if (envValue !== undefined) return { value: envValue, source: envName(f.flag) };
+    const aliasValue = f.alias === undefined ? undefined : env(f.alias);
+    if (aliasValue !== undefined) return { value: aliasValue, source: f.alias as string };
     return { value: f.fallback, source: `--${f.flag}` };
   };
   const get = (flag: string): number | string => {
@@ -151,6 +182,8 @@ export function parseConfig(
   return {
     help: values.help === true,
     host,
+    redis: get("redis") as string,
+    reusePort: get("reuse-port") === 1,
     port: get("port") as number,
     limits: {
       ...DEFAULT_LIMITS,
@@ -185,6 +218,16 @@ function convert(kind: Kind, value: string, source: string): number | string {
       }
       return n;
     }
+    case "url":
+      if (value !== "" && !/^rediss?:\/\/[^\s/]+/.test(value)) {
+        throw new ConfigError(`Invalid ${source} "${value}": expected redis://host:port`);
+      }
+      return value;
+    case "switch":
+      if (!["true", "false", "1", "0", ""].includes(value)) {
+        throw new ConfigError(`Invalid ${source} "${value}": expected true or false`);
+      }
+      return value === "true" || value === "1" ? 1 : 0;
     case "seconds": {
       const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
       if (!Number.isFinite(n)) {

@@ -8,6 +8,7 @@
  */
 
 import { formatAddress, runChat } from "./chat/app.ts";
+import { RedisBroker } from "./chat/broker.ts";
 import { ConfigError, parseConfig, usage } from "./config.ts";
 
 /** Runs the server with `args`; resolves with the process exit code. */
@@ -29,7 +30,11 @@ export async function main(args: string[]): Promise<number> {
 
   let listener: Deno.TcpListener;
   try {
-    listener = Deno.listen({ hostname: config.host, port: config.port });
+    listener = Deno.listen({
+      hostname: config.host,
+      port: config.port,
+      reusePort: config.reusePort,
+    } as Deno.TcpListenOptions);
   } catch (error) {
     console.error(`marquee: Cannot listen on ${config.host}:${config.port}: ${listenError(error)}`);
     return 2;
@@ -46,8 +51,15 @@ export async function main(args: string[]): Promise<number> {
   };
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const broker = config.redis === ""
+    ? undefined
+    : new RedisBroker({ url: config.redis, log: console.log });
   try {
-    await runChat({ listener, signal: controller.signal, limits: config.limits });
+    await runChat({ listener, signal: controller.signal, limits: config.limits, broker });
+  } catch (error) {
+    // Startup failures we can explain (Redis unreachable) get one line.
+    console.error(`marquee: ${error instanceof Error ? error.message : error}`);
+    return 2;
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }

@@ -22,6 +22,7 @@ import {
 } from "../net/serve.ts";
 import { infoLine } from "./protocol.ts";
 import { DEFAULT_FLOOD_BURST, DEFAULT_FLOOD_KICK_MS, DEFAULT_FLOOD_RATE } from "./rate_limit.ts";
+import { type Broker, LocalBroker } from "./broker.ts";
 import { ChatServer, type ChatServerMessage } from "./server.ts";
 import { ClientSession, type SessionLimits } from "./session.ts";
 
@@ -33,6 +34,8 @@ export const DEFAULT_SHUTDOWN_FLUSH_MS = 5_000;
 /** Session mailbox depth: a session's only producer is its own socket, so a
  * short queue is enough and makes a stalled server push back on reads. */
 const SESSION_MAILBOX_CAPACITY = 32;
+
+const BUSY = new TextEncoder().encode("! server busy: try again in a moment\n");
 
 /** Every limit, with its default (see the README's "Limits and safety"). */
 export interface ChatLimits extends SessionLimits {
@@ -70,6 +73,9 @@ export interface ChatOptions {
   log?: (line: string) => void;
   /** Whether newcomers get the welcome line (default true). */
   welcome?: boolean;
+  /** The link to other servers; the default is none (this process is the
+   * whole chat). A broker passed here is started and closed by `runChat`. */
+  broker?: Broker;
 }
 
 /** The welcome line a newcomer gets after the roster. */
@@ -82,11 +88,15 @@ export function welcomeLines(name: string): string[] {
  * throws loses that one message (and logs it), never the chat's state.
  */
 export function spawnChatServer(
-  options: { log: (line: string) => void; welcome?: boolean },
+  options: { log: (line: string) => void; welcome?: boolean; broker?: Broker },
 ): ActorRef<ChatServerMessage> {
   const { log } = options;
   return spawn(
-    new ChatServer({ log, welcome: options.welcome === false ? undefined : welcomeLines }),
+    new ChatServer({
+      log,
+      welcome: options.welcome === false ? undefined : welcomeLines,
+      broker: options.broker,
+    }),
     {
       supervision: { directive: "resume" },
       onError: (error) => log(`[server] ChatServer error (message dropped): ${describe(error)}`),
@@ -111,8 +121,22 @@ export function spawnChatServer(
 export async function runChat(options: ChatOptions): Promise<void> {
   const log = options.log ?? console.log;
   const limits: ChatLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const server = spawnChatServer({ log, welcome: options.welcome !== false });
-  let nextUser = 0;
+  const broker = options.broker ?? new LocalBroker();
+  const server = spawnChatServer({ log, welcome: options.welcome !== false, broker });
+  const tell = (message: ChatServerMessage): void => {
+    server.address.send(message).catch(() => {});
+  };
+  try {
+    await broker.start({
+      event: (event) => tell({ type: "remote", event }),
+      link: (up) => tell({ type: "link", up }),
+    });
+  } catch (error) {
+    server.stop();
+    await server.done;
+    options.listener.close();
+    throw error;
+  }
   // One shared handler, not a closure per session: with 10,000 sessions
   // every per-connection object shows up in the RSS.
   const onSessionError = (error: unknown): void => {
@@ -136,8 +160,18 @@ export async function runChat(options: ChatOptions): Promise<void> {
     maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
     exemptLoopback: limits.exemptLoopback,
     log,
-    handler: (conn) => {
-      const id = ++nextUser;
+    handler: async (conn) => {
+      let id: number;
+      try {
+        id = await broker.nextUserNumber();
+      } catch {
+        // No number can be had (Redis away, local reserve used up): refuse
+        // rather than risk two users with the same name in the cluster.
+        log(`Refused ${formatAddress(conn.remoteAddr as Deno.NetAddr)}: no user number available`);
+        await conn.write(BUSY).catch(() => {});
+        conn.close();
+        return;
+      }
       const name = `user${id}`;
       const peer = conn.remoteAddr as Deno.NetAddr;
       log(`New connection from ${formatAddress(peer)} as ${name}`);
@@ -154,10 +188,11 @@ export async function runChat(options: ChatOptions): Promise<void> {
           onError: onSessionError,
         },
       );
-      return session.done;
+      await session.done;
     },
   });
   await shutdown;
+  await broker.close();
   server.stop();
   await server.done;
 }

@@ -9,11 +9,24 @@
  * allocation per recipient. The server runs under the `resume` policy: a bug
  * in one command drops that command, not the chat.
  *
+ * With a distributed `Broker` (Redis), the registry also holds the users of
+ * the other linked servers: everything local users do is published, and the
+ * other servers' events are applied to local users here, so `/who`, `/rooms`,
+ * `/msg` and the roster span the whole cluster.
+ *
  * @module
  */
 
 import { Actor, type Context } from "../actors/mod.ts";
 import type { Outbox } from "../net/outbox.ts";
+import {
+  type Broker,
+  type ClusterEvent,
+  HEARTBEAT_MS,
+  LocalBroker,
+  PRESENCE_TIMEOUT_MS,
+  type RemoteUser,
+} from "./broker.ts";
 import { type Command, helpLines } from "./commands.ts";
 import {
   actionLine,
@@ -49,12 +62,17 @@ export type ChatServerMessage =
   | { type: "leave"; id: number; reason?: string }
   | { type: "shutdown"; flushMs: number; reply: () => void }
   | { type: "stats"; reply: (stats: ChatStats) => void }
-  | { type: "flush_announcements" };
+  | { type: "flush_announcements" }
+  | { type: "remote"; event: ClusterEvent }
+  | { type: "link"; up: boolean }
+  | { type: "presence_check" };
 
 /** A snapshot for tests and metrics. */
 export interface ChatStats {
-  /** Users online. */
+  /** Users online on this server. */
   users: number;
+  /** Users online on the other linked servers. */
+  remoteUsers: number;
   /** Rooms that exist, lobby included. */
   rooms: number;
 }
@@ -65,6 +83,8 @@ export interface ChatServerOptions {
   log: (line: string) => void;
   /** Extra `* ` lines a newcomer gets after the roster. */
   welcome?: (name: string) => string[];
+  /** The link to other servers (default: none). */
+  broker?: Broker;
 }
 
 /** A user's current name, owned (written) by the ChatServer and read by the
@@ -75,7 +95,10 @@ export interface Identity {
 
 interface Room {
   name: string;
+  /** Users on this server: the ones lines are delivered to. */
   members: Set<Member>;
+  /** Users on other servers, for counts and `/who`. */
+  remote: Set<Remote>;
 }
 
 interface Member {
@@ -87,17 +110,37 @@ interface Member {
   room: Room;
 }
 
+interface Remote {
+  id: number;
+  server: string;
+  name: string;
+  room: Room;
+}
+
+const LINK_LOST = infoLine("link to other servers lost");
+const LINK_RESTORED = infoLine("link to other servers restored");
+
 /** The chat's single source of truth; see the module doc. */
 export class ChatServer extends Actor<ChatServerMessage> {
   readonly #log: (line: string) => void;
   readonly #welcome: (name: string) => string[];
-  /** Everyone online, in join order (a Map keeps insertion order). */
+  readonly #broker: Broker;
+  /** Everyone online here, in join order (a Map keeps insertion order). */
   readonly #members = new Map<number, Member>();
   /** Lower-cased name → member, for case-insensitive uniqueness and lookup. */
   readonly #byName = new Map<string, Member>();
+  /** Users of other servers by number (numbers are cluster-wide). */
+  readonly #remote = new Map<number, Remote>();
+  readonly #remoteByName = new Map<string, Remote>();
+  /** When each other server was last heard from. */
+  readonly #lastSeen = new Map<string, number>();
   /** Lower-cased room name → room. */
   readonly #rooms = new Map<string, Room>();
   #shuttingDown = false;
+  /** Whether the other servers can be reached; a distributed server starts
+   * unlinked and says hello when the broker reports the link up. */
+  #linkUp: boolean;
+  #everLinked = false;
   /** Join/leave lines waiting for the batch; `newcomer` is the member whose
    * join it announces (it already has this line, and everything before). */
   #announcements: { line: Uint8Array; newcomer?: Member }[] = [];
@@ -107,11 +150,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
     super();
     this.#log = options.log;
     this.#welcome = options.welcome ?? (() => []);
-    this.#rooms.set(LOBBY, { name: LOBBY, members: new Set() });
+    this.#broker = options.broker ?? new LocalBroker();
+    this.#linkUp = !this.#broker.distributed;
+    this.#rooms.set(LOBBY, { name: LOBBY, members: new Set(), remote: new Set() });
   }
 
-  override started(_ctx: Context<ChatServerMessage>): void {
+  override started(ctx: Context<ChatServerMessage>): void {
     this.#log("[server] ChatServer started");
+    if (this.#broker.distributed) ctx.runInterval(HEARTBEAT_MS, { type: "presence_check" });
   }
 
   handle(message: ChatServerMessage, ctx: Context<ChatServerMessage>): void | Promise<void> {
@@ -124,7 +170,13 @@ export class ChatServer extends Actor<ChatServerMessage> {
         this.#announceScheduled = false;
         return this.#flushAnnouncements();
       case "stats":
-        return message.reply({ users: this.#members.size, rooms: this.#rooms.size });
+        return message.reply({
+          users: this.#members.size,
+          remoteUsers: this.#remote.size,
+          rooms: this.#rooms.size,
+        });
+      case "presence_check":
+        return this.#expireSilentServers(ctx);
     }
     // Anything else may send lines: earlier announcements go first.
     this.#flushAnnouncements();
@@ -135,6 +187,10 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return this.#command(message.id, message.command);
       case "shutdown":
         return this.#shutdown(message.flushMs, message.reply);
+      case "remote":
+        return this.#remoteEvent(message.event, ctx);
+      case "link":
+        return this.#link(message.up);
     }
   }
 
@@ -148,14 +204,15 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const member: Member = { id, identity, assigned: name, outbox, room: lobby };
     const announcement = joinedChat(name);
     const lines = [announcement];
+    const online = this.#members.size + this.#remote.size;
     let listed = 0;
-    for (const other of this.#members.values()) {
+    for (const other of this.#everyone()) {
       if (listed === ROSTER_LIMIT) break;
-      lines.push(joinedChat(other.identity.name));
+      lines.push(joinedChat(other));
       listed++;
     }
-    if (this.#members.size > ROSTER_LIMIT) {
-      lines.push(infoLine(`and ${this.#members.size - ROSTER_LIMIT} more (/who lists everyone)`));
+    if (online > ROSTER_LIMIT) {
+      lines.push(infoLine(`and ${online - ROSTER_LIMIT} more (/who lists everyone)`));
     }
     lines.push(...this.#welcome(name));
     this.#members.set(id, member);
@@ -163,28 +220,39 @@ export class ChatServer extends Actor<ChatServerMessage> {
     lobby.members.add(member);
     outbox.push(encodeLines(...lines));
     this.#announce(encodeLines(announcement), ctx, member);
+    this.#publish({ type: "join", server: "", user: this.#asRemote(member) });
     this.#log(`[server] ${name} joined`);
+  }
+
+  /** Names of everyone online, this server's users first, in join order. */
+  *#everyone(): Iterable<string> {
+    for (const member of this.#members.values()) yield member.identity.name;
+    for (const remote of this.#remote.values()) yield remote.name;
   }
 
   #say(id: number, text: string): void {
     const member = this.#members.get(id);
     if (member === undefined) return;
     this.#toRoom(member.room, encodeLines(chatLine(member.identity.name, text)), member);
+    this.#publish({ type: "say", server: "", id, text });
   }
 
   #leave(id: number, reason: string | undefined, ctx: Context<ChatServerMessage>): void {
     const member = this.#members.get(id);
     if (member === undefined) return;
+    const name = member.identity.name;
     this.#members.delete(id);
-    this.#byName.delete(member.identity.name.toLowerCase());
+    this.#byName.delete(name.toLowerCase());
+    this.#broker.releaseName(name.toLowerCase());
     this.#removeFromRoom(member);
     if (!this.#shuttingDown) {
-      this.#announce(encodeLines(leftChat(member.identity.name, reason)), ctx);
+      this.#announce(encodeLines(leftChat(name, reason)), ctx);
+      this.#publish({ type: "leave", server: "", id, ...(reason ? { reason } : {}) });
     }
-    this.#log(`[server] ${member.identity.name} left`);
+    this.#log(`[server] ${name} left`);
   }
 
-  #command(id: number, command: Command): void {
+  #command(id: number, command: Command): void | Promise<void> {
     const member = this.#members.get(id);
     if (member === undefined) return;
     switch (command.name) {
@@ -193,21 +261,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "who":
         return this.#who(member);
       case "me":
-        return this.#toRoom(
+        this.#toRoom(
           member.room,
           encodeLines(actionLine(member.identity.name, command.action)),
           member,
         );
-      case "msg": {
-        const target = this.#byName.get(command.to.toLowerCase());
-        if (target === undefined) {
-          return this.#reply(member, errorLine(`no such user: ${command.to}`));
-        }
-        target.outbox.push(
-          encodeLines(privateLine(member.identity.name, target.identity.name, command.text)),
-        );
-        return;
-      }
+        return this.#publish({ type: "me", server: "", id, action: command.action });
+      case "msg":
+        return this.#privateMessage(member, command.to, command.text);
       case "join":
         return this.#moveTo(member, command.room);
       case "rooms":
@@ -220,33 +281,59 @@ export class ChatServer extends Actor<ChatServerMessage> {
     }
   }
 
-  #nick(member: Member, nick: string): void {
+  async #nick(member: Member, nick: string): Promise<void> {
     const key = nick.toLowerCase();
-    if (nick === member.identity.name) {
-      return this.#reply(member, errorLine(`you are already ${nick}`));
-    }
+    const old = member.identity.name;
+    if (nick === old) return this.#reply(member, errorLine(`you are already ${nick}`));
     if (key === "server") return this.#reply(member, errorLine(`name reserved: ${nick}`));
-    if (/^user\d+$/.test(key) && key !== member.assigned.toLowerCase()) {
+    const assigned = /^user\d+$/.test(key);
+    if (assigned && key !== member.assigned.toLowerCase()) {
       return this.#reply(member, errorLine(`name reserved: ${nick} (userN names are assigned)`));
     }
     const holder = this.#byName.get(key);
-    if (holder !== undefined && holder !== member) {
+    if ((holder !== undefined && holder !== member) || this.#remoteByName.has(key)) {
       return this.#reply(member, errorLine(`name taken: ${nick}`));
     }
-    const old = member.identity.name;
+    // userN names are unique by construction; chosen ones are claimed
+    // cluster-wide, since two servers may be asked for the same name at once.
+    if (!assigned && this.#broker.distributed && !(await this.#broker.claimName(key))) {
+      const reason = this.#linkUp
+        ? `name taken: ${nick}`
+        : "cannot change names while the link to other servers is down";
+      return this.#reply(member, errorLine(reason));
+    }
+    if (old.toLowerCase() !== key) this.#broker.releaseName(old.toLowerCase());
     this.#byName.delete(old.toLowerCase());
     member.identity.name = nick;
     this.#byName.set(key, member);
     this.#toRoom(member.room, encodeLines(renamed(old, nick)));
+    this.#publish({ type: "nick", server: "", id: member.id, name: nick });
     this.#log(`[server] ${old} is now known as ${nick}`);
   }
 
+  #privateMessage(member: Member, to: string, text: string): void {
+    const key = to.toLowerCase();
+    const target = this.#byName.get(key);
+    if (target !== undefined) {
+      target.outbox.push(
+        encodeLines(privateLine(member.identity.name, target.identity.name, text)),
+      );
+      return;
+    }
+    const remote = this.#remoteByName.get(key);
+    if (remote === undefined || !this.#linkUp) {
+      return this.#reply(member, errorLine(`no such user: ${to}`));
+    }
+    this.#publish({ type: "msg", server: "", from: member.identity.name, to: remote.name, text });
+  }
+
   #who(member: Member): void {
-    const names = [...member.room.members].map((m) => m.identity.name);
-    const lines = wrap(`in ${member.room.name}: `, names);
-    lines.push(
-      infoLine(`${names.length} in ${member.room.name}, ${this.#members.size} online in all`),
-    );
+    const room = member.room;
+    const names = [...room.members].map((m) => m.identity.name);
+    for (const remote of room.remote) names.push(remote.name);
+    const lines = wrap(`in ${room.name}: `, names);
+    const online = this.#members.size + this.#remote.size;
+    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all`));
     this.#reply(member, ...lines);
   }
 
@@ -254,32 +341,42 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const rooms = [...this.#rooms.values()].sort((a, b) =>
       a.name === LOBBY ? -1 : b.name === LOBBY ? 1 : a.name.localeCompare(b.name)
     );
-    this.#reply(member, ...wrap("rooms: ", rooms.map((r) => `${r.name} (${r.members.size})`)));
+    this.#reply(member, ...wrap("rooms: ", rooms.map((r) => `${r.name} (${roomSize(r)})`)));
   }
 
   #moveTo(member: Member, roomName: string): void {
-    const key = roomName.toLowerCase();
-    if (member.room.name.toLowerCase() === key) {
+    if (member.room.name.toLowerCase() === roomName.toLowerCase()) {
       return this.#reply(member, errorLine(`you are already in ${member.room.name}`));
     }
+    const name = member.identity.name;
+    const from = member.room;
     this.#removeFromRoom(member);
-    this.#toRoom(member.room, encodeLines(infoLine(`${member.identity.name} left the room`)));
-    let room = this.#rooms.get(key);
-    if (room === undefined) {
-      room = { name: roomName, members: new Set() };
-      this.#rooms.set(key, room);
-    }
-    this.#toRoom(room, encodeLines(infoLine(`${member.identity.name} joined the room`)));
+    this.#toRoom(from, encodeLines(infoLine(`${name} left the room`)));
+    const room = this.#room(roomName);
+    this.#toRoom(room, encodeLines(infoLine(`${name} joined the room`)));
     room.members.add(member);
     member.room = room;
-    this.#reply(member, infoLine(`you are in ${room.name} (${plural(room.members.size, "user")})`));
+    this.#reply(member, infoLine(`you are in ${room.name} (${plural(roomSize(room), "user")})`));
+    this.#publish({ type: "move", server: "", id: member.id, room: room.name });
+  }
+
+  /** The room called `name` (any case), created if it does not exist. */
+  #room(name: string): Room {
+    const key = name.toLowerCase();
+    let room = this.#rooms.get(key);
+    if (room === undefined) {
+      room = { name, members: new Set(), remote: new Set() };
+      this.#rooms.set(key, room);
+    }
+    return room;
   }
 
   /** Takes `member` out of its room, dropping the room if it empties. */
-  #removeFromRoom(member: Member): void {
+  #removeFromRoom(member: Member | Remote): void {
     const room = member.room;
-    room.members.delete(member);
-    if (room.members.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
+    if ("outbox" in member) room.members.delete(member);
+    else room.remote.delete(member);
+    if (roomSize(room) === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
   }
 
   async #shutdown(flushMs: number, reply: () => void): Promise<void> {
@@ -289,6 +386,183 @@ export class ChatServer extends Actor<ChatServerMessage> {
     await Promise.all(closing);
     reply();
   }
+
+  // --- the cluster -------------------------------------------------------
+
+  #publish(event: ClusterEvent): void {
+    if (!this.#broker.distributed) return;
+    event.server = this.#broker.serverId;
+    this.#broker.publish(event);
+  }
+
+  #asRemote(member: Member): RemoteUser {
+    return {
+      server: this.#broker.serverId,
+      id: member.id,
+      name: member.identity.name,
+      room: member.room.name,
+    };
+  }
+
+  #publishRoster(): void {
+    this.#publish({
+      type: "roster",
+      server: "",
+      users: [...this.#members.values()].map((m) => this.#asRemote(m)),
+    });
+  }
+
+  #link(up: boolean): void {
+    if (up === this.#linkUp) return;
+    this.#linkUp = up;
+    if (this.#everLinked) this.#broadcast(encodeLines(up ? LINK_RESTORED : LINK_LOST));
+    if (up) {
+      this.#everLinked = true;
+      // Others may have written us off meanwhile, and we them: start their
+      // clocks afresh and swap rosters; the differences are announced.
+      const now = Date.now();
+      for (const server of this.#lastSeen.keys()) this.#lastSeen.set(server, now);
+      this.#publishRoster();
+      this.#publish({ type: "sync", server: "" });
+    }
+  }
+
+  #remoteEvent(event: ClusterEvent, ctx: Context<ChatServerMessage>): void {
+    this.#lastSeen.set(event.server, Date.now());
+    switch (event.type) {
+      case "join":
+        return this.#remoteJoin(event.user, ctx);
+      case "leave": {
+        const remote = this.#remote.get(event.id);
+        if (remote) this.#remoteLeave(remote, event.reason, ctx);
+        return;
+      }
+      case "say": {
+        const remote = this.#remote.get(event.id);
+        if (remote) this.#toRoom(remote.room, encodeLines(chatLine(remote.name, event.text)));
+        return;
+      }
+      case "me": {
+        const remote = this.#remote.get(event.id);
+        if (remote) this.#toRoom(remote.room, encodeLines(actionLine(remote.name, event.action)));
+        return;
+      }
+      case "nick": {
+        const remote = this.#remote.get(event.id);
+        if (remote === undefined) return;
+        const old = remote.name;
+        this.#renameRemote(remote, event.name);
+        this.#toRoom(remote.room, encodeLines(renamed(old, event.name)));
+        return;
+      }
+      case "move": {
+        const remote = this.#remote.get(event.id);
+        if (remote === undefined) return;
+        const from = remote.room;
+        this.#removeFromRoom(remote);
+        this.#toRoom(from, encodeLines(infoLine(`${remote.name} left the room`)));
+        remote.room = this.#room(event.room);
+        this.#toRoom(remote.room, encodeLines(infoLine(`${remote.name} joined the room`)));
+        remote.room.remote.add(remote);
+        return;
+      }
+      case "msg": {
+        const target = this.#byName.get(event.to.toLowerCase());
+        if (target) {
+          target.outbox.push(
+            encodeLines(privateLine(event.from, target.identity.name, event.text)),
+          );
+        }
+        return;
+      }
+      case "roster":
+        return this.#reconcile(event.server, event.users, ctx);
+      case "sync":
+        return this.#publishRoster();
+      case "heartbeat":
+        return;
+      case "bye":
+        this.#lastSeen.delete(event.server);
+        return this.#dropServer(event.server, ctx);
+    }
+  }
+
+  #remoteJoin(user: RemoteUser, ctx: Context<ChatServerMessage>, announce = true): void {
+    if (this.#remote.has(user.id)) return;
+    const remote: Remote = {
+      id: user.id,
+      server: user.server,
+      name: user.name,
+      room: this.#room(user.room),
+    };
+    this.#remote.set(user.id, remote);
+    this.#remoteByName.set(user.name.toLowerCase(), remote);
+    remote.room.remote.add(remote);
+    if (announce) this.#announce(encodeLines(joinedChat(user.name)), ctx);
+  }
+
+  #remoteLeave(remote: Remote, reason: string | undefined, ctx: Context<ChatServerMessage>): void {
+    this.#remote.delete(remote.id);
+    if (this.#remoteByName.get(remote.name.toLowerCase()) === remote) {
+      this.#remoteByName.delete(remote.name.toLowerCase());
+    }
+    this.#removeFromRoom(remote);
+    this.#announce(encodeLines(leftChat(remote.name, reason)), ctx);
+  }
+
+  #renameRemote(remote: Remote, name: string): void {
+    if (this.#remoteByName.get(remote.name.toLowerCase()) === remote) {
+      this.#remoteByName.delete(remote.name.toLowerCase());
+    }
+    remote.name = name;
+    this.#remoteByName.set(name.toLowerCase(), remote);
+  }
+
+  /** Makes our view of `server`'s users match its roster, announcing joins
+   * and leaves we missed (after an outage, or when we are the newcomer). */
+  #reconcile(server: string, users: RemoteUser[], ctx: Context<ChatServerMessage>): void {
+    const listed = new Set(users.map((u) => u.id));
+    for (const remote of [...this.#remote.values()]) {
+      if (remote.server === server && !listed.has(remote.id)) {
+        this.#remoteLeave(remote, undefined, ctx);
+      }
+    }
+    for (const user of users) {
+      const known = this.#remote.get(user.id);
+      if (known === undefined) {
+        this.#remoteJoin(user, ctx);
+        continue;
+      }
+      if (known.name !== user.name) this.#renameRemote(known, user.name);
+      if (known.room.name.toLowerCase() !== user.room.toLowerCase()) {
+        this.#removeFromRoom(known);
+        known.room = this.#room(user.room);
+        known.room.remote.add(known);
+      }
+    }
+  }
+
+  #dropServer(server: string, ctx: Context<ChatServerMessage>): void {
+    for (const remote of [...this.#remote.values()]) {
+      if (remote.server === server) this.#remoteLeave(remote, undefined, ctx);
+    }
+  }
+
+  /** A server silent past the presence timeout crashed or lost its link:
+   * its users are shown as left. Not while our own link is down: then the
+   * silence is ours. */
+  #expireSilentServers(ctx: Context<ChatServerMessage>): void {
+    if (!this.#linkUp) return;
+    const now = Date.now();
+    for (const [server, seen] of this.#lastSeen) {
+      if (now - seen < PRESENCE_TIMEOUT_MS) continue;
+      this.#lastSeen.delete(server);
+      this.#log(`[server] server ${server} went silent; its users left`);
+      this.#dropServer(server, ctx);
+    }
+  }
+
+  // --- delivery ----------------------------------------------------------
 
   #announce(line: Uint8Array, ctx: Context<ChatServerMessage>, newcomer?: Member): void {
     this.#announcements.push({ line, newcomer });
@@ -335,6 +609,10 @@ export class ChatServer extends Actor<ChatServerMessage> {
   #reply(member: Member, ...lines: string[]): void {
     member.outbox.push(encodeLines(...lines));
   }
+}
+
+function roomSize(room: Room): number {
+  return room.members.size + room.remote.size;
 }
 
 /** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */

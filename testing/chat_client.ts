@@ -9,6 +9,7 @@
  */
 
 import { type ChatLimits, runChat } from "../chat/app.ts";
+import { RedisBroker } from "../chat/broker.ts";
 
 /** How long a test waits for an expected line before failing: generous for a
  * loaded CI machine, short enough that a missing line fails fast. */
@@ -23,12 +24,14 @@ export interface TestServer {
   logs: string[];
   /** Aborts the server and waits for its graceful shutdown to finish. */
   stop(): Promise<void>;
+  /** Resolves once a log line matches. */
+  waitForLog(match: (line: string) => boolean, ms?: number): Promise<void>;
 }
 
 /** Starts the chat on 127.0.0.1, port 0, with `limits` over the defaults. */
 export function startServer(
   limits: Partial<ChatLimits> = {},
-  options: { welcome?: boolean } = {},
+  options: { welcome?: boolean; redis?: string } = {},
 ): TestServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const controller = new AbortController();
@@ -39,6 +42,9 @@ export function startServer(
     limits: { flushMs: 1_000, ...limits },
     log: (line) => logs.push(line),
     welcome: options.welcome ?? false,
+    broker: options.redis === undefined
+      ? undefined
+      : new RedisBroker({ url: options.redis, log: (line) => logs.push(line) }),
   });
   return {
     port: (listener.addr as Deno.NetAddr).port,
@@ -46,6 +52,13 @@ export function startServer(
     stop: async () => {
       controller.abort();
       await done;
+    },
+    waitForLog: async (match, ms = LINE_TIMEOUT_MS) => {
+      const deadline = Date.now() + ms;
+      while (!logs.some(match)) {
+        if (Date.now() > deadline) throw new Error(`No such log line:\n${logs.join("\n")}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
   };
 }

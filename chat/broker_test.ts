@@ -1,0 +1,159 @@
+/**
+ * Linked servers against a real redis-server: several servers, one chat.
+ * Skipped where redis-server is not installed (CI installs it and makes a
+ * missing one a failure; see testing/redis_server.ts).
+ */
+
+import assert from "node:assert/strict";
+import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
+import { startServerProcess } from "../testing/server_process.ts";
+import { PRESENCE_TIMEOUT_MS } from "./broker.ts";
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, ignore: !HAVE_REDIS, fn });
+
+/** Starts `n` in-process servers linked through `redis`, each fully linked. */
+async function cluster(redis: RedisServer, n: number): Promise<TestServer[]> {
+  const servers: TestServer[] = [];
+  for (let i = 0; i < n; i++) {
+    const server = startServer({}, { redis: redis.url });
+    await server.waitForLog((l) => l.includes("link to other servers up"));
+    servers.push(server);
+  }
+  await new Promise((r) => setTimeout(r, 100)); // rosters exchanged
+  return servers;
+}
+
+async function stopAll(servers: TestServer[], redis: RedisServer, clients: TestClient[]) {
+  await Promise.all(clients.map((c) => c.close()));
+  for (const server of servers) await server.stop();
+  await redis.stop();
+}
+
+test("two linked servers are one chat: joins, lines, actions, renames and leaves cross over", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2);
+  const { client: a, name: aName } = await TestClient.join(s1!.port);
+  const { client: b, name: bName } = await TestClient.join(s2!.port);
+  assert.notEqual(aName, bName);
+  assert.equal(await b.readLine(), `* ${aName} joined the chat`, "the roster spans servers");
+  assert.equal(await a.readLine(), `* ${bName} joined the chat`);
+  await a.send("hello across");
+  assert.equal(await b.readLine(), `[${aName}]: hello across`);
+  await b.send("/me waves back");
+  assert.equal(await a.readLine(), `* ${bName} waves back`);
+  await b.send("/nick bob");
+  assert.equal(await b.readLine(), `* ${bName} is now known as bob`);
+  assert.equal(await a.readLine(), `* ${bName} is now known as bob`);
+  await b.send("/quit later");
+  assert.equal(await a.readLine(), "* bob left the chat (later)");
+  assert.deepEqual(await a.quietFor(100), [], "no echo of our own events");
+  await stopAll([s1!, s2!], redis, [a, b]);
+});
+
+test("user numbers come from one counter: three servers never hand out the same userN", async () => {
+  const redis = await startRedis();
+  const servers = await cluster(redis, 3);
+  const names = new Set<string>();
+  const clients: TestClient[] = [];
+  for (let i = 0; i < 12; i++) {
+    const { client, name } = await TestClient.join(servers[i % 3]!.port);
+    names.add(name);
+    clients.push(client);
+  }
+  assert.equal(names.size, 12);
+  await stopAll(servers, redis, clients);
+});
+
+test("/who, /rooms and /msg span the cluster, and names are unique cluster-wide", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2);
+  const { client: a } = await TestClient.join(s1!.port);
+  const { client: b } = await TestClient.join(s2!.port);
+  await a.readUntil((l) => l.endsWith("joined the chat"));
+  await b.readUntil((l) => l.endsWith("joined the chat"));
+  await a.send("/nick alice");
+  await a.readLine();
+  await b.readLine();
+  await b.send("/nick ALICE");
+  assert.equal(await b.readLine(), "! name taken: ALICE");
+  await b.send("/nick bob");
+  await b.readLine();
+  await a.readLine();
+  await a.send("/msg BOB psst");
+  assert.equal(await b.readLine(), "[alice -> bob]: psst");
+  await a.send("/msg nobody hi");
+  assert.equal(await a.readLine(), "! no such user: nobody");
+  await b.send("/join games");
+  assert.equal(await b.readLine(), "* you are in games (1 user)");
+  assert.equal(await a.readLine(), "* bob left the room");
+  await a.send("/rooms");
+  assert.equal(await a.readLine(), "* rooms: lobby (1), games (1)");
+  await a.send("/join games");
+  assert.equal(await a.readLine(), "* you are in games (2 users)");
+  assert.equal(await b.readLine(), "* alice joined the room");
+  await a.send("/who");
+  assert.equal(await a.readLine(), "* in games: alice, bob");
+  assert.equal(await a.readLine(), "* 2 in games, 2 online in all");
+  await stopAll([s1!, s2!], redis, [a, b]);
+});
+
+test("a server that starts later learns who is already online", async () => {
+  const redis = await startRedis();
+  const [s1] = await cluster(redis, 1);
+  const { client: a, name: aName } = await TestClient.join(s1!.port);
+  const [s2] = await cluster(redis, 1);
+  const { client: b, name: bName } = await TestClient.join(s2!.port);
+  assert.equal(await b.readLine(), `* ${aName} joined the chat`);
+  assert.equal(await a.readLine(), `* ${bName} joined the chat`);
+  await stopAll([s1!, s2!], redis, [a, b]);
+});
+
+test("a server killed with SIGKILL has its users shown as left within the presence timeout", async () => {
+  const redis = await startRedis();
+  const [survivor] = await cluster(redis, 1);
+  const doomed = await startServerProcess(["--redis", redis.url]);
+  await doomed.waitForLog((l) => l.includes("link to other servers up"));
+  await new Promise((r) => setTimeout(r, 100));
+  const { client: watcher } = await TestClient.join(survivor!.port);
+  const { client: victim, name } = await TestClient.join(doomed.port);
+  await watcher.readUntil((l) => l === `* ${name} joined the chat`);
+  const killedAt = Date.now();
+  await doomed.stop("SIGKILL");
+  await watcher.readUntil((l) => l === `* ${name} left the chat`, PRESENCE_TIMEOUT_MS + 5_000);
+  const took = Date.now() - killedAt;
+  assert.ok(took <= PRESENCE_TIMEOUT_MS + 3_000, `announced after ${took} ms`);
+  await stopAll([survivor!], redis, [watcher, victim]);
+});
+
+test("when Redis goes away local chat goes on, users are told once, and the link comes back", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2);
+  const { client: a, name: aName } = await TestClient.join(s1!.port);
+  const { client: a2, name: a2Name } = await TestClient.join(s1!.port);
+  const { client: b, name: bName } = await TestClient.join(s2!.port);
+  await a.readUntil((l) => l === `* ${bName} joined the chat`);
+  await a2.readUntil((l) => l === `* ${bName} joined the chat`);
+  await b.readUntil((l) => l === `* ${a2Name} joined the chat`);
+
+  await redis.stop();
+  assert.equal(await a.readLine(), "* link to other servers lost");
+  assert.equal(await b.readLine(), "* link to other servers lost");
+  await a.send("still here locally");
+  assert.equal(await a2.readUntil((l) => l.startsWith("[")), `[${aName}]: still here locally`);
+  assert.deepEqual((await a.quietFor(300)).filter((l) => l.includes("link")), [], "told once");
+
+  await redis.restart();
+  assert.equal(await a.readUntil((l) => l.includes("link")), "* link to other servers restored");
+  assert.equal(await b.readUntil((l) => l.includes("link")), "* link to other servers restored");
+  await new Promise((r) => setTimeout(r, 300)); // rosters exchanged again
+  await b.send("back across");
+  assert.equal(await a.readUntil((l) => l.startsWith("[")), `[${bName}]: back across`);
+  await a.send("/who");
+  assert.equal(
+    await a.readUntil((l) => l.includes("online in all")),
+    "* 3 in lobby, 3 online in all",
+  );
+  await stopAll([s1!, s2!], redis, [a, a2, b]);
+});

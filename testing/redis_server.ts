@@ -1,0 +1,88 @@
+/**
+ * A real `redis-server` for tests, on a free loopback port, stopped and
+ * restarted at will (to test what happens when Redis goes away).
+ *
+ * Where redis-server is not installed the Redis tests are skipped, so the
+ * README's test command still passes on a machine with only Node.js and
+ * npm; CI installs it and sets MARQUEE_REQUIRE_REDIS=1, which turns the skip
+ * into a failure, so CI can never pass without running them.
+ *
+ * @module
+ */
+
+/** Whether redis-server can be run here. */
+export const HAVE_REDIS: boolean = (() => {
+  try {
+    return new Deno.Command("redis-server", { args: ["--version"], stdout: "null" }).outputSync()
+      .success;
+  } catch {
+    if (Deno.env.get("MARQUEE_REQUIRE_REDIS") === "1") {
+      throw new Error("Cannot run the Redis tests: redis-server is not installed");
+    }
+    return false;
+  }
+})();
+
+/** A running redis-server. */
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Stops it (SIGTERM) and waits for the process to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function ping(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await conn.write(new TextEncoder().encode("PING\r\n"));
+      const buffer = new Uint8Array(16);
+      const n = await conn.read(buffer);
+      return n !== null && new TextDecoder().decode(buffer.subarray(0, n)).startsWith("+PONG");
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Starts redis-server on a free port, without persistence. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = freePort();
+  let child: Deno.ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    child = new Deno.Command("redis-server", {
+      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    for (let i = 0; i < 100; i++) {
+      if (await ping(port)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`Cannot start redis-server on port ${port}`);
+  };
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      if (child === undefined) return;
+      const running = child;
+      child = undefined;
+      running.kill("SIGTERM");
+      await running.status;
+    },
+    restart: launch,
+  };
+}
