@@ -10,6 +10,8 @@
  * - D: 100 clients, 1 sender at 50 lines/s: latency at light load.
  * - soak: connection churn plus chat for `--duration` seconds; memory at
  *   start and end.
+ * - LA, LB: A and B with the clients spread over two server processes
+ *   linked through Redis, to show what linking costs.
  *
  * Each scenario gets a fresh server. Prints a table, or one JSON line per
  * scenario with `--json`. The generator shares the machine with the server:
@@ -21,7 +23,8 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { closeLoad, LoadClient, LoadStats, nowMicros, payload, waitUntil } from "./load.ts";
-import { startServerProcess } from "../testing/server_process.ts";
+import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
+import { startRedis } from "../testing/redis_server.ts";
 
 interface Scenario {
   name: string;
@@ -34,6 +37,9 @@ interface Scenario {
   duration: number;
   idle?: boolean;
   churn?: boolean;
+  /** Server processes linked through a redis-server the bench starts
+   * (clients are spread over them); 1 = one process, no Redis. */
+  servers?: number;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -50,6 +56,26 @@ const SCENARIOS: Record<string, Scenario> = {
     idle: true,
   },
   D: { name: "D", clients: 100, senders: 1, rate: 50, window: 0, size: 64, duration: 10 },
+  LA: {
+    name: "LA",
+    clients: 100,
+    senders: 10,
+    rate: 0,
+    window: 16,
+    size: 64,
+    duration: 10,
+    servers: 2,
+  },
+  LB: {
+    name: "LB",
+    clients: 1000,
+    senders: 10,
+    rate: 20,
+    window: 0,
+    size: 64,
+    duration: 10,
+    servers: 2,
+  },
   soak: {
     name: "soak",
     clients: 200,
@@ -66,6 +92,8 @@ const SCENARIOS: Record<string, Scenario> = {
 const CONNECT_WINDOW = 64;
 /** Receivers that parse payloads for latency; the rest only count lines. */
 const LATENCY_SAMPLE_CLIENTS = 10;
+/** How often the soak prints the server's RSS, to show the trend. */
+const SOAK_SAMPLE_MS = 60_000;
 /** Silence that means the server has finished sending the join storm. */
 const SETTLE_QUIET_MS = 300;
 
@@ -111,7 +139,7 @@ function generatorCpuSeconds(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-async function connectAll(port: number, scenario: Scenario, stats: LoadStats) {
+async function connectAll(ports: number[], scenario: Scenario, stats: LoadStats) {
   const clients: LoadClient[] = new Array(scenario.clients);
   const sampleEvery = Math.max(
     1,
@@ -122,7 +150,7 @@ async function connectAll(port: number, scenario: Scenario, stats: LoadStats) {
     while (next < scenario.clients) {
       const i = next++;
       const receiver = i >= scenario.senders;
-      clients[i] = await LoadClient.join(port, i, stats, {
+      clients[i] = await LoadClient.join(ports[i % ports.length]!, i, stats, {
         sampled: receiver && !scenario.idle && (i - scenario.senders) % sampleEvery === 0,
         observer: i === scenario.clients - 1,
       });
@@ -202,23 +230,29 @@ async function drive(clients: LoadClient[], scenario: Scenario, stats: LoadStats
 }
 
 async function runScenario(scenario: Scenario): Promise<Result> {
-  const server = await startServerProcess([
-    "--flood-rate",
-    "0",
-    "--max-connections",
-    "20000",
-  ]);
+  const linked = (scenario.servers ?? 1) > 1;
+  const redis = linked ? await startRedis() : undefined;
+  const servers: ServerProcess[] = [];
   try {
+    for (let i = 0; i < (scenario.servers ?? 1); i++) {
+      const args = ["--flood-rate", "0", "--max-connections", "20000"];
+      if (redis) args.push("--redis", redis.url);
+      const server = await startServerProcess(args);
+      if (redis) await server.waitForLog((l) => l.includes("link to other servers up"));
+      servers.push(server);
+    }
     await sleep(300);
-    const rssBefore = await rss(server.pid);
+    const pids = servers.map((s) => s.pid);
+    const ports = servers.map((s) => s.port);
+    const rssBefore = await sum(pids, rss);
     const stats = new LoadStats();
     const joinStart = performance.now();
-    const clients = await connectAll(server.port, scenario, stats);
+    const clients = await connectAll(ports, scenario, stats);
     const joinSeconds = (performance.now() - joinStart) / 1000;
     await settle(clients);
     for (const c of clients) c.lines = 0;
 
-    const cpu0 = await cpuSeconds(server.pid);
+    const cpu0 = await sum(pids, cpuSeconds);
     const gen0 = generatorCpuSeconds();
     const t0 = performance.now();
     let sent = 0;
@@ -226,16 +260,16 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     if (scenario.idle) {
       await sleep(scenario.duration * 1000);
     } else if (scenario.churn) {
-      rssStart = await rss(server.pid);
-      sent = await soak(server.port, clients, scenario, stats);
+      rssStart = await sum(pids, rss);
+      sent = await soak(ports[0]!, pids, clients, scenario, stats);
     } else {
       sent = await drive(clients, scenario, stats, scenario.duration * 1000);
     }
     const elapsed = (performance.now() - t0) / 1000;
     const inWindow = totalLines(clients);
-    const serverCpu = (await cpuSeconds(server.pid)) - cpu0;
+    const serverCpu = (await sum(pids, cpuSeconds)) - cpu0;
     const generatorCpu = generatorCpuSeconds() - gen0;
-    const rssAfter = await rss(server.pid);
+    const rssAfter = await sum(pids, rss);
 
     // Drain: let the server deliver what it still has queued.
     const expected = scenario.churn ? 0 : sent * (scenario.clients - 1);
@@ -268,17 +302,37 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       ...(rssStart === undefined ? {} : { rssStartMiB: round(rssStart / 2 ** 20, 1) }),
     };
   } finally {
-    await server.stop();
+    for (const server of servers) await server.stop();
+    await redis?.stop();
   }
+}
+
+/** Adds up a per-process figure over the server processes. */
+async function sum(pids: number[], read: (pid: number) => Promise<number>): Promise<number> {
+  let total = 0;
+  for (const pid of pids) total += await read(pid);
+  return total;
 }
 
 /** Soak: chat at a steady rate while waves of clients connect, say a line
  * and leave, for the whole duration. Every loop is bounded by the clock. */
-async function soak(port: number, clients: LoadClient[], scenario: Scenario, stats: LoadStats) {
+async function soak(
+  port: number,
+  pids: number[],
+  clients: LoadClient[],
+  scenario: Scenario,
+  stats: LoadStats,
+) {
   const end = performance.now() + scenario.duration * 1000;
   const chat = drive(clients, scenario, stats, scenario.duration * 1000);
   let waves = 0;
+  let nextSample = performance.now() + SOAK_SAMPLE_MS;
   while (performance.now() < end) {
+    if (performance.now() >= nextSample) {
+      nextSample += SOAK_SAMPLE_MS;
+      const mib = (await sum(pids, rss)) / 2 ** 20;
+      console.error(`soak: ${waves * 100} connections churned, server RSS ${mib.toFixed(1)} MiB`);
+    }
     const wave = await Promise.all(
       Array.from({ length: 100 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
     );
@@ -341,7 +395,7 @@ async function main(): Promise<number> {
     values = parseArgs({
       args: Deno.args,
       options: {
-        scenario: { type: "string", default: "A,B,C,D" },
+        scenario: { type: "string", default: "A,B,C,D,LA,LB" },
         duration: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -353,14 +407,16 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "Usage: deno task bench [--scenario A,B,C,D,soak] [--duration SECONDS] [--json]",
+      "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] [--json]",
     );
     return 0;
   }
   const names = values.scenario.split(",").map((s) => s.trim());
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0) {
-    console.error(`bench: unknown scenario ${unknown.join(", ")} (choose from A, B, C, D, soak)`);
+    console.error(
+      `bench: unknown scenario ${unknown.join(", ")} (choose from A, B, C, D, LA, LB, soak)`,
+    );
     return 2;
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);

@@ -143,6 +143,10 @@ test("when Redis goes away local chat goes on, users are told once, and the link
   await a.send("still here locally");
   assert.equal(await a2.readUntil((l) => l.startsWith("[")), `[${aName}]: still here locally`);
   assert.deepEqual((await a.quietFor(300)).filter((l) => l.includes("link")), [], "told once");
+  await a.send(`/msg ${bName} are you there?`);
+  assert.equal(await a.readLine(), `! cannot reach ${bName}: the link to other servers is down`);
+  await a.send("/nick carol");
+  assert.equal(await a.readLine(), "! cannot change names while the link to other servers is down");
 
   await redis.restart();
   assert.equal(await a.readUntil((l) => l.includes("link")), "* link to other servers restored");
@@ -157,3 +161,39 @@ test("when Redis goes away local chat goes on, users are told once, and the link
   );
   await stopAll([s1!, s2!], redis, [a, a2, b]);
 });
+
+test("--reuse-port lets two linked processes share one port and be one chat", async () => {
+  const redis = await startRedis();
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const args = ["--port", String(port), "--reuse-port", "--redis", redis.url];
+  const first = await startServerProcess(args);
+  const second = await startServerProcess(args);
+  for (const server of [first, second]) {
+    await server.waitForLog((l) => l.includes("link to other servers up"));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const clients: TestClient[] = [];
+  for (let i = 0; i < 20; i++) clients.push((await TestClient.join(port)).client);
+  const served = [first, second].map((s) =>
+    s.stdout.filter((l) => l.startsWith("New connection")).length
+  );
+  assert.equal(served[0]! + served[1]!, 20);
+  assert.ok(served[0]! > 0 && served[1]! > 0, `connections split ${served.join("/")}`);
+  const sender = nameOf([first, second], clients[0]!);
+  await clients[0]!.send("one chat");
+  const last = clients.at(-1)!;
+  assert.equal(await last.readUntil((l) => l.startsWith("[")), `[${sender}]: one chat`);
+  await Promise.all(clients.map((c) => c.close()));
+  assert.equal((await first.stop()).code, 0);
+  assert.equal((await second.stop()).code, 0);
+  await redis.stop();
+});
+
+/** The userN a client was given, from whichever server's log names its port. */
+function nameOf(servers: { stdout: string[] }[], client: TestClient): string {
+  const port = (client.conn.localAddr as Deno.NetAddr).port;
+  const line = servers.flatMap((s) => s.stdout).find((l) => l.includes(`:${port} as `));
+  return line?.split(" as ")[1] ?? "unknown";
+}

@@ -321,8 +321,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
       return;
     }
     const remote = this.#remoteByName.get(key);
-    if (remote === undefined || !this.#linkUp) {
-      return this.#reply(member, errorLine(`no such user: ${to}`));
+    if (remote === undefined) return this.#reply(member, errorLine(`no such user: ${to}`));
+    if (!this.#linkUp) {
+      return this.#reply(
+        member,
+        errorLine(`cannot reach ${remote.name}: the link to other servers is down`),
+      );
     }
     this.#publish({ type: "msg", server: "", from: member.identity.name, to: remote.name, text });
   }
