@@ -244,7 +244,9 @@ Deno.test("the chat keeps working after all of the above in one server", async (
 Deno.test("deno task compile bakes in exactly the runtime flags of deno task chat", () => {
   const tasks = JSON.parse(Deno.readTextFileSync(new URL("./deno.json", import.meta.url))).tasks;
   const flags = (task: string) =>
-    task.split(" ").filter((w) => w.startsWith("--allow-") || w.startsWith("--v8-flags=")).sort();
+    task.split(" ").filter((w) =>
+      w.startsWith("--allow-") || w.startsWith("--v8-flags=") || w.startsWith("--unstable-")
+    ).sort();
   assert.deepEqual(flags(tasks.compile), flags(tasks.chat));
   assert.ok(!/\s-A\b|--allow-all/.test(tasks.chat), "no blanket permissions");
   assert.match(tasks.compile, /main\.ts$/, "the binary's entry point is main.ts, as in the tests");

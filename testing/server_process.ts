@@ -13,7 +13,7 @@ import { TextLineStream } from "./text_lines.ts";
 export const CHAT_RUN_FLAGS: readonly string[] = JSON.parse(
   Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
 ).tasks.chat.split(" ").filter((word: string) =>
-  word.startsWith("--allow-") || word.startsWith("--v8-flags=")
+  word.startsWith("--allow-") || word.startsWith("--v8-flags=") || word.startsWith("--unstable-")
 );
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
