@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { type ChatLimits, DEFAULT_LIMITS } from "./chat/app.ts";
+import type { LogFormat, LogLevel } from "./chat/log.ts";
 
 /** A flag the user got wrong; the message is shown as is. */
 export class ConfigError extends Error {
@@ -30,10 +31,28 @@ export interface Config {
   redis: string;
   /** Whether to share the port with other processes (SO_REUSEPORT). */
   reusePort: boolean;
+  /** TLS: PEM files and the port to serve them on (undefined = no TLS). */
+  tls?: { cert: string; key: string; port: number };
+  /** The metrics endpoint's address, if served. */
+  metrics?: { hostname: string; port: number };
+  /** The browser client's address, if served. */
+  web?: { hostname: string; port: number };
+  logFormat: LogFormat;
+  logLevel: LogLevel;
   help: boolean;
 }
 
-type Kind = "string" | "port" | "count" | "seconds" | "url" | "switch";
+type Kind =
+  | "string"
+  | "port"
+  | "optional-port"
+  | "count"
+  | "seconds"
+  | "url"
+  | "switch"
+  | "path"
+  | "log-format"
+  | "log-level";
 
 interface FlagSpec {
   flag: string;
@@ -104,6 +123,40 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "link with other servers through Redis, e.g. redis://127.0.0.1:6379",
   },
   {
+    flag: "tls-port",
+    kind: "optional-port",
+    fallback: "",
+    help: "also serve the chat over TLS on this port (needs --tls-cert and --tls-key)",
+  },
+  { flag: "tls-cert", kind: "path", fallback: "", help: "TLS certificate chain, PEM file" },
+  { flag: "tls-key", kind: "path", fallback: "", help: "TLS private key, PEM file" },
+  {
+    flag: "http-port",
+    kind: "optional-port",
+    fallback: "",
+    help: "serve the browser client (page and WebSocket) on this port",
+  },
+  { flag: "http-host", kind: "string", fallback: "127.0.0.1", help: "address for --http-port" },
+  {
+    flag: "metrics-port",
+    kind: "optional-port",
+    fallback: "",
+    help: "serve Prometheus metrics at /metrics on this port",
+  },
+  {
+    flag: "metrics-host",
+    kind: "string",
+    fallback: "127.0.0.1",
+    help: "address for --metrics-port (loopback: metrics are not for the public)",
+  },
+  { flag: "log-format", kind: "log-format", fallback: "text", help: "text or json" },
+  {
+    flag: "log-level",
+    kind: "log-level",
+    fallback: "info",
+    help: "least severe level logged: debug, info, warn or error",
+  },
+  {
     flag: "reuse-port",
     kind: "switch",
     fallback: "false",
@@ -125,6 +178,10 @@ export function usage(): string {
     seconds: " N",
     url: " URL",
     switch: "",
+    "optional-port": " N",
+    path: " FILE",
+    "log-format": " FORMAT",
+    "log-level": " LEVEL",
   };
   const rows = FLAGS.map((f) =>
     `  --${f.flag}${argument[f.kind]}`.padEnd(26) +
@@ -173,7 +230,7 @@ export function parseConfig(
     if (aliasValue !== undefined) return { value: aliasValue, source: f.alias as string };
     return { value: f.fallback, source: `--${f.flag}` };
   };
-  const get = (flag: string): number | string => {
+  const get = (flag: string): number | string | undefined => {
     const spec = FLAGS.find((f) => f.flag === flag) as FlagSpec;
     const { value, source } = read(spec);
     return convert(spec.kind, value, source);
@@ -184,6 +241,11 @@ export function parseConfig(
     host,
     redis: get("redis") as string,
     reusePort: get("reuse-port") === 1,
+    tls: tlsConfig(get("tls-port") as number | undefined, get("tls-cert"), get("tls-key")),
+    metrics: optionalAddress(get("metrics-host") as string, get("metrics-port")),
+    web: optionalAddress(get("http-host") as string, get("http-port")),
+    logFormat: get("log-format") as LogFormat,
+    logLevel: get("log-level") as LogLevel,
     port: get("port") as number,
     limits: {
       ...DEFAULT_LIMITS,
@@ -199,8 +261,42 @@ export function parseConfig(
   };
 }
 
-function convert(kind: Kind, value: string, source: string): number | string {
+function tlsConfig(
+  port: number | undefined,
+  cert: string | number | undefined,
+  key: string | number | undefined,
+): Config["tls"] {
+  const given = [port !== undefined, cert !== "", key !== ""];
+  if (given.every((g) => !g)) return undefined;
+  if (!given.every((g) => g)) {
+    throw new ConfigError("TLS needs all of --tls-port, --tls-cert and --tls-key");
+  }
+  return { port: port as number, cert: cert as string, key: key as string };
+}
+
+function optionalAddress(
+  hostname: string,
+  port: string | number | undefined,
+): { hostname: string; port: number } | undefined {
+  return port === undefined ? undefined : { hostname, port: port as number };
+}
+
+function convert(kind: Kind, value: string, source: string): number | string | undefined {
   switch (kind) {
+    case "optional-port":
+      return value === "" ? undefined : convert("port", value, source);
+    case "path":
+      return value;
+    case "log-format":
+      if (value !== "text" && value !== "json") {
+        throw new ConfigError(`Invalid ${source} "${value}": expected text or json`);
+      }
+      return value;
+    case "log-level":
+      if (!["debug", "info", "warn", "error"].includes(value)) {
+        throw new ConfigError(`Invalid ${source} "${value}": expected debug, info, warn or error`);
+      }
+      return value;
     case "string":
       if (value.trim() === "") throw new ConfigError(`Invalid ${source}: it cannot be empty`);
       return value;

@@ -23,6 +23,7 @@
  */
 
 import { createClient } from "redis";
+import type { Log } from "./log.ts";
 
 /** A user as other servers see it. */
 export interface RemoteUser {
@@ -132,7 +133,7 @@ export interface RedisBrokerOptions {
   /** `redis://host:port` */
   url: string;
   /** Where log lines go. */
-  log: (line: string) => void;
+  log: Log;
 }
 
 /**
@@ -152,7 +153,7 @@ export class RedisBroker implements Broker {
   readonly serverId: string = crypto.randomUUID().slice(0, 8);
   readonly distributed = true;
   readonly #url: string;
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
   readonly #commands: RedisClient;
   readonly #subscriber: RedisClient;
   readonly #claimed = new Set<string>();
@@ -283,7 +284,11 @@ export class RedisBroker implements Broker {
     const up = this.#commands.isReady && this.#subscriber.isReady;
     if (up === this.#up) return;
     this.#up = up;
-    this.#log(`[server] link to other servers ${up ? "up" : "lost"}`);
+    this.#log(`[server] link to other servers ${up ? "up" : "lost"}`, {
+      level: up ? "info" : "warn",
+      event: "link",
+      up,
+    });
     this.#listener?.link(up);
     if (up) {
       // Names claimed before the outage may have expired meanwhile.

@@ -42,6 +42,8 @@ import {
   ROSTER_LIMIT,
   SHUTTING_DOWN,
 } from "./protocol.ts";
+import type { Log } from "./log.ts";
+import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** How long "joined/left the chat" lines may wait to leave together. In a
  * join storm every join goes to everyone: 10,000 joins are 50 million
@@ -59,32 +61,24 @@ export type ChatServerMessage =
   | { type: "join"; id: number; identity: Identity; outbox: Outbox }
   | { type: "say"; id: number; text: string }
   | { type: "command"; id: number; command: Command }
-  | { type: "leave"; id: number; reason?: string }
+  | { type: "leave"; id: number; reason?: string; cause?: string }
   | { type: "shutdown"; flushMs: number; reply: () => void }
-  | { type: "stats"; reply: (stats: ChatStats) => void }
+  | { type: "stats"; reply: (stats: LiveFigures) => void }
   | { type: "flush_announcements" }
   | { type: "remote"; event: ClusterEvent }
   | { type: "link"; up: boolean }
   | { type: "presence_check" };
 
-/** A snapshot for tests and metrics. */
-export interface ChatStats {
-  /** Users online on this server. */
-  users: number;
-  /** Users online on the other linked servers. */
-  remoteUsers: number;
-  /** Rooms that exist, lobby included. */
-  rooms: number;
-}
-
 /** Options for {@linkcode ChatServer}. */
 export interface ChatServerOptions {
   /** Where log lines go. */
-  log: (line: string) => void;
+  log: Log;
   /** Extra `* ` lines a newcomer gets after the roster. */
   welcome?: (name: string) => string[];
   /** The link to other servers (default: none). */
   broker?: Broker;
+  /** Counters for the metrics endpoint, if one is served. */
+  metrics?: Metrics;
 }
 
 /** A user's current name, owned (written) by the ChatServer and read by the
@@ -122,9 +116,10 @@ const LINK_RESTORED = infoLine("link to other servers restored");
 
 /** The chat's single source of truth; see the module doc. */
 export class ChatServer extends Actor<ChatServerMessage> {
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
   readonly #welcome: (name: string) => string[];
   readonly #broker: Broker;
+  readonly #metrics: Metrics | undefined;
   /** Everyone online here, in join order (a Map keeps insertion order). */
   readonly #members = new Map<number, Member>();
   /** Lower-cased name → member, for case-insensitive uniqueness and lookup. */
@@ -151,6 +146,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#log = options.log;
     this.#welcome = options.welcome ?? (() => []);
     this.#broker = options.broker ?? new LocalBroker();
+    this.#metrics = options.metrics;
     this.#linkUp = !this.#broker.distributed;
     this.#rooms.set(LOBBY, { name: LOBBY, members: new Set(), remote: new Set() });
   }
@@ -165,16 +161,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "join":
         return this.#join(message.id, message.identity, message.outbox, ctx);
       case "leave":
-        return this.#leave(message.id, message.reason, ctx);
+        return this.#leave(message.id, message.reason, message.cause, ctx);
       case "flush_announcements":
         this.#announceScheduled = false;
         return this.#flushAnnouncements();
       case "stats":
-        return message.reply({
-          users: this.#members.size,
-          remoteUsers: this.#remote.size,
-          rooms: this.#rooms.size,
-        });
+        return message.reply(this.#figures());
       case "presence_check":
         return this.#expireSilentServers(ctx);
     }
@@ -218,10 +210,10 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#members.set(id, member);
     this.#byName.set(name.toLowerCase(), member);
     lobby.members.add(member);
-    outbox.push(encodeLines(...lines));
+    this.#send(member, encodeLines(...lines));
     this.#announce(encodeLines(announcement), ctx, member);
     this.#publish({ type: "join", server: "", user: this.#asRemote(member) });
-    this.#log(`[server] ${name} joined`);
+    this.#log(`[server] ${name} joined`, { event: "join", user: name });
   }
 
   /** Names of everyone online, this server's users first, in join order. */
@@ -237,7 +229,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#publish({ type: "say", server: "", id, text });
   }
 
-  #leave(id: number, reason: string | undefined, ctx: Context<ChatServerMessage>): void {
+  #leave(
+    id: number,
+    reason: string | undefined,
+    cause: string | undefined,
+    ctx: Context<ChatServerMessage>,
+  ): void {
     const member = this.#members.get(id);
     if (member === undefined) return;
     const name = member.identity.name;
@@ -249,7 +246,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
       this.#announce(encodeLines(leftChat(name, reason)), ctx);
       this.#publish({ type: "leave", server: "", id, ...(reason ? { reason } : {}) });
     }
-    this.#log(`[server] ${name} left`);
+    this.#log(`[server] ${name} left`, {
+      event: "leave",
+      user: name,
+      reason: cause ?? (this.#shuttingDown ? "server shutting down" : "unknown"),
+    });
   }
 
   #command(id: number, command: Command): void | Promise<void> {
@@ -308,14 +309,19 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#byName.set(key, member);
     this.#toRoom(member.room, encodeLines(renamed(old, nick)));
     this.#publish({ type: "nick", server: "", id: member.id, name: nick });
-    this.#log(`[server] ${old} is now known as ${nick}`);
+    this.#log(`[server] ${old} is now known as ${nick}`, {
+      event: "rename",
+      user: nick,
+      from: old,
+    });
   }
 
   #privateMessage(member: Member, to: string, text: string): void {
     const key = to.toLowerCase();
     const target = this.#byName.get(key);
     if (target !== undefined) {
-      target.outbox.push(
+      this.#send(
+        target,
         encodeLines(privateLine(member.identity.name, target.identity.name, text)),
       );
       return;
@@ -473,7 +479,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "msg": {
         const target = this.#byName.get(event.to.toLowerCase());
         if (target) {
-          target.outbox.push(
+          this.#send(
+            target,
             encodeLines(privateLine(event.from, target.identity.name, event.text)),
           );
         }
@@ -561,7 +568,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
     for (const [server, seen] of this.#lastSeen) {
       if (now - seen < PRESENCE_TIMEOUT_MS) continue;
       this.#lastSeen.delete(server);
-      this.#log(`[server] server ${server} went silent; its users left`);
+      this.#log(`[server] server ${server} went silent; its users left`, {
+        level: "warn",
+        event: "server_lost",
+        server,
+      });
       this.#dropServer(server, ctx);
     }
   }
@@ -595,23 +606,43 @@ export class ChatServer extends Actor<ChatServerMessage> {
     if (resumeAt.size === 0) return this.#broadcast(batch);
     for (const member of this.#members.values()) {
       const from = resumeAt.get(member);
-      if (from === undefined) member.outbox.push(batch);
-      else if (from < batch.length) member.outbox.push(batch.subarray(from));
+      if (from === undefined) this.#send(member, batch);
+      else if (from < batch.length) this.#send(member, batch.subarray(from));
     }
   }
 
   #broadcast(bytes: Uint8Array): void {
     for (const member of this.#members.values()) member.outbox.push(bytes);
+    this.#metrics?.sent(bytes, this.#members.size);
   }
 
   #toRoom(room: Room, bytes: Uint8Array, except?: Member): void {
     for (const member of room.members) {
       if (member !== except) member.outbox.push(bytes);
     }
+    this.#metrics?.sent(bytes, room.members.size - (except && room.members.has(except) ? 1 : 0));
   }
 
   #reply(member: Member, ...lines: string[]): void {
-    member.outbox.push(encodeLines(...lines));
+    this.#send(member, encodeLines(...lines));
+  }
+
+  #send(member: Member, bytes: Uint8Array): void {
+    member.outbox.push(bytes);
+    this.#metrics?.sent(bytes, 1);
+  }
+
+  #figures(): LiveFigures {
+    let deepest = 0;
+    for (const member of this.#members.values()) {
+      if (member.outbox.highWater > deepest) deepest = member.outbox.highWater;
+    }
+    return {
+      users: this.#members.size,
+      remoteUsers: this.#remote.size,
+      rooms: this.#rooms.size,
+      queueHighWaterBytes: deepest,
+    };
   }
 }
 

@@ -14,13 +14,15 @@
  */
 
 import { Actor, type Address, type Context } from "../actors/mod.ts";
-import { type LineEvent, readLines } from "../net/line_splitter.ts";
-import { Outbox, type OutboxCloseReason } from "../net/outbox.ts";
+import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter.ts";
+import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
 import { parseInput } from "./commands.ts";
 import { encodeLines, errorLine } from "./protocol.ts";
+import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { sanitize } from "./sanitize.ts";
 import type { ChatServerMessage } from "./server.ts";
+import type { Log } from "./log.ts";
 
 /** Messages a session handles: lines from its socket, and its own events. */
 export type ClientSessionMessage =
@@ -47,12 +49,15 @@ export interface SessionLimits {
 
 /** Options for {@linkcode ClientSession}. */
 export interface ClientSessionOptions {
-  conn: Deno.Conn;
+  /** The connection: TCP, TLS, or a WebSocket adapted to read/write/close. */
+  conn: ByteReader & ByteWriter;
   id: number;
   name: string;
   server: Address<ChatServerMessage>;
   limits: SessionLimits;
-  log: (line: string) => void;
+  log: Log;
+  /** Counters for the metrics endpoint, if one is served. */
+  metrics?: Metrics;
 }
 
 const OVERFLOW_NOTICE = encodeLines(errorLine("disconnected: not reading fast enough"));
@@ -74,11 +79,14 @@ function tooLongNotice(maxLineBytes: number): Uint8Array {
 
 /** One connected client; see the module doc. */
 export class ClientSession extends Actor<ClientSessionMessage> {
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteReader & ByteWriter;
   readonly #id: number;
   readonly #server: Address<ChatServerMessage>;
   readonly #limits: SessionLimits;
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
+  readonly #metrics: Metrics | undefined;
+  /** Why this session ended, for the log; the first reason found wins. */
+  #cause: string | undefined;
   readonly #outbox: Outbox;
   readonly #flood: TokenBucket;
   /** Shared with the ChatServer, which renames it; read here for log lines. */
@@ -95,6 +103,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#server = options.server;
     this.#limits = options.limits;
     this.#log = options.log;
+    this.#metrics = options.metrics;
     this.#outbox = new Outbox(this.#conn, {
       maxQueuedBytes: this.#limits.maxQueuedBytes,
       overflowNotice: OVERFLOW_NOTICE,
@@ -115,11 +124,14 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       outbox: this.#outbox,
     });
     this.#joined = true;
-    ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }));
+    ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }), {
+      onEnd: (error) => {
+        this.#cause ??= error === undefined ? "closed by client" : "connection error";
+        ctx.stop();
+      },
+    });
     this.#outbox.closed.then((reason) => {
-      if (reason !== "closed") {
-        ctx.address.send({ type: "outbox_closed", reason }).catch(() => {});
-      }
+      ctx.address.send({ type: "outbox_closed", reason }).catch(() => {});
     });
     if (this.#limits.idleTimeoutMs > 0) {
       ctx.runInterval(Math.max(1000, this.#limits.idleTimeoutMs / 4), { type: "idle_check" });
@@ -137,16 +149,14 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         this.#outbox.push(tooLongNotice(this.#limits.maxLineBytes));
         return;
       case "outbox_closed":
-        if (message.reason === "overflow") {
-          this.#log(`[server] ${this.#identity.name} disconnected: not reading fast enough`);
-        }
+        if (message.reason === "overflow") this.#kick("not reading fast enough", ctx);
+        else this.#cause ??= message.reason === "error" ? "connection error" : "closed by server";
         ctx.stop();
         return;
       case "idle_check":
         if (Date.now() - this.#lastLineAt >= this.#limits.idleTimeoutMs) {
-          this.#log(`[server] ${this.#identity.name} disconnected: idle too long`);
           this.#outbox.push(IDLE);
-          ctx.stop();
+          this.#kick("idle too long", ctx);
         }
         return;
     }
@@ -155,14 +165,32 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   override async stopping(): Promise<void> {
     if (this.#joined && !this.#left) {
       this.#left = true;
-      await this.#server.send({ type: "leave", id: this.#id }).catch(() => {});
+      await this.#server.send({ type: "leave", id: this.#id, cause: this.#cause }).catch(() => {});
     }
     await this.#outbox.close({ flushMs: this.#limits.flushMs });
+    if (this.#metrics && this.#outbox.highWater > this.#metrics.queueHighWaterBytes) {
+      this.#metrics.queueHighWaterBytes = this.#outbox.highWater;
+    }
+  }
+
+  /** Disconnects this client for `reason` (its notice is already queued). */
+  #kick(reason: string, ctx: Context<ClientSessionMessage>): void {
+    const user = this.#identity.name;
+    this.#cause ??= `kicked: ${reason}`;
+    this.#log(`[server] ${user} disconnected: ${reason}`, {
+      level: "warn",
+      event: "kick",
+      user,
+      reason,
+    });
+    if (this.#metrics) Metrics.bump(this.#metrics.kicks, reason);
+    ctx.stop();
   }
 
   #line(raw: string, ctx: Context<ClientSessionMessage>): void | Promise<void> {
     const text = sanitize(raw);
     if (text === "") return;
+    if (this.#metrics) this.#metrics.linesIn++;
     const now = Date.now();
     this.#lastLineAt = now;
     switch (this.#flood.take(now)) {
@@ -171,13 +199,16 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       case "drop":
         return;
       case "drop_and_warn":
-        this.#log(`[server] ${this.#identity.name} is flooding; dropping lines`);
+        this.#log(`[server] ${this.#identity.name} is flooding; dropping lines`, {
+          level: "warn",
+          event: "flood",
+          user: this.#identity.name,
+        });
         this.#outbox.push(SLOW_DOWN);
         return;
       case "kick":
-        this.#log(`[server] ${this.#identity.name} disconnected: flooding`);
         this.#outbox.push(FLOODING);
-        ctx.stop();
+        this.#kick("flooding", ctx);
         return;
     }
     const input = parseInput(text);
@@ -191,7 +222,12 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         if (input.command.name === "quit") {
           this.#left = true;
           ctx.stop();
-          return this.#tell({ type: "leave", id: this.#id, reason: input.command.reason });
+          return this.#tell({
+            type: "leave",
+            id: this.#id,
+            reason: input.command.reason,
+            cause: "quit",
+          });
         }
         return this.#tell({ type: "command", id: this.#id, command: input.command });
     }

@@ -34,7 +34,9 @@ export interface ServeOptions {
   /** Stops accepting when aborted. */
   signal: AbortSignal;
   /** Runs a connection; its promise settles when the connection is done. */
-  handler: (conn: Deno.TcpConn) => Promise<void>;
+  handler: (conn: Deno.Conn) => Promise<void>;
+  /** Limits shared with other listeners (default: this listener's own). */
+  admission?: Admission;
   /** Most connections at once (default 10,000). */
   maxConnections?: number;
   /** Most connections per remote address, loopback exempt (default 100). */
@@ -42,8 +44,10 @@ export interface ServeOptions {
   /** Whether loopback clients skip the per-address limit (default true):
    * a local proxy or test tool is not one person. */
   exemptLoopback?: boolean;
+  /** Called for each refused connection, with the reason. */
+  onRefuse?: (reason: string) => void;
   /** Where log lines go (default: console.log). */
-  log?: (line: string) => void;
+  log?: (line: string, fields?: Record<string, string | number>) => void;
 }
 
 /** Whether `hostname` is a loopback address (exempt from the per-address limit). */
@@ -69,15 +73,14 @@ export function isLoopback(hostname: string): boolean {
  * await done;
  * ```
  */
-export async function serve(listener: Deno.TcpListener, options: ServeOptions): Promise<void> {
+export async function serve(
+  listener: Deno.Listener<Deno.Conn>,
+  options: ServeOptions,
+): Promise<void> {
   const { signal, handler } = options;
   const log = options.log ?? console.log;
-  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
-  const exemptLoopback = options.exemptLoopback ?? true;
-  const perAddress = new Map<string, number>();
+  const admission = options.admission ?? new Admission(options);
   const running = new Set<Promise<void>>();
-  let open = 0;
 
   const closeListener = (): void => {
     try {
@@ -90,37 +93,33 @@ export async function serve(listener: Deno.TcpListener, options: ServeOptions): 
 
   let backoff = ACCEPT_BACKOFF_MIN_MS;
   while (!signal.aborted) {
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn;
     try {
       conn = await listener.accept();
       backoff = ACCEPT_BACKOFF_MIN_MS;
     } catch (error) {
       if (signal.aborted || error instanceof Deno.errors.BadResource) break;
-      log(`Accept failed (${describe(error)}); retrying in ${backoff} ms`);
+      log(`Accept failed (${describe(error)}); retrying in ${backoff} ms`, { level: "error" });
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, ACCEPT_BACKOFF_MAX_MS);
       continue;
     }
     const host = (conn.remoteAddr as Deno.NetAddr).hostname;
-    const fromHost = perAddress.get(host) ?? 0;
-    if (open >= maxConnections) {
-      log(`Refused ${host}: server full (${open} connections)`);
-      track(running, refuse(conn, "! server full\n"));
+    const refusal = admission.admit(host);
+    if (refusal !== undefined) {
+      log(`Refused ${host}: ${refusal}`, {
+        level: "warn",
+        event: "refuse",
+        peer: host,
+        reason: refusal,
+      });
+      options.onRefuse?.(refusal);
+      track(running, refuse(conn, `! ${refusal}\n`));
       continue;
     }
-    if (fromHost >= maxPerAddress && !(exemptLoopback && isLoopback(host))) {
-      log(`Refused ${host}: too many connections from that address (${fromHost})`);
-      track(running, refuse(conn, "! too many connections from your address\n"));
-      continue;
-    }
-    open++;
-    perAddress.set(host, fromHost + 1);
     const release = (error?: unknown): void => {
       if (error !== undefined) log(`Connection handler failed: ${describe(error)}`);
-      open--;
-      const left = (perAddress.get(host) ?? 1) - 1;
-      if (left === 0) perAddress.delete(host);
-      else perAddress.set(host, left);
+      admission.release(host);
       running.delete(run);
     };
     const run: Promise<void> = handler(conn).then(() => release(), release);
@@ -131,12 +130,63 @@ export async function serve(listener: Deno.TcpListener, options: ServeOptions): 
   await Promise.all([...running]);
 }
 
+/**
+ * The connection limits, shared by every way in (plain TCP, TLS, WebSocket)
+ * so that 10,000 means 10,000 in all.
+ *
+ * @example
+ * ```ts
+ * import { Admission } from "./serve.ts";
+ * const admission = new Admission({ maxConnections: 1 });
+ * admission.admit("10.0.0.1"); // undefined: admitted
+ * admission.admit("10.0.0.2"); // "server full"
+ * admission.release("10.0.0.1");
+ * ```
+ */
+export class Admission {
+  readonly #max: number;
+  readonly #maxPerAddress: number;
+  readonly #exemptLoopback: boolean;
+  readonly #perAddress = new Map<string, number>();
+  #open = 0;
+
+  constructor(options: {
+    maxConnections?: number;
+    maxConnectionsPerAddress?: number;
+    exemptLoopback?: boolean;
+  } = {}) {
+    this.#max = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.#maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    this.#exemptLoopback = options.exemptLoopback ?? true;
+  }
+
+  /** Admits a connection from `host`, or returns why not (the refusal line). */
+  admit(host: string): string | undefined {
+    if (this.#open >= this.#max) return "server full";
+    const fromHost = this.#perAddress.get(host) ?? 0;
+    if (fromHost >= this.#maxPerAddress && !(this.#exemptLoopback && isLoopback(host))) {
+      return "too many connections from your address";
+    }
+    this.#open++;
+    this.#perAddress.set(host, fromHost + 1);
+    return undefined;
+  }
+
+  /** Gives back the place of a connection from `host` that has ended. */
+  release(host: string): void {
+    this.#open--;
+    const left = (this.#perAddress.get(host) ?? 1) - 1;
+    if (left === 0) this.#perAddress.delete(host);
+    else this.#perAddress.set(host, left);
+  }
+}
+
 function track(running: Set<Promise<void>>, promise: Promise<void>): void {
   running.add(promise);
   promise.finally(() => running.delete(promise));
 }
 
-async function refuse(conn: Deno.TcpConn, notice: string): Promise<void> {
+async function refuse(conn: Deno.Conn, notice: string): Promise<void> {
   try {
     // A fresh socket's send buffer is empty, so this short write completes.
     await conn.write(encoder.encode(notice));

@@ -1,0 +1,69 @@
+/**
+ * Logging: one call shape for the whole server, two formats.
+ *
+ * `text` prints the message alone, exactly the lines PROTOCOL.md shows
+ * (`[server] alice left`). `json` prints one object per line with a
+ * timestamp, a level, the message, and the structured fields the call site
+ * passed (`event`, `user`, `peer`, `reason`), for log collectors. Levels
+ * below the chosen minimum are dropped.
+ *
+ * @module
+ */
+
+/** Severity, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Structured fields attached to a log line. */
+export interface LogFields {
+  level?: LogLevel;
+  /** What happened: connect, join, leave, kick, refuse, rename, link, error. */
+  event?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+/** The logging function every module takes. */
+export type Log = (message: string, fields?: LogFields) => void;
+
+/** The log formats `--log-format` accepts. */
+export type LogFormat = "text" | "json";
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Options for {@linkcode createLog}. */
+export interface LogOptions {
+  format?: LogFormat;
+  /** Lines below this level are dropped (default info). */
+  level?: LogLevel;
+  /** Where lines go (default console.log). */
+  write?: (line: string) => void;
+  /** The clock, for tests. */
+  now?: () => Date;
+}
+
+/**
+ * Makes a {@linkcode Log}.
+ *
+ * @example
+ * ```ts
+ * import { createLog } from "./log.ts";
+ * const log = createLog({ format: "json" });
+ * log("[server] alice left", { event: "leave", user: "alice", reason: "quit" });
+ * // {"ts":"2026-11-26T12:00:00.000Z","level":"info","msg":"[server] alice left","event":"leave",...}
+ * ```
+ */
+export function createLog(options: LogOptions = {}): Log {
+  const write = options.write ?? console.log;
+  const min = RANK[options.level ?? "info"];
+  const now = options.now ?? (() => new Date());
+  if (options.format === "json") {
+    return (message, fields = {}) => {
+      const level = fields.level ?? "info";
+      if (RANK[level] < min) return;
+      write(JSON.stringify({ ts: now().toISOString(), ...fields, level, msg: message }));
+    };
+  }
+  return (message, fields) => {
+    if (RANK[fields?.level ?? "info"] < min) return;
+    write(message);
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Counters for the metrics endpoint, in Prometheus' text format.
+ *
+ * Everything here is a plain number bumped on paths that already run (a
+ * fan-out adds its recipient count once, not once per recipient), so the
+ * counters cost nothing measurable. Gauges that describe live state (users,
+ * rooms, the deepest send queue) are asked of the ChatServer at scrape time.
+ *
+ * @module
+ */
+
+/** Live figures the ChatServer reports at scrape time. */
+export interface LiveFigures {
+  users: number;
+  remoteUsers: number;
+  rooms: number;
+  /** Deepest send queue among connected users, in bytes. */
+  queueHighWaterBytes: number;
+}
+
+/**
+ * The server's counters.
+ *
+ * @example
+ * ```ts
+ * import { Metrics } from "./metrics.ts";
+ * const metrics = new Metrics();
+ * metrics.linesIn++;
+ * metrics.render({ users: 0, remoteUsers: 0, rooms: 1, queueHighWaterBytes: 0 });
+ * ```
+ */
+export class Metrics {
+  connectionsAccepted = 0;
+  connectionsOpen = 0;
+  /** Connections refused, by reason. */
+  readonly refused = new Map<string, number>();
+  /** Lines received from clients (after hygiene, before flood control). */
+  linesIn = 0;
+  /** Lines queued to clients, counted per recipient. */
+  linesOut = 0;
+  /** Bytes queued to clients, counted per recipient. */
+  bytesOut = 0;
+  /** Clients disconnected by the server, by reason. */
+  readonly kicks = new Map<string, number>();
+  /** Deepest send queue of any client that has left, in bytes. */
+  queueHighWaterBytes = 0;
+  /** How late the last event-loop probe fired, and the worst so far. */
+  eventLoopLagMs = 0;
+  eventLoopLagMaxMs = 0;
+
+  /** Adds one to `map[key]`. */
+  static bump(map: Map<string, number>, key: string): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  /** Counts `bytes` queued to `recipients` clients. */
+  sent(bytes: Uint8Array, recipients: number): void {
+    if (recipients === 0) return;
+    let lines = 0;
+    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++;
+    this.linesOut += lines * recipients;
+    this.bytesOut += bytes.length * recipients;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(live: LiveFigures): string {
+    const out: string[] = [];
+    const metric = (
+      name: string,
+      type: "counter" | "gauge",
+      help: string,
+      values: [string, number][],
+    ): void => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of values) out.push(`${name}${labels} ${value}`);
+    };
+    const labelled = (label: string, map: Map<string, number>): [string, number][] =>
+      [...map].map(([key, value]) => [`{${label}="${key.replaceAll('"', "")}"}`, value]);
+    metric("marquee_connections_accepted_total", "counter", "Connections accepted.", [
+      ["", this.connectionsAccepted],
+    ]);
+    metric("marquee_connections_open", "gauge", "Connections open now.", [
+      ["", this.connectionsOpen],
+    ]);
+    metric(
+      "marquee_connections_refused_total",
+      "counter",
+      "Connections refused, by reason.",
+      labelled("reason", this.refused),
+    );
+    metric("marquee_users", "gauge", "Users online on this server.", [["", live.users]]);
+    metric("marquee_remote_users", "gauge", "Users online on linked servers.", [
+      ["", live.remoteUsers],
+    ]);
+    metric("marquee_rooms", "gauge", "Rooms, lobby included.", [["", live.rooms]]);
+    metric("marquee_lines_in_total", "counter", "Lines received from clients.", [
+      ["", this.linesIn],
+    ]);
+    metric("marquee_lines_out_total", "counter", "Lines queued to clients, per recipient.", [
+      ["", this.linesOut],
+    ]);
+    metric("marquee_bytes_out_total", "counter", "Bytes queued to clients, per recipient.", [
+      ["", this.bytesOut],
+    ]);
+    metric(
+      "marquee_kicks_total",
+      "counter",
+      "Clients disconnected by the server, by reason.",
+      labelled("reason", this.kicks),
+    );
+    metric("marquee_send_queue_high_water_bytes", "gauge", "Deepest send queue seen, in bytes.", [
+      ["", Math.max(this.queueHighWaterBytes, live.queueHighWaterBytes)],
+    ]);
+    metric("marquee_event_loop_lag_seconds", "gauge", "Event-loop lag at the last probe.", [
+      ["", this.eventLoopLagMs / 1000],
+    ]);
+    metric("marquee_event_loop_lag_max_seconds", "gauge", "Worst event-loop lag seen.", [
+      ["", this.eventLoopLagMaxMs / 1000],
+    ]);
+    return out.join("\n") + "\n";
+  }
+}
