@@ -70,8 +70,10 @@ export function serveWeb(options: {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("Expected a WebSocket upgrade\n", { status: 426 });
       }
+      // Read the peer first: Deno refuses access to it once upgraded.
+      const peer = info.remoteAddr;
       const { socket, response } = Deno.upgradeWebSocket(request);
-      options.onSocket(socket, info.remoteAddr);
+      options.onSocket(socket, peer);
       return response;
     }
     if (path === "/" && request.method === "GET") {

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type ChatLimits, runChat } from "../chat/app.ts";
+import { type ChatLimits, type ReadyInfo, runChat } from "../chat/app.ts";
+import { Metrics } from "../chat/metrics.ts";
 import { RedisBroker } from "../chat/broker.ts";
 
 /** How long a test waits for an expected line before failing: generous for a
@@ -26,17 +27,41 @@ export interface TestServer {
   stop(): Promise<void>;
   /** Resolves once a log line matches. */
   waitForLog(match: (line: string) => boolean, ms?: number): Promise<void>;
+  /** Resolves once the chat accepts users, with the HTTP ports it serves. */
+  ready: Promise<ReadyInfo>;
+  /** The TLS port, when started with `tls`. */
+  tlsPort?: number;
+  /** The counters, when started with `metrics: true`. */
+  metrics?: Metrics;
 }
 
 /** Starts the chat on 127.0.0.1, port 0, with `limits` over the defaults. */
 export function startServer(
   limits: Partial<ChatLimits> = {},
-  options: { welcome?: boolean; redis?: string } = {},
+  options: {
+    welcome?: boolean;
+    redis?: string;
+    metrics?: boolean;
+    web?: boolean;
+    tls?: { cert: string; key: string };
+  } = {},
 ): TestServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const tlsListener = options.tls
+    ? Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...options.tls })
+    : undefined;
   const controller = new AbortController();
   const logs: string[] = [];
+  const metrics = options.metrics ? new Metrics() : undefined;
+  const loopback = { hostname: "127.0.0.1", port: 0 };
+  let ready!: (info: ReadyInfo) => void;
+  const readyInfo = new Promise<ReadyInfo>((resolve) => (ready = resolve));
   const done = runChat({
+    tlsListener,
+    metrics,
+    metricsAddress: metrics ? loopback : undefined,
+    webAddress: options.web ? loopback : undefined,
+    onReady: ready,
     listener,
     signal: controller.signal,
     limits: { flushMs: 1_000, ...limits },
@@ -48,6 +73,9 @@ export function startServer(
   });
   return {
     port: (listener.addr as Deno.NetAddr).port,
+    tlsPort: tlsListener ? (tlsListener.addr as Deno.NetAddr).port : undefined,
+    metrics,
+    ready: readyInfo,
     logs,
     stop: async () => {
       controller.abort();
@@ -83,6 +111,11 @@ export class TestClient {
   static async connect(port: number, options: { read?: boolean } = {}): Promise<TestClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     return new TestClient(conn, options.read ?? true);
+  }
+
+  /** Wraps an already open connection (a TLS one, say). */
+  static wrap(conn: Deno.Conn): TestClient {
+    return new TestClient(conn as Deno.TcpConn, true);
   }
 
   /** Connects and consumes the join line, returning the assigned name. */

@@ -30,6 +30,16 @@ export interface ServerProcess {
   waitForLog(match: (line: string) => boolean, ms?: number): Promise<string>;
 }
 
+/** The message of a log line, whether text or `--log-format json`. */
+export function messageOf(line: string): string {
+  if (!line.startsWith("{")) return line;
+  try {
+    return String(JSON.parse(line).msg ?? "");
+  } catch {
+    return line;
+  }
+}
+
 /** Runs main.ts with `args` (and `--port 0` unless a port is given). */
 export async function startServerProcess(args: string[] = []): Promise<ServerProcess> {
   const finalArgs = args.includes("--port") ? args : ["--port", "0", ...args];
@@ -51,6 +61,11 @@ export async function startServerProcess(args: string[] = []): Promise<ServerPro
     }
   })();
   const stderrText = new Response(child.stderr).text();
+  let exited = false;
+  child.status.then(() => {
+    exited = true;
+    notify?.();
+  });
   const waitForLog = async (match: (line: string) => boolean, ms = 10_000): Promise<string> => {
     const deadline = Date.now() + ms;
     let seen = 0;
@@ -59,7 +74,9 @@ export async function startServerProcess(args: string[] = []): Promise<ServerPro
         if (match(stdout[seen] as string)) return stdout[seen] as string;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Cannot find log line; got:\n${stdout.join("\n")}`);
+      if (left <= 0 || exited) {
+        throw new Error(`Cannot find log line; got:\n${stdout.join("\n")}`);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 50));
         notify = () => {
@@ -83,7 +100,9 @@ export async function startServerProcess(args: string[] = []): Promise<ServerPro
     return status;
   };
   try {
-    const started = await waitForLog((l) => l.startsWith("Chat server started on "));
+    const started = messageOf(
+      await waitForLog((l) => messageOf(l).startsWith("Chat server started on ")),
+    );
     const port = Number(/:(\d+)$/.exec(started)?.[1]);
     return { pid: child.pid, port, stdout, stop, waitForLog };
   } catch (error) {

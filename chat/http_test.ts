@@ -1,0 +1,210 @@
+/**
+ * The operator-facing side over real sockets: the metrics endpoint scraped
+ * over HTTP, the browser client's page and WebSocket, TLS, and JSON logs.
+ */
+
+import assert from "node:assert/strict";
+import { startServer, TestClient } from "../testing/chat_client.ts";
+import { startServerProcess } from "../testing/server_process.ts";
+
+async function scrape(port: number): Promise<Map<string, number>> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const values = new Map<string, number>();
+  for (const line of (await response.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    values.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return values;
+}
+
+Deno.test("the metrics endpoint reports connections, lines, bytes, kicks and queues", async () => {
+  const server = startServer({ floodKickMs: 200 }, { metrics: true });
+  const { metricsPort } = await server.ready;
+  const a = await TestClient.join(server.port);
+  const b = await TestClient.join(server.port);
+  await a.client.readUntil((l) => l.includes(b.name));
+  await a.client.send("counted");
+  await b.client.readUntil((l) => l.startsWith("["));
+  const before = await scrape(metricsPort!);
+  assert.equal(before.get("marquee_connections_open"), 2);
+  assert.equal(before.get("marquee_users"), 2);
+  assert.equal(before.get("marquee_rooms"), 1);
+  assert.ok(before.get("marquee_lines_in_total")! >= 1);
+  assert.ok(before.get("marquee_lines_out_total")! >= 4, "joins, roster and the chat line");
+  assert.ok(before.get("marquee_bytes_out_total")! > 0);
+  assert.ok(before.get("marquee_send_queue_high_water_bytes")! > 0);
+  assert.ok(before.has("marquee_event_loop_lag_seconds"));
+
+  // A flooder gets kicked; the kick is counted by reason.
+  const deadline = Date.now() + 3_000;
+  while (!a.client.closedByServer && Date.now() < deadline) {
+    await a.client.send("spam").catch(() => {});
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await b.client.readUntil((l) => l === `* ${a.name} left the chat`);
+  const after = await scrape(metricsPort!);
+  assert.equal(after.get('marquee_kicks_total{reason="flooding"}'), 1);
+  assert.equal(after.get("marquee_connections_open"), 1);
+  assert.equal(after.get("marquee_connections_accepted_total"), 2);
+
+  const missing = await fetch(`http://127.0.0.1:${metricsPort}/other`);
+  assert.equal(missing.status, 404);
+  await missing.body?.cancel();
+  await Promise.all([a.client.close(), b.client.close()]);
+  await server.stop();
+});
+
+Deno.test("the web client page is served with a strict content security policy", async () => {
+  const server = startServer({}, { web: true });
+  const { webPort } = await server.ready;
+  const response = await fetch(`http://127.0.0.1:${webPort}/`);
+  const html = await response.text();
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+  assert.match(html, /<label for="line">/);
+  assert.match(html, /role="log"/);
+  assert.ok(html.includes("textContent"), "lines are rendered as text, never as HTML");
+  assert.ok(!html.includes("innerHTML"));
+  await server.stop();
+});
+
+Deno.test("a WebSocket user is a session like any other: same names, lines and commands", async () => {
+  const server = startServer({}, { web: true });
+  const { webPort } = await server.ready;
+  const tcp = await TestClient.join(server.port);
+  const socket = new WebSocket(`ws://127.0.0.1:${webPort}/ws`);
+  const received: string[] = [];
+  let notify = () => {};
+  socket.onmessage = (event) => {
+    received.push(...String(event.data).split("\n").filter((l) => l !== ""));
+    notify();
+  };
+  const next = async (match: (line: string) => boolean): Promise<string> => {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const index = received.findIndex(match);
+      if (index !== -1) return received.splice(0, index + 1).at(-1)!;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        notify = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    throw new Error(`No such line; got ${JSON.stringify(received)}`);
+  };
+  await new Promise((resolve) => (socket.onopen = resolve));
+  assert.equal(await next(() => true), "* user2 joined the chat");
+  assert.equal(await next(() => true), `* ${tcp.name} joined the chat`);
+  await tcp.client.readUntil((l) => l === "* user2 joined the chat");
+  socket.send("/nick webby");
+  assert.equal(await next((l) => l.includes("known as")), "* user2 is now known as webby");
+  socket.send("hello from the web \x1b[31m<b>");
+  assert.equal(
+    await tcp.client.readUntil((l) => l.startsWith("[")),
+    "[webby]: hello from the web <b>",
+  );
+  await tcp.client.send("hello websocket");
+  assert.equal(await next((l) => l.startsWith("[")), `[${tcp.name}]: hello websocket`);
+  const closed = new Promise((resolve) => (socket.onclose = resolve));
+  socket.close();
+  await closed;
+  assert.equal(await tcp.client.readUntil((l) => l.includes("left")), "* webby left the chat");
+  await tcp.client.close();
+  await server.stop();
+});
+
+async function makeCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = `${dir}/cert.pem`;
+  const key = `${dir}/key.pem`;
+  const { success, stderr } = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      // A leaf certificate, not a CA: rustls refuses a CA as a server's own.
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "extendedKeyUsage=serverAuth",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.ok(success, new TextDecoder().decode(stderr));
+  return { cert, key };
+}
+
+Deno.test("the same chat is served over TLS alongside plain TCP", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const files = await makeCertificate(dir);
+    const pem = {
+      cert: await Deno.readTextFile(files.cert),
+      key: await Deno.readTextFile(files.key),
+    };
+    const server = startServer({}, { tls: pem });
+    const plain = await TestClient.join(server.port);
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port: server.tlsPort!,
+      caCerts: [pem.cert],
+    });
+    const secure = TestClient.wrap(conn);
+    assert.equal(await secure.readLine(), "* user2 joined the chat");
+    await secure.readUntil((l) => l === `* ${plain.name} joined the chat`);
+    await secure.send("over tls");
+    assert.equal(await plain.client.readUntil((l) => l.startsWith("[")), "[user2]: over tls");
+    await plain.client.send("over tcp");
+    assert.equal(await secure.readUntil((l) => l.startsWith("[")), `[${plain.name}]: over tcp`);
+    await Promise.all([plain.client.close(), secure.close()]);
+    await server.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TLS without permission to read the key gives a one-line error and exit code 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { cert, key } = await makeCertificate(dir);
+    const server = startServerProcess(["--tls-port", "0", "--tls-cert", cert, "--tls-key", key]);
+    await assert.rejects(server, /Cannot read .*: run with --allow-read=/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--log-format json writes one JSON object per line with connect and leave reasons", async () => {
+  const server = await startServerProcess(["--log-format", "json"]);
+  const { client, name } = await TestClient.join(server.port);
+  await client.send("/quit bye");
+  await client.waitForEof();
+  await client.close();
+  await server.waitForLog((l) => l.includes('"event":"leave"'));
+  await server.stop();
+  const entries = server.stdout.map((line) => JSON.parse(line));
+  const connect = entries.find((e) => e.event === "connect");
+  assert.equal(connect.user, name);
+  assert.match(connect.peer, /^127\.0\.0\.1:\d+$/);
+  assert.equal(connect.level, "info");
+  assert.match(connect.ts, /^\d{4}-\d\d-\d\dT/);
+  const leave = entries.find((e) => e.event === "leave");
+  assert.deepEqual([leave.user, leave.reason, leave.msg], [name, "quit", `[server] ${name} left`]);
+});
