@@ -1,0 +1,77 @@
+/**
+ * The browser client end to end in real headless Chromium (Debian's
+ * `chromium`, driven by playwright-core; no browser download): a browser
+ * user and a TCP user chat both ways. A screenshot is saved to
+ * `.test-output/web_client.png`.
+ *
+ * Skipped where Chromium is not installed; CI installs it and sets
+ * MARQUEE_REQUIRE_CHROMIUM=1, which turns the skip into a failure.
+ */
+
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { startServer, TestClient } from "../testing/chat_client.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const HAVE_CHROMIUM = (() => {
+  try {
+    Deno.statSync(CHROMIUM);
+    return true;
+  } catch {
+    if (Deno.env.get("MARQUEE_REQUIRE_CHROMIUM") === "1") {
+      throw new Error(`Cannot run the browser test: ${CHROMIUM} is not installed`);
+    }
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "a browser user and a TCP user chat both ways, and the page escapes what it shows",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({}, { web: true });
+    const { webPort } = await server.ready;
+    const tcp = await TestClient.join(server.port);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${webPort}/`);
+      const log = page.getByRole("log");
+      await log.getByText("* user2 joined the chat", { exact: true }).waitFor();
+      await tcp.client.readUntil((l) => l === "* user2 joined the chat");
+
+      // Keyboard only: the input has focus on load; Enter sends.
+      await page.keyboard.type("hello from chromium");
+      await page.keyboard.press("Enter");
+      assert.equal(
+        await tcp.client.readUntil((l) => l.startsWith("[")),
+        "[user2]: hello from chromium",
+      );
+
+      await tcp.client.send("hi browser <img src=x onerror=alert(1)>");
+      const line = `[${tcp.name}]: hi browser <img src=x onerror=alert(1)>`;
+      await log.getByText(line, { exact: true }).waitFor();
+      assert.equal(await page.locator("#log img").count(), 0, "markup is shown, never run");
+
+      await page.getByLabel("Message", { exact: true }).fill("/nick webuser");
+      await page.getByRole("button", { name: "Send" }).click();
+      await log.getByText("* user2 is now known as webuser", { exact: true }).waitFor();
+      assert.equal(
+        await tcp.client.readUntil((l) => l.includes("known as")),
+        "* user2 is now known as webuser",
+      );
+
+      await Deno.mkdir(".test-output", { recursive: true });
+      await page.screenshot({ path: ".test-output/web_client.png" });
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+    assert.equal(await tcp.client.readUntil((l) => l.includes("left")), "* webuser left the chat");
+    await tcp.client.close();
+    await server.stop();
+  },
+});
