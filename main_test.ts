@@ -258,3 +258,56 @@ Deno.test("deno task chat may read every environment variable the config knows",
   const allowed = /--allow-env=(\S+)/.exec(tasks.chat)?.[1]?.split(",") ?? [];
   for (const flag of FLAGS) assert.ok(allowed.includes(envName(flag.flag)), envName(flag.flag));
 });
+
+/** The server's lines in a README code block that follows `heading`. */
+function readmeBlock(heading: string): string[] {
+  const readme = Deno.readTextFileSync(new URL("./README.md", import.meta.url));
+  const start = readme.indexOf("```", readme.indexOf(heading)) + 3;
+  const block = readme.slice(readme.indexOf("\n", start) + 1, readme.indexOf("```", start));
+  return block.split("\n").filter((l) => l !== "");
+}
+
+Deno.test("the README's example session is exactly what the server prints", async () => {
+  const server = startServer({}, { welcome: true });
+  const one = await TestClient.connect(server.port);
+  const seen1: string[] = [];
+  const seen2: string[] = [];
+  const read = async (client: TestClient, into: string[], n: number) => {
+    for (let i = 0; i < n; i++) into.push(await client.readLine());
+  };
+  await read(one, seen1, 2);
+  const two = await TestClient.connect(server.port);
+  await read(two, seen2, 3);
+  await read(one, seen1, 1);
+  await one.send("hello everyone!");
+  await read(two, seen2, 1);
+  await two.send("hi there!");
+  await two.send("/me waves");
+  await read(one, seen1, 2);
+  await one.send("/nick alice");
+  await read(one, seen1, 1);
+  await read(two, seen2, 1);
+  await one.send("/who");
+  await read(one, seen1, 2);
+  await two.send("/msg alice see you in games");
+  await read(one, seen1, 1);
+  await two.send("/join games");
+  await read(two, seen2, 1);
+  await read(one, seen1, 1);
+  await two.close();
+  await read(one, seen1, 1);
+  await one.close();
+  await new Promise((r) => setTimeout(r, 100));
+  await server.stop();
+
+  const isServerLine = (l: string) => /^(\* |\[|! )/.test(l);
+  assert.deepEqual(seen1, readmeBlock("Terminal 2, the first client").filter(isServerLine));
+  assert.deepEqual(seen2, readmeBlock("Terminal 3, the second client").filter(isServerLine));
+  const withoutPorts = (l: string) => l.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:PORT");
+  const readmeLog = readmeBlock("Terminal 1, the server").map(withoutPorts);
+  assert.deepEqual(
+    server.logs.map(withoutPorts),
+    readmeLog.slice(2),
+    "log after the startup lines",
+  );
+});
