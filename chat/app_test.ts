@@ -295,3 +295,18 @@ Deno.test("SIGTERM with a thousand clients and a flood in progress exits 0 withi
   assert.ok(told >= 990, `${told} of 995 reading clients were told`);
   await Promise.all(clients.map((c) => c.close()));
 });
+
+Deno.test("running out of file descriptors pauses accepting, then service resumes", async () => {
+  const server = await startServerProcess([], { fdLimit: 64 });
+  const flood = await Promise.all(
+    Array.from({ length: 80 }, () => Deno.connect({ hostname: "127.0.0.1", port: server.port })),
+  );
+  await server.waitForLog((l) => l.startsWith("Accept failed (Too many open files"));
+  for (const conn of flood) conn.close();
+  // The backlog drains as descriptors free up; then a newcomer gets in.
+  const { client, name } = await TestClient.join(server.port);
+  assert.match(name, /^user\d+$/);
+  await assertChatWorks(server.port);
+  await client.close();
+  assert.equal((await server.stop()).code, 0, "the accept loop survived");
+});

@@ -221,3 +221,25 @@ Deno.test("a newcomer gets at most 50 roster lines, then a count, then the welco
   await Promise.all([...clients, late].map((c) => c.close()));
   await server.stop();
 });
+
+Deno.test("in a join storm everyone hears of everyone exactly once, own join first", async () => {
+  const server = startServer();
+  const clients = await Promise.all(
+    Array.from({ length: 40 }, () => TestClient.connect(server.port)),
+  );
+  const names: string[] = [];
+  for (const client of clients) {
+    names.push(/^\* (\S+) joined the chat$/.exec(await client.readLine())![1]!);
+  }
+  await new Promise((r) => setTimeout(r, 300)); // every batch flushed
+  for (const [i, client] of clients.entries()) {
+    const heard = (await client.quietFor(0)).map((l) => /^\* (\S+) joined the chat$/.exec(l)![1]!);
+    assert.deepEqual(
+      [...heard].sort(),
+      names.filter((_, j) => j !== i).sort(),
+      `${names[i]} heard of each other user once`,
+    );
+  }
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+});

@@ -41,10 +41,23 @@ export function messageOf(line: string): string {
 }
 
 /** Runs main.ts with `args` (and `--port 0` unless a port is given). */
-export async function startServerProcess(args: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(
+  args: string[] = [],
+  options: { fdLimit?: number } = {},
+): Promise<ServerProcess> {
   const finalArgs = args.includes("--port") ? args : ["--port", "0", ...args];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...CHAT_RUN_FLAGS, MAIN, ...finalArgs],
+  const denoArgs = ["run", ...CHAT_RUN_FLAGS, MAIN, ...finalArgs];
+  // With a descriptor limit, a shell lowers it and then becomes the server.
+  const [command, commandArgs] = options.fdLimit === undefined
+    ? [Deno.execPath(), denoArgs]
+    : ["sh", [
+      "-c",
+      `ulimit -n ${options.fdLimit} && exec "$0" "$@"`,
+      Deno.execPath(),
+      ...denoArgs,
+    ]];
+  const child = new Deno.Command(command, {
+    args: commandArgs,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
