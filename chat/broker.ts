@@ -22,7 +22,7 @@
  * @module
  */
 
-import { createClient } from "redis";
+import type { createClient } from "redis";
 import type { Log } from "./log.ts";
 
 /** A user as other servers see it. */
@@ -154,8 +154,11 @@ export class RedisBroker implements Broker {
   readonly distributed = true;
   readonly #url: string;
   readonly #log: Log;
-  readonly #commands: RedisClient;
-  readonly #subscriber: RedisClient;
+  readonly #clientOptions: Parameters<typeof createClient>[0];
+  // Created in start(): the Redis client library is loaded only by servers
+  // that link, so a plain server does not pay its ~35 MiB of RSS.
+  #commands!: RedisClient;
+  #subscriber!: RedisClient;
   readonly #claimed = new Set<string>();
   #listener: BrokerListener | undefined;
   #numbers: number[] = [];
@@ -166,7 +169,7 @@ export class RedisBroker implements Broker {
   constructor(options: RedisBrokerOptions) {
     this.#url = options.url;
     this.#log = options.log;
-    const clientOptions = {
+    this.#clientOptions = {
       url: options.url,
       // Fail fast while disconnected: a chat line queued for minutes and
       // replayed later is worse than one that only reached this server.
@@ -176,8 +179,13 @@ export class RedisBroker implements Broker {
         reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, RECONNECT_MAX_MS),
       },
     };
-    this.#commands = createClient(clientOptions);
-    this.#subscriber = createClient(clientOptions);
+  }
+
+  async start(listener: BrokerListener): Promise<void> {
+    this.#listener = listener;
+    const { createClient } = await import("redis");
+    this.#commands = createClient(this.#clientOptions);
+    this.#subscriber = createClient(this.#clientOptions);
     for (const client of [this.#commands, this.#subscriber]) {
       // Errors are reported through the link state; the client reconnects.
       client.on("error", () => {});
@@ -185,10 +193,6 @@ export class RedisBroker implements Broker {
       client.on("reconnecting", () => this.#linkChanged());
       client.on("end", () => this.#linkChanged());
     }
-  }
-
-  async start(listener: BrokerListener): Promise<void> {
-    this.#listener = listener;
     try {
       await withTimeout(
         Promise.all([this.#commands.connect(), this.#subscriber.connect()]),
@@ -254,7 +258,7 @@ export class RedisBroker implements Broker {
     }
     this.#up = false;
     for (const client of [this.#subscriber, this.#commands]) {
-      if (client.isOpen) {
+      if (client?.isOpen) {
         await client.quit().catch(() => client.disconnect().catch(() => {}));
       }
     }
@@ -280,7 +284,7 @@ export class RedisBroker implements Broker {
   }
 
   #linkChanged(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#commands === undefined || this.#subscriber === undefined) return;
     const up = this.#commands.isReady && this.#subscriber.isReady;
     if (up === this.#up) return;
     this.#up = up;
