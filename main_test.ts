@@ -311,3 +311,38 @@ Deno.test("the README's example session is exactly what the server prints", asyn
     "log after the startup lines",
   );
 });
+
+Deno.test("the README's second transcript (more commands) is exactly what the server prints", async () => {
+  const server = startServer({}, { welcome: true });
+  const a = await TestClient.connect(server.port);
+  const seenA: string[] = [];
+  const seenB: string[] = [];
+  const read = async (client: TestClient, into: string[], n: number) => {
+    for (let i = 0; i < n; i++) into.push(await client.readLine());
+  };
+  await read(a, seenA, 2);
+  const b = await TestClient.connect(server.port);
+  await read(b, seenB, 3);
+  await read(a, seenA, 1);
+  await a.send("//shrug");
+  await read(b, seenB, 1);
+  for (const command of ["/dance", "/nick user2", "/msg bob hi"]) {
+    await a.send(command);
+    await read(a, seenA, 1);
+  }
+  await b.send("/join games");
+  await read(b, seenB, 1);
+  await read(a, seenA, 1);
+  await a.send("/rooms");
+  await read(a, seenA, 1);
+  await b.send("/quit see you");
+  await read(a, seenA, 1);
+  await a.send("/help");
+  await read(a, seenA, 10);
+  await Promise.all([a.close(), b.close()]);
+  await server.stop();
+
+  const isServerLine = (l: string) => /^(\* |\[|! )/.test(l);
+  assert.deepEqual(seenA, readmeBlock("The first client:").filter(isServerLine));
+  assert.deepEqual(seenB, readmeBlock("The second client:").filter(isServerLine));
+});
