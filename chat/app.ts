@@ -1,6 +1,8 @@
 /**
- * The chat, assembled: a `ChatServer` actor, the accept loop, one
- * `ClientSession` actor per connection, and the shutdown path.
+ * The chat, assembled: a `ChatServer` actor, the accept loops (plain TCP and
+ * optionally TLS), the browser client's WebSockets and the metrics endpoint,
+ * one `ClientSession` actor per connection whatever it came in through, and
+ * the shutdown path.
  *
  * Shutdown is a path, not an accident. When the signal aborts: the listener
  * closes (no new users), the ChatServer sends `* server shutting down` to
@@ -13,16 +15,14 @@
  */
 
 import { type ActorRef, spawn } from "../actors/mod.ts";
-import { DEFAULT_MAX_LINE_BYTES } from "../net/line_splitter.ts";
-import { DEFAULT_MAX_QUEUED_BYTES } from "../net/outbox.ts";
+import { type ByteReader, DEFAULT_MAX_LINE_BYTES } from "../net/line_splitter.ts";
+import { type ByteWriter, DEFAULT_MAX_QUEUED_BYTES } from "../net/outbox.ts";
 import {
   Admission,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   serve,
 } from "../net/serve.ts";
-import type { ByteReader } from "../net/line_splitter.ts";
-import type { ByteWriter } from "../net/outbox.ts";
 import { WebSocketConn } from "../net/websocket_conn.ts";
 import { type HttpAddress, serveMetrics, serveWeb } from "./http.ts";
 import { encodeLines, errorLine, infoLine } from "./protocol.ts";
@@ -42,7 +42,8 @@ export const DEFAULT_SHUTDOWN_FLUSH_MS = 5_000;
  * short queue is enough and makes a stalled server push back on reads. */
 const SESSION_MAILBOX_CAPACITY = 32;
 
-const BUSY = new TextEncoder().encode("! server busy: try again in a moment\n");
+/** Sent to a connection refused because no user number could be had. */
+const BUSY = encodeLines(errorLine("server busy: try again in a moment"));
 
 /** Every limit, with its default (see the README's "Limits and safety"). */
 export interface ChatLimits extends SessionLimits {

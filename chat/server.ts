@@ -604,11 +604,17 @@ export class ChatServer extends Actor<ChatServerMessage> {
       if (entry.newcomer) resumeAt.set(entry.newcomer, offset);
     }
     if (resumeAt.size === 0) return this.#broadcast(batch);
+    let whole = 0;
     for (const member of this.#members.values()) {
       const from = resumeAt.get(member);
-      if (from === undefined) this.#send(member, batch);
-      else if (from < batch.length) this.#send(member, batch.subarray(from));
+      if (from === undefined) {
+        member.outbox.push(batch);
+        whole++;
+      } else if (from < batch.length) {
+        this.#send(member, batch.subarray(from));
+      }
     }
+    this.#metrics?.sent(batch, whole);
   }
 
   #broadcast(bytes: Uint8Array): void {
