@@ -77,9 +77,13 @@ export class Outbox {
   #closedReason: OutboxCloseReason = "closed";
   /** Resolves with the reason once the socket is closed. */
   readonly closed: Promise<OutboxCloseReason>;
-  readonly #drain = (): void => {
-    this.#writeLoop();
-  };
+  // Bound once per outbox: the write path then allocates no closure, async
+  // frame or extra promise per write, only the write's own promise.
+  readonly #drain = (): void => this.#writeNext();
+  readonly #written = (n: number): void => this.#afterWrite(n);
+  readonly #failed = (): void => this.#writeFailed();
+  #chunk: Uint8Array | undefined;
+  #offset = 0;
 
   constructor(writer: ByteWriter, options: OutboxOptions = {}) {
     this.#writer = writer;
@@ -122,9 +126,9 @@ export class Outbox {
     if (pending > this.#highWater) this.#highWater = pending;
     if (!this.#writing) {
       this.#writing = true;
-      // Deferred to a microtask so every line pushed during this turn of the
-      // event loop leaves in the same write.
-      queueMicrotask(this.#drain);
+      // Deferred to the end of this turn of the event loop, so every line
+      // pushed meanwhile leaves in the same write.
+      deferWrite(this.#drain);
     }
     return true;
   }
@@ -147,26 +151,45 @@ export class Outbox {
     return this.closed.then(() => {});
   }
 
-  async #writeLoop(): Promise<void> {
-    while (this.#queue.length > 0 && this.#state !== State.Closed) {
-      const chunk = this.#takeQueued();
-      this.#inFlightBytes = chunk.length;
-      try {
-        let offset = 0;
-        while (offset < chunk.length) {
-          // write() may take only part of the buffer: keep going until done.
-          offset += await this.#writer.write(offset === 0 ? chunk : chunk.subarray(offset));
-        }
-      } catch {
-        this.#inFlightBytes = 0;
-        this.#writing = false;
-        this.#finish("error");
-        return;
-      }
-      this.#inFlightBytes = 0;
+  /** Starts the next write, or ends the writer task when nothing is queued. */
+  #writeNext(): void {
+    if (this.#queue.length === 0 || this.#state === State.Closed) {
+      this.#writing = false;
+      if (this.#flushWaiting) this.#finish(this.#closedReason);
+      return;
     }
+    this.#chunk = this.#takeQueued();
+    this.#offset = 0;
+    this.#inFlightBytes = this.#chunk.length;
+    this.#writeChunk();
+  }
+
+  #writeChunk(): void {
+    const chunk = this.#chunk as Uint8Array;
+    try {
+      this.#writer.write(this.#offset === 0 ? chunk : chunk.subarray(this.#offset))
+        .then(this.#written, this.#failed);
+    } catch {
+      this.#writeFailed();
+    }
+  }
+
+  #afterWrite(n: number): void {
+    this.#offset += n;
+    // write() may take only part of the buffer: keep going until done.
+    if (this.#state !== State.Closed && this.#offset < (this.#chunk as Uint8Array).length) {
+      return this.#writeChunk();
+    }
+    this.#chunk = undefined;
+    this.#inFlightBytes = 0;
+    this.#writeNext();
+  }
+
+  #writeFailed(): void {
+    this.#chunk = undefined;
+    this.#inFlightBytes = 0;
     this.#writing = false;
-    if (this.#flushWaiting) this.#finish(this.#closedReason);
+    this.#finish("error");
   }
 
   #takeQueued(): Uint8Array {
@@ -199,7 +222,7 @@ export class Outbox {
     this.#writing = true;
     this.#deadline = setTimeout(() => this.#finish("overflow"), OVERFLOW_NOTICE_MS);
     this.#flushWaiting = true;
-    queueMicrotask(this.#drain);
+    deferWrite(this.#drain);
   }
 
   #finish(reason: OutboxCloseReason): void {
@@ -217,6 +240,20 @@ export class Outbox {
     }
     this.#resolveClosed(this.#closedReason);
   }
+}
+
+/** Writer tasks to start at the end of this turn: one microtask for all
+ * outboxes a fan-out touched, not one per outbox. */
+let pendingWrites: (() => void)[] = [];
+
+function startPendingWrites(): void {
+  const starts = pendingWrites;
+  pendingWrites = [];
+  for (const start of starts) start();
+}
+
+function deferWrite(start: () => void): void {
+  if (pendingWrites.push(start) === 1) queueMicrotask(startPendingWrites);
 }
 
 /** How long the best-effort overflow notice may take before we hang up. */
