@@ -119,6 +119,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
   readonly #log: Log;
   readonly #welcome: (name: string) => string[];
   readonly #broker: Broker;
+  /** Whether there are other servers to tell (false for the local broker). */
+  readonly #linked: boolean;
   readonly #metrics: Metrics | undefined;
   /** Everyone online here, in join order (a Map keeps insertion order). */
   readonly #members = new Map<number, Member>();
@@ -146,6 +148,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#log = options.log;
     this.#welcome = options.welcome ?? (() => []);
     this.#broker = options.broker ?? new LocalBroker();
+    this.#linked = this.#broker.distributed;
     this.#metrics = options.metrics;
     this.#linkUp = !this.#broker.distributed;
     this.#rooms.set(LOBBY, { name: LOBBY, members: new Set(), remote: new Set() });
@@ -212,7 +215,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     lobby.members.add(member);
     this.#send(member, encodeLines(...lines));
     this.#announce(encodeLines(announcement), ctx, member);
-    this.#publish({ type: "join", server: "", user: this.#asRemote(member) });
+    if (this.#linked) this.#publish({ type: "join", server: "", user: this.#asRemote(member) });
     this.#log(`[server] ${name} joined`, { event: "join", user: name });
   }
 
@@ -226,7 +229,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const member = this.#members.get(id);
     if (member === undefined) return;
     this.#toRoom(member.room, encodeLines(chatLine(member.identity.name, text)), member);
-    this.#publish({ type: "say", server: "", id, text });
+    // Checked here, not only in #publish, so a lone server builds no event per line.
+    if (this.#linked) this.#publish({ type: "say", server: "", id, text });
   }
 
   #leave(
@@ -267,7 +271,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
           encodeLines(actionLine(member.identity.name, command.action)),
           member,
         );
-        return this.#publish({ type: "me", server: "", id, action: command.action });
+        if (this.#linked) this.#publish({ type: "me", server: "", id, action: command.action });
+        return;
       case "msg":
         return this.#privateMessage(member, command.to, command.text);
       case "join":
@@ -400,7 +405,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
   // --- the cluster -------------------------------------------------------
 
   #publish(event: ClusterEvent): void {
-    if (!this.#broker.distributed) return;
+    if (!this.#linked) return;
     event.server = this.#broker.serverId;
     this.#broker.publish(event);
   }
