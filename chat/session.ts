@@ -211,6 +211,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         this.#kick("flooding", ctx);
         return;
     }
+    // Plain chat, the common case, goes straight through.
+    if (text.charCodeAt(0) !== 0x2f /* / */) return this.#tell({ type: "say", id: this.#id, text });
     const input = parseInput(text);
     switch (input.type) {
       case "say":
