@@ -259,6 +259,16 @@ Deno.test("deno task chat may read every environment variable the config knows",
   for (const flag of FLAGS) assert.ok(allowed.includes(envName(flag.flag)), envName(flag.flag));
 });
 
+/** Reads `n` lines from `client` into `into`, in order. */
+async function read(client: TestClient, into: string[], n: number): Promise<void> {
+  for (let i = 0; i < n; i++) into.push(await client.readLine());
+}
+
+/** Whether a transcript line is one the server sent (not one the user typed). */
+function isServerLine(line: string): boolean {
+  return /^(\* |\[|! )/.test(line);
+}
+
 /** The server's lines in a README code block that follows `heading`. */
 function readmeBlock(heading: string): string[] {
   const readme = Deno.readTextFileSync(new URL("./README.md", import.meta.url));
@@ -272,9 +282,6 @@ Deno.test("the README's example session is exactly what the server prints", asyn
   const one = await TestClient.connect(server.port);
   const seen1: string[] = [];
   const seen2: string[] = [];
-  const read = async (client: TestClient, into: string[], n: number) => {
-    for (let i = 0; i < n; i++) into.push(await client.readLine());
-  };
   await read(one, seen1, 2);
   const two = await TestClient.connect(server.port);
   await read(two, seen2, 3);
@@ -300,7 +307,6 @@ Deno.test("the README's example session is exactly what the server prints", asyn
   await new Promise((r) => setTimeout(r, 100));
   await server.stop();
 
-  const isServerLine = (l: string) => /^(\* |\[|! )/.test(l);
   assert.deepEqual(seen1, readmeBlock("Terminal 2, the first client").filter(isServerLine));
   assert.deepEqual(seen2, readmeBlock("Terminal 3, the second client").filter(isServerLine));
   const withoutPorts = (l: string) => l.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:PORT");
@@ -317,9 +323,6 @@ Deno.test("the README's second transcript (more commands) is exactly what the se
   const a = await TestClient.connect(server.port);
   const seenA: string[] = [];
   const seenB: string[] = [];
-  const read = async (client: TestClient, into: string[], n: number) => {
-    for (let i = 0; i < n; i++) into.push(await client.readLine());
-  };
   await read(a, seenA, 2);
   const b = await TestClient.connect(server.port);
   await read(b, seenB, 3);
@@ -342,7 +345,6 @@ Deno.test("the README's second transcript (more commands) is exactly what the se
   await Promise.all([a.close(), b.close()]);
   await server.stop();
 
-  const isServerLine = (l: string) => /^(\* |\[|! )/.test(l);
   assert.deepEqual(seenA, readmeBlock("The first client:").filter(isServerLine));
   assert.deepEqual(seenB, readmeBlock("The second client:").filter(isServerLine));
 });
