@@ -3,10 +3,14 @@
  *
  * The chat server appends the same encoded `Uint8Array` to many outboxes;
  * `push` only stores a reference and adds to a byte count, so fan-out costs
- * no copy, promise or closure per recipient. The writer task wakes once per
- * turn of the event loop, joins everything queued into a single buffer and
- * issues one `write`, looping on partial writes. While that write is in
+ * no copy, promise or closure per recipient. The writer task starts once the
+ * event loop has handled everything that became readable in this turn (an
+ * immediate, not a microtask), joins everything queued into a single buffer
+ * and issues one `write`, looping on partial writes. While that write is in
  * flight new lines simply queue, so a busy client gets fewer, larger writes.
+ * A client whose queue reaches {@linkcode EAGER_WRITE_BYTES} before the
+ * writer task starts is written to at once: waiting longer would save no
+ * system call and only bring it closer to its budget.
  *
  * Policy when the queue passes its byte budget: the client is disconnected.
  * A reader that far behind is not coming back, and the alternative (growing
@@ -15,9 +19,18 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
+
 /** Bytes queued for one client before we give up on it: about 15,000 chat
  * lines, far more than any reader that is still reading lets pile up. */
 export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+
+/** Queued bytes that start a write without waiting for the end of the turn:
+ * at this size a write's cost is in its bytes, not in the system call, so
+ * coalescing more gains nothing. Well under any sensible budget, so a burst
+ * read in one turn (hundreds of lines from one socket) cannot get a reader
+ * that is keeping up dropped. */
+export const EAGER_WRITE_BYTES = 32 * 1024;
 
 /** Anything with Deno.Conn's `write` and `close`. */
 export interface ByteWriter {
@@ -69,7 +82,10 @@ export class Outbox {
   #queuedBytes = 0;
   #inFlightBytes = 0;
   #highWater = 0;
+  /** A write is in flight, or waiting to start at the end of the turn. */
   #writing = false;
+  /** The writer task is waiting for the end of the turn. */
+  #deferred = false;
   #state = State.Open;
   #flushWaiting = false;
   #deadline: ReturnType<typeof setTimeout> | undefined;
@@ -79,7 +95,11 @@ export class Outbox {
   readonly closed: Promise<OutboxCloseReason>;
   // Bound once per outbox: the write path then allocates no closure, async
   // frame or extra promise per write, only the write's own promise.
-  readonly #drain = (): void => this.#writeNext();
+  readonly #start = (): void => {
+    if (!this.#deferred) return; // started early, or closed meanwhile
+    this.#deferred = false;
+    this.#writeNext();
+  };
   readonly #written = (n: number): void => this.#afterWrite(n);
   readonly #failed = (): void => this.#writeFailed();
   #chunk: Uint8Array | undefined;
@@ -126,9 +146,11 @@ export class Outbox {
     if (pending > this.#highWater) this.#highWater = pending;
     if (!this.#writing) {
       this.#writing = true;
-      // Deferred to the end of this turn of the event loop, so every line
-      // pushed meanwhile leaves in the same write.
-      deferWrite(this.#drain);
+      this.#deferred = true;
+      deferWrite(this.#start);
+    } else if (this.#deferred && this.#queuedBytes >= EAGER_WRITE_BYTES) {
+      this.#deferred = false;
+      this.#writeNext();
     }
     return true;
   }
@@ -220,15 +242,17 @@ export class Outbox {
     this.#queue.push(this.#notice);
     this.#queuedBytes = this.#notice.length;
     this.#writing = true;
+    this.#deferred = true;
     this.#deadline = setTimeout(() => this.#finish("overflow"), OVERFLOW_NOTICE_MS);
     this.#flushWaiting = true;
-    deferWrite(this.#drain);
+    deferWrite(this.#start);
   }
 
   #finish(reason: OutboxCloseReason): void {
     if (this.#state === State.Closed) return;
     if (this.#closedReason === "closed") this.#closedReason = reason;
     this.#state = State.Closed;
+    this.#deferred = false;
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#flushWaiting = false;
@@ -242,8 +266,11 @@ export class Outbox {
   }
 }
 
-/** Writer tasks to start at the end of this turn: one microtask for all
- * outboxes a fan-out touched, not one per outbox. */
+/** Writer tasks to start at the end of this turn: one immediate for all
+ * outboxes touched, not one per outbox. An immediate runs after the event
+ * loop has delivered every read that completed in this turn, so lines from
+ * many senders (and many reads of one sender) share each client's write; a
+ * microtask would run after the first fan-out and write each line alone. */
 let pendingWrites: (() => void)[] = [];
 
 function startPendingWrites(): void {
@@ -253,7 +280,7 @@ function startPendingWrites(): void {
 }
 
 function deferWrite(start: () => void): void {
-  if (pendingWrites.push(start) === 1) queueMicrotask(startPendingWrites);
+  if (pendingWrites.push(start) === 1) setImmediate(startPendingWrites);
 }
 
 /** How long the best-effort overflow notice may take before we hang up. */

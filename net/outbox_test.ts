@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ByteWriter, Outbox } from "./outbox.ts";
+import { type ByteWriter, EAGER_WRITE_BYTES, Outbox } from "./outbox.ts";
 
 /** A writer whose writes complete when the test says so. */
 class ManualWriter implements ByteWriter {
@@ -43,6 +43,38 @@ Deno.test("Outbox coalesces every line pushed in one turn into one write", async
   await tick();
   assert.equal(writer.writes.length, 1);
   assert.equal(text(writer.writes).split("\n").length, 101);
+  await outbox.close();
+});
+
+Deno.test("Outbox waits for the end of the turn, so lines from separate fan-outs share a write", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer);
+  // Each fan-out runs in its own microtask (one per read that completed).
+  for (let i = 0; i < 3; i++) {
+    outbox.push(b(`line ${i}\n`));
+    await Promise.resolve();
+  }
+  assert.equal(writer.inFlight, 0, "nothing written before the turn ends");
+  await tick();
+  writer.complete();
+  await tick();
+  assert.deepEqual(text(writer.writes), "line 0\nline 1\nline 2\n");
+  assert.equal(writer.writes.length, 1);
+  await outbox.close();
+});
+
+Deno.test("Outbox writes at once when a turn queues enough for a write of its own", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer, { maxQueuedBytes: 4 * EAGER_WRITE_BYTES });
+  const line = b("x".repeat(999) + "\n");
+  for (let sent = 0; sent < EAGER_WRITE_BYTES; sent += line.length) outbox.push(line);
+  assert.equal(writer.inFlight, 1, "the write started without waiting for the turn to end");
+  // The rest of a burst queues behind it; a reader keeping up is not dropped.
+  for (let sent = 0; sent < 2 * EAGER_WRITE_BYTES; sent += line.length) {
+    assert.ok(outbox.push(line));
+  }
+  while (writer.complete()) await tick();
+  assert.equal(writer.writes.reduce((n, w) => n + w.length, 0), outbox.highWater);
   await outbox.close();
 });
 
