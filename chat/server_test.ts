@@ -92,7 +92,8 @@ Deno.test("/who lists the room and counts everyone online", async () => {
     await a!.send("/who");
     assert.equal(await a!.readLine(), "* in lobby: user1, user2");
     assert.equal(await a!.readLine(), "* 2 in lobby, 3 online in all");
-    assert.deepEqual(await b!.quietFor(30), ["* user3 left the room"], "/who is private");
+    assert.equal(await b!.readLine(), "* user3 left the room");
+    assert.deepEqual(await b!.quietFor(30), [], "/who is private");
   });
 });
 
@@ -132,7 +133,8 @@ Deno.test("/join moves between rooms: the old room, the new room and the mover a
     assert.equal(await c!.readLine(), "* you are in games (2 users)");
     await c!.send("in games");
     assert.equal(await b!.readLine(), "[user3]: in games");
-    assert.deepEqual(await a!.quietFor(30), ["* user3 left the room"], "lobby hears nothing else");
+    assert.equal(await a!.readLine(), "* user3 left the room");
+    assert.deepEqual(await a!.quietFor(30), [], "lobby hears nothing else");
     await c!.send("/join games");
     assert.equal(await c!.readLine(), "! you are already in games");
     await c!.send("/join bad room");
@@ -151,7 +153,9 @@ Deno.test("joins and leaves of the chat reach every room, renames only the room"
     assert.equal(await b!.readLine(), "* user3 joined the chat");
     await c.close();
     assert.equal(await b!.readLine(), "* user3 left the chat");
-    assert.deepEqual(await a!.quietFor(30), ["* user3 joined the chat", "* user3 left the chat"]);
+    assert.equal(await a!.readLine(), "* user3 joined the chat");
+    assert.equal(await a!.readLine(), "* user3 left the chat");
+    assert.deepEqual(await a!.quietFor(30), [], "the rename stayed in games");
   });
 });
 
