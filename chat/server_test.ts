@@ -165,7 +165,8 @@ Deno.test("/rooms lists rooms with sizes, lobby first, and empty rooms vanish", 
     await b!.readLine();
     await c!.send("/join art");
     await c!.readLine();
-    await a!.quietFor(30);
+    assert.equal(await a!.readLine(), "* user2 left the room");
+    assert.equal(await a!.readLine(), "* user3 left the room");
     await a!.send("/rooms");
     assert.equal(await a!.readLine(), "* rooms: lobby (1), art (1), zoo (1)");
     await b!.send("/join lobby");
