@@ -99,7 +99,7 @@ Deno.test("the server log shows starts, peers with ports, joins and leaves by cu
   await a.client.send("/nick alice");
   await a.client.readLine();
   await a.client.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await server.waitForLog((l) => l === "[server] alice left");
   await server.stop();
   const port = (a.client.conn.localAddr as Deno.NetAddr).port;
   assert.deepEqual(server.logs.slice(0, 5), [
@@ -304,7 +304,7 @@ Deno.test("the README's example session is exactly what the server prints", asyn
   await two.close();
   await read(one, seen1, 1);
   await one.close();
-  await new Promise((r) => setTimeout(r, 100));
+  await server.waitForLog((l) => l === "[server] alice left");
   await server.stop();
 
   assert.deepEqual(seen1, readmeBlock("Terminal 2, the first client").filter(isServerLine));
