@@ -13,6 +13,7 @@
 import { Address } from "./address.ts";
 import { Context, type ContextHost, DISPOSE } from "./context.ts";
 import { Mailbox } from "./mailbox.ts";
+import { unreachable } from "./unreachable.ts";
 import { STOP, type SupervisionPolicy, Supervisor } from "./supervision.ts";
 
 /**
@@ -77,8 +78,12 @@ export function spawn<M>(
   actor: Actor<M> | (() => Actor<M>),
   options: SpawnOptions = {},
 ): ActorRef<M> {
-  const cell = new Cell<M>(actor, options);
-  return cell;
+  if (options.supervision?.directive === "restart" && typeof actor !== "function") {
+    // Restarting needs a fresh instance; reusing the failed one would keep
+    // the state that failed, so refuse here rather than silently stop later.
+    throw new TypeError("Cannot restart an actor spawned as an instance: pass a factory");
+  }
+  return new Cell<M>(actor, options);
 }
 
 class Cell<M> implements ContextHost {
@@ -88,7 +93,9 @@ class Cell<M> implements ContextHost {
     this.requestStop();
   }
   readonly #mailbox: Mailbox<M>;
-  readonly #context: Context<M>;
+  /** Replaced on restart, so nothing the failed instance started (timers,
+   * streams) can reach its successor. */
+  #context: Context<M>;
   readonly #factory: (() => Actor<M>) | undefined;
   readonly #supervisor: Supervisor;
   readonly #onError: (error: unknown) => void;
@@ -124,9 +131,8 @@ class Cell<M> implements ContextHost {
   }
 
   async #run(): Promise<void> {
-    const ctx = this.#context;
     try {
-      await this.#actor.started(ctx);
+      await this.#actor.started(this.#context);
     } catch (error) {
       this.#onError(error);
       this.#stopRequested = true;
@@ -139,13 +145,14 @@ class Cell<M> implements ContextHost {
       }
       const message = this.#mailbox.tryReceive();
       if (message !== undefined) {
-        await this.#guard(() => this.#actor.handle(message, ctx));
+        await this.#guard(() => this.#actor.handle(message, this.#context));
         continue;
       }
       if (this.#mailbox.closed) break;
       await this.#mailbox.wait();
     }
     this.#stopRequested = true;
+    const ctx = this.#context;
     try {
       await this.#actor.stopping(ctx);
     } catch (error) {
@@ -174,19 +181,19 @@ class Cell<M> implements ContextHost {
   }
 
   async #supervise(error: unknown): Promise<void> {
-    switch (this.#supervisor.decide(Date.now())) {
+    const directive = this.#supervisor.decide(Date.now());
+    switch (directive) {
       case "resume":
         return;
       case "restart":
-        if (this.#factory === undefined) {
-          this.#stopRequested = true;
-          return;
-        }
+        if (this.#factory === undefined) throw new Error("Cannot restart without a factory");
+        await this.#context[DISPOSE]();
         try {
           await this.#actor.stopped(this.#context);
         } catch (hookError) {
           this.#onError(hookError);
         }
+        this.#context = new Context(this.address, this);
         this.#actor = this.#factory();
         try {
           await this.#actor.started(this.#context);
@@ -202,6 +209,8 @@ class Cell<M> implements ContextHost {
       case "stop":
         this.#stopRequested = true;
         return;
+      default:
+        return unreachable(directive);
     }
   }
 }

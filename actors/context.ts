@@ -97,7 +97,11 @@ export class Context<M> {
     // one pending promise, not a suspended frame per actor.
     const pump = new Promise<void>((resolve) => {
       const finish = (failure: unknown): void => {
-        if (!this.#host.stopping) this.#host.enqueueSystem(() => onEnd(failure));
+        // A disposed context's streams end silently: after a restart the
+        // new instance must not hear of the old one's streams.
+        if (!this.#disposed && !this.#host.stopping) {
+          this.#host.enqueueSystem(() => onEnd(failure));
+        }
         resolve();
       };
       const step = (): void => {
@@ -163,7 +167,7 @@ export class Context<M> {
   }
 
   #deliver(message: M): void {
-    if (this.#host.stopping) return;
+    if (this.#disposed || this.#host.stopping) return;
     try {
       this.address.trySend(message);
     } catch {

@@ -22,3 +22,4 @@ export {
   type SupervisionPolicy,
   Supervisor,
 } from "./supervision.ts";
+export { unreachable } from "./unreachable.ts";

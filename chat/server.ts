@@ -1,33 +1,23 @@
 /**
- * The `ChatServer` actor: the registry of who is online, their names and
- * rooms, and the fan-out of every line to the people who should see it.
+ * The `ChatServer` actor: the one place chat state changes, one message at
+ * a time, so there are no locks and no races between a rename and a line.
  *
- * All chat state lives here and only here, touched one message at a time, so
- * there are no locks and no races between a rename and a message. Fan-out is
- * the hot path: each outgoing line is encoded once and the same bytes are
- * appended to every recipient's `Outbox`; there is no mailbox hop, promise or
- * allocation per recipient. The server runs under the `resume` policy: a bug
- * in one command drops that command, not the chat.
- *
- * With a distributed `Broker` (Redis), the registry also holds the users of
- * the other linked servers: everything local users do is published, and the
- * other servers' events are applied to local users here, so `/who`, `/rooms`,
- * `/msg` and the roster span the whole cluster.
+ * It only dispatches. The state is the `Registry` (who, which name, which
+ * room), lines go out through `Delivery` (fan-out and join/leave batching),
+ * and other servers' users are kept by `RemoteUsers`. A handler never waits
+ * on I/O: a cluster-wide name claim is sent, and its answer (or its
+ * timeout) comes back later as a message of its own, when the name is
+ * checked again. The server runs under the `resume` policy: a bug in one
+ * command drops that command, not the chat. The wire format is described
+ * in `docs/protocol.md`.
  *
  * @module
  */
 
-import { Actor, type Context } from "../actors/mod.ts";
-import type { Outbox } from "../net/outbox.ts";
-import {
-  type Broker,
-  type ClusterEvent,
-  HEARTBEAT_MS,
-  LocalBroker,
-  PRESENCE_TIMEOUT_MS,
-  type RemoteUser,
-} from "./broker.ts";
+import { Actor, type Address, type Context, unreachable } from "../actors/mod.ts";
 import { type Command, helpLines } from "./commands.ts";
+import { Delivery } from "./delivery.ts";
+import type { Broker, ChatMetrics, ClusterEvent, Log, RemoteUser } from "./ports.ts";
 import {
   actionLine,
   chatLine,
@@ -36,38 +26,53 @@ import {
   infoLine,
   joinedChat,
   leftChat,
-  LOBBY,
   privateLine,
   renamed,
   ROSTER_LIMIT,
   SHUTTING_DOWN,
 } from "./protocol.ts";
-import type { Log } from "./log.ts";
-import type { LiveFigures, Metrics } from "./metrics.ts";
+import { isAssignedName, Registry, type Sink, type User } from "./registry.ts";
+import { RemoteUsers } from "./remote.ts";
+import type { ClientSessionMessage } from "./session.ts";
+import { ANNOUNCE_BATCH_MS } from "./announcer.ts";
 
-/** How long "joined/left the chat" lines may wait to leave together. In a
- * join storm every join goes to everyone: 10,000 joins are 50 million
- * deliveries, and sent one by one they are 50 million writes. Batched over
- * this window they share one buffer and one write per recipient. Any other
- * line flushes the batch first, so order is never changed, and people do
- * not notice 50 ms on a join. */
-export const ANNOUNCE_BATCH_MS = 50;
+/** How long a rename waits for the other servers to confirm a name: long
+ * enough for a slow Redis, short enough that the user is not left guessing. */
+export const CLAIM_TIMEOUT_MS = 2_000;
 
 /** How many names one `/who` or `/rooms` line holds before wrapping. */
 const NAMES_PER_LINE = 20;
 
+/** The commands the server handles (`/quit` ends at the session). */
+export type ServerCommand = Exclude<Command, { name: "quit" }>;
+
+/** Live figures for the metrics endpoint, asked for at scrape time. */
+export interface LiveFigures {
+  users: number;
+  remoteUsers: number;
+  rooms: number;
+  /** Deepest send queue among connected users, in bytes. */
+  queueHighWaterBytes: number;
+}
+
 /** Messages the chat server understands. */
 export type ChatServerMessage =
-  | { type: "join"; id: number; identity: Identity; outbox: Outbox }
+  | { type: "join"; id: number; name: string; sink: Sink; session: SessionAddress }
   | { type: "say"; id: number; text: string }
-  | { type: "command"; id: number; command: Command }
+  | { type: "command"; id: number; command: ServerCommand }
   | { type: "leave"; id: number; reason?: string; cause?: string }
+  | { type: "claim_answer"; id: number; token: number; name: string; granted: boolean }
+  | { type: "claim_expired"; id: number; token: number }
   | { type: "shutdown"; flushMs: number; reply: () => void }
   | { type: "stats"; reply: (stats: LiveFigures) => void }
   | { type: "flush_announcements" }
   | { type: "remote"; event: ClusterEvent }
   | { type: "link"; up: boolean }
-  | { type: "presence_check" };
+  | { type: "server_lost"; server: string };
+
+/** How the server reaches a user's session (to tell it its new name). */
+type SessionAddress = Address<ClientSessionMessage>;
+type ChatUser = User<SessionAddress>;
 
 /** Options for {@linkcode ChatServer}. */
 export interface ChatServerOptions {
@@ -75,40 +80,12 @@ export interface ChatServerOptions {
   log: Log;
   /** Extra `* ` lines a newcomer gets after the roster. */
   welcome?: (name: string) => string[];
-  /** The link to other servers (default: none). */
-  broker?: Broker;
+  /** The link to other servers (`LocalBroker` when there are none). */
+  broker: Broker;
   /** Counters for the metrics endpoint, if one is served. */
-  metrics?: Metrics;
-}
-
-/** A user's current name, owned (written) by the ChatServer and read by the
- * user's session for its log lines. */
-export interface Identity {
-  name: string;
-}
-
-interface Room {
-  name: string;
-  /** Users on this server: the ones lines are delivered to. */
-  members: Set<Member>;
-  /** Users on other servers, for counts and `/who`. */
-  remote: Set<Remote>;
-}
-
-interface Member {
-  id: number;
-  identity: Identity;
-  /** The `userN` name assigned at connect, which only its owner may take back. */
-  assigned: string;
-  outbox: Outbox;
-  room: Room;
-}
-
-interface Remote {
-  id: number;
-  server: string;
-  name: string;
-  room: Room;
+  metrics?: ChatMetrics;
+  /** How long a cluster-wide name claim may take (default 2 s). */
+  claimTimeoutMs?: number;
 }
 
 const LINK_LOST = infoLine("link to other servers lost");
@@ -119,201 +96,299 @@ export class ChatServer extends Actor<ChatServerMessage> {
   readonly #log: Log;
   readonly #welcome: (name: string) => string[];
   readonly #broker: Broker;
-  /** Whether there are other servers to tell (false for the local broker). */
-  readonly #linked: boolean;
-  readonly #metrics: Metrics | undefined;
-  /** Everyone online here, in join order (a Map keeps insertion order). */
-  readonly #members = new Map<number, Member>();
-  /** Lower-cased name → member, for case-insensitive uniqueness and lookup. */
-  readonly #byName = new Map<string, Member>();
-  /** Users of other servers by number (numbers are cluster-wide). */
-  readonly #remote = new Map<number, Remote>();
-  readonly #remoteByName = new Map<string, Remote>();
-  /** When each other server was last heard from. */
-  readonly #lastSeen = new Map<string, number>();
-  /** Lower-cased room name → room. */
-  readonly #rooms = new Map<string, Room>();
+  readonly #claimTimeoutMs: number;
+  readonly #registry = new Registry<SessionAddress>();
+  readonly #delivery: Delivery<SessionAddress>;
+  readonly #remote: RemoteUsers<SessionAddress>;
+  /** Set in `started`: where claim answers and flushes are sent. */
+  #self: Address<ChatServerMessage> | undefined;
+  #ctx: Context<ChatServerMessage> | undefined;
   #shuttingDown = false;
-  /** Whether the other servers can be reached; a distributed server starts
-   * unlinked and says hello when the broker reports the link up. */
+  /** Whether the other servers can be reached; a linked server starts with
+   * the link down and says hello when the broker reports it up. */
   #linkUp: boolean;
-  #everLinked = false;
-  /** Join/leave lines waiting for the batch; `newcomer` is the member whose
-   * join it announces (it already has this line, and everything before). */
-  #announcements: { line: Uint8Array; newcomer?: Member }[] = [];
-  #announceScheduled = false;
+  #everLinkedUp = false;
+  #claims = 0;
 
   constructor(options: ChatServerOptions) {
     super();
     this.#log = options.log;
     this.#welcome = options.welcome ?? (() => []);
-    this.#broker = options.broker ?? new LocalBroker();
-    this.#linked = this.#broker.distributed;
-    this.#metrics = options.metrics;
-    this.#linkUp = !this.#broker.distributed;
-    this.#rooms.set(LOBBY, { name: LOBBY, members: new Set(), remote: new Set() });
+    this.#broker = options.broker;
+    this.#claimTimeoutMs = options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
+    this.#linkUp = !this.#broker.linked;
+    this.#delivery = new Delivery({
+      registry: this.#registry,
+      metrics: options.metrics,
+      scheduleFlush: () => {
+        this.#ctx?.runLater(ANNOUNCE_BATCH_MS, { type: "flush_announcements" });
+      },
+    });
+    this.#remote = new RemoteUsers(this.#registry, this.#delivery);
   }
 
   override started(ctx: Context<ChatServerMessage>): void {
+    this.#ctx = ctx;
+    this.#self = ctx.address;
     this.#log("[server] ChatServer started");
-    if (this.#broker.distributed) ctx.runInterval(HEARTBEAT_MS, { type: "presence_check" });
   }
 
-  handle(message: ChatServerMessage, ctx: Context<ChatServerMessage>): void | Promise<void> {
+  handle(message: ChatServerMessage): void {
     switch (message.type) {
       case "join":
-        return this.#join(message.id, message.identity, message.outbox, ctx);
+        return this.#join(message);
       case "leave":
-        return this.#leave(message.id, message.reason, message.cause, ctx);
+        return this.#leave(message.id, message.reason, message.cause);
       case "flush_announcements":
-        this.#announceScheduled = false;
-        return this.#flushAnnouncements();
+        return this.#delivery.flushDue();
       case "stats":
         return message.reply(this.#figures());
-      case "presence_check":
-        return this.#expireSilentServers(ctx);
-    }
-    // Anything else may send lines: earlier announcements go first.
-    this.#flushAnnouncements();
-    switch (message.type) {
-      case "say":
-        return this.#say(message.id, message.text);
-      case "command":
-        return this.#command(message.id, message.command);
-      case "shutdown":
-        return this.#shutdown(message.flushMs, message.reply);
       case "remote":
-        return this.#remoteEvent(message.event, ctx);
+        if (message.event.type === "sync") return this.#publishRoster();
+        return this.#remote.apply(message.event);
+      case "server_lost":
+        return this.#serverLost(message.server);
+      case "say":
+      case "command":
+      case "claim_answer":
+      case "claim_expired":
+      case "shutdown":
       case "link":
-        return this.#link(message.up);
+        // These may send lines at once: earlier announcements go first.
+        this.#delivery.flush();
+        return this.#immediate(message);
+      default:
+        return unreachable(message);
     }
   }
 
-  #join(id: number, identity: Identity, outbox: Outbox, ctx: Context<ChatServerMessage>): void {
-    const name = identity.name;
+  #immediate(message: Extract<ChatServerMessage, { type: ImmediateType }>): void {
+    switch (message.type) {
+      case "say":
+        return this.#withLocal(message.id, (user) => this.#say(user, message.text));
+      case "command":
+        return this.#withLocal(message.id, (user) => this.#command(user, message.command));
+      case "claim_answer":
+        return this.#withLocal(message.id, (user) => this.#claimAnswered(user, message));
+      case "claim_expired":
+        return this.#withLocal(message.id, (user) => this.#claimExpired(user, message.token));
+      case "shutdown":
+        return this.#shutdown(message.flushMs, message.reply);
+      case "link":
+        return this.#link(message.up);
+      default:
+        return unreachable(message);
+    }
+  }
+
+  #withLocal(id: number, fn: (user: ChatUser) => void): void {
+    const user = this.#registry.user(id);
+    if (user?.local !== undefined) fn(user);
+  }
+
+  // --- arriving and leaving ---------------------------------------------
+
+  #join(message: Extract<ChatServerMessage, { type: "join" }>): void {
+    const { id, name, sink, session } = message;
     if (this.#shuttingDown) {
-      void outbox.close();
+      void sink.close();
       return;
     }
-    const lobby = this.#rooms.get(LOBBY) as Room;
-    const member: Member = { id, identity, assigned: name, outbox, room: lobby };
-    const announcement = joinedChat(name);
-    const lines = [announcement];
-    const online = this.#members.size + this.#remote.size;
-    let listed = 0;
-    for (const other of this.#everyone()) {
-      if (listed === ROSTER_LIMIT) break;
-      lines.push(joinedChat(other));
-      listed++;
-    }
-    if (online > ROSTER_LIMIT) {
-      lines.push(infoLine(`and ${online - ROSTER_LIMIT} more (/who lists everyone)`));
-    }
-    lines.push(...this.#welcome(name));
-    this.#members.set(id, member);
-    this.#byName.set(name.toLowerCase(), member);
-    lobby.members.add(member);
-    this.#send(member, encodeLines(...lines));
-    this.#announce(encodeLines(announcement), ctx, member);
-    if (this.#linked) this.#publish({ type: "join", server: "", user: this.#asRemote(member) });
+    const lines = [joinedChat(name), ...this.#roster(), ...this.#welcome(name)];
+    const local = { sink, assigned: name, session };
+    const user = this.#registry.add({ id, name, server: this.#broker.serverId, local });
+    if (user === undefined) return; // A number handed out twice: a bug upstream.
+    this.#delivery.send(user, encodeLines(...lines));
+    this.#delivery.announce(encodeLines(lines[0] as string), user);
+    this.#publish({ type: "join", server: "", user: this.#asRemote(user) });
     this.#log(`[server] ${name} joined`, { event: "join", user: name });
   }
 
-  /** Names of everyone online, this server's users first, in join order. */
-  *#everyone(): Iterable<string> {
-    for (const member of this.#members.values()) yield member.identity.name;
-    for (const remote of this.#remote.values()) yield remote.name;
+  /** The roster lines a newcomer gets after its own join line. */
+  #roster(): string[] {
+    const lines: string[] = [];
+    for (const name of this.#registry.names()) {
+      if (lines.length === ROSTER_LIMIT) break;
+      lines.push(joinedChat(name));
+    }
+    const online = this.#registry.size;
+    if (online > ROSTER_LIMIT) {
+      lines.push(infoLine(`and ${online - ROSTER_LIMIT} more (/who lists everyone)`));
+    }
+    return lines;
   }
 
-  #say(id: number, text: string): void {
-    const member = this.#members.get(id);
-    if (member === undefined) return;
-    this.#toRoom(member.room, encodeLines(chatLine(member.identity.name, text)), member);
-    // Checked here, not only in #publish, so a lone server builds no event per line.
-    if (this.#linked) this.#publish({ type: "say", server: "", id, text });
-  }
-
-  #leave(
-    id: number,
-    reason: string | undefined,
-    cause: string | undefined,
-    ctx: Context<ChatServerMessage>,
-  ): void {
-    const member = this.#members.get(id);
-    if (member === undefined) return;
-    const name = member.identity.name;
-    this.#members.delete(id);
-    this.#byName.delete(name.toLowerCase());
+  #leave(id: number, reason: string | undefined, cause: string | undefined): void {
+    const user = this.#registry.user(id);
+    if (user?.local === undefined) return;
+    const name = user.name;
+    this.#registry.remove(user);
     this.#broker.releaseName(name.toLowerCase());
-    this.#removeFromRoom(member);
     if (!this.#shuttingDown) {
-      this.#announce(encodeLines(leftChat(name, reason)), ctx);
+      this.#delivery.announce(encodeLines(leftChat(name, reason)));
       this.#publish({ type: "leave", server: "", id, ...(reason ? { reason } : {}) });
     }
-    this.#log(`[server] ${name} left`, {
-      event: "leave",
-      user: name,
-      reason: cause ?? (this.#shuttingDown ? "server shutting down" : "unknown"),
-    });
+    const why = cause ?? (this.#shuttingDown ? "server shutting down" : "unknown");
+    this.#log(`[server] ${name} left`, { event: "leave", user: name, reason: why });
   }
 
-  #command(id: number, command: Command): void | Promise<void> {
-    const member = this.#members.get(id);
-    if (member === undefined) return;
+  #shutdown(flushMs: number, reply: () => void): void {
+    this.#shuttingDown = true;
+    this.#delivery.broadcast(encodeLines(SHUTTING_DOWN));
+    const closing = [...this.#registry.locals()].map((u) => u.local?.sink.close({ flushMs }));
+    // Not awaited: sessions keep sending their leaves while outboxes drain.
+    Promise.all(closing).then(reply);
+  }
+
+  // --- what users do ----------------------------------------------------
+
+  #say(user: ChatUser, text: string): void {
+    this.#delivery.toRoom(user.room, encodeLines(chatLine(user.name, text)), user);
+    // Checked here, not only in #publish, so a lone server builds no event per line.
+    if (this.#broker.linked) this.#publish({ type: "say", server: "", id: user.id, text });
+  }
+
+  #command(user: ChatUser, command: ServerCommand): void {
     switch (command.name) {
       case "nick":
-        return this.#nick(member, command.nick);
+        return this.#nick(user, command.nick);
       case "who":
-        return this.#who(member);
+        return this.#who(user);
       case "me":
-        this.#toRoom(
-          member.room,
-          encodeLines(actionLine(member.identity.name, command.action)),
-          member,
-        );
-        if (this.#linked) this.#publish({ type: "me", server: "", id, action: command.action });
-        return;
+        return this.#action(user, command.action);
       case "msg":
-        return this.#privateMessage(member, command.to, command.text);
+        return this.#privateMessage(user, command.to, command.text);
       case "join":
-        return this.#moveTo(member, command.room);
+        return this.#moveTo(user, command.room);
       case "rooms":
-        return this.#listRooms(member);
+        return this.#listRooms(user);
       case "help":
-        return this.#reply(member, ...helpLines().map(infoLine));
-      case "quit":
-        // The session sends `leave` with the reason and hangs up; nothing here.
-        return;
+        return this.#delivery.reply(user, ...helpLines().map(infoLine));
+      default:
+        return unreachable(command);
     }
   }
 
-  async #nick(member: Member, nick: string): Promise<void> {
-    const key = nick.toLowerCase();
-    const old = member.identity.name;
-    if (nick === old) return this.#reply(member, errorLine(`you are already ${nick}`));
-    if (key === "server") return this.#reply(member, errorLine(`name reserved: ${nick}`));
-    const assigned = /^user\d+$/.test(key);
-    if (assigned && key !== member.assigned.toLowerCase()) {
-      return this.#reply(member, errorLine(`name reserved: ${nick} (userN names are assigned)`));
+  #action(user: ChatUser, action: string): void {
+    this.#delivery.toRoom(user.room, encodeLines(actionLine(user.name, action)), user);
+    this.#publish({ type: "me", server: "", id: user.id, action });
+  }
+
+  #privateMessage(user: ChatUser, to: string, text: string): void {
+    const target = this.#registry.named(to);
+    if (target === undefined) return this.#delivery.reply(user, errorLine(`no such user: ${to}`));
+    if (target.local) {
+      return this.#delivery.send(target, encodeLines(privateLine(user.name, target.name, text)));
     }
-    const holder = this.#byName.get(key);
-    if ((holder !== undefined && holder !== member) || this.#remoteByName.has(key)) {
-      return this.#reply(member, errorLine(`name taken: ${nick}`));
+    if (!this.#linkUp) {
+      const reason = `cannot reach ${target.name}: the link to other servers is down`;
+      return this.#delivery.reply(user, errorLine(reason));
     }
-    // userN names are unique by construction; chosen ones are claimed
-    // cluster-wide, since two servers may be asked for the same name at once.
-    if (!assigned && this.#broker.distributed && !(await this.#broker.claimName(key))) {
-      const reason = this.#linkUp
-        ? `name taken: ${nick}`
-        : "cannot change names while the link to other servers is down";
-      return this.#reply(member, errorLine(reason));
+    this.#publish({ type: "msg", server: "", from: user.name, to: target.name, text });
+  }
+
+  #who(user: ChatUser): void {
+    const room = user.room;
+    const names = [...room.users].filter((u) => u.local).map((u) => u.name);
+    for (const other of room.users) if (!other.local) names.push(other.name);
+    const lines = wrap(`in ${room.name}: `, names);
+    const online = this.#registry.size;
+    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all`));
+    this.#delivery.reply(user, ...lines);
+  }
+
+  #listRooms(user: ChatUser): void {
+    const rooms = this.#registry.rooms().map((r) => `${r.name} (${r.users.size})`);
+    this.#delivery.reply(user, ...wrap("rooms: ", rooms));
+  }
+
+  #moveTo(user: ChatUser, roomName: string): void {
+    if (user.room.name.toLowerCase() === roomName.toLowerCase()) {
+      return this.#delivery.reply(user, errorLine(`you are already in ${user.room.name}`));
     }
-    if (old.toLowerCase() !== key) this.#broker.releaseName(old.toLowerCase());
-    this.#byName.delete(old.toLowerCase());
-    member.identity.name = nick;
-    this.#byName.set(key, member);
-    this.#toRoom(member.room, encodeLines(renamed(old, nick)));
-    this.#publish({ type: "nick", server: "", id: member.id, name: nick });
+    const from = this.#registry.move(user, roomName);
+    this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
+    this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
+    const size = plural(user.room.users.size, "user");
+    this.#delivery.reply(user, infoLine(`you are in ${user.room.name} (${size})`));
+    this.#publish({ type: "move", server: "", id: user.id, room: user.room.name });
+  }
+
+  // --- renaming -----------------------------------------------------------
+
+  #nick(user: ChatUser, nick: string): void {
+    const refusal = this.#registry.refuseName(user, nick);
+    if (refusal !== undefined) return this.#delivery.reply(user, errorLine(refusal));
+    const local = user.local as NonNullable<ChatUser["local"]>;
+    if (local.claim) {
+      return this.#delivery.reply(user, errorLine("a name change is already under way"));
+    }
+    // userN names are unique by construction and a case change keeps the
+    // name; only a new chosen name needs the other servers' consent.
+    const needsClaim = this.#broker.linked && !isAssignedName(nick) &&
+      nick.toLowerCase() !== user.name.toLowerCase();
+    if (!needsClaim) return this.#rename(user, nick);
+    if (!this.#linkUp) return this.#delivery.reply(user, errorLine(NAMES_NEED_LINK));
+    this.#startClaim(user, nick);
+  }
+
+  /** Asks the other servers for `nick`; the answer comes back as a message. */
+  #startClaim(user: ChatUser, nick: string): void {
+    const token = ++this.#claims;
+    const local = user.local as NonNullable<ChatUser["local"]>;
+    local.claim = { token, name: nick };
+    const self = this.#self as Address<ChatServerMessage>;
+    const answer = (granted: boolean): void => {
+      self.send({ type: "claim_answer", id: user.id, token, name: nick, granted }).catch(() => {
+        if (granted) this.#broker.releaseName(nick.toLowerCase()); // we are stopping
+      });
+    };
+    this.#broker.claimName(nick.toLowerCase()).then(answer, () => answer(false));
+    this.#ctx?.runLater(this.#claimTimeoutMs, { type: "claim_expired", id: user.id, token });
+  }
+
+  #claimAnswered(user: ChatUser, answer: { token: number; name: string; granted: boolean }): void {
+    const local = user.local as NonNullable<ChatUser["local"]>;
+    const claim = local.claim;
+    if (claim === undefined || claim.token !== answer.token) {
+      // Too late: the claim expired. Give back a name we were granted,
+      // unless it is in use or being claimed again meanwhile.
+      const key = answer.name.toLowerCase();
+      const inUse = user.name.toLowerCase() === key || claim?.name.toLowerCase() === key;
+      if (answer.granted && !inUse) this.#broker.releaseName(key);
+      return;
+    }
+    local.claim = undefined;
+    const key = claim.name.toLowerCase();
+    if (!answer.granted) {
+      const reason = this.#linkUp ? `name taken: ${claim.name}` : NAMES_NEED_LINK;
+      return this.#delivery.reply(user, errorLine(reason));
+    }
+    // Checked again: the name may have been taken here while we waited.
+    const refusal = this.#registry.refuseName(user, claim.name);
+    if (refusal !== undefined) {
+      this.#broker.releaseName(key);
+      return this.#delivery.reply(user, errorLine(refusal));
+    }
+    this.#rename(user, claim.name);
+  }
+
+  #claimExpired(user: ChatUser, token: number): void {
+    const local = user.local as NonNullable<ChatUser["local"]>;
+    if (local.claim?.token !== token) return;
+    local.claim = undefined;
+    this.#delivery.reply(user, errorLine(CLAIM_TIMED_OUT));
+  }
+
+  #rename(user: ChatUser, nick: string): void {
+    const old = user.name;
+    if (old.toLowerCase() !== nick.toLowerCase() && !isAssignedName(old)) {
+      this.#broker.releaseName(old.toLowerCase());
+    }
+    this.#registry.rename(user, nick);
+    user.local?.session.send({ type: "renamed", name: nick }).catch(() => {});
+    this.#delivery.toRoom(user.room, encodeLines(renamed(old, nick)));
+    this.#publish({ type: "nick", server: "", id: user.id, name: nick });
     this.#log(`[server] ${old} is now known as ${nick}`, {
       event: "rename",
       user: nick,
@@ -321,345 +396,63 @@ export class ChatServer extends Actor<ChatServerMessage> {
     });
   }
 
-  #privateMessage(member: Member, to: string, text: string): void {
-    const key = to.toLowerCase();
-    const target = this.#byName.get(key);
-    if (target !== undefined) {
-      this.#send(
-        target,
-        encodeLines(privateLine(member.identity.name, target.identity.name, text)),
-      );
-      return;
-    }
-    const remote = this.#remoteByName.get(key);
-    if (remote === undefined) return this.#reply(member, errorLine(`no such user: ${to}`));
-    if (!this.#linkUp) {
-      return this.#reply(
-        member,
-        errorLine(`cannot reach ${remote.name}: the link to other servers is down`),
-      );
-    }
-    this.#publish({ type: "msg", server: "", from: member.identity.name, to: remote.name, text });
-  }
-
-  #who(member: Member): void {
-    const room = member.room;
-    const names = [...room.members].map((m) => m.identity.name);
-    for (const remote of room.remote) names.push(remote.name);
-    const lines = wrap(`in ${room.name}: `, names);
-    const online = this.#members.size + this.#remote.size;
-    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all`));
-    this.#reply(member, ...lines);
-  }
-
-  #listRooms(member: Member): void {
-    const rooms = [...this.#rooms.values()].sort((a, b) =>
-      a.name === LOBBY ? -1 : b.name === LOBBY ? 1 : a.name.localeCompare(b.name)
-    );
-    this.#reply(member, ...wrap("rooms: ", rooms.map((r) => `${r.name} (${roomSize(r)})`)));
-  }
-
-  #moveTo(member: Member, roomName: string): void {
-    if (member.room.name.toLowerCase() === roomName.toLowerCase()) {
-      return this.#reply(member, errorLine(`you are already in ${member.room.name}`));
-    }
-    const name = member.identity.name;
-    const from = member.room;
-    this.#removeFromRoom(member);
-    this.#toRoom(from, encodeLines(infoLine(`${name} left the room`)));
-    const room = this.#room(roomName);
-    this.#toRoom(room, encodeLines(infoLine(`${name} joined the room`)));
-    room.members.add(member);
-    member.room = room;
-    this.#reply(member, infoLine(`you are in ${room.name} (${plural(roomSize(room), "user")})`));
-    this.#publish({ type: "move", server: "", id: member.id, room: room.name });
-  }
-
-  /** The room called `name` (any case), created if it does not exist. */
-  #room(name: string): Room {
-    const key = name.toLowerCase();
-    let room = this.#rooms.get(key);
-    if (room === undefined) {
-      room = { name, members: new Set(), remote: new Set() };
-      this.#rooms.set(key, room);
-    }
-    return room;
-  }
-
-  /** Takes `member` out of its room, dropping the room if it empties. */
-  #removeFromRoom(member: Member | Remote): void {
-    const room = member.room;
-    if ("outbox" in member) room.members.delete(member);
-    else room.remote.delete(member);
-    if (roomSize(room) === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
-  }
-
-  async #shutdown(flushMs: number, reply: () => void): Promise<void> {
-    this.#shuttingDown = true;
-    this.#broadcast(encodeLines(SHUTTING_DOWN));
-    const closing = [...this.#members.values()].map((m) => m.outbox.close({ flushMs }));
-    await Promise.all(closing);
-    reply();
-  }
-
-  // --- the cluster -------------------------------------------------------
+  // --- the cluster --------------------------------------------------------
 
   #publish(event: ClusterEvent): void {
-    if (!this.#linked) return;
+    if (!this.#broker.linked) return;
     event.server = this.#broker.serverId;
     this.#broker.publish(event);
   }
 
-  #asRemote(member: Member): RemoteUser {
-    return {
-      server: this.#broker.serverId,
-      id: member.id,
-      name: member.identity.name,
-      room: member.room.name,
-    };
+  #asRemote(user: ChatUser): RemoteUser {
+    return { server: user.server, id: user.id, name: user.name, room: user.room.name };
   }
 
   #publishRoster(): void {
-    this.#publish({
-      type: "roster",
-      server: "",
-      users: [...this.#members.values()].map((m) => this.#asRemote(m)),
-    });
+    const users = [...this.#registry.locals()].map((u) => this.#asRemote(u));
+    this.#publish({ type: "roster", server: "", users });
   }
 
   #link(up: boolean): void {
     if (up === this.#linkUp) return;
     this.#linkUp = up;
-    if (this.#everLinked) this.#broadcast(encodeLines(up ? LINK_RESTORED : LINK_LOST));
-    if (up) {
-      this.#everLinked = true;
-      // Others may have written us off meanwhile, and we them: start their
-      // clocks afresh and swap rosters; the differences are announced.
-      const now = Date.now();
-      for (const server of this.#lastSeen.keys()) this.#lastSeen.set(server, now);
-      this.#publishRoster();
-      this.#publish({ type: "sync", server: "" });
-    }
+    if (this.#everLinkedUp) this.#delivery.broadcast(encodeLines(up ? LINK_RESTORED : LINK_LOST));
+    if (!up) return;
+    this.#everLinkedUp = true;
+    // Others may have written us off meanwhile, and we them: swap rosters;
+    // the differences are announced.
+    this.#publishRoster();
+    this.#publish({ type: "sync", server: "" });
   }
 
-  #remoteEvent(event: ClusterEvent, ctx: Context<ChatServerMessage>): void {
-    this.#lastSeen.set(event.server, Date.now());
-    switch (event.type) {
-      case "join":
-        return this.#remoteJoin(event.user, ctx);
-      case "leave": {
-        const remote = this.#remote.get(event.id);
-        if (remote) this.#remoteLeave(remote, event.reason, ctx);
-        return;
-      }
-      case "say": {
-        const remote = this.#remote.get(event.id);
-        if (remote) this.#toRoom(remote.room, encodeLines(chatLine(remote.name, event.text)));
-        return;
-      }
-      case "me": {
-        const remote = this.#remote.get(event.id);
-        if (remote) this.#toRoom(remote.room, encodeLines(actionLine(remote.name, event.action)));
-        return;
-      }
-      case "nick": {
-        const remote = this.#remote.get(event.id);
-        if (remote === undefined) return;
-        const old = remote.name;
-        this.#renameRemote(remote, event.name);
-        this.#toRoom(remote.room, encodeLines(renamed(old, event.name)));
-        return;
-      }
-      case "move": {
-        const remote = this.#remote.get(event.id);
-        if (remote === undefined) return;
-        const from = remote.room;
-        this.#removeFromRoom(remote);
-        this.#toRoom(from, encodeLines(infoLine(`${remote.name} left the room`)));
-        remote.room = this.#room(event.room);
-        this.#toRoom(remote.room, encodeLines(infoLine(`${remote.name} joined the room`)));
-        remote.room.remote.add(remote);
-        return;
-      }
-      case "msg": {
-        const target = this.#byName.get(event.to.toLowerCase());
-        if (target) {
-          this.#send(
-            target,
-            encodeLines(privateLine(event.from, target.identity.name, event.text)),
-          );
-        }
-        return;
-      }
-      case "roster":
-        return this.#reconcile(event.server, event.users, ctx);
-      case "sync":
-        return this.#publishRoster();
-      case "heartbeat":
-        return;
-      case "bye":
-        this.#lastSeen.delete(event.server);
-        return this.#dropServer(event.server, ctx);
-    }
-  }
-
-  #remoteJoin(user: RemoteUser, ctx: Context<ChatServerMessage>, announce = true): void {
-    if (this.#remote.has(user.id)) return;
-    const remote: Remote = {
-      id: user.id,
-      server: user.server,
-      name: user.name,
-      room: this.#room(user.room),
-    };
-    this.#remote.set(user.id, remote);
-    this.#remoteByName.set(user.name.toLowerCase(), remote);
-    remote.room.remote.add(remote);
-    if (announce) this.#announce(encodeLines(joinedChat(user.name)), ctx);
-  }
-
-  #remoteLeave(remote: Remote, reason: string | undefined, ctx: Context<ChatServerMessage>): void {
-    this.#remote.delete(remote.id);
-    if (this.#remoteByName.get(remote.name.toLowerCase()) === remote) {
-      this.#remoteByName.delete(remote.name.toLowerCase());
-    }
-    this.#removeFromRoom(remote);
-    this.#announce(encodeLines(leftChat(remote.name, reason)), ctx);
-  }
-
-  #renameRemote(remote: Remote, name: string): void {
-    if (this.#remoteByName.get(remote.name.toLowerCase()) === remote) {
-      this.#remoteByName.delete(remote.name.toLowerCase());
-    }
-    remote.name = name;
-    this.#remoteByName.set(name.toLowerCase(), remote);
-  }
-
-  /** Makes our view of `server`'s users match its roster, announcing joins
-   * and leaves we missed (after an outage, or when we are the newcomer). */
-  #reconcile(server: string, users: RemoteUser[], ctx: Context<ChatServerMessage>): void {
-    const listed = new Set(users.map((u) => u.id));
-    for (const remote of [...this.#remote.values()]) {
-      if (remote.server === server && !listed.has(remote.id)) {
-        this.#remoteLeave(remote, undefined, ctx);
-      }
-    }
-    for (const user of users) {
-      const known = this.#remote.get(user.id);
-      if (known === undefined) {
-        this.#remoteJoin(user, ctx);
-        continue;
-      }
-      if (known.name !== user.name) this.#renameRemote(known, user.name);
-      if (known.room.name.toLowerCase() !== user.room.toLowerCase()) {
-        this.#removeFromRoom(known);
-        known.room = this.#room(user.room);
-        known.room.remote.add(known);
-      }
-    }
-  }
-
-  #dropServer(server: string, ctx: Context<ChatServerMessage>): void {
-    for (const remote of [...this.#remote.values()]) {
-      if (remote.server === server) this.#remoteLeave(remote, undefined, ctx);
-    }
-  }
-
-  /** A server silent past the presence timeout crashed or lost its link:
-   * its users are shown as left. Not while our own link is down: then the
-   * silence is ours. */
-  #expireSilentServers(ctx: Context<ChatServerMessage>): void {
-    if (!this.#linkUp) return;
-    const now = Date.now();
-    for (const [server, seen] of this.#lastSeen) {
-      if (now - seen < PRESENCE_TIMEOUT_MS) continue;
-      this.#lastSeen.delete(server);
-      this.#log(`[server] server ${server} went silent; its users left`, {
-        level: "warn",
-        event: "server_lost",
-        server,
-      });
-      this.#dropServer(server, ctx);
-    }
-  }
-
-  // --- delivery ----------------------------------------------------------
-
-  #announce(line: Uint8Array, ctx: Context<ChatServerMessage>, newcomer?: Member): void {
-    this.#announcements.push({ line, newcomer });
-    if (!this.#announceScheduled) {
-      this.#announceScheduled = true;
-      ctx.runLater(ANNOUNCE_BATCH_MS, { type: "flush_announcements" });
-    }
-  }
-
-  /** Sends the pending join/leave lines as one buffer to everyone; members
-   * who joined during the batch get only the part after their own join. */
-  #flushAnnouncements(): void {
-    const pending = this.#announcements;
-    if (pending.length === 0) return;
-    this.#announcements = [];
-    let total = 0;
-    for (const entry of pending) total += entry.line.length;
-    const batch = new Uint8Array(total);
-    const resumeAt = new Map<Member, number>();
-    let offset = 0;
-    for (const entry of pending) {
-      batch.set(entry.line, offset);
-      offset += entry.line.length;
-      if (entry.newcomer) resumeAt.set(entry.newcomer, offset);
-    }
-    if (resumeAt.size === 0) return this.#broadcast(batch);
-    let whole = 0;
-    for (const member of this.#members.values()) {
-      const from = resumeAt.get(member);
-      if (from === undefined) {
-        member.outbox.push(batch);
-        whole++;
-      } else if (from < batch.length) {
-        this.#send(member, batch.subarray(from));
-      }
-    }
-    this.#metrics?.sent(batch, whole);
-  }
-
-  #broadcast(bytes: Uint8Array): void {
-    for (const member of this.#members.values()) member.outbox.push(bytes);
-    this.#metrics?.sent(bytes, this.#members.size);
-  }
-
-  #toRoom(room: Room, bytes: Uint8Array, except?: Member): void {
-    for (const member of room.members) {
-      if (member !== except) member.outbox.push(bytes);
-    }
-    this.#metrics?.sent(bytes, room.members.size - (except && room.members.has(except) ? 1 : 0));
-  }
-
-  #reply(member: Member, ...lines: string[]): void {
-    this.#send(member, encodeLines(...lines));
-  }
-
-  #send(member: Member, bytes: Uint8Array): void {
-    member.outbox.push(bytes);
-    this.#metrics?.sent(bytes, 1);
+  #serverLost(server: string): void {
+    this.#log(`[server] server ${server} went silent; its users left`, {
+      level: "warn",
+      event: "server_lost",
+      server,
+    });
+    this.#remote.dropServer(server);
   }
 
   #figures(): LiveFigures {
     let deepest = 0;
-    for (const member of this.#members.values()) {
-      if (member.outbox.highWater > deepest) deepest = member.outbox.highWater;
+    for (const user of this.#registry.locals()) {
+      deepest = Math.max(deepest, user.local?.sink.highWater ?? 0);
     }
     return {
-      users: this.#members.size,
-      remoteUsers: this.#remote.size,
-      rooms: this.#rooms.size,
+      users: this.#registry.localCount,
+      remoteUsers: this.#registry.remoteCount,
+      rooms: this.#registry.roomCount,
       queueHighWaterBytes: deepest,
     };
   }
 }
 
-function roomSize(room: Room): number {
-  return room.members.size + room.remote.size;
-}
+type ImmediateType = "say" | "command" | "claim_answer" | "claim_expired" | "shutdown" | "link";
+
+const NAMES_NEED_LINK = "cannot change names while the link to other servers is down";
+const CLAIM_TIMED_OUT =
+  "cannot change your name now: the other servers did not answer in time (try again)";
 
 /** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */
 function wrap(prefix: string, items: string[]): string[] {

@@ -18,19 +18,20 @@ import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter
 import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
 import { parseInput } from "./commands.ts";
 import { encodeLines, errorLine } from "./protocol.ts";
-import { Metrics } from "./metrics.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { sanitize } from "./sanitize.ts";
 import type { ChatServerMessage } from "./server.ts";
-import type { Log } from "./log.ts";
+import type { ChatMetrics, Log } from "./ports.ts";
+import { unreachable } from "../actors/mod.ts";
 
 /** Messages a session handles: lines from its socket, and its own events. */
 export type ClientSessionMessage =
   | LineEvent
   | { type: "outbox_closed"; reason: OutboxCloseReason }
-  | { type: "idle_check" };
+  | { type: "idle_check" }
+  | { type: "renamed"; name: string };
 
-/** The limits a session enforces (see the README's "Limits and safety"). */
+/** The limits a session enforces (see docs/protocol.md, "Limits"). */
 export interface SessionLimits {
   /** Longest line content in bytes. */
   maxLineBytes: number;
@@ -57,7 +58,7 @@ export interface ClientSessionOptions {
   limits: SessionLimits;
   log: Log;
   /** Counters for the metrics endpoint, if one is served. */
-  metrics?: Metrics;
+  metrics?: ChatMetrics;
 }
 
 const OVERFLOW_NOTICE = encodeLines(errorLine("disconnected: not reading fast enough"));
@@ -84,13 +85,14 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   readonly #server: Address<ChatServerMessage>;
   readonly #limits: SessionLimits;
   readonly #log: Log;
-  readonly #metrics: Metrics | undefined;
+  readonly #metrics: ChatMetrics | undefined;
   /** Why this session ended, for the log; the first reason found wins. */
   #cause: string | undefined;
   readonly #outbox: Outbox;
   readonly #flood: TokenBucket;
-  /** Shared with the ChatServer, which renames it; read here for log lines. */
-  readonly #identity: { name: string };
+  /** The user's current name, for log lines; the ChatServer says when it
+   * changes (a message, not shared state). */
+  #name: string;
   #joined = false;
   #left = false;
   #lastLineAt = Date.now();
@@ -99,7 +101,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     super();
     this.#conn = options.conn;
     this.#id = options.id;
-    this.#identity = { name: options.name };
+    this.#name = options.name;
     this.#server = options.server;
     this.#limits = options.limits;
     this.#log = options.log;
@@ -120,8 +122,9 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     await this.#server.send({
       type: "join",
       id: this.#id,
-      identity: this.#identity,
-      outbox: this.#outbox,
+      name: this.#name,
+      sink: this.#outbox,
+      session: ctx.address,
     });
     this.#joined = true;
     ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }), {
@@ -144,7 +147,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         return this.#line(message.text, ctx);
       case "too_long":
         this.#log(
-          `[server] ${this.#identity.name} sent a line over ${this.#limits.maxLineBytes} bytes`,
+          `[server] ${this.#name} sent a line over ${this.#limits.maxLineBytes} bytes`,
         );
         this.#outbox.push(tooLongNotice(this.#limits.maxLineBytes));
         return;
@@ -159,6 +162,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
           this.#kick("idle too long", ctx);
         }
         return;
+      case "renamed":
+        this.#name = message.name;
+        return;
+      default:
+        return unreachable(message);
     }
   }
 
@@ -168,14 +176,12 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       await this.#server.send({ type: "leave", id: this.#id, cause: this.#cause }).catch(() => {});
     }
     await this.#outbox.close({ flushMs: this.#limits.flushMs });
-    if (this.#metrics && this.#outbox.highWater > this.#metrics.queueHighWaterBytes) {
-      this.#metrics.queueHighWaterBytes = this.#outbox.highWater;
-    }
+    this.#metrics?.queueHighWater(this.#outbox.highWater);
   }
 
   /** Disconnects this client for `reason` (its notice is already queued). */
   #kick(reason: string, ctx: Context<ClientSessionMessage>): void {
-    const user = this.#identity.name;
+    const user = this.#name;
     this.#cause ??= `kicked: ${reason}`;
     this.#log(`[server] ${user} disconnected: ${reason}`, {
       level: "warn",
@@ -183,34 +189,17 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       user,
       reason,
     });
-    if (this.#metrics) Metrics.bump(this.#metrics.kicks, reason);
+    this.#metrics?.kicked(reason);
     ctx.stop();
   }
 
   #line(raw: string, ctx: Context<ClientSessionMessage>): void | Promise<void> {
     const text = sanitize(raw);
     if (text === "") return;
-    if (this.#metrics) this.#metrics.linesIn++;
+    this.#metrics?.lineIn();
     const now = Date.now();
     this.#lastLineAt = now;
-    switch (this.#flood.take(now)) {
-      case "ok":
-        break;
-      case "drop":
-        return;
-      case "drop_and_warn":
-        this.#log(`[server] ${this.#identity.name} is flooding; dropping lines`, {
-          level: "warn",
-          event: "flood",
-          user: this.#identity.name,
-        });
-        this.#outbox.push(SLOW_DOWN);
-        return;
-      case "kick":
-        this.#outbox.push(FLOODING);
-        this.#kick("flooding", ctx);
-        return;
-    }
+    if (!this.#withinFloodLimit(now, ctx)) return;
     // Plain chat, the common case, goes straight through.
     if (text.charCodeAt(0) !== 0x2f /* / */) return this.#tell({ type: "say", id: this.#id, text });
     const input = parseInput(text);
@@ -221,17 +210,44 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         this.#outbox.push(encodeLines(errorLine(input.reason)));
         return;
       case "command":
-        if (input.command.name === "quit") {
-          this.#left = true;
-          ctx.stop();
-          return this.#tell({
-            type: "leave",
-            id: this.#id,
-            reason: input.command.reason,
-            cause: "quit",
-          });
+        if (input.command.name !== "quit") {
+          return this.#tell({ type: "command", id: this.#id, command: input.command });
         }
-        return this.#tell({ type: "command", id: this.#id, command: input.command });
+        this.#left = true;
+        ctx.stop();
+        return this.#tell({
+          type: "leave",
+          id: this.#id,
+          reason: input.command.reason,
+          cause: "quit",
+        });
+      default:
+        return unreachable(input);
+    }
+  }
+
+  /** Applies flood control to a line arriving at `now`; false drops it. */
+  #withinFloodLimit(now: number, ctx: Context<ClientSessionMessage>): boolean {
+    const verdict = this.#flood.take(now);
+    switch (verdict) {
+      case "ok":
+        return true;
+      case "drop":
+        return false;
+      case "drop_and_warn":
+        this.#log(`[server] ${this.#name} is flooding; dropping lines`, {
+          level: "warn",
+          event: "flood",
+          user: this.#name,
+        });
+        this.#outbox.push(SLOW_DOWN);
+        return false;
+      case "kick":
+        this.#outbox.push(FLOODING);
+        this.#kick("flooding", ctx);
+        return false;
+      default:
+        return unreachable(verdict);
     }
   }
 

@@ -3,9 +3,10 @@
  * fires, applies the connection limits, and hands each accepted connection
  * to a handler whose promise tracks that connection's life.
  *
- * Refusals (server full, too many from one address) get a one-line `! `
- * notice and are closed without reaching the handler, so they use no user
- * number. Accept errors other than "the listener was closed" (running out of
+ * Every connection goes through `Admission` (shared with the other
+ * listeners); refusals (server full, too many from one address) get a
+ * one-line `! ` notice and are closed without reaching the handler, so
+ * they use no user number. Accept errors other than "the listener was closed" (running out of
  * file descriptors, say) are logged and retried with backoff: a transient
  * failure must not end the server.
  *
@@ -15,11 +16,8 @@
  * @module
  */
 
-/** Connections served at once by default before new ones are refused. */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
-/** Connections from one remote address by default; a crowd behind one NAT
- * fits, a script opening sockets in a loop does not. */
-export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 100;
+import { Admission } from "./admission.ts";
+import { describeError } from "./describe_error.ts";
 
 /** First pause after a failed accept; doubles up to the maximum. */
 const ACCEPT_BACKOFF_MIN_MS = 5;
@@ -35,25 +33,11 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** Runs a connection; its promise settles when the connection is done. */
   handler: (conn: Deno.Conn) => Promise<void>;
-  /** Limits shared with other listeners (default: this listener's own). */
+  /** The limits and refusal path, shared with other listeners (default:
+   * this listener's own, with the default limits). */
   admission?: Admission;
-  /** Most connections at once (default 10,000). */
-  maxConnections?: number;
-  /** Most connections per remote address, loopback exempt (default 100). */
-  maxConnectionsPerAddress?: number;
-  /** Whether loopback clients skip the per-address limit (default true):
-   * a local proxy or test tool is not one person. */
-  exemptLoopback?: boolean;
-  /** Called for each refused connection, with the reason. */
-  onRefuse?: (reason: string) => void;
   /** Where log lines go (default: console.log). */
   log?: (line: string, fields?: Record<string, string | number>) => void;
-}
-
-/** Whether `hostname` is a loopback address (exempt from the per-address limit). */
-export function isLoopback(hostname: string): boolean {
-  return hostname.startsWith("127.") || hostname === "::1" ||
-    hostname.startsWith("::ffff:127.");
 }
 
 /**
@@ -79,7 +63,7 @@ export async function serve(
 ): Promise<void> {
   const { signal, handler } = options;
   const log = options.log ?? console.log;
-  const admission = options.admission ?? new Admission(options);
+  const admission = options.admission ?? new Admission({ log });
   const running = new Set<Promise<void>>();
 
   const closeListener = (): void => {
@@ -99,7 +83,10 @@ export async function serve(
       backoff = ACCEPT_BACKOFF_MIN_MS;
     } catch (error) {
       if (signal.aborted || error instanceof Deno.errors.BadResource) break;
-      log(`Accept failed (${describe(error)}); retrying in ${backoff} ms`, { level: "error" });
+      log(`Accept failed (${describeError(error)}); retrying in ${backoff} ms`, {
+        level: "error",
+        event: "accept_error",
+      });
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, ACCEPT_BACKOFF_MAX_MS);
       continue;
@@ -107,18 +94,16 @@ export async function serve(
     const host = (conn.remoteAddr as Deno.NetAddr).hostname;
     const refusal = admission.admit(host);
     if (refusal !== undefined) {
-      log(`Refused ${host}: ${refusal}`, {
-        level: "warn",
-        event: "refuse",
-        peer: host,
-        reason: refusal,
-      });
-      options.onRefuse?.(refusal);
       track(running, refuse(conn, `! ${refusal}\n`));
       continue;
     }
     const release = (error?: unknown): void => {
-      if (error !== undefined) log(`Connection handler failed: ${describe(error)}`);
+      if (error !== undefined) {
+        log(`Connection handler failed: ${describeError(error)}`, {
+          level: "error",
+          event: "error",
+        });
+      }
       admission.release(host);
       running.delete(run);
     };
@@ -128,57 +113,6 @@ export async function serve(
   signal.removeEventListener("abort", closeListener);
   closeListener();
   await Promise.all([...running]);
-}
-
-/**
- * The connection limits, shared by every way in (plain TCP, TLS, WebSocket)
- * so that 10,000 means 10,000 in all.
- *
- * @example
- * ```ts
- * import { Admission } from "./serve.ts";
- * const admission = new Admission({ maxConnections: 1 });
- * admission.admit("10.0.0.1"); // undefined: admitted
- * admission.admit("10.0.0.2"); // "server full"
- * admission.release("10.0.0.1");
- * ```
- */
-export class Admission {
-  readonly #max: number;
-  readonly #maxPerAddress: number;
-  readonly #exemptLoopback: boolean;
-  readonly #perAddress = new Map<string, number>();
-  #open = 0;
-
-  constructor(options: {
-    maxConnections?: number;
-    maxConnectionsPerAddress?: number;
-    exemptLoopback?: boolean;
-  } = {}) {
-    this.#max = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    this.#maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
-    this.#exemptLoopback = options.exemptLoopback ?? true;
-  }
-
-  /** Admits a connection from `host`, or returns why not (the refusal line). */
-  admit(host: string): string | undefined {
-    if (this.#open >= this.#max) return "server full";
-    const fromHost = this.#perAddress.get(host) ?? 0;
-    if (fromHost >= this.#maxPerAddress && !(this.#exemptLoopback && isLoopback(host))) {
-      return "too many connections from your address";
-    }
-    this.#open++;
-    this.#perAddress.set(host, fromHost + 1);
-    return undefined;
-  }
-
-  /** Gives back the place of a connection from `host` that has ended. */
-  release(host: string): void {
-    this.#open--;
-    const left = (this.#perAddress.get(host) ?? 1) - 1;
-    if (left === 0) this.#perAddress.delete(host);
-    else this.#perAddress.set(host, left);
-  }
 }
 
 function track(running: Set<Promise<void>>, promise: Promise<void>): void {
@@ -210,8 +144,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { type ChatLimits, type ReadyInfo, runChat } from "../chat/app.ts";
-import { Metrics } from "../chat/metrics.ts";
-import { RedisBroker } from "../chat/broker.ts";
+import { type ChatLimits, type ReadyInfo, runChat } from "../app/app.ts";
+import { Metrics } from "../app/metrics.ts";
+import { RedisBroker } from "../cluster/redis_broker.ts";
 
 /** How long a test waits for an expected line before failing: generous for a
  * loaded CI machine, short enough that a missing line fails fast. */

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
 import { startServerProcess } from "../testing/server_process.ts";
-import { PRESENCE_TIMEOUT_MS } from "./broker.ts";
+import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !HAVE_REDIS, fn });

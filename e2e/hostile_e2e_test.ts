@@ -15,7 +15,9 @@ import {
 } from "../testing/chat_client.ts";
 import { startServerProcess } from "../testing/server_process.ts";
 import { Outbox } from "../net/outbox.ts";
-import { spawnChatServer } from "./app.ts";
+import { Address, Mailbox } from "../actors/mod.ts";
+import type { ClientSessionMessage } from "../chat/session.ts";
+import { spawnChatServer } from "../app/app.ts";
 
 const encoder = new TextEncoder();
 const MiB = 1024 * 1024;
@@ -205,7 +207,8 @@ Deno.test("a ChatServer handler that throws loses that message, not the chat", a
   const client = await TestClient.connect((listener.addr as Deno.NetAddr).port);
   const conn = await listener.accept();
   const outbox = new Outbox(conn);
-  await chat.address.send({ type: "join", id: 1, identity: { name: "user1" }, outbox });
+  const session = new Address<ClientSessionMessage>(new Mailbox({ capacity: 8 }));
+  await chat.address.send({ type: "join", id: 1, name: "user1", sink: outbox, session });
   assert.equal(await client.readLine(), "* user1 joined the chat");
   // A malformed command (no target name) makes the handler throw.
   const broken = { name: "msg", to: undefined, text: "x" } as unknown as { name: "who" };

@@ -1,18 +1,14 @@
 /**
- * The seam between the ChatServer and the outside world.
+ * The Redis adapter of the chat's `Broker` port: it links several processes
+ * (on one machine behind `--reuse-port`, or on many) into one chat. Every
+ * event a server's users cause is published on one channel, every server
+ * applies the others' events to its own users, and `userN` numbers come from
+ * one cluster-wide counter.
  *
- * `LocalBroker`, the default, is the whole chat in one process: it hands out
- * user numbers from a counter and publishes nothing. `RedisBroker` links
- * several processes (on one machine behind `--reuse-port`, or on many) into
- * one chat through Redis: every event a server's users cause is published on
- * one channel, every server applies the others' events to its own users, and
- * `userN` numbers come from one cluster-wide counter.
- *
- * Presence survives crashes without scanning keys: each server publishes a
- * heartbeat every `HEARTBEAT_MS`; a server silent for `PRESENCE_TIMEOUT_MS`
- * is taken for dead and its users are shown as left. Chosen names are
- * claimed with `SET NX PX` keys that the owner refreshes with each
- * heartbeat, so a dead server's names free themselves.
+ * Every message heard goes through `parseEvent` (malformed ones are counted
+ * and dropped); presence (heartbeats out, silence in) is kept by `Presence`.
+ * Chosen names are claimed with `SET NX PX` keys that the owner refreshes
+ * with each heartbeat, so a dead server's names free themselves.
  *
  * When Redis goes away, local chat goes on: publishes are dropped (not
  * queued), the broker reports the link down once, the client library
@@ -23,94 +19,10 @@
  */
 
 import type { createClient } from "redis";
-import type { Log } from "./log.ts";
-
-/** A user as other servers see it. */
-export interface RemoteUser {
-  /** The server's id, then the user's number: together unique in the cluster. */
-  server: string;
-  id: number;
-  name: string;
-  /** Display name of the user's room. */
-  room: string;
-}
-
-/** What servers tell each other. `server` is always the sender. */
-export type ClusterEvent =
-  | { type: "join"; server: string; user: RemoteUser }
-  | { type: "leave"; server: string; id: number; reason?: string }
-  | { type: "say"; server: string; id: number; text: string }
-  | { type: "me"; server: string; id: number; action: string }
-  | { type: "nick"; server: string; id: number; name: string }
-  | { type: "move"; server: string; id: number; room: string }
-  | { type: "msg"; server: string; from: string; to: string; text: string }
-  | { type: "roster"; server: string; users: RemoteUser[] }
-  | { type: "sync"; server: string }
-  | { type: "heartbeat"; server: string }
-  | { type: "bye"; server: string };
-
-/** Where a broker delivers what it hears. */
-export interface BrokerListener {
-  /** An event from another server (own echoes are already filtered out). */
-  event(event: ClusterEvent): void;
-  /** The link to the other servers went down (false) or came back (true). */
-  link(up: boolean): void;
-}
-
-/** What the ChatServer and the accept loop need from the outside world. */
-export interface Broker {
-  /** This server's id in the cluster. */
-  readonly serverId: string;
-  /** Whether other servers exist at all (false for the local broker). */
-  readonly distributed: boolean;
-  /** Starts listening; resolves once linked (the local broker at once). */
-  start(listener: BrokerListener): Promise<void>;
-  /** The next `userN` number; cluster-wide with Redis. Rejects when none can
-   * be had (Redis down and the local reserve used up). */
-  nextUserNumber(): Promise<number>;
-  /** Tells the other servers; dropped, not queued, while the link is down. */
-  publish(event: ClusterEvent): void;
-  /** Claims a lower-cased name cluster-wide; false if another server has it
-   * or the link is down. */
-  claimName(key: string): Promise<boolean>;
-  /** Gives a claimed name back. */
-  releaseName(key: string): void;
-  /** Says goodbye and disconnects. Safe to call twice. */
-  close(): Promise<void>;
-}
-
-/** The in-process default: one server is the whole chat. */
-export class LocalBroker implements Broker {
-  readonly serverId = "local";
-  readonly distributed = false;
-  #next = 0;
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  nextUserNumber(): Promise<number> {
-    return Promise.resolve(++this.#next);
-  }
-
-  publish(): void {}
-
-  claimName(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-
-  releaseName(): void {}
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-/** How often a linked server says it is alive. */
-export const HEARTBEAT_MS = 2_000;
-/** Silence after which a server is taken for dead: three missed heartbeats,
- * so one slow beat on a busy machine does not drop a whole server's users. */
-export const PRESENCE_TIMEOUT_MS = 3 * HEARTBEAT_MS;
+import type { Broker, BrokerListener, ClusterEvent, Log } from "../chat/ports.ts";
+import { describeError } from "../net/describe_error.ts";
+import { DroppedEvents, type EventFault, parseEvent } from "./events.ts";
+import { HEARTBEAT_MS, Presence } from "./presence.ts";
 /** How long a name claim lives without being refreshed by its owner. */
 const NAME_TTL_MS = 5 * HEARTBEAT_MS;
 /** User numbers reserved per trip to Redis: a join storm costs one INCRBY per
@@ -134,6 +46,10 @@ export interface RedisBrokerOptions {
   url: string;
   /** Where log lines go. */
   log: Log;
+  /** Called for each event dropped as malformed, with its fault. */
+  onDropped?: (fault: EventFault) => void;
+  /** The clock (ms), for presence; tests pass a fake one. */
+  now?: () => number;
 }
 
 /**
@@ -143,7 +59,7 @@ export interface RedisBrokerOptions {
  *
  * @example
  * ```ts
- * import { RedisBroker } from "./broker.ts";
+ * import { RedisBroker } from "./redis_broker.ts";
  * const broker = new RedisBroker({ url: "redis://127.0.0.1:6379", log: console.log });
  * await broker.start({ event: (e) => console.log(e), link: (up) => console.log(up) });
  * await broker.close();
@@ -151,9 +67,13 @@ export interface RedisBrokerOptions {
  */
 export class RedisBroker implements Broker {
   readonly serverId: string = crypto.randomUUID().slice(0, 8);
-  readonly distributed = true;
+  readonly linked = true;
   readonly #url: string;
   readonly #log: Log;
+  readonly #now: () => number;
+  readonly #onDropped: (fault: EventFault) => void;
+  readonly #presence = new Presence();
+  readonly #dropped = new DroppedEvents();
   readonly #clientOptions: Parameters<typeof createClient>[0];
   // Created in start(): the Redis client library is loaded only by servers
   // that link, so a plain server does not pay its ~35 MiB of RSS.
@@ -162,13 +82,15 @@ export class RedisBroker implements Broker {
   readonly #claimed = new Set<string>();
   #listener: BrokerListener | undefined;
   #numbers: number[] = [];
-  #up = false;
+  #linkUp = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
     this.#url = options.url;
     this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.#onDropped = options.onDropped ?? (() => {});
     this.#clientOptions = {
       url: options.url,
       // Fail fast while disconnected: a chat line queued for minutes and
@@ -201,7 +123,7 @@ export class RedisBroker implements Broker {
       await this.#subscriber.subscribe(CHANNEL, (message) => this.#receive(message));
     } catch (error) {
       await this.close();
-      throw new Error(`Cannot connect to Redis at ${this.#url}: ${describe(error)}`);
+      throw new Error(`Cannot connect to Redis at ${this.#url}: ${describeError(error)}`);
     }
     this.#linkChanged();
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
@@ -218,12 +140,12 @@ export class RedisBroker implements Broker {
   }
 
   publish(event: ClusterEvent): void {
-    if (!this.#up) return;
+    if (!this.#linkUp) return;
     this.#commands.publish(CHANNEL, JSON.stringify(event)).catch(() => {});
   }
 
   async claimName(key: string): Promise<boolean> {
-    if (!this.#up) return false;
+    if (!this.#linkUp) return false;
     try {
       const owner = `${this.serverId}`;
       const result = await this.#commands.set(NAME_PREFIX + key, owner, {
@@ -242,7 +164,7 @@ export class RedisBroker implements Broker {
   }
 
   releaseName(key: string): void {
-    if (!this.#claimed.delete(key) || !this.#up) return;
+    if (!this.#claimed.delete(key) || !this.#linkUp) return;
     this.#commands.del(NAME_PREFIX + key).catch(() => {});
   }
 
@@ -250,13 +172,13 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
-    if (this.#up) {
+    if (this.#linkUp) {
       const bye = JSON.stringify({ type: "bye", server: this.serverId });
       await this.#commands.publish(CHANNEL, bye).catch(() => {});
       const keys = [...this.#claimed].map((key) => NAME_PREFIX + key);
       if (keys.length > 0) await this.#commands.del(keys).catch(() => {});
     }
-    this.#up = false;
+    this.#linkUp = false;
     for (const client of [this.#subscriber, this.#commands]) {
       if (client?.isOpen) {
         await client.quit().catch(() => client.disconnect().catch(() => {}));
@@ -265,29 +187,43 @@ export class RedisBroker implements Broker {
   }
 
   #receive(message: string): void {
-    let event: ClusterEvent;
-    try {
-      event = JSON.parse(message);
-    } catch {
-      return; // Not ours: someone else publishing on our channel.
-    }
+    const parsed = parseEvent(message);
+    if (!parsed.ok) return this.#drop(parsed.fault);
+    const event = parsed.event;
     if (event.server === this.serverId) return; // our own echo
+    if (event.type === "bye") this.#presence.forget(event.server);
+    else this.#presence.heard(event.server, this.#now());
     this.#listener?.event(event);
   }
 
+  /** Counts a malformed event; logs it at most once a minute per fault. */
+  #drop(fault: EventFault): void {
+    this.#onDropped(fault);
+    if (!this.#dropped.record(fault, this.#now())) return;
+    this.#log(`[server] dropped a malformed event from Redis (${fault})`, {
+      level: "warn",
+      event: "cluster_event_dropped",
+      reason: fault,
+      dropped: this.#dropped.count(fault),
+    });
+  }
+
   #beat(): void {
-    if (!this.#up) return;
+    if (!this.#linkUp) return;
     this.publish({ type: "heartbeat", server: this.serverId });
     for (const key of this.#claimed) {
       this.#commands.pExpire(NAME_PREFIX + key, NAME_TTL_MS).catch(() => {});
     }
+    // Not while our own link is down: then the silence is ours.
+    for (const server of this.#presence.expire(this.#now())) this.#listener?.serverLost(server);
   }
 
   #linkChanged(): void {
     if (this.#closed || this.#commands === undefined || this.#subscriber === undefined) return;
     const up = this.#commands.isReady && this.#subscriber.isReady;
-    if (up === this.#up) return;
-    this.#up = up;
+    if (up === this.#linkUp) return;
+    this.#linkUp = up;
+    if (up) this.#presence.restartClocks(this.#now());
     this.#log(`[server] link to other servers ${up ? "up" : "lost"}`, {
       level: up ? "info" : "warn",
       event: "link",
@@ -309,8 +245,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

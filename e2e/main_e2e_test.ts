@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { assertChatWorks, rssBytes, startServer, TestClient } from "./testing/chat_client.ts";
-import { startServerProcess } from "./testing/server_process.ts";
+import { assertChatWorks, rssBytes, startServer, TestClient } from "../testing/chat_client.ts";
+import { startServerProcess } from "../testing/server_process.ts";
 
 Deno.test("a newcomer sees its own join, then the roster in join order; others see the join", async () => {
   const server = startServer();
@@ -242,7 +242,7 @@ Deno.test("the chat keeps working after all of the above in one server", async (
 });
 
 Deno.test("deno task compile bakes in exactly the runtime flags of deno task chat", () => {
-  const tasks = JSON.parse(Deno.readTextFileSync(new URL("./deno.json", import.meta.url))).tasks;
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks;
   const flags = (task: string) =>
     task.split(" ").filter((w) =>
       w.startsWith("--allow-") || w.startsWith("--v8-flags=") || w.startsWith("--unstable-")
@@ -253,8 +253,8 @@ Deno.test("deno task compile bakes in exactly the runtime flags of deno task cha
 });
 
 Deno.test("deno task chat may read every environment variable the config knows", async () => {
-  const { FLAGS, envName } = await import("./config.ts");
-  const tasks = JSON.parse(Deno.readTextFileSync(new URL("./deno.json", import.meta.url))).tasks;
+  const { FLAGS, envName } = await import("../cli/flags.ts");
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks;
   const allowed = /--allow-env=(\S+)/.exec(tasks.chat)?.[1]?.split(",") ?? [];
   for (const flag of FLAGS) assert.ok(allowed.includes(envName(flag.flag)), envName(flag.flag));
 });
@@ -271,7 +271,7 @@ function isServerLine(line: string): boolean {
 
 /** The server's lines in a README code block that follows `heading`. */
 function readmeBlock(heading: string): string[] {
-  const readme = Deno.readTextFileSync(new URL("./README.md", import.meta.url));
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
   const start = readme.indexOf("```", readme.indexOf(heading)) + 3;
   const block = readme.slice(readme.indexOf("\n", start) + 1, readme.indexOf("```", start));
   return block.split("\n").filter((l) => l !== "");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createLog } from "./log.ts";
 
-Deno.test("text logs print the message alone, as PROTOCOL.md shows it", () => {
+Deno.test("text logs print the message alone, as docs/protocol.md shows it", () => {
   const lines: string[] = [];
   const log = createLog({ write: (l) => lines.push(l) });
   log("[server] alice left", { event: "leave", user: "alice", reason: "quit" });

@@ -9,14 +9,10 @@
  * @module
  */
 
-/** Live figures the ChatServer reports at scrape time. */
-export interface LiveFigures {
-  users: number;
-  remoteUsers: number;
-  rooms: number;
-  /** Deepest send queue among connected users, in bytes. */
-  queueHighWaterBytes: number;
-}
+import type { ChatMetrics } from "../chat/ports.ts";
+import type { LiveFigures } from "../chat/server.ts";
+
+export type { LiveFigures } from "../chat/server.ts";
 
 /**
  * The server's counters.
@@ -29,7 +25,7 @@ export interface LiveFigures {
  * metrics.render({ users: 0, remoteUsers: 0, rooms: 1, queueHighWaterBytes: 0 });
  * ```
  */
-export class Metrics {
+export class Metrics implements ChatMetrics {
   connectionsAccepted = 0;
   connectionsOpen = 0;
   /** Connections refused, by reason. */
@@ -42,6 +38,8 @@ export class Metrics {
   bytesOut = 0;
   /** Clients disconnected by the server, by reason. */
   readonly kicks = new Map<string, number>();
+  /** Events from other servers dropped as malformed, by fault. */
+  readonly droppedEvents = new Map<string, number>();
   /** Deepest send queue of any client that has left, in bytes. */
   queueHighWaterBytes = 0;
   /** How late the last event-loop probe fired, and the worst so far. */
@@ -51,6 +49,18 @@ export class Metrics {
   /** Adds one to `map[key]`. */
   static bump(map: Map<string, number>, key: string): void {
     map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  lineIn(): void {
+    this.linesIn++;
+  }
+
+  kicked(reason: string): void {
+    Metrics.bump(this.kicks, reason);
+  }
+
+  queueHighWater(bytes: number): void {
+    if (bytes > this.queueHighWaterBytes) this.queueHighWaterBytes = bytes;
   }
 
   /** Counts `bytes` queued to `recipients` clients. */
@@ -107,6 +117,12 @@ export class Metrics {
       "counter",
       "Clients disconnected by the server, by reason.",
       labelled("reason", this.kicks),
+    );
+    metric(
+      "marquee_cluster_events_dropped_total",
+      "counter",
+      "Events from other servers dropped as malformed, by fault.",
+      labelled("reason", this.droppedEvents),
     );
     metric("marquee_send_queue_high_water_bytes", "gauge", "Deepest send queue seen, in bytes.", [
       ["", Math.max(this.queueHighWaterBytes, live.queueHighWaterBytes)],

@@ -1,7 +1,7 @@
 /**
  * Logging: one call shape for the whole server, two formats.
  *
- * `text` prints the message alone, exactly the lines PROTOCOL.md shows
+ * `text` prints the message alone, exactly the lines docs/protocol.md shows
  * (`[server] alice left`). `json` prints one object per line with a
  * timestamp, a level, the message, and the structured fields the call site
  * passed (`event`, `user`, `peer`, `reason`), for log collectors. Levels
@@ -10,19 +10,9 @@
  * @module
  */
 
-/** Severity, lowest first. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+import type { Log, LogLevel } from "../chat/ports.ts";
 
-/** Structured fields attached to a log line. */
-export interface LogFields {
-  level?: LogLevel;
-  /** What happened: connect, join, leave, kick, refuse, rename, link, error. */
-  event?: string;
-  [key: string]: string | number | boolean | undefined;
-}
-
-/** The logging function every module takes. */
-export type Log = (message: string, fields?: LogFields) => void;
+export type { Log, LogFields, LogLevel } from "../chat/ports.ts";
 
 /** The log formats `--log-format` accepts. */
 export type LogFormat = "text" | "json";

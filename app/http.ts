@@ -7,6 +7,7 @@
  * @module
  */
 
+import { describeListenError, StartupError } from "../net/mod.ts";
 import { WEB_PAGE } from "./web_page.ts";
 import type { LiveFigures, Metrics } from "./metrics.ts";
 
@@ -32,10 +33,18 @@ function listen(
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ) => Response | Promise<Response>,
 ): HttpEndpoint {
-  const server = Deno.serve(
-    { hostname: address.hostname, port: address.port, signal, onListen: () => {} },
-    handler,
-  );
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    // Binds at once (a taken port throws here), so a bad address is a
+    // one-line startup error rather than a failure halfway through.
+    server = Deno.serve(
+      { hostname: address.hostname, port: address.port, signal, onListen: () => {} },
+      handler,
+    );
+  } catch (error) {
+    const where = `${address.hostname}:${address.port}`;
+    throw new StartupError(`Cannot listen on ${where}: ${describeListenError(error)}`);
+  }
   return { port: server.addr.port, finished: server.finished };
 }
 

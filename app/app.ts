@@ -1,0 +1,347 @@
+/**
+ * The chat, assembled: a `ChatServer` actor, the accept loops (plain TCP and
+ * optionally TLS), the browser client's WebSockets and the metrics endpoint,
+ * one `ClientSession` actor per connection whatever it came in through, and
+ * the shutdown path. Every connection, whatever its transport, is admitted
+ * by the one `Admission` and run by `runSession`.
+ *
+ * Shutdown is a path, not an accident. When the signal aborts: the listeners
+ * close (no new users), the ChatServer sends `* server shutting down` to
+ * everyone and closes every outbox once it has drained (or its deadline
+ * passed), which ends every session's read loop; sessions unregister and
+ * stop; the ChatServer stops; `runChat` resolves. Tests use the same path,
+ * which is how Deno's leak checks prove that nothing is left open.
+ *
+ * @module
+ */
+
+import { type ActorRef, spawn } from "../actors/mod.ts";
+import { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
+import type { Broker, Log } from "../chat/ports.ts";
+import { encodeLines, errorLine, infoLine } from "../chat/protocol.ts";
+import { ChatServer, type ChatServerMessage } from "../chat/server.ts";
+import { ClientSession } from "../chat/session.ts";
+import { LocalBroker } from "../cluster/local_broker.ts";
+import {
+  Admission,
+  type ByteReader,
+  type ByteWriter,
+  describeError,
+  serve,
+  WebSocketConn,
+} from "../net/mod.ts";
+import { type HttpAddress, type HttpEndpoint, serveMetrics, serveWeb } from "./http.ts";
+import { createLog } from "./log.ts";
+import { type LiveFigures, Metrics } from "./metrics.ts";
+
+export { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
+
+/** Session mailbox depth: a session's only producer is its own socket, so a
+ * short queue is enough and makes a stalled server push back on reads. */
+const SESSION_MAILBOX_CAPACITY = 32;
+
+/** Sent to a connection refused because no user number could be had. */
+const BUSY = encodeLines(errorLine("server busy: try again in a moment"));
+
+/** Options for {@linkcode runChat}. */
+export interface ChatOptions {
+  /** Where to accept clients. */
+  listener: Deno.Listener<Deno.Conn>;
+  /** Aborting it shuts the chat down gracefully. */
+  signal: AbortSignal;
+  /** Overrides for {@linkcode DEFAULT_LIMITS}. */
+  limits?: Partial<ChatLimits>;
+  /** Where log lines go (default: console.log). */
+  log?: Log;
+  /** Whether newcomers get the welcome line (default true). */
+  welcome?: boolean;
+  /** The link to other servers; the default is none (this process is the
+   * whole chat). A broker passed here is started and closed by `runChat`. */
+  broker?: Broker;
+  /** Counters to keep (for a metrics endpoint); none are kept without. */
+  metrics?: Metrics;
+  /** A second listener serving the same chat over TLS. */
+  tlsListener?: Deno.Listener<Deno.Conn>;
+  /** Where to serve the metrics endpoint (needs `metrics`). */
+  metricsAddress?: HttpAddress;
+  /** Where to serve the browser client. */
+  webAddress?: HttpAddress;
+  /** Called once the chat is accepting users, with the HTTP ports. */
+  onReady?: (info: ReadyInfo) => void;
+}
+
+/** What {@linkcode runChat} reports once it is accepting users. */
+export interface ReadyInfo {
+  /** The port of the metrics endpoint, if served. */
+  metricsPort?: number;
+  /** The port of the browser client, if served. */
+  webPort?: number;
+  /** Reads the live figures (users, rooms, deepest queue). */
+  figures: () => Promise<LiveFigures>;
+}
+
+/** What a session reads from and writes to: a TCP or TLS connection, or a
+ * WebSocket adapted to the same shape. */
+type SessionConn = ByteReader & ByteWriter & { close(): void };
+
+/** Everything one running chat shares between its parts. */
+interface Chat {
+  log: Log;
+  limits: ChatLimits;
+  broker: Broker;
+  metrics: Metrics | undefined;
+  server: ActorRef<ChatServerMessage>;
+  admission: Admission;
+  /** Aborted by the caller's signal, or by a failed start. */
+  stop: AbortController;
+  /** WebSocket sessions in progress (TCP ones are tracked by `serve`). */
+  sockets: Set<Promise<unknown>>;
+  /** One shared handler, not a closure per session: with 10,000 sessions
+   * every per-connection object shows up in the RSS. */
+  onSessionError: (error: unknown) => void;
+}
+
+/** The welcome line a newcomer gets after the roster. */
+export function welcomeLines(name: string): string[] {
+  return [infoLine(`welcome, ${name}! type /help for commands`)];
+}
+
+/**
+ * Starts the ChatServer actor under the `resume` policy: a handler that
+ * throws loses that one message (and logs it), never the chat's state.
+ */
+export function spawnChatServer(
+  options: { log: Log; welcome?: boolean; broker?: Broker; metrics?: Metrics },
+): ActorRef<ChatServerMessage> {
+  const { log } = options;
+  const server = new ChatServer({
+    log,
+    welcome: options.welcome === false ? undefined : welcomeLines,
+    broker: options.broker ?? new LocalBroker(),
+    metrics: options.metrics,
+  });
+  return spawn(server, {
+    supervision: { directive: "resume" },
+    onError: (error) =>
+      log(`[server] ChatServer error (message dropped): ${describeError(error)}`, {
+        level: "error",
+        event: "error",
+      }),
+  });
+}
+
+/**
+ * Runs the chat on `listener` until `signal` aborts; resolves once every
+ * connection is closed and every actor has stopped. Rejects (with nothing
+ * left running) if it cannot start: Redis unreachable, an HTTP port taken.
+ *
+ * @example
+ * ```ts
+ * import { runChat } from "./app.ts";
+ * const controller = new AbortController();
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const done = runChat({ listener, signal: controller.signal });
+ * controller.abort();
+ * await done;
+ * ```
+ */
+export async function runChat(options: ChatOptions): Promise<void> {
+  const chat = assemble(options);
+  const endpoints: HttpEndpoint[] = [];
+  try {
+    await startBroker(chat);
+    const ready = startHttp(chat, options, endpoints);
+    options.onReady?.(ready);
+  } catch (error) {
+    await abandon(chat, options, endpoints);
+    throw error;
+  }
+  const shutdown = shutdownOnAbort(chat);
+  const stopProbe = chat.metrics ? probeEventLoop(chat.metrics) : () => {};
+  const accepting = [options.listener, options.tlsListener].flatMap((listener) =>
+    listener ? [acceptSessions(chat, listener)] : []
+  );
+  await Promise.all([...accepting, ...endpoints.map((e) => e.finished)]);
+  await Promise.all([...chat.sockets]);
+  await shutdown;
+  stopProbe();
+  await chat.broker.close();
+  chat.server.stop();
+  await chat.server.done;
+}
+
+function assemble(options: ChatOptions): Chat {
+  const log = options.log ?? createLog();
+  const limits: ChatLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const broker = options.broker ?? new LocalBroker();
+  const metrics = options.metrics;
+  const stop = new AbortController();
+  if (options.signal.aborted) stop.abort();
+  else options.signal.addEventListener("abort", () => stop.abort(), { once: true });
+  return {
+    log,
+    limits,
+    broker,
+    metrics,
+    stop,
+    server: spawnChatServer({ log, welcome: options.welcome !== false, broker, metrics }),
+    admission: new Admission({
+      ...limits,
+      log,
+      onRefuse: metrics && ((reason) => Metrics.bump(metrics.refused, reason)),
+    }),
+    sockets: new Set(),
+    onSessionError: (error) => {
+      log(`[server] session error: ${describeError(error)}`, { level: "error", event: "error" });
+    },
+  };
+}
+
+/** Links to the other servers; their events become ChatServer messages. */
+function startBroker(chat: Chat): Promise<void> {
+  const tell = (message: ChatServerMessage): void => {
+    chat.server.address.send(message).catch(() => {});
+  };
+  return chat.broker.start({
+    event: (event) => tell({ type: "remote", event }),
+    link: (up) => tell({ type: "link", up }),
+    serverLost: (server) => tell({ type: "server_lost", server }),
+  });
+}
+
+/** Binds the HTTP endpoints asked for (throwing a one-line error if one
+ * cannot be bound); returns what `onReady` reports. */
+function startHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): ReadyInfo {
+  const figures = () => chat.server.address.ask<LiveFigures>((reply) => ({ type: "stats", reply }));
+  const ready: ReadyInfo = { figures };
+  const signal = chat.stop.signal;
+  if (options.metricsAddress && chat.metrics) {
+    const metrics = chat.metrics;
+    const endpoint = serveMetrics({ address: options.metricsAddress, signal, metrics, figures });
+    endpoints.push(endpoint);
+    ready.metricsPort = endpoint.port;
+  }
+  if (options.webAddress) {
+    const onSocket = (socket: WebSocket, peer: Deno.NetAddr) => acceptWebSocket(chat, socket, peer);
+    const endpoint = serveWeb({ address: options.webAddress, signal, onSocket });
+    endpoints.push(endpoint);
+    ready.webPort = endpoint.port;
+  }
+  return ready;
+}
+
+/** Undoes a start that failed halfway, leaving nothing open. */
+async function abandon(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]) {
+  chat.stop.abort();
+  await Promise.all(endpoints.map((e) => e.finished.catch(() => {})));
+  await chat.broker.close().catch(() => {});
+  chat.server.stop();
+  await chat.server.done;
+  options.listener.close();
+  options.tlsListener?.close();
+}
+
+/** Waits for the stop signal, then runs the ChatServer's shutdown. */
+async function shutdownOnAbort(chat: Chat): Promise<void> {
+  const signal = chat.stop.signal;
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  const flushMs = chat.limits.flushMs;
+  await chat.server.address.ask<void>(
+    (reply) => ({ type: "shutdown", flushMs, reply }),
+    { timeoutMs: flushMs + 1_000 },
+  ).catch((error: unknown) => chat.log(`[server] shutdown incomplete: ${describeError(error)}`));
+}
+
+/** Accepts TCP or TLS connections into sessions until the chat stops. */
+function acceptSessions(chat: Chat, listener: Deno.Listener<Deno.Conn>): Promise<void> {
+  return serve(listener, {
+    signal: chat.stop.signal,
+    admission: chat.admission,
+    log: chat.log,
+    handler: (conn: Deno.Conn) => {
+      const tcp = conn as Partial<Deno.TcpConn>;
+      try {
+        // TLS connections may lack these; plain TCP ones always have them.
+        tcp.setNoDelay?.(true);
+        tcp.setKeepAlive?.(true);
+      } catch {
+        // The peer may already be gone; the session will notice on read.
+      }
+      return runSession(chat, conn, conn.remoteAddr as Deno.NetAddr);
+    },
+  });
+}
+
+/** Admits an upgraded WebSocket through the same path as TCP. */
+function acceptWebSocket(chat: Chat, socket: WebSocket, peer: Deno.NetAddr): void {
+  const conn = new WebSocketConn(socket);
+  const refusal = chat.admission.admit(peer.hostname);
+  const run: Promise<unknown> = refusal === undefined
+    ? conn.opened.then(() => runSession(chat, conn, peer), () => {})
+      .finally(() => chat.admission.release(peer.hostname))
+    : conn.opened.then(() => conn.write(encodeLines(errorLine(refusal)))).catch(() => {})
+      .finally(() => conn.close());
+  chat.sockets.add(run);
+  run.finally(() => chat.sockets.delete(run));
+}
+
+/** Runs one admitted connection, whatever it came in through. */
+async function runSession(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Promise<void> {
+  const { log, metrics, limits } = chat;
+  let id: number;
+  try {
+    id = await chat.broker.nextUserNumber();
+  } catch {
+    // No number can be had (Redis away, local reserve used up): refuse
+    // rather than risk two users with the same name in the cluster.
+    chat.admission.refused(formatAddress(peer), "no user number available");
+    await conn.write(BUSY).catch(() => {});
+    conn.close();
+    return;
+  }
+  const name = `user${id}`;
+  const peerText = formatAddress(peer);
+  log(`New connection from ${peerText} as ${name}`, {
+    event: "connect",
+    peer: peerText,
+    user: name,
+  });
+  if (metrics) {
+    metrics.connectionsAccepted++;
+    metrics.connectionsOpen++;
+  }
+  const server = chat.server.address;
+  const session = spawn(
+    new ClientSession({ conn, id, name, server, limits, log, metrics }),
+    { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
+  );
+  await session.done;
+  if (metrics) metrics.connectionsOpen--;
+}
+
+/** How often the event-loop probe fires: often enough to catch a stall,
+ * rarely enough to cost nothing. */
+const LAG_PROBE_MS = 500;
+
+/** Measures how late a timer fires: the time the event loop was busy. */
+function probeEventLoop(metrics: Metrics): () => void {
+  let expected = performance.now() + LAG_PROBE_MS;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const lag = Math.max(0, now - expected);
+    expected = now + LAG_PROBE_MS;
+    metrics.eventLoopLagMs = lag;
+    if (lag > metrics.eventLoopLagMaxMs) metrics.eventLoopLagMaxMs = lag;
+  }, LAG_PROBE_MS);
+  return () => clearInterval(timer);
+}
+
+/** `host:port`, with brackets around IPv6 hosts. */
+export function formatAddress(addr: Deno.NetAddr): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}

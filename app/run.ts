@@ -1,0 +1,79 @@
+/**
+ * Running the server as a process: from a parsed configuration and bound
+ * listeners to a graceful stop. Startup lines, signals (SIGINT and SIGTERM
+ * start the shutdown path), the Redis link if asked for, metrics, and the
+ * closing line.
+ *
+ * @module
+ */
+
+import type { Config } from "../cli/flags.ts";
+import type { Listeners } from "../cli/listen.ts";
+import { RedisBroker } from "../cluster/redis_broker.ts";
+import { formatAddress, runChat } from "./app.ts";
+import type { Log } from "./log.ts";
+import { Metrics } from "./metrics.ts";
+
+/**
+ * Serves the chat on `listeners` until SIGINT or SIGTERM, then shuts down
+ * gracefully. Rejects if the chat cannot start (Redis unreachable, an HTTP
+ * port taken), with the listeners closed.
+ */
+export async function runServer(config: Config, listeners: Listeners, log: Log): Promise<void> {
+  logStart(config, listeners, log);
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) return;
+    log("[server] shutting down", { event: "shutdown" });
+    controller.abort();
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const metrics = config.metrics ? new Metrics() : undefined;
+  const broker = config.redis === "" ? undefined : new RedisBroker({
+    url: config.redis,
+    log,
+    onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
+  });
+  try {
+    await runChat({
+      listener: listeners.tcp,
+      tlsListener: listeners.tls,
+      signal: controller.signal,
+      limits: config.limits,
+      broker,
+      log,
+      metrics,
+      metricsAddress: config.metrics,
+      webAddress: config.web,
+      onReady: ({ metricsPort, webPort }) => logEndpoints(config, log, metricsPort, webPort),
+    });
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+  log("[server] stopped", { event: "stop" });
+}
+
+function logStart(config: Config, listeners: Listeners, log: Log): void {
+  const address = listeners.tcp.addr;
+  log(`Chat server started on ${formatAddress(address)}`, { event: "start" });
+  log(`Connect with: nc ${connectHost(config.host)} ${address.port}`);
+  if (listeners.tls) log(`TLS on ${formatAddress(listeners.tls.addr)}`, { event: "start" });
+}
+
+function logEndpoints(config: Config, log: Log, metricsPort?: number, webPort?: number): void {
+  if (metricsPort !== undefined && config.metrics) {
+    log(`Metrics at http://${hostFor(config.metrics.hostname)}:${metricsPort}/metrics`);
+  }
+  if (webPort !== undefined && config.web) {
+    log(`Web client at http://${hostFor(config.web.hostname)}:${webPort}/`);
+  }
+}
+
+function hostFor(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+function connectHost(host: string): string {
+  return ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(host) ? "localhost" : host;
+}

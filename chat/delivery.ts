@@ -1,0 +1,118 @@
+/**
+ * Fan-out: putting encoded lines into the sinks of the users who should see
+ * them. The hot path of the whole server.
+ *
+ * Each outgoing line is encoded once by the caller and the same bytes are
+ * appended to every recipient's sink: no mailbox hop, promise or allocation
+ * per recipient. Join and leave lines go through the `Announcer` and wait
+ * for its batch; every other line flushes that batch first, so nobody ever
+ * sees events out of order.
+ *
+ * @module
+ */
+
+import { Announcer } from "./announcer.ts";
+import type { ChatMetrics } from "./ports.ts";
+import { encodeLines } from "./protocol.ts";
+import type { Registry, Room, User } from "./registry.ts";
+
+/** Options for {@linkcode Delivery}. */
+export interface DeliveryOptions<S> {
+  registry: Registry<S>;
+  /** Called when a batch of announcements starts: flush in a moment. */
+  scheduleFlush: () => void;
+  metrics?: ChatMetrics;
+}
+
+/**
+ * Sends lines to users; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import { Delivery } from "./delivery.ts";
+ * import { Registry } from "./registry.ts";
+ * const registry = new Registry();
+ * const delivery = new Delivery({ registry, scheduleFlush: () => {} });
+ * delivery.broadcast(new TextEncoder().encode("* hello\n"));
+ * ```
+ */
+export class Delivery<S> {
+  readonly #registry: Registry<S>;
+  readonly #announcer = new Announcer<User<S>>();
+  readonly #scheduleFlush: () => void;
+  readonly #metrics: ChatMetrics | undefined;
+
+  constructor(options: DeliveryOptions<S>) {
+    this.#registry = options.registry;
+    this.#scheduleFlush = options.scheduleFlush;
+    this.#metrics = options.metrics;
+  }
+
+  /** Queues a join or leave line for the next batch; `newcomer` already
+   * has it (and everything before it) in its roster. */
+  announce(bytes: Uint8Array, newcomer?: User<S>): void {
+    if (this.#announcer.add(bytes, newcomer)) this.#scheduleFlush();
+  }
+
+  /** Sends waiting announcements now, ahead of any other line. */
+  flush(): void {
+    if (this.#announcer.pending) this.#deliverBatch(this.#announcer.take());
+  }
+
+  /** The scheduled flush fired. */
+  flushDue(): void {
+    this.#deliverBatch(this.#announcer.due());
+  }
+
+  /** To every local user. */
+  broadcast(bytes: Uint8Array): void {
+    let recipients = 0;
+    for (const user of this.#registry.locals()) {
+      user.local?.sink.push(bytes);
+      recipients++;
+    }
+    this.#metrics?.sent(bytes, recipients);
+  }
+
+  /** To the local users in `room`, except `except`. */
+  toRoom(room: Room<S>, bytes: Uint8Array, except?: User<S>): void {
+    let recipients = 0;
+    for (const user of room.users) {
+      if (user.local === undefined || user === except) continue;
+      user.local.sink.push(bytes);
+      recipients++;
+    }
+    this.#metrics?.sent(bytes, recipients);
+  }
+
+  /** To one local user (remote users are reached through their server). */
+  send(user: User<S>, bytes: Uint8Array): void {
+    if (user.local === undefined) return;
+    user.local.sink.push(bytes);
+    this.#metrics?.sent(bytes, 1);
+  }
+
+  /** Lines to one user. */
+  reply(user: User<S>, ...lines: string[]): void {
+    this.send(user, encodeLines(...lines));
+  }
+
+  /** Everyone gets the whole batch but the newcomers in it, who get only
+   * what follows their own join. */
+  #deliverBatch(batch: { bytes: Uint8Array; resumeAt: Map<User<S>, number> } | undefined): void {
+    if (batch === undefined) return;
+    const { bytes, resumeAt } = batch;
+    if (resumeAt.size === 0) return this.broadcast(bytes);
+    let whole = 0;
+    for (const user of this.#registry.locals()) {
+      const from = resumeAt.get(user);
+      if (from === undefined) {
+        user.local?.sink.push(bytes);
+        whole++;
+      } else if (from < bytes.length) {
+        this.send(user, bytes.subarray(from));
+      }
+    }
+    this.#metrics?.sent(bytes, whole);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The ports of the chat domain: what it needs from the outside world, stated
+ * as interfaces the domain owns. Adapters implement them elsewhere: the log
+ * and the metrics in `app/`, the link to other servers in `cluster/`. The
+ * domain imports none of those, so it is tested in memory with fakes.
+ *
+ * The wire between servers (`ClusterEvent`) is defined here because the
+ * chat server speaks it; `cluster/events.ts` checks every field of each
+ * event that arrives before it reaches the domain.
+ *
+ * @module
+ */
+
+/** Severity, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Structured fields attached to a log line. */
+export interface LogFields {
+  level?: LogLevel;
+  /** What happened: connect, join, leave, kick, refuse, rename, link, error. */
+  event?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+/** The logging function every module takes. */
+export type Log = (message: string, fields?: LogFields) => void;
+
+/** Counters the chat bumps on paths that already run. */
+export interface ChatMetrics {
+  /** `bytes` (one or more lines) were queued to `recipients` clients. */
+  sent(bytes: Uint8Array, recipients: number): void;
+  /** A line arrived from a client (after hygiene, before flood control). */
+  lineIn(): void;
+  /** The server disconnected a client for `reason`. */
+  kicked(reason: string): void;
+  /** A client left; its send queue was at most `bytes` deep. */
+  queueHighWater(bytes: number): void;
+}
+
+/** A user as other servers see it. */
+export interface RemoteUser {
+  /** The server's id, then the user's number (numbers are cluster-wide). */
+  server: string;
+  id: number;
+  name: string;
+  /** Display name of the user's room. */
+  room: string;
+}
+
+/** What servers tell each other. `server` is always the sender. */
+export type ClusterEvent =
+  | { type: "join"; server: string; user: RemoteUser }
+  | { type: "leave"; server: string; id: number; reason?: string }
+  | { type: "say"; server: string; id: number; text: string }
+  | { type: "me"; server: string; id: number; action: string }
+  | { type: "nick"; server: string; id: number; name: string }
+  | { type: "move"; server: string; id: number; room: string }
+  | { type: "msg"; server: string; from: string; to: string; text: string }
+  | { type: "roster"; server: string; users: RemoteUser[] }
+  | { type: "sync"; server: string }
+  | { type: "heartbeat"; server: string }
+  | { type: "bye"; server: string };
+
+/** Where a broker delivers what it hears. */
+export interface BrokerListener {
+  /** A valid event from another server (own echoes already filtered out). */
+  event(event: ClusterEvent): void;
+  /** The link to the other servers went down (false) or came back (true). */
+  link(up: boolean): void;
+  /** `server` fell silent past the presence timeout: take it for dead. */
+  serverLost(server: string): void;
+}
+
+/** Carrying events between servers. */
+export interface ClusterLink {
+  /** This server's id in the cluster. */
+  readonly serverId: string;
+  /** Whether other servers may exist (false for the in-process default). */
+  readonly linked: boolean;
+  /** Starts listening; resolves once linked (the local broker at once). */
+  start(listener: BrokerListener): Promise<void>;
+  /** Tells the other servers; dropped, not queued, while the link is down. */
+  publish(event: ClusterEvent): void;
+  /** Says goodbye and disconnects. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Handing out `userN` numbers. */
+export interface UserNumbers {
+  /** The next number; cluster-wide when linked. Rejects when none can be
+   * had (Redis down and the local reserve used up). */
+  nextUserNumber(): Promise<number>;
+}
+
+/** Chosen names, unique across the cluster. */
+export interface NameClaims {
+  /** Claims a lower-cased name; false if another server has it or the link
+   * is down. May never settle when the other end hangs: callers time it. */
+  claimName(key: string): Promise<boolean>;
+  /** Gives a claimed name back. */
+  releaseName(key: string): void;
+}
+
+/** Everything the chat needs from the other servers, in one object. */
+export interface Broker extends ClusterLink, UserNumbers, NameClaims {}

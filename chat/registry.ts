@@ -1,0 +1,228 @@
+/**
+ * Who is online, under which name, in which room: the chat's state, pure.
+ *
+ * One model for everyone. A `User` is on this server (it has a `local` part:
+ * the sink its lines go to) or on another linked server (it has none); both
+ * share the number space, the name index and the rooms, so `/who`, `/rooms`,
+ * `/msg` and the roster treat them alike. Every change to names and rooms
+ * goes through one method each (`add`, `remove`, `rename`, `move`), so the
+ * indexes cannot drift apart. Nothing here does I/O or knows the time; the
+ * chat server actor owns the one instance and is the only caller.
+ *
+ * @module
+ */
+
+import { LOBBY } from "./protocol.ts";
+
+/** Where a local user's lines go: the connection's Outbox. */
+export interface Sink {
+  /** Queues bytes; false if the sink is closed or just overflowed. */
+  push(bytes: Uint8Array): boolean;
+  /** Flushes (up to `flushMs`) and closes. */
+  close(options?: { flushMs?: number }): Promise<void>;
+  /** The deepest the queue has been, in bytes. */
+  readonly highWater: number;
+}
+
+/** The parts only a user of this server has. */
+export interface Local<S = unknown> {
+  sink: Sink;
+  /** The `userN` name given at connect, which only its owner may take back. */
+  assigned: string;
+  /** Whatever the server needs to reach the user's session. */
+  session: S;
+  /** A cluster-wide name claim in flight, if any. */
+  claim?: { token: number; name: string };
+}
+
+/** Someone online, here or on a linked server. */
+export interface User<S = unknown> {
+  readonly id: number;
+  name: string;
+  /** The server the user is connected to. */
+  readonly server: string;
+  room: Room<S>;
+  /** Present for users of this server only. */
+  readonly local: Local<S> | undefined;
+}
+
+/** A room and everyone in it, local and remote. */
+export interface Room<S = unknown> {
+  /** Display name (the case its creator used). */
+  readonly name: string;
+  readonly users: Set<User<S>>;
+}
+
+/** Names given at connect; nobody may choose one that is not theirs. */
+const ASSIGNED_NAME = /^user\d+$/i;
+
+/** Whether `name` has the `userN` form the server hands out. */
+export function isAssignedName(name: string): boolean {
+  return ASSIGNED_NAME.test(name);
+}
+
+/**
+ * The registry; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * const registry = new Registry();
+ * registry.add({ id: 1, name: "user1", server: "a", local: undefined });
+ * registry.named("USER1")?.id; // 1
+ * ```
+ */
+export class Registry<S = unknown> {
+  /** Everyone by number, in join order (a Map keeps insertion order). */
+  readonly #users = new Map<number, User<S>>();
+  /** Lower-cased name → user, for case-insensitive uniqueness and lookup. */
+  readonly #names = new Map<string, User<S>>();
+  /** Lower-cased room name → room. */
+  readonly #rooms = new Map<string, Room<S>>();
+  #localCount = 0;
+
+  constructor() {
+    this.#rooms.set(LOBBY, { name: LOBBY, users: new Set() });
+  }
+
+  /** The room everyone starts in; it never vanishes. */
+  get lobby(): Room<S> {
+    return this.#rooms.get(LOBBY) as Room<S>;
+  }
+
+  /** Everyone online, here and elsewhere. */
+  get size(): number {
+    return this.#users.size;
+  }
+
+  /** Users of this server. */
+  get localCount(): number {
+    return this.#localCount;
+  }
+
+  /** Users of other servers. */
+  get remoteCount(): number {
+    return this.#users.size - this.#localCount;
+  }
+
+  /** How many rooms exist, lobby included. */
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  /** The user with number `id`. */
+  user(id: number): User<S> | undefined {
+    return this.#users.get(id);
+  }
+
+  /** The user called `name`, in any case. */
+  named(name: string): User<S> | undefined {
+    return this.#names.get(name.toLowerCase());
+  }
+
+  /** Users of this server, in join order. */
+  *locals(): Iterable<User<S>> {
+    for (const user of this.#users.values()) if (user.local) yield user;
+  }
+
+  /** Users of `server`. */
+  usersOf(server: string): User<S>[] {
+    return [...this.#users.values()].filter((user) => user.server === server);
+  }
+
+  /** Names of everyone, this server's users first, in join order. */
+  *names(): Iterable<string> {
+    for (const user of this.#users.values()) if (user.local) yield user.name;
+    for (const user of this.#users.values()) if (!user.local) yield user.name;
+  }
+
+  /** The room called `name` (any case), if it exists. */
+  room(name: string): Room<S> | undefined {
+    return this.#rooms.get(name.toLowerCase());
+  }
+
+  /** Every room, lobby first, then by name. */
+  rooms(): Room<S>[] {
+    return [...this.#rooms.values()].sort((a, b) =>
+      a.name === LOBBY ? -1 : b.name === LOBBY ? 1 : a.name.localeCompare(b.name)
+    );
+  }
+
+  /** Adds a user in the room called `roomName` (created if needed). A
+   * number already known is refused (undefined): numbers are unique in the
+   * cluster. A name already held stays with its first holder for lookups. */
+  add(init: Omit<User<S>, "room">, roomName: string = LOBBY): User<S> | undefined {
+    if (this.#users.has(init.id)) return undefined;
+    const room = this.#roomNamed(roomName);
+    const user: User<S> = { ...init, room };
+    this.#users.set(user.id, user);
+    const key = user.name.toLowerCase();
+    if (!this.#names.has(key)) this.#names.set(key, user);
+    room.users.add(user);
+    if (user.local) this.#localCount++;
+    return user;
+  }
+
+  /** Removes `user` everywhere; its room goes too if it empties. */
+  remove(user: User<S>): void {
+    if (this.#users.get(user.id) !== user) return;
+    this.#users.delete(user.id);
+    this.#forgetName(user);
+    this.#leaveRoom(user);
+    if (user.local) this.#localCount--;
+  }
+
+  /** Why `user` may not take `name`, or undefined if it may (locally: a
+   * linked server also claims chosen names cluster-wide). */
+  refuseName(user: User<S>, name: string): string | undefined {
+    if (name === user.name) return `you are already ${name}`;
+    const key = name.toLowerCase();
+    if (key === "server") return `name reserved: ${name}`;
+    if (isAssignedName(name) && key !== user.local?.assigned.toLowerCase()) {
+      return `name reserved: ${name} (userN names are assigned)`;
+    }
+    const holder = this.#names.get(key);
+    if (holder !== undefined && holder !== user) return `name taken: ${name}`;
+    return undefined;
+  }
+
+  /** Renames `user` (the caller checked {@linkcode refuseName}). */
+  rename(user: User<S>, name: string): void {
+    this.#forgetName(user);
+    user.name = name;
+    const key = name.toLowerCase();
+    if (!this.#names.has(key)) this.#names.set(key, user);
+  }
+
+  /** Moves `user` to the room called `name`, created if needed; the room it
+   * left goes if it empties. Returns the room left. */
+  move(user: User<S>, name: string): Room<S> {
+    const from = user.room;
+    this.#leaveRoom(user);
+    const room = this.#roomNamed(name);
+    room.users.add(user);
+    user.room = room;
+    return from;
+  }
+
+  #roomNamed(name: string): Room<S> {
+    const key = name.toLowerCase();
+    let room = this.#rooms.get(key);
+    if (room === undefined) {
+      room = { name, users: new Set() };
+      this.#rooms.set(key, room);
+    }
+    return room;
+  }
+
+  #forgetName(user: User<S>): void {
+    const key = user.name.toLowerCase();
+    if (this.#names.get(key) === user) this.#names.delete(key);
+  }
+
+  #leaveRoom(user: User<S>): void {
+    const room = user.room;
+    room.users.delete(user);
+    if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
+  }
+}

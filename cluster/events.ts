@@ -1,0 +1,170 @@
+/**
+ * Checking what arrives from other servers before the chat sees it.
+ *
+ * Redis is shared: anything that can publish on the channel (another
+ * program, an older version of Marquee, a bug) can put bytes there. Every
+ * message goes through `parseEvent`, which checks every field's type and
+ * shape (names and rooms follow the name rule, text holds no control
+ * characters that could forge a line) and returns either a well-formed
+ * `ClusterEvent` or the kind of fault, which the broker counts and logs
+ * (`DroppedEvents`) with no effect on users.
+ *
+ * @module
+ */
+
+import type { ClusterEvent, RemoteUser } from "../chat/ports.ts";
+import { NAME_PATTERN } from "../chat/protocol.ts";
+
+/** Largest event accepted, in bytes of JSON: a roster of 10,000 users is
+ * about 700 KB; nothing legitimate comes near 4 MiB. */
+export const MAX_EVENT_BYTES = 4 * 1024 * 1024;
+
+/** Longest text field (chat, action, quit reason): a line is at most
+ * `--max-line-bytes` (4 KiB by default) on any server; 64 KiB leaves room
+ * for a server run with a larger cap. */
+const MAX_TEXT_CHARS = 64 * 1024;
+
+/** Longest server id (ours are 8 hex digits). */
+const MAX_SERVER_ID_CHARS = 64;
+
+/** Why an event was dropped. */
+export type EventFault = "oversized" | "not_json" | "unknown_type" | "bad_field";
+
+/** The result of {@linkcode parseEvent}. */
+export type ParsedEvent = { ok: true; event: ClusterEvent } | { ok: false; fault: EventFault };
+
+/** Thrown inside the checks; caught in parseEvent. */
+class BadField extends Error {}
+
+/**
+ * Parses and checks one message from the cluster channel.
+ *
+ * @example
+ * ```ts
+ * import { parseEvent } from "./events.ts";
+ * parseEvent('{"type":"sync","server":"a1"}'); // { ok: true, event: { type: "sync", server: "a1" } }
+ * parseEvent('{"type":"say","server":"x","id":1}'); // { ok: false, fault: "bad_field" }
+ * ```
+ */
+export function parseEvent(message: string): ParsedEvent {
+  if (message.length > MAX_EVENT_BYTES) return { ok: false, fault: "oversized" };
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return { ok: false, fault: "not_json" };
+  }
+  if (!isObject(value) || typeof value.type !== "string" || !Object.hasOwn(CHECKS, value.type)) {
+    return { ok: false, fault: "unknown_type" };
+  }
+  try {
+    const check = CHECKS[value.type as ClusterEvent["type"]];
+    return { ok: true, event: check(value, serverId(value.server)) };
+  } catch (error) {
+    if (error instanceof BadField) return { ok: false, fault: "bad_field" };
+    throw error;
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+/** One check per event type: builds the event from checked fields only, so
+ * no unexpected property travels on. */
+const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => ClusterEvent } = {
+  join: (v, server) => ({ type: "join", server, user: remoteUser(v.user, server) }),
+  leave: (v, server) => ({
+    type: "leave",
+    server,
+    id: userId(v.id),
+    ...(v.reason === undefined ? {} : { reason: text(v.reason) }),
+  }),
+  say: (v, server) => ({ type: "say", server, id: userId(v.id), text: text(v.text) }),
+  me: (v, server) => ({ type: "me", server, id: userId(v.id), action: text(v.action) }),
+  nick: (v, server) => ({ type: "nick", server, id: userId(v.id), name: name(v.name) }),
+  move: (v, server) => ({ type: "move", server, id: userId(v.id), room: name(v.room) }),
+  msg: (v, server) => ({
+    type: "msg",
+    server,
+    from: name(v.from),
+    to: name(v.to),
+    text: text(v.text),
+  }),
+  roster: (v, server) => {
+    if (!Array.isArray(v.users)) throw new BadField();
+    return { type: "roster", server, users: v.users.map((u) => remoteUser(u, server)) };
+  },
+  sync: (_, server) => ({ type: "sync", server }),
+  heartbeat: (_, server) => ({ type: "heartbeat", server }),
+  bye: (_, server) => ({ type: "bye", server }),
+};
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function serverId(value: unknown): string {
+  if (typeof value !== "string" || value === "" || value.length > MAX_SERVER_ID_CHARS) {
+    throw new BadField();
+  }
+  return value;
+}
+
+function userId(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) throw new BadField();
+  return value;
+}
+
+function name(value: unknown): string {
+  if (typeof value !== "string" || !NAME_PATTERN.test(value)) throw new BadField();
+  return value;
+}
+
+/** Text shown to users: no controls (a LF would let it forge a line). */
+function text(value: unknown): string {
+  // deno-lint-ignore no-control-regex
+  if (typeof value !== "string" || value.length > MAX_TEXT_CHARS || /[\x00-\x1f\x7f]/.test(value)) {
+    throw new BadField();
+  }
+  return value;
+}
+
+/** A user of `server`: a server speaks only for its own users. */
+function remoteUser(value: unknown, server: string): RemoteUser {
+  if (!isObject(value) || value.server !== server) throw new BadField();
+  return { server, id: userId(value.id), name: name(value.name), room: name(value.room) };
+}
+
+/** How often each kind of dropped event may be logged: one line a minute
+ * says it is happening without letting a flood of junk flood the log. */
+export const DROP_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * Counts dropped events by fault and decides when to log them.
+ *
+ * @example
+ * ```ts
+ * import { DroppedEvents } from "./events.ts";
+ * const dropped = new DroppedEvents();
+ * dropped.record("not_json", 0); // true: log this one
+ * dropped.record("not_json", 1); // false: logged less than a minute ago
+ * dropped.count("not_json"); // 2
+ * ```
+ */
+export class DroppedEvents {
+  readonly #counts = new Map<EventFault, number>();
+  readonly #loggedAt = new Map<EventFault, number>();
+
+  /** Counts one drop at `now` (ms); true when it should be logged. */
+  record(fault: EventFault, now: number): boolean {
+    this.#counts.set(fault, this.count(fault) + 1);
+    const last = this.#loggedAt.get(fault);
+    if (last !== undefined && now - last < DROP_LOG_INTERVAL_MS) return false;
+    this.#loggedAt.set(fault, now);
+    return true;
+  }
+
+  /** Drops of `fault` so far. */
+  count(fault: EventFault): number {
+    return this.#counts.get(fault) ?? 0;
+  }
+}

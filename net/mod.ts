@@ -1,0 +1,33 @@
+/**
+ * The network layer: bytes in (capped lines), bytes out (bounded queues),
+ * accepting and admitting connections, and a WebSocket seen as a byte
+ * connection. It knows nothing about chat.
+ *
+ * @module
+ */
+
+export {
+  Admission,
+  type AdmissionLimits,
+  type AdmissionOptions,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  isLoopback,
+} from "./admission.ts";
+export { describeError, describeListenError, firstLine, StartupError } from "./describe_error.ts";
+export {
+  type ByteReader,
+  DEFAULT_MAX_LINE_BYTES,
+  type LineEvent,
+  LineSplitter,
+  readLines,
+  TelnetFilter,
+} from "./line_splitter.ts";
+export {
+  type ByteWriter,
+  DEFAULT_MAX_QUEUED_BYTES,
+  Outbox,
+  type OutboxCloseReason,
+} from "./outbox.ts";
+export { serve, type ServeOptions } from "./serve.ts";
+export { WebSocketConn } from "./websocket_conn.ts";
