@@ -162,6 +162,70 @@ test("when Redis goes away local chat goes on, users are told once, and the link
   await stopAll([s1!, s2!], redis, [a, a2, b]);
 });
 
+test("with Redis frozen, a rename waits without holding up anyone's chat, then is refused in time", async () => {
+  const redis = await startRedis();
+  const [server] = await cluster(redis, 1);
+  const { client: a } = await TestClient.join(server!.port);
+  const { client: b, name: bName } = await TestClient.join(server!.port);
+  const { client: c, name: cName } = await TestClient.join(server!.port);
+  await a.readUntil((l) => l === `* ${cName} joined the chat`);
+  await b.readUntil((l) => l === `* ${cName} joined the chat`);
+  redis.signal("SIGSTOP");
+  try {
+    await a.send("/nick alice");
+    await a.send("/who"); // handled after the claim is sent: the rename is under way
+    assert.match(await a.readLine(), /^\* in lobby: /);
+    const sentAt = performance.now();
+    await b.send("ping while Redis is frozen");
+    assert.equal(
+      await c.readUntil((l) => l.startsWith("[")),
+      `[${bName}]: ping while Redis is frozen`,
+    );
+    const took = performance.now() - sentAt;
+    assert.ok(took < 100, `a chat line took ${took.toFixed(0)} ms during a rename`);
+    assert.match(await a.readUntil((l) => l.startsWith("!")), /did not answer in time/);
+  } finally {
+    redis.signal("SIGCONT");
+  }
+  await a.send("/nick alice");
+  assert.match(await c.readUntil((l) => l.includes("known as")), / is now known as alice$/);
+  await stopAll([server!], redis, [a, b, c]);
+});
+
+test("malformed events from Redis are dropped, counted and logged once per kind, unseen by users", async () => {
+  const redis = await startRedis();
+  const server = startServer({}, { redis: redis.url, metrics: true });
+  await server.waitForLog((l) => l.includes("link to other servers up"));
+  const { client } = await TestClient.join(server.port);
+  const publish = (event: unknown) =>
+    redis.command(
+      "PUBLISH",
+      "marquee:events",
+      typeof event === "string" ? event : JSON.stringify(event),
+    );
+  const ghost = { server: "x", id: 999_999, name: "ghost", room: "lobby" };
+  await publish({ type: "join", server: "x", user: ghost });
+  assert.equal(await client.readLine(), "* ghost joined the chat");
+  const say = { type: "say", server: "x", id: ghost.id };
+  for (
+    const junk of [
+      "not json",
+      say, // no text: once shown as "[ghost]: undefined"
+      { ...say, text: "hi\n* server shutting down" }, // a forged server line
+      { type: "explode", server: "x" },
+      { ...say, text: "x".repeat(5 * 1024 * 1024) },
+    ]
+  ) await publish(junk);
+  await publish({ ...say, text: "the real one" });
+  // Events arrive in order: if the next line is the valid one, none before it got through.
+  assert.equal(await client.readLine(), "[ghost]: the real one");
+  const dropped = Object.fromEntries(server.metrics!.droppedEvents);
+  assert.deepEqual(dropped, { not_json: 1, bad_field: 2, unknown_type: 1, oversized: 1 });
+  const logged = server.logs.filter((l) => l.includes("dropped a malformed event"));
+  assert.equal(logged.length, 4, logged.join("\n"));
+  await stopAll([server], redis, [client]);
+});
+
 test("--reuse-port lets two linked processes share one port and be one chat", async () => {
   const redis = await startRedis();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -67,9 +67,11 @@ export function startServer(
     limits: { flushMs: 1_000, ...limits },
     log: (line) => logs.push(line),
     welcome: options.welcome ?? false,
-    broker: options.redis === undefined
-      ? undefined
-      : new RedisBroker({ url: options.redis, log: (line) => logs.push(line) }),
+    broker: options.redis === undefined ? undefined : new RedisBroker({
+      url: options.redis,
+      log: (line) => logs.push(line),
+      onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
+    }),
   });
   return {
     port: (listener.addr as Deno.NetAddr).port,

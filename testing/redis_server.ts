@@ -31,6 +31,12 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   restart(): Promise<void>;
+  /** Sends a signal to the process: SIGSTOP freezes it (connections stay
+   * open, nothing answers), SIGCONT thaws it. */
+  signal(signal: Deno.Signal): void;
+  /** Runs one command over a raw connection and returns the reply's first
+   * line (enough for PUBLISH, SET, GET of short values). */
+  command(...args: string[]): Promise<string>;
 }
 
 function freePort(): number {
@@ -84,5 +90,35 @@ export async function startRedis(): Promise<RedisServer> {
       await running.status;
     },
     restart: launch,
+    signal: (signal) => child?.kill(signal),
+    command: (...args) => command(port, args),
   };
+}
+
+/** Encodes `args` as a RESP array of bulk strings. */
+function encodeCommand(args: string[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const parts = [`*${args.length}\r\n`];
+  for (const arg of args) parts.push(`$${encoder.encode(arg).length}\r\n${arg}\r\n`);
+  return encoder.encode(parts.join(""));
+}
+
+async function command(port: number, args: string[]): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const request = encodeCommand(args);
+    for (let written = 0; written < request.length;) {
+      written += await conn.write(request.subarray(written));
+    }
+    const buffer = new Uint8Array(4096);
+    let reply = "";
+    while (!reply.includes("\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      reply += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return reply.split("\r\n")[0] as string;
+  } finally {
+    conn.close();
+  }
 }

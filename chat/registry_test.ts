@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { Registry } from "./registry.ts";
+import { FakeSink } from "../testing/fake_sink.ts";
+
+function local(name: string) {
+  return { sink: new FakeSink(), assigned: name, session: undefined };
+}
+
+function withUsers() {
+  const registry = new Registry();
+  const alice = registry.add({ id: 1, name: "user1", server: "here", local: local("user1") })!;
+  const bob = registry.add({ id: 2, name: "user2", server: "here", local: local("user2") })!;
+  const carol = registry.add({ id: 3, name: "carol", server: "there", local: undefined })!;
+  return { registry, alice, bob, carol };
+}
+
+Deno.test("Registry finds users by number and by name in any case", () => {
+  const { registry, alice, carol } = withUsers();
+  assert.equal(registry.user(1), alice);
+  assert.equal(registry.named("USER1"), alice);
+  assert.equal(registry.named("Carol"), carol);
+  assert.equal(registry.named("nobody"), undefined);
+});
+
+Deno.test("Registry refuses a number it already knows: numbers are unique in the cluster", () => {
+  const { registry } = withUsers();
+  assert.equal(registry.add({ id: 2, name: "x", server: "there", local: undefined }), undefined);
+  assert.equal(registry.size, 3);
+});
+
+Deno.test("Registry refuses your own name, 'server', other users' userN names and taken names", () => {
+  const { registry, alice } = withUsers();
+  assert.equal(registry.refuseName(alice, "user1"), "you are already user1");
+  assert.equal(registry.refuseName(alice, "Server"), "name reserved: Server");
+  assert.equal(
+    registry.refuseName(alice, "user9"),
+    "name reserved: user9 (userN names are assigned)",
+  );
+  assert.equal(
+    registry.refuseName(alice, "USER2"),
+    "name reserved: USER2 (userN names are assigned)",
+  );
+  assert.equal(registry.refuseName(alice, "CAROL"), "name taken: CAROL", "remote names count");
+  assert.equal(registry.refuseName(alice, "alice"), undefined);
+  assert.equal(registry.refuseName(alice, "User1"), undefined, "a case change of your own userN");
+});
+
+Deno.test("Registry renames: the old name is free at once and the new one is held", () => {
+  const { registry, alice, bob } = withUsers();
+  registry.rename(alice, "alice");
+  assert.equal(registry.named("user1"), undefined);
+  assert.equal(registry.named("ALICE"), alice);
+  assert.equal(registry.refuseName(bob, "alice"), "name taken: alice");
+  registry.rename(alice, "Alice");
+  assert.equal(registry.named("alice"), alice, "a case change keeps the name");
+});
+
+Deno.test("Registry removes a user everywhere, freeing its name and room", () => {
+  const { registry, alice, bob } = withUsers();
+  registry.rename(alice, "alice");
+  registry.move(alice, "games");
+  registry.remove(alice);
+  assert.equal(registry.user(1), undefined);
+  assert.equal(registry.named("alice"), undefined);
+  assert.equal(registry.refuseName(bob, "alice"), undefined);
+  assert.equal(registry.room("games"), undefined, "the emptied room is gone");
+  assert.equal(registry.localCount, 1);
+});
+
+Deno.test("Registry moves users between rooms, creating them on demand; the lobby never goes", () => {
+  const { registry, alice, bob, carol } = withUsers();
+  const from = registry.move(alice, "Games");
+  assert.equal(from, registry.lobby);
+  assert.equal(alice.room.name, "Games", "the creator's case is the display name");
+  registry.move(bob, "GAMES");
+  assert.equal(bob.room, alice.room, "room names ignore case");
+  registry.move(carol, "games");
+  assert.deepEqual([...alice.room.users].map((u) => u.name), ["user1", "user2", "carol"]);
+  assert.equal(registry.lobby.users.size, 0);
+  assert.deepEqual(registry.rooms().map((r) => r.name), ["lobby", "Games"]);
+  for (const user of [alice, bob, carol]) registry.move(user, "lobby");
+  assert.deepEqual(registry.rooms().map((r) => r.name), ["lobby"]);
+});
+
+Deno.test("Registry lists rooms lobby first, then by name", () => {
+  const { registry, alice, bob, carol } = withUsers();
+  registry.move(alice, "zoo");
+  registry.move(bob, "art");
+  registry.move(carol, "music");
+  assert.deepEqual(registry.rooms().map((r) => r.name), ["lobby", "art", "music", "zoo"]);
+});
+
+Deno.test("Registry lists names with this server's users first, each in join order", () => {
+  const registry = new Registry();
+  registry.add({ id: 5, name: "remote1", server: "b", local: undefined });
+  registry.add({ id: 1, name: "user1", server: "a", local: local("user1") });
+  registry.add({ id: 6, name: "remote2", server: "b", local: undefined });
+  registry.add({ id: 2, name: "user2", server: "a", local: local("user2") });
+  assert.deepEqual([...registry.names()], ["user1", "user2", "remote1", "remote2"]);
+  assert.equal(registry.localCount, 2);
+  assert.equal(registry.remoteCount, 2);
+  assert.deepEqual(registry.usersOf("b").map((u) => u.id), [5, 6]);
+  assert.deepEqual([...registry.locals()].map((u) => u.id), [1, 2]);
+});
+
+Deno.test("Registry keeps a doubly held name with its first holder until that one leaves", () => {
+  const registry = new Registry();
+  const first = registry.add({ id: 1, name: "sam", server: "a", local: undefined })!;
+  const second = registry.add({ id: 2, name: "SAM", server: "b", local: undefined })!;
+  assert.equal(registry.named("sam"), first);
+  registry.remove(first);
+  assert.equal(registry.named("sam"), undefined);
+  registry.remove(second);
+  assert.equal(registry.size, 0);
+});

@@ -1,0 +1,184 @@
+/**
+ * The chat server actor in memory: fake sinks instead of sockets, a fake
+ * broker whose name claims the test answers by hand. What users see over
+ * real sockets is tested in e2e/.
+ */
+
+import assert from "node:assert/strict";
+import { Address, Mailbox, spawn } from "../actors/mod.ts";
+import { FakeBroker } from "../testing/fake_broker.ts";
+import { FakeSink } from "../testing/fake_sink.ts";
+import { LocalBroker } from "../cluster/local_broker.ts";
+import type { Broker } from "./ports.ts";
+import { ChatServer, type ChatServerMessage } from "./server.ts";
+import type { ClientSessionMessage } from "./session.ts";
+
+interface TestUser {
+  id: number;
+  sink: FakeSink;
+  session: Mailbox<ClientSessionMessage>;
+  say(text: string): Promise<void>;
+  command(command: Extract<ChatServerMessage, { type: "command" }>["command"]): Promise<void>;
+}
+
+function startChat(options: { broker?: Broker; claimTimeoutMs?: number } = {}) {
+  const logs: string[] = [];
+  const ref = spawn(
+    new ChatServer({
+      log: (line) => logs.push(line),
+      broker: options.broker ?? new LocalBroker(),
+      claimTimeoutMs: options.claimTimeoutMs,
+    }),
+    { supervision: { directive: "resume" } },
+  );
+  const server = ref.address;
+  const join = async (id: number): Promise<TestUser> => {
+    const sink = new FakeSink();
+    const session = new Mailbox<ClientSessionMessage>({ capacity: 8 });
+    await server.send({ type: "join", id, name: `user${id}`, sink, session: new Address(session) });
+    assert.equal(await sink.nextLine(), `* user${id} joined the chat`);
+    return {
+      id,
+      sink,
+      session,
+      say: (text) => server.send({ type: "say", id, text }),
+      command: (command) => server.send({ type: "command", id, command }),
+    };
+  };
+  const stop = async (): Promise<void> => {
+    await server.ask<void>((reply) => ({ type: "shutdown", flushMs: 10, reply }));
+    ref.stop();
+    await ref.done;
+  };
+  return { server, join, stop, logs };
+}
+
+/** Reads lines until `line` arrives (roster and announcements before it). */
+async function skipTo(sink: FakeSink, line: string): Promise<void> {
+  while ((await sink.nextLine()) !== line);
+}
+
+Deno.test("ChatServer keeps the chat going while a rename waits for the other servers", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  const b = await chat.join(2);
+  const c = await chat.join(3);
+  await skipTo(b.sink, "* user3 joined the chat");
+  await a.command({ name: "nick", nick: "alice" });
+  await b.say("still here");
+  assert.equal(await c.sink.nextLine(), "* user1 joined the chat");
+  await skipTo(c.sink, "[user2]: still here");
+  assert.deepEqual(broker.pendingClaims, ["alice"]);
+  broker.answerClaim("alice", true);
+  assert.equal(await c.sink.nextLine(), "* user1 is now known as alice");
+  await skipTo(a.sink, "* user1 is now known as alice");
+  assert.deepEqual(a.session.tryReceive(), { type: "renamed", name: "alice" });
+  assert.ok(broker.published.some((e) => e.type === "nick" && e.name === "alice"));
+  await chat.stop();
+});
+
+Deno.test("ChatServer refuses a rename whose claim is not answered in time, and gives back a late grant", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker, claimTimeoutMs: 20 });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  await a.command({ name: "nick", nick: "alice" });
+  assert.match(
+    await a.sink.nextLine(),
+    /^! cannot change your name now: .* did not answer in time/,
+  );
+  broker.answerClaim("alice", true);
+  await a.command({ name: "who" });
+  assert.equal(await a.sink.nextLine(), "* in lobby: user1", "the name did not change");
+  assert.deepEqual(broker.released, ["alice"]);
+  await chat.stop();
+});
+
+Deno.test("ChatServer checks a claimed name again when the answer comes back", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  await a.command({ name: "nick", nick: "sam" });
+  const sam = { server: "there", id: 50, name: "sam", room: "lobby" };
+  await chat.server.send({ type: "remote", event: { type: "join", server: "there", user: sam } });
+  broker.answerClaim("sam", true);
+  await skipTo(a.sink, "! name taken: sam");
+  assert.deepEqual(broker.released, ["sam"]);
+  await chat.stop();
+});
+
+Deno.test("ChatServer allows one rename at a time, and none while the link is down", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker });
+  const a = await chat.join(1);
+  await a.command({ name: "nick", nick: "alice" });
+  assert.equal(
+    await a.sink.nextLine(),
+    "! cannot change names while the link to other servers is down",
+  );
+  await chat.server.send({ type: "link", up: true });
+  await a.command({ name: "nick", nick: "alice" });
+  await a.command({ name: "nick", nick: "alicia" });
+  assert.equal(await a.sink.nextLine(), "! a name change is already under way");
+  broker.answerClaim("alice", false);
+  assert.equal(await a.sink.nextLine(), "! name taken: alice");
+  await chat.stop();
+});
+
+Deno.test("ChatServer takes a server's word only for that server's own users", async () => {
+  const chat = startChat({ broker: new FakeBroker() });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  const bob = { server: "b", id: 7, name: "bob", room: "lobby" };
+  await chat.server.send({ type: "remote", event: { type: "join", server: "b", user: bob } });
+  assert.equal(await a.sink.nextLine(), "* bob joined the chat");
+  const say = (server: string, text: string): ChatServerMessage => ({
+    type: "remote",
+    event: { type: "say", server, id: 7, text },
+  });
+  await chat.server.send(say("c", "forged"));
+  await chat.server.send(say("b", "real"));
+  assert.equal(await a.sink.nextLine(), "[bob]: real");
+  await chat.stop();
+});
+
+Deno.test("ChatServer replaces a server's users with its roster and announces the difference", async () => {
+  const chat = startChat({ broker: new FakeBroker() });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  const user = (id: number, name: string) => ({ server: "b", id, name, room: "lobby" });
+  const roster = (...users: ReturnType<typeof user>[]): ChatServerMessage => ({
+    type: "remote",
+    event: { type: "roster", server: "b", users },
+  });
+  await chat.server.send(roster(user(7, "bob"), user(8, "ann")));
+  assert.deepEqual(await a.sink.nextLines(2), ["* bob joined the chat", "* ann joined the chat"]);
+  await chat.server.send(roster(user(8, "ann"), user(9, "cy")));
+  assert.deepEqual(await a.sink.nextLines(2), ["* bob left the chat", "* cy joined the chat"]);
+  await chat.server.send({ type: "server_lost", server: "b" });
+  assert.deepEqual(await a.sink.nextLines(2), ["* ann left the chat", "* cy left the chat"]);
+  await a.command({ name: "who" });
+  assert.deepEqual(await a.sink.nextLines(2), [
+    "* in lobby: user1",
+    "* 1 in lobby, 1 online in all",
+  ]);
+  await chat.stop();
+});
+
+Deno.test("ChatServer tells a session its new name by message, and frees the old name", async () => {
+  const chat = startChat();
+  const a = await chat.join(1);
+  const b = await chat.join(2);
+  await a.command({ name: "nick", nick: "alice" });
+  await skipTo(a.sink, "* user1 is now known as alice");
+  assert.deepEqual(a.session.tryReceive(), { type: "renamed", name: "alice" });
+  await b.command({ name: "nick", nick: "user1" });
+  await skipTo(b.sink, "! name reserved: user1 (userN names are assigned)");
+  await a.command({ name: "nick", nick: "al" });
+  await b.command({ name: "nick", nick: "alice" });
+  await skipTo(b.sink, "* user2 is now known as alice");
+  await chat.stop();
+});

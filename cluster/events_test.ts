@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { DROP_LOG_INTERVAL_MS, DroppedEvents, MAX_EVENT_BYTES, parseEvent } from "./events.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
+
+const user = { server: "s1", id: 3, name: "alice", room: "lobby" };
+const VALID = [
+  { type: "join", server: "s1", user },
+  { type: "leave", server: "s1", id: 3 },
+  { type: "leave", server: "s1", id: 3, reason: "bye now" },
+  { type: "say", server: "s1", id: 3, text: "hello [x]: * ! é" },
+  { type: "me", server: "s1", id: 3, action: "waves" },
+  { type: "nick", server: "s1", id: 3, name: "alicia" },
+  { type: "move", server: "s1", id: 3, room: "games" },
+  { type: "msg", server: "s1", from: "alice", to: "bob", text: "psst" },
+  { type: "roster", server: "s1", users: [user] },
+  { type: "sync", server: "s1" },
+  { type: "heartbeat", server: "s1" },
+  { type: "bye", server: "s1" },
+];
+
+Deno.test("parseEvent accepts every event type with well-formed fields", () => {
+  for (const event of VALID) {
+    assert.deepEqual(parseEvent(JSON.stringify(event)), { ok: true, event }, event.type);
+  }
+});
+
+Deno.test("parseEvent keeps only the fields it checked", () => {
+  const parsed = parseEvent(JSON.stringify({ type: "sync", server: "s1", extra: "x".repeat(10) }));
+  assert.deepEqual(parsed, { ok: true, event: { type: "sync", server: "s1" } });
+});
+
+Deno.test("parseEvent drops what is not JSON, too large, or of no known type", () => {
+  assert.deepEqual(parseEvent("{not json"), { ok: false, fault: "not_json" });
+  assert.deepEqual(parseEvent("x".repeat(MAX_EVENT_BYTES + 1)), { ok: false, fault: "oversized" });
+  for (
+    const message of ['{"type":"explode","server":"s1"}', "[]", "null", '"say"', '{"server":"a"}']
+  ) {
+    assert.deepEqual(parseEvent(message), { ok: false, fault: "unknown_type" }, message);
+  }
+  assert.deepEqual(parseEvent('{"type":"toString","server":"s1"}'), {
+    ok: false,
+    fault: "unknown_type",
+  });
+});
+
+Deno.test("parseEvent drops events with a missing or ill-typed field", () => {
+  const bad: unknown[] = [
+    { type: "say", server: "x", id: 1 }, // no text: reached users as "undefined"
+    { type: "say", server: "", id: 1, text: "hi" },
+    { type: "say", server: 7, id: 1, text: "hi" },
+    { type: "say", server: "x", id: "1", text: "hi" },
+    { type: "say", server: "x", id: 0, text: "hi" },
+    { type: "say", server: "x", id: 1.5, text: "hi" },
+    { type: "say", server: "x", id: 1, text: "two\nlines" },
+    { type: "say", server: "x", id: 1, text: "esc \u001b[31m" },
+    { type: "say", server: "x", id: 1, text: "x".repeat(70_000) },
+    { type: "me", server: "x", id: 1, action: null },
+    { type: "nick", server: "x", id: 1, name: "two words" },
+    { type: "nick", server: "x", id: 1, name: "n".repeat(25) },
+    { type: "move", server: "x", id: 1, room: "" },
+    { type: "msg", server: "x", from: "a", to: "b" },
+    { type: "leave", server: "x", id: 1, reason: 5 },
+    { type: "join", server: "x" },
+    { type: "join", server: "x", user: { ...user, server: "x", id: -1 } },
+    { type: "join", server: "x", user }, // speaks for another server's user
+    { type: "roster", server: "s1", users: "everyone" },
+    { type: "roster", server: "s1", users: [user, { ...user, name: "" }] },
+    { type: "heartbeat", server: "s".repeat(65) },
+  ];
+  for (const event of bad) {
+    const message = JSON.stringify(event);
+    assert.deepEqual(parseEvent(message), { ok: false, fault: "bad_field" }, message.slice(0, 80));
+  }
+});
+
+Deno.test("DroppedEvents counts every drop and logs each fault at most once a minute", () => {
+  const clock = new FakeClock();
+  const dropped = new DroppedEvents();
+  assert.equal(dropped.record("not_json", clock.now()), true);
+  assert.equal(dropped.record("bad_field", clock.now()), true, "each fault has its own minute");
+  clock.advance(DROP_LOG_INTERVAL_MS - 1);
+  assert.equal(dropped.record("not_json", clock.now()), false);
+  clock.advance(1);
+  assert.equal(dropped.record("not_json", clock.now()), true);
+  assert.equal(dropped.count("not_json"), 3);
+  assert.equal(dropped.count("bad_field"), 1);
+  assert.equal(dropped.count("oversized"), 0);
+});

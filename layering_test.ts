@@ -1,0 +1,88 @@
+/**
+ * The layering, checked: each folder may import only from the folders
+ * below it, so the design the README describes is the design the code has.
+ *
+ *   actors/   nothing (a runtime that knows no chat)
+ *   net/      actors/
+ *   chat/     actors/, net/            (the domain: no Redis, HTTP, CLI)
+ *   cluster/  chat/, net/, actors/     (adapters of the domain's Broker port)
+ *   app/, cli/, main.ts                anything
+ *
+ * Tests are left out: they may reach for fakes and adapters anywhere.
+ */
+
+import assert from "node:assert/strict";
+
+const ROOT = new URL("./", import.meta.url);
+
+/** Folders each layer may import from (besides itself and `node:` modules). */
+const ALLOWED: Record<string, string[]> = {
+  actors: [],
+  net: ["actors"],
+  chat: ["actors", "net"],
+  cluster: ["actors", "net", "chat"],
+};
+
+/** Bare (npm) imports each layer may use. */
+const PACKAGES: Record<string, string[]> = {
+  actors: [],
+  net: [],
+  chat: [],
+  cluster: ["redis"],
+};
+
+function sourceFiles(folder: string): string[] {
+  const files: string[] = [];
+  for (const entry of Deno.readDirSync(new URL(`${folder}/`, ROOT))) {
+    if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+      files.push(`${folder}/${entry.name}`);
+    }
+  }
+  return files;
+}
+
+/** Every module specifier a file imports, statically or dynamically. */
+function importsOf(file: string): string[] {
+  const text = Deno.readTextFileSync(new URL(file, ROOT))
+    // Examples in doc comments are not imports.
+    .replace(/\/\*\*[\s\S]*?\*\//g, "");
+  const found: string[] = [];
+  for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)) {
+    found.push(match[1] as string);
+  }
+  return found;
+}
+
+/** The top-level folder a relative import from `file` lands in. */
+function folderOf(file: string, specifier: string): string {
+  const target = new URL(specifier, new URL(file, ROOT));
+  return target.pathname.slice(ROOT.pathname.length).split("/")[0] as string;
+}
+
+Deno.test("each layer imports only from the layers below it", () => {
+  let checked = 0;
+  for (const [layer, allowed] of Object.entries(ALLOWED)) {
+    for (const file of sourceFiles(layer)) {
+      for (const specifier of importsOf(file)) {
+        checked++;
+        if (specifier.startsWith("node:")) continue;
+        if (!specifier.startsWith(".")) {
+          assert.ok(PACKAGES[layer]!.includes(specifier), `${file} imports ${specifier}`);
+          continue;
+        }
+        const target = folderOf(file, specifier);
+        assert.ok(target === layer || allowed.includes(target), `${file} imports ${specifier}`);
+      }
+    }
+  }
+  assert.ok(checked > 50, `only ${checked} imports were checked`);
+});
+
+Deno.test("only the Redis adapter loads the Redis client", () => {
+  for (const folder of ["actors", "net", "chat", "cluster", "app", "cli"]) {
+    for (const file of sourceFiles(folder)) {
+      if (file === "cluster/redis_broker.ts") continue;
+      assert.ok(!importsOf(file).includes("redis"), `${file} imports redis`);
+    }
+  }
+});
