@@ -1,6 +1,6 @@
 /**
- * The lines the server sends, in one place, so the wire format of
- * `PROTOCOL.md` is written down once and the README can point here.
+ * The lines the server sends, in one place: the wire format described in
+ * `docs/protocol.md` is written down here once.
  *
  * Every function returns the text of one line without its LF; `encodeLine`
  * adds the LF and encodes, and is called once per event, never per

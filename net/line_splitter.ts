@@ -205,7 +205,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  *
  * An unterminated last line is dropped, not delivered: Deno reports a
  * connection reset as a plain end of stream, and a reset mid-line must leave
- * no trace (PROTOCOL.md). A line counts once its LF arrives.
+ * no trace (docs/protocol.md, "Text rules"). A line counts once its LF arrives.
  *
  * @example
  * ```ts

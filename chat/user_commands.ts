@@ -1,0 +1,136 @@
+/**
+ * What local users do: chat lines and the commands the chat server handles
+ * (`/quit` ends at the session, `/nick` is `Renames`'). Each handler reads
+ * and changes the registry and sends lines through `Delivery`; what the
+ * other servers must know is published through the `Link`.
+ *
+ * @module
+ */
+
+import { unreachable } from "../actors/mod.ts";
+import { type Command, helpLines } from "./commands.ts";
+import type { Delivery } from "./delivery.ts";
+import type { Link } from "./link.ts";
+import { actionLine, chatLine, encodeLines, errorLine, infoLine, privateLine } from "./protocol.ts";
+import type { Registry, User } from "./registry.ts";
+import type { Renames } from "./renames.ts";
+
+/** The commands the chat server handles (`/quit` ends at the session). */
+export type ServerCommand = Exclude<Command, { name: "quit" }>;
+
+/** How many names one `/who` or `/rooms` line holds before wrapping. */
+const NAMES_PER_LINE = 20;
+
+/**
+ * Handles local users' lines and commands.
+ *
+ * @example
+ * ```ts
+ * // The chat server calls: commands.say(user, "hi"), commands.run(user, { name: "who" }).
+ * ```
+ */
+export class UserCommands<S> {
+  readonly #registry: Registry<S>;
+  readonly #delivery: Delivery<S>;
+  readonly #link: Link;
+  readonly #renames: Renames<S>;
+
+  constructor(
+    options: { registry: Registry<S>; delivery: Delivery<S>; link: Link; renames: Renames<S> },
+  ) {
+    this.#registry = options.registry;
+    this.#delivery = options.delivery;
+    this.#link = options.link;
+    this.#renames = options.renames;
+  }
+
+  /** A chat line: to the others in the room, and to the other servers. */
+  say(user: User<S>, text: string): void {
+    this.#delivery.toRoom(user.room, encodeLines(chatLine(user.name, text)), user);
+    // Checked here, not only in publish, so a lone server builds no event per line.
+    if (this.#link.linked) this.#link.publish({ type: "say", server: "", id: user.id, text });
+  }
+
+  /** One command. */
+  run(user: User<S>, command: ServerCommand): void {
+    switch (command.name) {
+      case "nick":
+        return this.#renames.nick(user, command.nick);
+      case "who":
+        return this.#who(user);
+      case "me":
+        return this.#action(user, command.action);
+      case "msg":
+        return this.#privateMessage(user, command.to, command.text);
+      case "join":
+        return this.#moveTo(user, command.room);
+      case "rooms":
+        return this.#listRooms(user);
+      case "help":
+        return this.#delivery.reply(user, ...helpLines().map(infoLine));
+      default:
+        return unreachable(command);
+    }
+  }
+
+  #action(user: User<S>, action: string): void {
+    this.#delivery.toRoom(user.room, encodeLines(actionLine(user.name, action)), user);
+    this.#link.publish({ type: "me", server: "", id: user.id, action });
+  }
+
+  #privateMessage(user: User<S>, to: string, text: string): void {
+    const target = this.#registry.named(to);
+    if (target === undefined) return this.#delivery.reply(user, errorLine(`no such user: ${to}`));
+    if (target.local) {
+      return this.#delivery.send(target, encodeLines(privateLine(user.name, target.name, text)));
+    }
+    if (!this.#link.up) {
+      const reason = `cannot reach ${target.name}: the link to other servers is down`;
+      return this.#delivery.reply(user, errorLine(reason));
+    }
+    this.#link.publish({ type: "msg", server: "", from: user.name, to: target.name, text });
+  }
+
+  /** The room's users, this server's first, and how many are online. */
+  #who(user: User<S>): void {
+    const room = user.room;
+    const names = [...room.users].filter((u) => u.local).map((u) => u.name);
+    for (const other of room.users) if (!other.local) names.push(other.name);
+    const lines = wrap(`in ${room.name}: `, names);
+    const online = this.#registry.size;
+    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all`));
+    this.#delivery.reply(user, ...lines);
+  }
+
+  #listRooms(user: User<S>): void {
+    const rooms = this.#registry.rooms().map((r) => `${r.name} (${r.users.size})`);
+    this.#delivery.reply(user, ...wrap("rooms: ", rooms));
+  }
+
+  #moveTo(user: User<S>, roomName: string): void {
+    if (user.room.name.toLowerCase() === roomName.toLowerCase()) {
+      return this.#delivery.reply(user, errorLine(`you are already in ${user.room.name}`));
+    }
+    const from = this.#registry.move(user, roomName);
+    this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
+    this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
+    const size = plural(user.room.users.size, "user");
+    this.#delivery.reply(user, infoLine(`you are in ${user.room.name} (${size})`));
+    this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
+  }
+}
+
+/** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */
+function wrap(prefix: string, items: string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += NAMES_PER_LINE) {
+    const part = items.slice(i, i + NAMES_PER_LINE).join(", ");
+    lines.push(infoLine(i === 0 ? prefix + part : part));
+  }
+  return lines;
+}
+
+/** `1 user`, `2 users`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
