@@ -75,64 +75,82 @@ export class Metrics implements ChatMetrics {
   /** The Prometheus text exposition of every metric. */
   render(live: LiveFigures): string {
     const out: string[] = [];
-    const metric = (
-      name: string,
-      type: "counter" | "gauge",
-      help: string,
-      values: [string, number][],
-    ): void => {
+    for (const [name, type, help, values] of this.#table(live)) {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, value] of values) out.push(`${name}${labels} ${value}`);
-    };
-    const labelled = (label: string, map: Map<string, number>): [string, number][] =>
-      [...map].map(([key, value]) => [`{${label}="${key.replaceAll('"', "")}"}`, value]);
-    metric("marquee_connections_accepted_total", "counter", "Connections accepted.", [
-      ["", this.connectionsAccepted],
-    ]);
-    metric("marquee_connections_open", "gauge", "Connections open now.", [
-      ["", this.connectionsOpen],
-    ]);
-    metric(
-      "marquee_connections_refused_total",
-      "counter",
-      "Connections refused, by reason.",
-      labelled("reason", this.refused),
-    );
-    metric("marquee_users", "gauge", "Users online on this server.", [["", live.users]]);
-    metric("marquee_remote_users", "gauge", "Users online on linked servers.", [
-      ["", live.remoteUsers],
-    ]);
-    metric("marquee_rooms", "gauge", "Rooms, lobby included.", [["", live.rooms]]);
-    metric("marquee_lines_in_total", "counter", "Lines received from clients.", [
-      ["", this.linesIn],
-    ]);
-    metric("marquee_lines_out_total", "counter", "Lines queued to clients, per recipient.", [
-      ["", this.linesOut],
-    ]);
-    metric("marquee_bytes_out_total", "counter", "Bytes queued to clients, per recipient.", [
-      ["", this.bytesOut],
-    ]);
-    metric(
-      "marquee_kicks_total",
-      "counter",
-      "Clients disconnected by the server, by reason.",
-      labelled("reason", this.kicks),
-    );
-    metric(
-      "marquee_cluster_events_dropped_total",
-      "counter",
-      "Events from other servers dropped as malformed, by fault.",
-      labelled("reason", this.droppedEvents),
-    );
-    metric("marquee_send_queue_high_water_bytes", "gauge", "Deepest send queue seen, in bytes.", [
-      ["", Math.max(this.queueHighWaterBytes, live.queueHighWaterBytes)],
-    ]);
-    metric("marquee_event_loop_lag_seconds", "gauge", "Event-loop lag at the last probe.", [
-      ["", this.eventLoopLagMs / 1000],
-    ]);
-    metric("marquee_event_loop_lag_max_seconds", "gauge", "Worst event-loop lag seen.", [
-      ["", this.eventLoopLagMaxMs / 1000],
-    ]);
+      const rows: [string, number][] = typeof values === "number" ? [["", values]] : values;
+      for (const [labels, value] of rows) out.push(`${name}${labels} ${value}`);
+    }
     return out.join("\n") + "\n";
   }
+
+  /** Every metric: name, type, help, and one value or labelled values. */
+  #table(live: LiveFigures): [string, "counter" | "gauge", string, number | [string, number][]][] {
+    const deepest = Math.max(this.queueHighWaterBytes, live.queueHighWaterBytes);
+    return [
+      [
+        "marquee_connections_accepted_total",
+        "counter",
+        "Connections accepted.",
+        this.connectionsAccepted,
+      ],
+      ["marquee_connections_open", "gauge", "Connections open now.", this.connectionsOpen],
+      [
+        "marquee_connections_refused_total",
+        "counter",
+        "Connections refused, by reason.",
+        labelled(this.refused),
+      ],
+      ["marquee_users", "gauge", "Users online on this server.", live.users],
+      ["marquee_remote_users", "gauge", "Users online on linked servers.", live.remoteUsers],
+      ["marquee_rooms", "gauge", "Rooms, lobby included.", live.rooms],
+      ["marquee_lines_in_total", "counter", "Lines received from clients.", this.linesIn],
+      [
+        "marquee_lines_out_total",
+        "counter",
+        "Lines queued to clients, per recipient.",
+        this.linesOut,
+      ],
+      [
+        "marquee_bytes_out_total",
+        "counter",
+        "Bytes queued to clients, per recipient.",
+        this.bytesOut,
+      ],
+      [
+        "marquee_kicks_total",
+        "counter",
+        "Clients disconnected by the server, by reason.",
+        labelled(this.kicks),
+      ],
+      [
+        "marquee_cluster_events_dropped_total",
+        "counter",
+        "Events from other servers dropped as malformed, by fault.",
+        labelled(this.droppedEvents),
+      ],
+      [
+        "marquee_send_queue_high_water_bytes",
+        "gauge",
+        "Deepest send queue seen, in bytes.",
+        deepest,
+      ],
+      [
+        "marquee_event_loop_lag_seconds",
+        "gauge",
+        "Event-loop lag at the last probe.",
+        this.eventLoopLagMs / 1000,
+      ],
+      [
+        "marquee_event_loop_lag_max_seconds",
+        "gauge",
+        "Worst event-loop lag seen.",
+        this.eventLoopLagMaxMs / 1000,
+      ],
+    ];
+  }
+}
+
+/** `{reason="..."}`-labelled values of a map (quotes dropped from keys). */
+function labelled(map: Map<string, number>): [string, number][] {
+  return [...map].map(([key, value]) => [`{reason="${key.replaceAll('"', "")}"}`, value]);
 }
