@@ -15,7 +15,7 @@ async function crowd(server: TestServer, n: number): Promise<TestClient[]> {
   }
   const last = `* user${n} joined the chat`;
   for (const client of clients.slice(0, -1)) await client.readUntil((l) => l === last);
-  await clients.at(-1)?.quietFor(20);
+  await clients.at(-1)?.linesBeforeProbe(); // its roster
   return clients;
 }
 
@@ -65,7 +65,7 @@ Deno.test("/nick refuses taken names case-insensitively, server, other userN and
       await a!.send(command);
       assert.equal(await a!.readLine(), reply, command);
     }
-    assert.deepEqual(await b!.quietFor(50), [], "refusals are private");
+    assert.deepEqual(await b!.linesBeforeProbe(), [], "refusals are private");
   });
 });
 
@@ -93,7 +93,7 @@ Deno.test("/who lists the room and counts everyone online", async () => {
     assert.equal(await a!.readLine(), "* in lobby: user1, user2");
     assert.equal(await a!.readLine(), "* 2 in lobby, 3 online in all");
     assert.equal(await b!.readLine(), "* user3 left the room");
-    assert.deepEqual(await b!.quietFor(30), [], "/who is private");
+    assert.deepEqual(await b!.linesBeforeProbe(), [], "/who is private");
   });
 });
 
@@ -101,7 +101,7 @@ Deno.test("/me sends an action to the others in the room without echo", async ()
   await withCrowd(2, async ([a, b]) => {
     await a!.send("/me waves");
     assert.equal(await b!.readLine(), "* user1 waves");
-    assert.deepEqual(await a!.quietFor(30), []);
+    assert.deepEqual(await a!.linesBeforeProbe(), []);
     await a!.send("/me");
     assert.equal(await a!.readLine(), "! usage: /me ACTION");
   });
@@ -113,8 +113,8 @@ Deno.test("/msg reaches only the named user, matched case-insensitively", async 
     await Promise.all([a!.readLine(), b!.readLine(), c!.readLine()]);
     await a!.send("/msg bob psst, over here");
     assert.equal(await b!.readLine(), "[user1 -> Bob]: psst, over here");
-    assert.deepEqual(await a!.quietFor(30), [], "the sender gets nothing on success");
-    assert.deepEqual(await c!.quietFor(0), []);
+    assert.deepEqual(await a!.linesBeforeProbe(), [], "the sender gets nothing on success");
+    assert.deepEqual(await c!.linesBeforeProbe(), []);
     await a!.send("/msg nobody hello");
     assert.equal(await a!.readLine(), "! no such user: nobody");
     await a!.send("/msg bob");
@@ -134,7 +134,7 @@ Deno.test("/join moves between rooms: the old room, the new room and the mover a
     await c!.send("in games");
     assert.equal(await b!.readLine(), "[user3]: in games");
     assert.equal(await a!.readLine(), "* user3 left the room");
-    assert.deepEqual(await a!.quietFor(30), [], "lobby hears nothing else");
+    assert.deepEqual(await a!.linesBeforeProbe(), [], "lobby hears nothing else");
     await c!.send("/join games");
     assert.equal(await c!.readLine(), "! you are already in games");
     await c!.send("/join bad room");
@@ -155,7 +155,7 @@ Deno.test("joins and leaves of the chat reach every room, renames only the room"
     assert.equal(await b!.readLine(), "* user3 left the chat");
     assert.equal(await a!.readLine(), "* user3 joined the chat");
     assert.equal(await a!.readLine(), "* user3 left the chat");
-    assert.deepEqual(await a!.quietFor(30), [], "the rename stayed in games");
+    assert.deepEqual(await a!.linesBeforeProbe(), [], "the rename stayed in games");
   });
 });
 
@@ -194,7 +194,7 @@ Deno.test("/quit says goodbye with the reason and closes the connection", async 
     await a!.send("/quit see you");
     assert.equal(await b!.readLine(), "* user1 left the chat (see you)");
     assert.equal(await a!.waitForEof(), true);
-    assert.deepEqual(await b!.quietFor(50), [], "one leave line, not two");
+    assert.deepEqual(await b!.linesBeforeProbe(), [], "one leave line, not two");
   });
 });
 
@@ -218,6 +218,7 @@ Deno.test("a newcomer gets at most 50 roster lines, then a count, then the welco
   const late = await TestClient.connect(server.port);
   const lines: string[] = [];
   for (let i = 0; i < 53; i++) lines.push(await late.readLine());
+  assert.deepEqual(await late.linesBeforeProbe(), [], "nothing after the welcome");
   assert.equal(lines[0], "* user54 joined the chat");
   assert.equal(lines[1], "* user1 joined the chat");
   assert.equal(lines[50], "* user50 joined the chat");
@@ -236,9 +237,9 @@ Deno.test("in a join storm everyone hears of everyone exactly once, own join fir
   for (const client of clients) {
     names.push(/^\* (\S+) joined the chat$/.exec(await client.readLine())![1]!);
   }
-  await new Promise((r) => setTimeout(r, 300)); // every batch flushed
   for (const [i, client] of clients.entries()) {
-    const heard = (await client.quietFor(0)).map((l) => /^\* (\S+) joined the chat$/.exec(l)![1]!);
+    const lines = await client.linesBeforeProbe();
+    const heard = lines.map((l) => /^\* (\S+) joined the chat$/.exec(l)![1]!);
     assert.deepEqual(
       [...heard].sort(),
       names.filter((_, j) => j !== i).sort(),

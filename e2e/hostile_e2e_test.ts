@@ -14,6 +14,7 @@ import {
   type TestServer,
 } from "../testing/chat_client.ts";
 import { startServerProcess } from "../testing/server_process.ts";
+import { closeWithReset, unreadBytes, waitForKernel } from "../testing/tcp_state.ts";
 import { Outbox } from "../net/outbox.ts";
 import { Address, Mailbox } from "../actors/mod.ts";
 import type { ClientSessionMessage } from "../chat/session.ts";
@@ -28,6 +29,15 @@ async function pair(server: { port: number }): Promise<[TestClient, TestClient]>
   await a.client.readUntil((l) => l === `* ${b.name} joined the chat`);
   await b.client.readUntil((l) => l === `* ${a.name} joined the chat`);
   return [a.client, b.client];
+}
+
+/** Waits for `check` to hold, polling a counter; fails after 10 s. */
+async function waitUntil(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Cannot wait any longer: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function finish(server: TestServer, ...clients: TestClient[]): Promise<void> {
@@ -77,10 +87,16 @@ Deno.test("random binary garbage cannot break the server for anyone", async () =
   const noise = await TestClient.connect(server.port);
   await noise.writeAll(garbage);
   await noise.close();
+  // All of user3's lines come before its leave line.
+  const seen = await b.readThrough((l) => l === "* user3 left the chat");
+  const delivered = seen.filter((l) => l.startsWith("[user3]: "));
+  assert.ok(delivered.length > 100, `only ${delivered.length} noise lines were checked`);
+  for (const line of delivered) {
+    // deno-lint-ignore no-control-regex
+    assert.ok(!/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(line), `a control character in ${line}`);
+  }
   await a.send("after the noise");
   assert.equal(await b.readUntil((l) => l.startsWith("[user1]")), "[user1]: after the noise");
-  const delivered = (await b.quietFor(100)).filter((l) => l.startsWith("[user3]"));
-  for (const line of delivered) assert.ok(!line.includes("\x1b"), "no raw ESC relayed");
   await finish(server, a, b);
 });
 
@@ -113,25 +129,34 @@ Deno.test("a reset in the middle of a line leaves no trace but the leave line", 
   const rude = await TestClient.connect(server.port, { read: false });
   await watcher.readUntil((l) => l === "* user2 joined the chat");
   await rude.writeAll(encoder.encode("half a li"));
-  await new Promise((r) => setTimeout(r, 50));
-  await rude.close(); // unread join lines in our buffer make this a reset
+  const rudePort = (rude.conn.localAddr as Deno.NetAddr).port;
+  await waitForKernel(
+    "the server never read the half line",
+    async () => (await unreadBytes(server.port, rudePort)) === 0,
+  );
+  await closeWithReset(rude.conn); // unread join lines in our buffer make this a reset
+  await rude.close();
   assert.equal(await watcher.readLine(), "* user2 left the chat");
-  assert.deepEqual(await watcher.quietFor(50), []);
+  assert.deepEqual(await watcher.linesBeforeProbe(), []);
   await finish(server, watcher);
 });
 
 Deno.test("a 100k-line flood is cut to the burst, with one slow-down notice per second", async () => {
-  const server = startServer();
+  const server = startServer({}, { metrics: true });
+  await server.ready;
   const [a, b] = await pair(server);
   const flood = Array.from({ length: 100_000 }, (_, i) => `flood ${i}`).join("\n") + "\n";
+  const linesBefore = server.metrics!.linesIn;
   await a.writeAll(encoder.encode(flood));
-  const delivered: string[] = [];
-  const received = await b.quietFor(500);
-  delivered.push(...received.filter((l) => l.startsWith("[user1]: flood")));
+  // Every flood line has been through flood control once the counter says so.
+  await waitUntil("the flood was read", () => server.metrics!.linesIn >= linesBefore + 100_000);
+  const delivered = (await b.linesBeforeProbe()).filter((l) => l.startsWith("[user1]: flood"));
+  // The burst, plus what the bucket refilled (10/s) while the flood was read.
   assert.ok(delivered.length >= 20 && delivered.length <= 30, `${delivered.length} delivered`);
   assert.equal(delivered[0], "[user1]: flood 0");
-  const notices = (await a.quietFor(0)).filter((l) => l === "! slow down");
-  assert.ok(notices.length >= 1 && notices.length <= 3, `${notices.length} notices`);
+  assert.equal(await a.readLine(), "! slow down");
+  const warned = server.logs.filter((l) => l.endsWith("is flooding; dropping lines")).length;
+  assert.ok(warned >= 1 && warned <= 3, `${warned} slow-down notices`);
   await finish(server, a, b);
 });
 

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { assertChatWorks, rssBytes, startServer, TestClient } from "../testing/chat_client.ts";
-import { startServerProcess } from "../testing/server_process.ts";
+import { runToExit, startServerProcess } from "../testing/server_process.ts";
+import { closeWithReset } from "../testing/tcp_state.ts";
 
 Deno.test("a newcomer sees its own join, then the roster in join order; others see the join", async () => {
   const server = startServer();
@@ -36,7 +37,7 @@ Deno.test("a chat line reaches everyone else as [name]: text and is never echoed
   await a.client.send("hello everyone!");
   assert.equal(await b.client.readLine(), `[${a.name}]: hello everyone!`);
   assert.equal(await c.client.readUntil((l) => l.startsWith("[")), `[${a.name}]: hello everyone!`);
-  assert.deepEqual(await a.client.quietFor(100), [], "the sender gets no echo");
+  assert.deepEqual(await a.client.linesBeforeProbe(), [], "the sender gets no echo");
   await Promise.all([a.client.close(), b.client.close(), c.client.close()]);
   await server.stop();
 });
@@ -71,8 +72,7 @@ Deno.test("a client whose connection resets is announced as left", async () => {
   const a = await TestClient.join(server.port);
   const quiet = await TestClient.connect(server.port, { read: false });
   await a.client.readUntil((l) => l === "* user2 joined the chat");
-  await a.client.send("unread data makes close() send a reset");
-  await new Promise((r) => setTimeout(r, 50));
+  await closeWithReset(quiet.conn); // its unread join line makes the close a reset
   await quiet.close();
   assert.equal(await a.client.readLine(), "* user2 left the chat");
   await a.client.close();
@@ -151,7 +151,7 @@ Deno.test("a 10 MB line without a newline is discarded with a notice and the con
   assert.equal(await a.client.readLine(), "! line too long (max 4096 bytes)");
   await a.client.send("after the giant");
   assert.equal(await b.client.readUntil((l) => l.startsWith("[")), `[${a.name}]: after the giant`);
-  assert.deepEqual(await a.client.quietFor(50), [], "one notice per over-long line");
+  assert.deepEqual(await a.client.linesBeforeProbe(), [], "one notice per over-long line");
   await Promise.all([a.client.close(), b.client.close()]);
   await server.stop();
 });
@@ -191,19 +191,7 @@ Deno.test("the startup lines show the real port when started with --port 0", asy
   await server.stop();
 });
 
-async function runMain(args: string[], env: Record<string, string> = {}) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "main.ts", ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    stdout: new TextDecoder().decode(output.stdout),
-    stderr: new TextDecoder().decode(output.stderr),
-  };
-}
+const runMain = (args: string[], env: Record<string, string> = {}) => runToExit(args, { env });
 
 Deno.test("a bad flag or port gives a one-line error and exit code 2", async () => {
   for (

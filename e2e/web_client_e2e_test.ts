@@ -11,19 +11,15 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { startServer, TestClient } from "../testing/chat_client.ts";
+import { haveTool } from "../testing/tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const HAVE_CHROMIUM = (() => {
-  try {
-    Deno.statSync(CHROMIUM);
-    return true;
-  } catch {
-    if (Deno.env.get("MARQUEE_REQUIRE_CHROMIUM") === "1") {
-      throw new Error(`Cannot run the browser test: ${CHROMIUM} is not installed`);
-    }
-    return false;
-  }
-})();
+const HAVE_CHROMIUM = haveTool({
+  name: "chromium",
+  command: CHROMIUM,
+  args: ["--version"],
+  needed: "the browser test",
+});
 
 Deno.test({
   name: "a browser user and a TCP user chat both ways, and the page escapes what it shows",

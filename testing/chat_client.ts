@@ -187,10 +187,32 @@ export class TestClient {
     return true;
   }
 
-  /** Asserts nothing arrives within `ms`; returns what did arrive. */
-  async quietFor(ms: number): Promise<string[]> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return this.#lines.splice(0);
+  /**
+   * The lines that arrive before the answer to a probe. Sends `/rooms` and
+   * reads up to its reply: the server handles this client's lines in
+   * order and flushes waiting announcements first, so everything it had
+   * queued for this client by then arrives before the reply. Replaces
+   * "wait a while and see that nothing came" with an event.
+   */
+  async linesBeforeProbe(timeoutMs = LINE_TIMEOUT_MS): Promise<string[]> {
+    await this.send("/rooms");
+    return await this.readThrough((l) => l.startsWith("* rooms: "), timeoutMs, false);
+  }
+
+  /** Reads lines until one matches; returns the lines before it (and the
+   * matching one too unless `includeMatch` is false). */
+  async readThrough(
+    match: (line: string) => boolean,
+    timeoutMs = LINE_TIMEOUT_MS,
+    includeMatch = true,
+  ): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    const lines: string[] = [];
+    while (true) {
+      const line = await this.readLine(Math.max(1, deadline - Date.now()));
+      if (match(line)) return includeMatch ? [...lines, line] : lines;
+      lines.push(line);
+    }
   }
 
   /** Half-closes: sends FIN, keeps reading. */

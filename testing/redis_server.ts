@@ -10,18 +10,15 @@
  * @module
  */
 
-/** Whether redis-server can be run here. */
-export const HAVE_REDIS: boolean = (() => {
-  try {
-    return new Deno.Command("redis-server", { args: ["--version"], stdout: "null" }).outputSync()
-      .success;
-  } catch {
-    if (Deno.env.get("MARQUEE_REQUIRE_REDIS") === "1") {
-      throw new Error("Cannot run the Redis tests: redis-server is not installed");
-    }
-    return false;
-  }
-})();
+import { haveTool } from "./tools.ts";
+
+/** Whether redis-server can be run here (required in CI). */
+export const HAVE_REDIS: boolean = haveTool({
+  name: "redis",
+  command: "redis-server",
+  args: ["--version"],
+  needed: "the linked-server tests",
+});
 
 /** A running redis-server. */
 export interface RedisServer {

@@ -123,3 +123,31 @@ export async function startServerProcess(
     throw new Error(`Server did not start: ${await stderrText}\n${error}`);
   }
 }
+
+/** What a run of the server that ended by itself printed, and its code. */
+export interface ExitedRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs main.ts with `args` the way `deno task chat` does, for runs that
+ * should end by themselves (bad flags, startup errors); killed after
+ * `timeoutMs`, so a hang fails the test instead of stalling it. */
+export async function runToExit(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ExitedRun> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...CHAT_RUN_FLAGS, MAIN, ...args],
+    env: options.env,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(options.timeoutMs ?? 20_000),
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
