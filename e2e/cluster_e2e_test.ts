@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import {
+  startServer,
+  TestClient,
+  type TestServer,
+  waitForRemoteUsers,
+} from "../testing/chat_client.ts";
 import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
 import { startServerProcess } from "../testing/server_process.ts";
 import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
@@ -21,7 +26,6 @@ async function cluster(redis: RedisServer, n: number): Promise<TestServer[]> {
     await server.waitForLog((l) => l.includes("link to other servers up"));
     servers.push(server);
   }
-  await new Promise((r) => setTimeout(r, 100)); // rosters exchanged
   return servers;
 }
 
@@ -35,6 +39,7 @@ test("two linked servers are one chat: joins, lines, actions, renames and leaves
   const redis = await startRedis();
   const [s1, s2] = await cluster(redis, 2);
   const { client: a, name: aName } = await TestClient.join(s1!.port);
+  await waitForRemoteUsers(s2!, 1); // s2 has heard of a: a reaches b only in b's roster
   const { client: b, name: bName } = await TestClient.join(s2!.port);
   assert.notEqual(aName, bName);
   assert.equal(await b.readLine(), `* ${aName} joined the chat`, "the roster spans servers");
@@ -99,13 +104,60 @@ test("/who, /rooms and /msg span the cluster, and names are unique cluster-wide"
   await stopAll([s1!, s2!], redis, [a, b]);
 });
 
+test("a name claimed in Redis is refused although no server here knows its holder", async () => {
+  const redis = await startRedis();
+  const [s1] = await cluster(redis, 1);
+  const { client: a } = await TestClient.join(s1!.port);
+  await redis.command("SET", "marquee:name:zed", "some-other-server");
+  await a.send("/nick zed");
+  assert.equal(await a.readLine(), "! name taken: zed");
+  await a.send("/nick zoe");
+  assert.match(await a.readLine(), / is now known as zoe$/);
+  assert.match(await redis.command("GET", "marquee:name:zoe"), /^\$\d+$/, "zoe is claimed in Redis");
+  await stopAll([s1!], redis, [a]);
+});
+
+test("two servers asked for one name at once: exactly one user gets it", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2);
+  const { client: a, name: aName } = await TestClient.join(s1!.port);
+  await waitForRemoteUsers(s2!, 1);
+  const { client: b, name: bName } = await TestClient.join(s2!.port);
+  await waitForRemoteUsers(s1!, 1);
+  await a.readLine(); // b joined
+  await Promise.all([a.send("/nick zed"), b.send("/nick zed")]);
+  const outcome = (client: TestClient, name: string) =>
+    client.readUntil((l) => l.startsWith("!") || l === `* ${name} is now known as zed`);
+  const outcomes = [await outcome(a, aName), await outcome(b, bName)].map((line) =>
+    line === "! name taken: zed" ? "refused" : line.startsWith("*") ? "renamed" : line
+  );
+  assert.deepEqual(outcomes.sort(), ["refused", "renamed"]);
+  await stopAll([s1!, s2!], redis, [a, b]);
+});
+
+test("a server that stops says goodbye: its users leave at once, not after the presence timeout", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2);
+  const { client: a } = await TestClient.join(s1!.port);
+  await waitForRemoteUsers(s2!, 1);
+  const { client: b, name: bName } = await TestClient.join(s2!.port);
+  await a.readUntil((l) => l === `* ${bName} joined the chat`);
+  const stoppedAt = performance.now();
+  await s2!.stop();
+  assert.equal(await a.readLine(), `* ${bName} left the chat`);
+  const took = performance.now() - stoppedAt;
+  assert.ok(took < PRESENCE_TIMEOUT_MS / 2, `announced after ${took.toFixed(0)} ms`);
+  await stopAll([s1!], redis, [a, b]);
+});
+
 test("a server that starts later learns who is already online", async () => {
   const redis = await startRedis();
   const [s1] = await cluster(redis, 1);
   const { client: a, name: aName } = await TestClient.join(s1!.port);
   const [s2] = await cluster(redis, 1);
+  await waitForRemoteUsers(s2!, 1); // s1's roster arrived: a was never announced on s2
   const { client: b, name: bName } = await TestClient.join(s2!.port);
-  assert.equal(await b.readLine(), `* ${aName} joined the chat`);
+  assert.deepEqual(await b.linesBeforeProbe(), [`* ${aName} joined the chat`], "b's roster");
   assert.equal(await a.readLine(), `* ${bName} joined the chat`);
   await stopAll([s1!, s2!], redis, [a, b]);
 });
@@ -148,11 +200,18 @@ test("when Redis goes away local chat goes on, users are told once, and the link
   assert.equal(await a.readLine(), `! cannot reach ${bName}: the link to other servers is down`);
   await a.send("/nick carol");
   assert.equal(await a.readLine(), "! cannot change names while the link to other servers is down");
+  // While the link is down: a2 leaves s1, c joins s2. Each side hears of it only locally.
+  await a2.close();
+  assert.equal(await a.readLine(), `* ${a2Name} left the chat`);
+  const { client: c, name: cName } = await TestClient.join(s2!.port);
+  assert.equal(await b.readLine(), `* ${cName} joined the chat`);
 
   await redis.restart();
   assert.equal(await a.readUntil((l) => l.includes("link")), "* link to other servers restored");
   assert.equal(await b.readUntil((l) => l.includes("link")), "* link to other servers restored");
-  await new Promise((r) => setTimeout(r, 300)); // rosters exchanged again
+  // The rosters swapped on restore announce what the outage hid.
+  assert.equal(await a.readLine(), `* ${cName} joined the chat`);
+  assert.equal(await b.readLine(), `* ${a2Name} left the chat`);
   await b.send("back across");
   assert.equal(await a.readUntil((l) => l.startsWith("[")), `[${bName}]: back across`);
   await a.send("/who");
@@ -160,7 +219,7 @@ test("when Redis goes away local chat goes on, users are told once, and the link
     await a.readUntil((l) => l.includes("online in all")),
     "* 3 in lobby, 3 online in all",
   );
-  await stopAll([s1!, s2!], redis, [a, a2, b]);
+  await stopAll([s1!, s2!], redis, [a, b, c]);
 });
 
 test("with Redis frozen, a rename waits without holding up anyone's chat, then is refused in time", async () => {

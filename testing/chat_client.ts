@@ -279,6 +279,17 @@ export async function rssBytes(pid: number): Promise<number> {
   return Number(match[1]) * 1024;
 }
 
+/** Waits until `server` knows exactly `n` users of other servers (a roster
+ * or join event has arrived): polls the live figures, fails after 5 s. */
+export async function waitForRemoteUsers(server: TestServer, n: number): Promise<void> {
+  const { figures } = await server.ready;
+  const deadline = Date.now() + LINE_TIMEOUT_MS;
+  while ((await figures()).remoteUsers !== n) {
+    if (Date.now() > deadline) throw new Error(`Cannot wait any longer for ${n} remote users`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Two fresh clients exchange a message: proof the server still serves. */
 export async function assertChatWorks(port: number): Promise<void> {
   const a = await TestClient.join(port);
