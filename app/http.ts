@@ -8,7 +8,7 @@
  */
 
 import { describeListenError, StartupError } from "../net/mod.ts";
-import { WEB_PAGE } from "./web_page.ts";
+import { WEB_PAGE, WEB_PAGE_CSP } from "./web_page.ts";
 import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** A running HTTP server. */
@@ -89,10 +89,12 @@ export function serveWeb(options: {
       return new Response(WEB_PAGE, {
         headers: {
           "content-type": "text/html; charset=utf-8",
-          // The page loads nothing from elsewhere and runs only its own script.
-          "content-security-policy":
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          // The page runs only its own script and style (by hash: no
+          // 'unsafe-inline'), loads nothing else, and cannot be framed.
+          "content-security-policy": WEB_PAGE_CSP,
           "x-content-type-options": "nosniff",
+          "x-frame-options": "DENY",
+          "referrer-policy": "no-referrer",
         },
       });
     }

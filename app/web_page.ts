@@ -79,3 +79,25 @@ export const WEB_PAGE = `<!doctype html>
 </body>
 </html>
 `;
+
+/** The base64 SHA-256 of the text between `open` and `close` in the page:
+ * what a Content-Security-Policy hash source names. */
+async function hashOf(open: string, close: string): Promise<string> {
+  const start = WEB_PAGE.indexOf(open) + open.length;
+  const text = WEB_PAGE.slice(start, WEB_PAGE.indexOf(close, start));
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`;
+}
+
+/** The page's Content-Security-Policy: its one script and one style are
+ * allowed by their hashes, nothing else runs or loads, and no other site
+ * may frame it. */
+export const WEB_PAGE_CSP: string = [
+  "default-src 'none'",
+  `script-src ${await hashOf('<script type="module">', "</script>")}`,
+  `style-src ${await hashOf("<style>", "</style>")}`,
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");

@@ -31,6 +31,8 @@ const NAME_TTL_MS = 5 * HEARTBEAT_MS;
 const USER_NUMBER_BLOCK = 64;
 /** Longest pause between reconnect attempts. */
 const RECONNECT_MAX_MS = 2_000;
+/** How often the "are we subscribed yet?" echo is resent after a reconnect. */
+const ECHO_RETRY_MS = 100;
 /** How long startup waits for Redis before giving up with an error. */
 const CONNECT_TIMEOUT_MS = 3_000;
 
@@ -83,6 +85,16 @@ export class RedisBroker implements Broker {
   #listener: BrokerListener | undefined;
   #numbers: number[] = [];
   #linkUp = false;
+  /** Both connections are ready, but we have not yet heard our own echo:
+   * until then our subscription may not be back, and whatever the others
+   * send (their rosters after an outage) could be missed. */
+  #awaitingEcho = false;
+  /** Resends the echo while it is awaited: one sent before the client
+   * library has resubscribed is lost. */
+  #echoTimer: ReturnType<typeof setInterval> | undefined;
+  /** Set once the first subscription is made; connection events before
+   * that belong to start(). */
+  #subscribed = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -121,6 +133,7 @@ export class RedisBroker implements Broker {
         CONNECT_TIMEOUT_MS,
       );
       await this.#subscriber.subscribe(CHANNEL, (message) => this.#receive(message));
+      this.#subscribed = true;
     } catch (error) {
       await this.close();
       throw new Error(`Cannot connect to Redis at ${this.#url}: ${describeError(error)}`);
@@ -172,6 +185,7 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    this.#stopEcho();
     if (this.#linkUp) {
       const bye = JSON.stringify({ type: "bye", server: this.serverId });
       await this.#commands.publish(CHANNEL, bye).catch(() => {});
@@ -190,7 +204,7 @@ export class RedisBroker implements Broker {
     const parsed = parseEvent(message);
     if (!parsed.ok) return this.#drop(parsed.fault);
     const event = parsed.event;
-    if (event.server === this.serverId) return; // our own echo
+    if (event.server === this.serverId) return this.#heardOwnEcho();
     if (event.type === "bye") this.#presence.forget(event.server);
     else this.#presence.heard(event.server, this.#now());
     this.#listener?.event(event);
@@ -218,9 +232,39 @@ export class RedisBroker implements Broker {
     for (const server of this.#presence.expire(this.#now())) this.#listener?.serverLost(server);
   }
 
+  /** Called on every connection event: the link is up only once both
+   * connections are ready and our own echo came back through the channel. */
   #linkChanged(): void {
-    if (this.#closed || this.#commands === undefined || this.#subscriber === undefined) return;
-    const up = this.#commands.isReady && this.#subscriber.isReady;
+    if (this.#closed || !this.#subscribed) return;
+    const ready = this.#commands.isReady && this.#subscriber.isReady;
+    if (!ready) {
+      this.#stopEcho();
+      return this.#setLink(false);
+    }
+    if (this.#linkUp || this.#awaitingEcho) return;
+    this.#awaitingEcho = true;
+    this.#sendEcho();
+    this.#echoTimer = setInterval(() => this.#sendEcho(), ECHO_RETRY_MS);
+  }
+
+  #stopEcho(): void {
+    this.#awaitingEcho = false;
+    clearInterval(this.#echoTimer);
+    this.#echoTimer = undefined;
+  }
+
+  #sendEcho(): void {
+    const echo = JSON.stringify({ type: "heartbeat", server: this.serverId });
+    this.#commands.publish(CHANNEL, echo).catch(() => {});
+  }
+
+  #heardOwnEcho(): void {
+    if (!this.#awaitingEcho) return;
+    this.#stopEcho();
+    this.#setLink(true);
+  }
+
+  #setLink(up: boolean): void {
     if (up === this.#linkUp) return;
     this.#linkUp = up;
     if (up) this.#presence.restartClocks(this.#now());

@@ -64,7 +64,23 @@ Deno.test("the web client page is served with a strict content security policy",
   const response = await fetch(`http://127.0.0.1:${webPort}/`);
   const html = await response.text();
   assert.equal(response.status, 200);
-  assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+  const hash = async (text: string) =>
+    btoa(String.fromCharCode(
+      ...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
+    ));
+  const script = /<script type="module">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+  assert.equal(
+    response.headers.get("content-security-policy"),
+    `default-src 'none'; script-src 'sha256-${await hash(script)}'; ` +
+      `style-src 'sha256-${await hash(style)}'; connect-src 'self'; base-uri 'none'; ` +
+      "form-action 'none'; frame-ancestors 'none'",
+  );
+  assert.equal(response.headers.get("x-frame-options"), "DENY");
+  assert.equal(response.headers.get("referrer-policy"), "no-referrer");
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+  assert.equal((html.match(/<script/g) ?? []).length, 1, "one script, the hashed one");
+  assert.ok(!/\son[a-z]+=/.test(html), "no inline event handlers (the CSP would block them)");
   assert.match(html, /<label for="line">/);
   assert.match(html, /role="log"/);
   assert.ok(html.includes("textContent"), "lines are rendered as text, never as HTML");

@@ -188,15 +188,18 @@ export class TestClient {
   }
 
   /**
-   * The lines that arrive before the answer to a probe. Sends `/rooms` and
-   * reads up to its reply: the server handles this client's lines in
+   * The lines that arrive before the answer to a probe. Sends `/msg` to a
+   * unique name nobody has and reads up to the refusal that names it
+   * (private, logged nowhere). The chat server handles this client's lines in
    * order and flushes waiting announcements first, so everything it had
    * queued for this client by then arrives before the reply. Replaces
    * "wait a while and see that nothing came" with an event.
    */
   async linesBeforeProbe(timeoutMs = LINE_TIMEOUT_MS): Promise<string[]> {
-    await this.send("/rooms");
-    return await this.readThrough((l) => l.startsWith("* rooms: "), timeoutMs, false);
+    const nobody = `probe-${crypto.randomUUID().slice(0, 8)}`;
+    await this.send(`/msg ${nobody} are you there?`);
+    const reply = `! no such user: ${nobody}`;
+    return await this.readThrough((l) => l === reply, timeoutMs, false);
   }
 
   /** Reads lines until one matches; returns the lines before it (and the
