@@ -42,11 +42,14 @@ const get = (reply: (n: number) => void): CounterMessage => ({ type: "get", repl
 
 Deno.test("Actor handles messages one at a time, in order, and answers ask", async () => {
   const log: number[] = [];
+  let finished!: () => void;
+  const allHandled = new Promise<void>((resolve) => (finished = resolve));
   class Slow extends Actor<number> {
     async handle(n: number): Promise<void> {
       log.push(n);
       await new Promise((r) => setTimeout(r, 2));
       log.push(-n);
+      if (n === 3) finished();
     }
   }
   const ref = spawn(new Slow());
@@ -54,7 +57,7 @@ Deno.test("Actor handles messages one at a time, in order, and answers ask", asy
   const counter = spawn(new Counter());
   await counter.address.send({ type: "add", n: 5 });
   assert.equal(await counter.address.ask(get), 5);
-  await new Promise((r) => setTimeout(r, 20));
+  await within(allHandled, 2_000, "the third message was never handled");
   assert.deepEqual(log, [1, -1, 2, -2, 3, -3]);
   ref.stop();
   counter.stop();
@@ -260,8 +263,13 @@ Deno.test("Context addStream reports a failing stream to its end handler", async
 
 Deno.test("Context addStream cancels a ReadableStream when the actor stops", async () => {
   let cancelled = false;
+  let pulled!: () => void;
+  const reading = new Promise<void>((resolve) => (pulled = resolve));
   const endless = new ReadableStream<string>({
-    pull: () => new Promise(() => {}),
+    pull: () => {
+      pulled();
+      return new Promise(() => {});
+    },
     cancel: () => {
       cancelled = true;
     },
@@ -273,7 +281,7 @@ Deno.test("Context addStream cancels a ReadableStream when the actor stops", asy
     handle(): void {}
   }
   const ref = spawn(new Reader());
-  await new Promise((r) => setTimeout(r, 5));
+  await within(reading, 2_000, "the stream was never read"); // a read is pending
   ref.stop();
   await ref.done;
   assert.equal(cancelled, true);
@@ -321,14 +329,17 @@ Deno.test("Actor drains queued synchronous messages within one turn", async () =
   const turns: number[] = [];
   let turn = 0;
   const timer = setInterval(() => turn++, 0);
+  let fifty!: () => void;
+  const allHandled = new Promise<void>((resolve) => (fifty = resolve));
   class Recorder extends Actor<number> {
     handle(): void {
       turns.push(turn);
+      if (turns.length === 50) fifty();
     }
   }
   const ref = spawn(new Recorder());
   for (let i = 0; i < 50; i++) ref.address.trySend(i);
-  await new Promise((r) => setTimeout(r, 10));
+  await within(allHandled, 2_000, "not all 50 messages were handled");
   clearInterval(timer);
   ref.stop();
   await ref.done;

@@ -53,12 +53,17 @@ Deno.test("Mailbox rejects sends once closed, and senders that were waiting", as
 Deno.test("Mailbox iterates until closed and drained", async () => {
   const box = new Mailbox<number>();
   const seen: number[] = [];
+  let sawTwo!: () => void;
+  const twoSeen = new Promise<void>((resolve) => (sawTwo = resolve));
   const reader = (async () => {
-    for await (const m of box) seen.push(m);
+    for await (const m of box) {
+      seen.push(m);
+      if (m === 2) sawTwo();
+    }
   })();
   await box.send(1);
   await box.send(2);
-  await new Promise((r) => setTimeout(r, 1));
+  await twoSeen; // the reader has drained the box and waits for more
   await box.send(3);
   box.close();
   await reader;

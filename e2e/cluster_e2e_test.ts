@@ -180,7 +180,6 @@ test("a server killed with SIGKILL has its users shown as left within the presen
   const [survivor] = await cluster(redis, 1);
   const doomed = await startServerProcess(["--redis", redis.url]);
   await doomed.waitForLog((l) => l.includes("link to other servers up"));
-  await new Promise((r) => setTimeout(r, 100));
   const { client: watcher } = await TestClient.join(survivor!.port);
   const { client: victim, name } = await TestClient.join(doomed.port);
   await watcher.readUntil((l) => l === `* ${name} joined the chat`);
@@ -311,7 +310,6 @@ test("--reuse-port lets two linked processes share one port and be one chat", as
   for (const server of [first, second]) {
     await server.waitForLog((l) => l.includes("link to other servers up"));
   }
-  await new Promise((r) => setTimeout(r, 200));
   const clients: TestClient[] = [];
   for (let i = 0; i < 20; i++) clients.push((await TestClient.join(port)).client);
   const served = [first, second].map((s) =>

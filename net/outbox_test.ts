@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers";
 import assert from "node:assert/strict";
 import { type ByteWriter, EAGER_WRITE_BYTES, Outbox } from "./outbox.ts";
 
@@ -28,7 +29,12 @@ class ManualWriter implements ByteWriter {
   }
 }
 
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+/** Lets the Outbox's writer run: it starts from an immediate, so waiting
+ * for two rounds of immediates (with the microtasks after each) is waiting
+ * for it, not for a timer that may fire before or after it. */
+const tick = async (): Promise<void> => {
+  for (let round = 0; round < 2; round++) await new Promise((r) => setImmediate(r));
+};
 const text = (parts: Uint8Array[]): string =>
   parts.map((p) => new TextDecoder().decode(p)).join("");
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
