@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { Actor, AskTimeoutError, type Context, MailboxClosedError, spawn } from "./mod.ts";
 
 type CounterMessage =
@@ -345,4 +346,35 @@ Deno.test("Actor drains queued synchronous messages within one turn", async () =
   await ref.done;
   assert.equal(turns.length, 50);
   assert.equal(new Set(turns).size, 1, "all 50 messages were handled in the same turn");
+});
+
+Deno.test("Context addStream pulls no further than the mailbox has room for: back-pressure", async () => {
+  let pulls = 0;
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  let handling!: () => void;
+  const firstHandled = new Promise<void>((resolve) => (handling = resolve));
+  const source = new ReadableStream<number>({
+    pull: (controller) => {
+      controller.enqueue(++pulls);
+    },
+  }, { highWaterMark: 0 });
+  class Stuck extends Actor<number> {
+    override started(ctx: Context<number>): void {
+      ctx.addStream(source);
+    }
+    async handle(): Promise<void> {
+      handling();
+      await blocked; // a handler that cannot finish: the actor is stalled
+    }
+  }
+  const ref = spawn(new Stuck(), { capacity: 4 });
+  await within(firstHandled, 2_000, "the first item never arrived");
+  // Let the pump run as far as it can: it must stop at the full mailbox.
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  // One in the handler, four queued, one waiting for room: no more pulled.
+  assert.ok(pulls <= 6, `${pulls} items pulled from a source whose actor is stalled`);
+  release();
+  ref.stop();
+  await ref.done;
 });

@@ -182,3 +182,32 @@ Deno.test("ChatServer tells a session its new name by message, and frees the old
   await skipTo(b.sink, "* user2 is now known as alice");
   await chat.stop();
 });
+
+Deno.test("ChatServer wraps /who after 20 names and /rooms after 20 rooms", async () => {
+  const chat = startChat();
+  const users: TestUser[] = [];
+  for (let id = 1; id <= 22; id++) users.push(await chat.join(id));
+  const first = users[0]!;
+  await first.command({ name: "who" });
+  await skipTo(first.sink, "* user22 joined the chat");
+  const names = Array.from({ length: 22 }, (_, i) => `user${i + 1}`);
+  assert.deepEqual(await first.sink.nextLines(3), [
+    `* in lobby: ${names.slice(0, 20).join(", ")}`,
+    `* ${names.slice(20).join(", ")}`,
+    "* 22 in lobby, 22 online in all",
+  ]);
+  for (const [i, user] of users.slice(1).entries()) {
+    await user.command({ name: "join", room: `room${String(i + 1).padStart(2, "0")}` });
+  }
+  await first.command({ name: "rooms" });
+  const rooms = [
+    "lobby (1)",
+    ...Array.from({ length: 21 }, (_, i) => `room${String(i + 1).padStart(2, "0")} (1)`),
+  ];
+  await skipTo(first.sink, "* user22 left the room");
+  assert.deepEqual(await first.sink.nextLines(2), [
+    `* rooms: ${rooms.slice(0, 20).join(", ")}`,
+    `* ${rooms.slice(20).join(", ")}`,
+  ]);
+  await chat.stop();
+});

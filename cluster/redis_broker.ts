@@ -33,6 +33,8 @@ const USER_NUMBER_BLOCK = 64;
 const RECONNECT_MAX_MS = 2_000;
 /** How often the "are we subscribed yet?" echo is resent after a reconnect. */
 const ECHO_RETRY_MS = 100;
+/** How long a closing server waits for Redis to take its goodbye. */
+const GOODBYE_TIMEOUT_MS = 500;
 /** How long startup waits for Redis before giving up with an error. */
 const CONNECT_TIMEOUT_MS = 3_000;
 
@@ -186,18 +188,27 @@ export class RedisBroker implements Broker {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#stopEcho();
-    if (this.#linkUp) {
-      const bye = JSON.stringify({ type: "bye", server: this.serverId });
-      await this.#commands.publish(CHANNEL, bye).catch(() => {});
-      const keys = [...this.#claimed].map((key) => NAME_PREFIX + key);
-      if (keys.length > 0) await this.#commands.del(keys).catch(() => {});
-    }
+    if (this.#linkUp) await this.#sayGoodbye();
     this.#linkUp = false;
     for (const client of [this.#subscriber, this.#commands]) {
-      if (client?.isOpen) {
-        await client.quit().catch(() => client.disconnect().catch(() => {}));
-      }
+      if (!client?.isOpen) continue;
+      // A client that is reconnecting (Redis down) or stuck (Redis frozen)
+      // would hold QUIT forever: close it without asking.
+      const polite = client.isReady ? withTimeout(client.quit(), GOODBYE_TIMEOUT_MS) : undefined;
+      await (polite ?? Promise.reject()).catch(() => client.disconnect().catch(() => {}));
     }
+  }
+
+  /** Tells the others we are leaving and frees our names, if Redis answers
+   * in time: shutdown never waits on Redis for long. */
+  async #sayGoodbye(): Promise<void> {
+    const bye = JSON.stringify({ type: "bye", server: this.serverId });
+    const keys = [...this.#claimed].map((key) => NAME_PREFIX + key);
+    const goodbye = Promise.all([
+      this.#commands.publish(CHANNEL, bye),
+      keys.length > 0 ? this.#commands.del(keys) : 0,
+    ]);
+    await withTimeout(goodbye, GOODBYE_TIMEOUT_MS).catch(() => {});
   }
 
   #receive(message: string): void {

@@ -299,6 +299,32 @@ test("malformed events from Redis are dropped, counted and logged once per kind,
   await stopAll([server], redis, [client]);
 });
 
+test("with Redis away and the reserve of numbers used up, newcomers are told the server is busy", async () => {
+  const redis = await startRedis();
+  const server = startServer({}, { redis: redis.url, metrics: true });
+  await server.waitForLog((l) => l.includes("link to other servers up"));
+  const { client: first } = await TestClient.join(server.port); // reserves a block of 64
+  await redis.stop();
+  await first.readUntil((l) => l === "* link to other servers lost");
+  const clients: TestClient[] = [first];
+  let busy: string | undefined;
+  for (let i = 0; i < 70 && busy === undefined; i++) {
+    const client = await TestClient.connect(server.port);
+    clients.push(client);
+    const line = await client.readLine();
+    if (line.startsWith("!")) busy = line;
+  }
+  assert.equal(busy, "! server busy: try again in a moment");
+  assert.equal(clients.length, 65, "the 63 numbers left in the block were handed out first");
+  assert.ok(await clients.at(-1)!.waitForEof(), "the refused connection is closed");
+  assert.ok(
+    server.logs.some((l) => /^Refused 127\.0\.0\.1:\d+: no user number available$/.test(l)),
+  );
+  assert.equal(server.metrics!.refused.get("no user number available"), 1);
+  await Promise.all(clients.map((c) => c.close()));
+  await server.stop();
+});
+
 test("--reuse-port lets two linked processes share one port and be one chat", async () => {
   const redis = await startRedis();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -208,6 +208,44 @@ tlsTest("the same chat is served over TLS alongside plain TCP", async () => {
   }
 });
 
+tlsTest("the per-address limit counts TCP, WebSocket and TLS connections together", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const files = await makeCertificate(dir);
+    const pem = {
+      cert: await Deno.readTextFile(files.cert),
+      key: await Deno.readTextFile(files.key),
+    };
+    const server = startServer(
+      { maxConnectionsPerAddress: 2, exemptLoopback: false },
+      { tls: pem, web: true },
+    );
+    const { webPort } = await server.ready;
+    const tcp = await TestClient.join(server.port);
+    const socket = new WebSocket(`ws://127.0.0.1:${webPort}/ws`);
+    const first = new Promise<string>((resolve) => {
+      socket.onmessage = (event) => resolve(String(event.data));
+    });
+    assert.match(await first, /^\* user2 joined the chat/);
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port: server.tlsPort!,
+      caCerts: [pem.cert],
+    });
+    const third = TestClient.wrap(conn);
+    assert.equal(await third.readLine(), "! too many connections from your address");
+    assert.ok(await third.waitForEof());
+    await third.close();
+    const closed = new Promise((resolve) => (socket.onclose = resolve));
+    socket.close();
+    await closed;
+    await tcp.client.close();
+    await server.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 tlsTest(
   "TLS without permission to read the key gives a one-line error and exit code 2",
   async () => {

@@ -201,6 +201,33 @@ Deno.test("SIGTERM and SIGINT shut the process down with exit code 0", async () 
   }
 });
 
+Deno.test("SIGTERM exits within the shutdown timeout although a client never reads its queue", async () => {
+  const server = await startServerProcess([
+    "--shutdown-timeout",
+    "1",
+    "--flood-rate",
+    "0",
+    "--send-queue-bytes",
+    String(64 * 1024 * 1024),
+  ]);
+  const sleeper = await TestClient.connect(server.port, { read: false });
+  const { client: reader } = await TestClient.join(server.port);
+  const { client: sender } = await TestClient.join(server.port);
+  await reader.readUntil((l) => l === "* user3 joined the chat");
+  // 20 MB toward the sleeper: far more than the kernel's buffers hold, so
+  // its queue cannot drain, and the server must give up on it at the deadline.
+  await sender.writeAll(new TextEncoder().encode(`${"z".repeat(4000)}\n`.repeat(5000)));
+  await reader.readUntil((l) => l.startsWith("[user3]: z"), 10_000);
+  const signalledAt = performance.now();
+  const status = await server.stop("SIGTERM");
+  const took = performance.now() - signalledAt;
+  assert.equal(status.code, 0);
+  assert.ok(took < 1_000 + 2_000, `exited ${took.toFixed(0)} ms after SIGTERM`);
+  assert.ok(took >= 900, `exited after ${took.toFixed(0)} ms: the deadline was not waited for`);
+  assert.equal(await reader.readUntil((l) => l.startsWith("* server")), "* server shutting down");
+  await Promise.all([sleeper.close(), reader.close(), sender.close()]);
+});
+
 Deno.test("the startup lines show the real port when started with --port 0", async () => {
   const server = await startServerProcess();
   await server.waitForLog((l) => l.startsWith("[server] ChatServer started"));
