@@ -4,14 +4,25 @@
  * generator in `shared/tools/chatload`, so the two can be compared:
  *
  * - A: 100 clients, 10 senders as fast as a window of 16 in-flight lines
- *   each allows, 64-byte payloads: raw fan-out throughput.
+ *   each allows, 64-byte payloads: raw fan-out throughput. Its latency is
+ *   closed-loop (each line is stamped when it is actually sent, and a
+ *   sender waits for room in its window), so it understates queueing.
+ * - B, D and the soak send on a schedule and stamp each line with the time
+ *   it was due: open-loop latency, which includes any time a line waited.
  * - B: 1,000 clients, 10 senders at 20 lines/s each (200k deliveries/s).
- * - C: 10,000 idle clients (the join storm included), held; memory.
+ * - C: 10,000 idle clients, held; memory. Two times: "join s" until every
+ *   client has its own join line, "storm s" until every client has every
+ *   line the join storm owes it (its roster and everyone else's join).
  * - D: 100 clients, 1 sender at 50 lines/s: latency at light load.
  * - soak: connection churn plus chat for `--duration` seconds; memory at
  *   start and end.
  * - LA, LB (on request, need redis-server): A and B with the clients spread
  *   over two server processes linked through Redis: what linking costs.
+ *
+ * Loss is measured on sampled receivers: each chat line carries its
+ * sender's sequence number, and every sampled receiver must get every line
+ * of every sender (they share one room); loss is the share that never
+ * arrived, and lines out of order are counted apart ("ooo").
  *
  * Each scenario gets a fresh server. Prints a table, or one JSON line per
  * scenario with `--json`. The generator shares the machine with the server:
@@ -25,6 +36,7 @@ import process from "node:process";
 import { closeLoad, LoadClient, LoadStats, nowMicros, payload, waitUntil } from "./load.ts";
 import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
 import { startRedis } from "../testing/redis_server.ts";
+import { ROSTER_LIMIT } from "../chat/protocol.ts";
 
 interface Scenario {
   name: string;
@@ -102,9 +114,16 @@ export interface Result {
   scenario: string;
   clients: number;
   joinSeconds: number;
+  /** C only: until every client had every line of the join storm. */
+  stormSeconds?: number;
   sent: number;
   deliveriesPerSecond: number;
   loss: number;
+  /** Payloads out of order or repeated at a sampled receiver. */
+  outOfOrder: number;
+  /** How latency was measured: from the line's due time (open) or from
+   * when a window let it go (closed). */
+  latency: "open-loop" | "closed-loop" | "none";
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
@@ -166,6 +185,29 @@ async function settle(clients: LoadClient[], maxMs = 60_000): Promise<void> {
     const last = Math.max(...clients.map((c) => c.lastByteAt));
     if (performance.now() - last >= SETTLE_QUIET_MS) return;
     await sleep(50);
+  }
+}
+
+/** Lines the join storm owes all clients together: each its own join,
+ * its welcome, a roster of the (at most 50) users already there plus
+ * "and K more" past 50, and the join of everyone after it. The sum does
+ * not depend on the order in which they joined. */
+export function stormLines(n: number): number {
+  let total = 0;
+  for (let before = 0; before < n; before++) {
+    total += 2 + Math.min(before, ROSTER_LIMIT) + (before > ROSTER_LIMIT ? 1 : 0) +
+      (n - 1 - before);
+  }
+  return total;
+}
+
+/** Waits (polling, at most 120 s) until the storm's every line arrived. */
+async function stormDelivered(clients: LoadClient[]): Promise<void> {
+  const expected = stormLines(clients.length);
+  const deadline = performance.now() + 120_000;
+  while (totalLines(clients) < expected && performance.now() < deadline) await sleep(20);
+  if (totalLines(clients) < expected) {
+    console.error(`C: the join storm delivered ${totalLines(clients)} of ${expected} lines`);
   }
 }
 
@@ -249,6 +291,11 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const joinStart = performance.now();
     const clients = await connectAll(ports, scenario, stats);
     const joinSeconds = (performance.now() - joinStart) / 1000;
+    let stormSeconds: number | undefined;
+    if (scenario.idle) {
+      await stormDelivered(clients);
+      stormSeconds = (performance.now() - joinStart) / 1000;
+    }
     await settle(clients);
     for (const c of clients) c.lines = 0;
 
@@ -272,13 +319,14 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const rssAfter = await sum(pids, rss);
 
     // Drain: let the server deliver what it still has queued.
-    const expected = scenario.churn ? 0 : sent * (scenario.clients - 1);
+    const sampled = clients.filter((c) => c.sampled).length;
+    const expected = sent * sampled;
     const drainEnd = performance.now() + 10_000;
-    let received = totalLines(clients);
+    let received = stats.sampledPayloads;
     let lastChange = performance.now();
     while (received < expected && performance.now() < drainEnd) {
       await sleep(50);
-      const now = totalLines(clients);
+      const now = stats.sampledPayloads;
       if (now !== received) lastChange = performance.now();
       received = now;
       if (performance.now() - lastChange > 2_000) break;
@@ -289,9 +337,12 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       scenario: scenario.name,
       clients: scenario.clients,
       joinSeconds: round(joinSeconds, 2),
+      ...(stormSeconds === undefined ? {} : { stormSeconds: round(stormSeconds, 2) }),
       sent,
       deliveriesPerSecond: Math.round(inWindow / elapsed),
       loss: expected === 0 ? 0 : round(Math.max(0, 1 - received / expected), 6),
+      outOfOrder: stats.outOfOrder,
+      latency: sent === 0 ? "none" : scenario.rate > 0 ? "open-loop" : "closed-loop",
       p50Ms: round(stats.latency.percentile(50) / 1000, 3),
       p99Ms: round(stats.latency.percentile(99) / 1000, 3),
       p999Ms: round(stats.latency.percentile(99.9) / 1000, 3),
@@ -357,8 +408,11 @@ function table(results: Result[]): string {
     "scen",
     "clients",
     "join s",
+    "storm s",
     "deliv/s",
     "loss",
+    "ooo",
+    "latency",
     "p50 ms",
     "p99 ms",
     "p999 ms",
@@ -371,8 +425,11 @@ function table(results: Result[]): string {
     r.scenario,
     String(r.clients),
     r.joinSeconds.toFixed(2),
+    r.stormSeconds === undefined ? "-" : r.stormSeconds.toFixed(2),
     r.deliveriesPerSecond.toLocaleString("en-US"),
     r.loss.toFixed(4),
+    String(r.outOfOrder),
+    r.latency === "none" ? "-" : r.latency.replace("-loop", ""),
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
     r.p999Ms.toFixed(2),
@@ -397,6 +454,7 @@ async function main(): Promise<number> {
       options: {
         scenario: { type: "string", default: "A,B,C,D" },
         duration: { type: "string" },
+        clients: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -407,7 +465,8 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] [--json]",
+      "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] " +
+        "[--clients N] [--json]",
     );
     return 0;
   }
@@ -424,9 +483,18 @@ async function main(): Promise<number> {
     console.error("bench: --duration must be a number of seconds from 1 to 3600");
     return 2;
   }
+  const clients = values.clients === undefined ? undefined : Number(values.clients);
+  if (clients !== undefined && !(Number.isInteger(clients) && clients >= 2 && clients <= 20_000)) {
+    console.error("bench: --clients must be a whole number from 2 to 20000");
+    return 2;
+  }
   const results: Result[] = [];
   for (const name of names) {
-    const scenario = { ...SCENARIOS[name]!, ...(duration ? { duration } : {}) };
+    const scenario = {
+      ...SCENARIOS[name]!,
+      ...(duration ? { duration } : {}),
+      ...(clients ? { clients } : {}),
+    };
     const result = await runScenario(scenario);
     results.push(result);
     if (values.json) console.log(JSON.stringify(result));

@@ -38,6 +38,12 @@ export class LoadStats {
   inFlight: number[] = [];
   /** Called when the observer sees a line from `sender` (frees window room). */
   onDelivered: ((sender: number) => void) | undefined;
+  /** Chat payloads the sampled receivers got, all senders together: the
+   * loss figure compares it with what they should have got. */
+  sampledPayloads = 0;
+  /** Payloads that arrived out of order or twice (a sender's sequence
+   * number not above the last one seen from it): should stay 0. */
+  outOfOrder = 0;
 }
 
 const channel = new MessageChannel();
@@ -83,6 +89,8 @@ export class LoadClient {
   #onJoined: (() => void) | undefined;
   lines = 0;
   lastByteAt = 0;
+  /** The last sequence number seen from each sender (sampled receivers). */
+  readonly #lastSeq: number[] = [];
   readonly done: Promise<void>;
 
   private constructor(
@@ -113,6 +121,11 @@ export class LoadClient {
       else client.#onJoined = resolve;
     });
     return client;
+  }
+
+  /** Whether this client parses chat lines for latency and loss. */
+  get sampled(): boolean {
+    return this.#sampled;
   }
 
   /** Sends lines (already LF-terminated) in one write. */
@@ -171,7 +184,13 @@ export class LoadClient {
     const secondSpace = text.indexOf(" ", firstSpace + 1);
     const thirdSpace = text.indexOf(" ", secondSpace + 1);
     const sender = Number(text.slice(from, firstSpace));
+    const seq = Number(text.slice(firstSpace + 1, secondSpace));
     const intended = Number(text.slice(secondSpace + 1, thirdSpace));
+    if (this.#sampled) {
+      this.#stats.sampledPayloads++;
+      if (seq <= (this.#lastSeq[sender] ?? 0)) this.#stats.outOfOrder++;
+      this.#lastSeq[sender] = seq;
+    }
     if (this.#observer && this.#stats.inFlight[sender] !== undefined) {
       this.#stats.inFlight[sender]--;
       this.#stats.onDelivered?.(sender);

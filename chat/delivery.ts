@@ -78,8 +78,9 @@ export class Delivery<S> {
   toRoom(room: Room<S>, bytes: Uint8Array, except?: User<S>): void {
     let recipients = 0;
     for (const user of room.users) {
-      if (user.local === undefined || user === except) continue;
-      user.local.sink.push(bytes);
+      const local = user.local;
+      if (local === undefined || user === except) continue;
+      local.sink.push(bytes);
       recipients++;
     }
     this.#metrics?.sent(bytes, recipients);

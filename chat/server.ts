@@ -166,8 +166,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
 
   #immediate(message: Immediate): void {
     switch (message.type) {
-      case "say":
-        return this.#withLocal(message.id, (user) => this.#commands.say(user, message.text));
+      case "say": {
+        // The hot path: no closure per line.
+        const user = this.#registry.user(message.id);
+        if (user?.local !== undefined) this.#commands.say(user, message.text);
+        return;
+      }
       case "command":
         return this.#withLocal(message.id, (user) => this.#commands.run(user, message.command));
       case "claim_answer":
