@@ -7,6 +7,19 @@
 import assert from "node:assert/strict";
 import { startServer, TestClient } from "../testing/chat_client.ts";
 
+/** Fails with `what` unless `promise` settles within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Opens a WebSocket to `/ws` and collects what it receives. */
 async function openSocket(port: number) {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
@@ -41,7 +54,7 @@ Deno.test("a WebSocket past the connection limit is refused, logged and counted 
   const { client } = await TestClient.join(server.port);
   const refused = await openSocket(webPort!);
   assert.equal(await refused.nextLine(), "! server full");
-  await refused.closed;
+  await within(refused.closed, 5_000, "the refused socket was not closed");
   assert.ok(server.logs.includes("Refused 127.0.0.1: server full"), server.logs.join("\n"));
   assert.equal(server.metrics!.refused.get("server full"), 1);
   await client.close();
@@ -67,7 +80,7 @@ Deno.test("a WebSocket message over 64 KiB closes that socket; everyone else cha
   const big = await openSocket(webPort!);
   assert.equal(await big.nextLine(), "* user2 joined the chat");
   big.socket.send("x".repeat(64 * 1024 + 1));
-  await big.closed;
+  await within(big.closed, 5_000, "the server did not close a socket over the inbound cap");
   assert.equal(await watcher.readUntil((l) => l.includes("user2 left")), "* user2 left the chat");
   const { client: other, name } = await TestClient.join(server.port);
   await other.send("still fine");
