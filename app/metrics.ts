@@ -74,81 +74,63 @@ export class Metrics implements ChatMetrics {
 
   /** The Prometheus text exposition of every metric. */
   render(live: LiveFigures): string {
+    const values = this.#values(live);
     const out: string[] = [];
-    for (const [name, type, help, values] of this.#table(live)) {
+    for (const [name, [type, help]] of Object.entries(METRICS)) {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      const rows: [string, number][] = typeof values === "number" ? [["", values]] : values;
-      for (const [labels, value] of rows) out.push(`${name}${labels} ${value}`);
+      const value = values[name as MetricName];
+      const rows: [string, number][] = typeof value === "number" ? [["", value]] : value;
+      for (const [labels, n] of rows) out.push(`${name}${labels} ${n}`);
     }
     return out.join("\n") + "\n";
   }
 
-  /** Every metric: name, type, help, and one value or labelled values. */
-  #table(live: LiveFigures): [string, "counter" | "gauge", string, number | [string, number][]][] {
-    const deepest = Math.max(this.queueHighWaterBytes, live.queueHighWaterBytes);
-    return [
-      [
-        "marquee_connections_accepted_total",
-        "counter",
-        "Connections accepted.",
-        this.connectionsAccepted,
-      ],
-      ["marquee_connections_open", "gauge", "Connections open now.", this.connectionsOpen],
-      [
-        "marquee_connections_refused_total",
-        "counter",
-        "Connections refused, by reason.",
-        labelled(this.refused),
-      ],
-      ["marquee_users", "gauge", "Users online on this server.", live.users],
-      ["marquee_remote_users", "gauge", "Users online on linked servers.", live.remoteUsers],
-      ["marquee_rooms", "gauge", "Rooms, lobby included.", live.rooms],
-      ["marquee_lines_in_total", "counter", "Lines received from clients.", this.linesIn],
-      [
-        "marquee_lines_out_total",
-        "counter",
-        "Lines queued to clients, per recipient.",
-        this.linesOut,
-      ],
-      [
-        "marquee_bytes_out_total",
-        "counter",
-        "Bytes queued to clients, per recipient.",
-        this.bytesOut,
-      ],
-      [
-        "marquee_kicks_total",
-        "counter",
-        "Clients disconnected by the server, by reason.",
-        labelled(this.kicks),
-      ],
-      [
-        "marquee_cluster_events_dropped_total",
-        "counter",
-        "Events from other servers dropped as malformed, by fault.",
-        labelled(this.droppedEvents),
-      ],
-      [
-        "marquee_send_queue_high_water_bytes",
-        "gauge",
-        "Deepest send queue seen, in bytes.",
-        deepest,
-      ],
-      [
-        "marquee_event_loop_lag_seconds",
-        "gauge",
-        "Event-loop lag at the last probe.",
-        this.eventLoopLagMs / 1000,
-      ],
-      [
-        "marquee_event_loop_lag_max_seconds",
-        "gauge",
-        "Worst event-loop lag seen.",
-        this.eventLoopLagMaxMs / 1000,
-      ],
-    ];
+  /** Each metric's value now: one number, or one per label. */
+  #values(live: LiveFigures): Record<MetricName, number | [string, number][]> {
+    return {
+      marquee_connections_accepted_total: this.connectionsAccepted,
+      marquee_connections_open: this.connectionsOpen,
+      marquee_connections_refused_total: labelled(this.refused),
+      marquee_users: live.users,
+      marquee_remote_users: live.remoteUsers,
+      marquee_rooms: live.rooms,
+      marquee_lines_in_total: this.linesIn,
+      marquee_lines_out_total: this.linesOut,
+      marquee_bytes_out_total: this.bytesOut,
+      marquee_kicks_total: labelled(this.kicks),
+      marquee_cluster_events_dropped_total: labelled(this.droppedEvents),
+      marquee_send_queue_high_water_bytes: Math.max(
+        this.queueHighWaterBytes,
+        live.queueHighWaterBytes,
+      ),
+      marquee_event_loop_lag_seconds: this.eventLoopLagMs / 1000,
+      marquee_event_loop_lag_max_seconds: this.eventLoopLagMaxMs / 1000,
+    };
   }
 }
+
+/** Every metric, in exposition order: its type and help text. */
+const METRICS = {
+  marquee_connections_accepted_total: ["counter", "Connections accepted."],
+  marquee_connections_open: ["gauge", "Connections open now."],
+  marquee_connections_refused_total: ["counter", "Connections refused, by reason."],
+  marquee_users: ["gauge", "Users online on this server."],
+  marquee_remote_users: ["gauge", "Users online on linked servers."],
+  marquee_rooms: ["gauge", "Rooms, lobby included."],
+  marquee_lines_in_total: ["counter", "Lines received from clients."],
+  marquee_lines_out_total: ["counter", "Lines queued to clients, per recipient."],
+  marquee_bytes_out_total: ["counter", "Bytes queued to clients, per recipient."],
+  marquee_kicks_total: ["counter", "Clients disconnected by the server, by reason."],
+  marquee_cluster_events_dropped_total: [
+    "counter",
+    "Events from other servers dropped as malformed, by fault.",
+  ],
+  marquee_send_queue_high_water_bytes: ["gauge", "Deepest send queue seen, in bytes."],
+  marquee_event_loop_lag_seconds: ["gauge", "Event-loop lag at the last probe."],
+  marquee_event_loop_lag_max_seconds: ["gauge", "Worst event-loop lag seen."],
+} as const;
+
+type MetricName = keyof typeof METRICS;
 
 /** `{reason="..."}`-labelled values of a map (quotes dropped from keys). */
 function labelled(map: Map<string, number>): [string, number][] {

@@ -20,6 +20,8 @@
  * @module
  */
 
+import { unreachable } from "../actors/mod.ts";
+
 /** Default cap on a line's content in bytes (the LF and a CR before it are
  * not counted): generous for chat, small enough that ten thousand clients
  * each holding a partial line cost 40 MiB at worst. */
@@ -183,6 +185,8 @@ export class TelnetFilter {
         case TelnetState.SubCommand:
           this.#state = byte === SE ? TelnetState.Data : TelnetState.Sub;
           break;
+        default:
+          unreachable(this.#state);
       }
     }
     return chunk.subarray(0, write);
