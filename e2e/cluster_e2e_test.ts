@@ -12,7 +12,7 @@ import {
   waitForRemoteUsers,
 } from "../testing/chat_client.ts";
 import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
-import { startServerProcess } from "../testing/server_process.ts";
+import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 
 const test = (name: string, fn: () => Promise<void>) =>
@@ -324,6 +324,45 @@ test("with Redis away and the reserve of numbers used up, newcomers are told the
   await Promise.all(clients.map((c) => c.close()));
   await server.stop();
 });
+
+test("a server started with an unreachable Redis exits 2 with one line within the connect timeout", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `redis://127.0.0.1:${(probe.addr as Deno.NetAddr).port}`;
+  probe.close(); // nothing listens there now
+  const startedAt = performance.now();
+  const result = await runToExit(["--port", "0", "--redis", url], { timeoutMs: 15_000 });
+  const took = performance.now() - startedAt;
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, new RegExp(`^marquee: Cannot connect to Redis at ${url}: .+\n$`));
+  assert.ok(took < 3_000 + 3_000, `exited after ${took.toFixed(0)} ms (connect timeout 3 s)`);
+});
+
+for (const fault of ["down", "frozen"] as const) {
+  test(`SIGTERM ends a linked server within the shutdown timeout while Redis is ${fault}`, async () => {
+    const redis = await startRedis();
+    const server = await startServerProcess(["--redis", redis.url, "--shutdown-timeout", "1"]);
+    await server.waitForLog((l) => l.includes("link to other servers up"));
+    const { client } = await TestClient.join(server.port);
+    if (fault === "down") {
+      await redis.stop();
+      await server.waitForLog((l) => l.includes("link to other servers lost"));
+    } else {
+      redis.signal("SIGSTOP");
+    }
+    try {
+      const signalledAt = performance.now();
+      const status = await server.stopWithin(10_000, "SIGTERM");
+      const took = performance.now() - signalledAt;
+      assert.equal(status.code, 0);
+      assert.ok(took < 1_000 + 1_000 + 1_000, `exited ${took.toFixed(0)} ms after SIGTERM`);
+      assert.ok(server.stdout.includes("[server] stopped"));
+    } finally {
+      if (fault === "frozen") redis.signal("SIGCONT");
+    }
+    await client.close();
+    await redis.stop();
+  });
+}
 
 test("--reuse-port lets two linked processes share one port and be one chat", async () => {
   const redis = await startRedis();

@@ -26,6 +26,9 @@ export interface ServerProcess {
   stdout: string[];
   /** Sends `signal` and resolves with the exit status. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Sends `signal` and resolves with the exit status, or kills the process
+   * and rejects if it has not exited within `ms`: a hang fails the test. */
+  stopWithin(ms: number, signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Resolves when a stdout line matches (or rejects after `ms`). */
   waitForLog(match: (line: string) => boolean, ms?: number): Promise<string>;
 }
@@ -117,7 +120,19 @@ export async function startServerProcess(
       await waitForLog((l) => messageOf(l).startsWith("Chat server started on ")),
     );
     const port = Number(/:(\d+)$/.exec(started)?.[1]);
-    return { pid: child.pid, port, stdout, stop, waitForLog };
+    const stopWithin = async (ms: number, signal: Deno.Signal = "SIGTERM") => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((
+        resolve,
+      ) => (timer = setTimeout(() => resolve("late"), ms)));
+      const outcome = await Promise.race([stop(signal), late]);
+      clearTimeout(timer);
+      if (outcome !== "late") return outcome;
+      child.kill("SIGKILL");
+      await status;
+      throw new Error(`The server was still running ${ms} ms after ${signal}`);
+    };
+    return { pid: child.pid, port, stdout, stop, stopWithin, waitForLog };
   } catch (error) {
     await stop("SIGKILL");
     throw new Error(`Server did not start: ${await stderrText}\n${error}`);
@@ -138,13 +153,19 @@ export async function runToExit(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ExitedRun> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...CHAT_RUN_FLAGS, MAIN, ...args],
     env: options.env,
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(options.timeoutMs ?? 20_000),
-  }).output();
+  }).spawn();
+  // SIGKILL, not SIGTERM: a hung server may not answer SIGTERM.
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  if (output.signal === "SIGKILL") {
+    throw new Error(`The server had not exited after ${args.join(" ")}`);
+  }
   return {
     code: output.code,
     stdout: new TextDecoder().decode(output.stdout),
