@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { within } from "../testing/within.ts";
 import { setImmediate } from "node:timers";
 import { Actor, AskTimeoutError, type Context, MailboxClosedError, spawn } from "./mod.ts";
 
@@ -109,20 +110,6 @@ Deno.test("Actor under restart gets a fresh instance, then stops past the limit"
   await ref.done;
   assert.equal(instances, 3);
 });
-
-/** Fails with `what` unless `promise` settles within `ms`: a missing event
- * must fail the test, not hang it. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 type TickMessage =
   | { type: "tick"; from: number }

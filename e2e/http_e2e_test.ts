@@ -175,47 +175,52 @@ const HAVE_OPENSSL = haveTool({
   needed: "the TLS tests (they make a throwaway certificate)",
 });
 
-/** A test that needs openssl for its certificate. */
-const tlsTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore: !HAVE_OPENSSL, fn });
+/** A test that needs a throwaway certificate (and so openssl): `fn` gets
+ * the PEM files' paths and texts; they are removed afterwards. */
+const tlsTest = (
+  name: string,
+  fn: (files: { cert: string; key: string }, pem: { cert: string; key: string }) => Promise<void>,
+) =>
+  Deno.test({
+    name,
+    ignore: !HAVE_OPENSSL,
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const files = await makeCertificate(dir);
+        const pem = {
+          cert: await Deno.readTextFile(files.cert),
+          key: await Deno.readTextFile(files.key),
+        };
+        await fn(files, pem);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
 
-tlsTest("the same chat is served over TLS alongside plain TCP", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const files = await makeCertificate(dir);
-    const pem = {
-      cert: await Deno.readTextFile(files.cert),
-      key: await Deno.readTextFile(files.key),
-    };
-    const server = startServer({}, { tls: pem });
-    const plain = await TestClient.join(server.port);
-    const conn = await Deno.connectTls({
-      hostname: "localhost",
-      port: server.tlsPort!,
-      caCerts: [pem.cert],
-    });
-    const secure = TestClient.wrap(conn);
-    assert.equal(await secure.readLine(), "* user2 joined the chat");
-    await secure.readUntil((l) => l === `* ${plain.name} joined the chat`);
-    await secure.send("over tls");
-    assert.equal(await plain.client.readUntil((l) => l.startsWith("[")), "[user2]: over tls");
-    await plain.client.send("over tcp");
-    assert.equal(await secure.readUntil((l) => l.startsWith("[")), `[${plain.name}]: over tcp`);
-    await Promise.all([plain.client.close(), secure.close()]);
-    await server.stop();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+tlsTest("the same chat is served over TLS alongside plain TCP", async (_files, pem) => {
+  const server = startServer({}, { tls: pem });
+  const plain = await TestClient.join(server.port);
+  const conn = await Deno.connectTls({
+    hostname: "localhost",
+    port: server.tlsPort!,
+    caCerts: [pem.cert],
+  });
+  const secure = TestClient.wrap(conn);
+  assert.equal(await secure.readLine(), "* user2 joined the chat");
+  await secure.readUntil((l) => l === `* ${plain.name} joined the chat`);
+  await secure.send("over tls");
+  assert.equal(await plain.client.readUntil((l) => l.startsWith("[")), "[user2]: over tls");
+  await plain.client.send("over tcp");
+  assert.equal(await secure.readUntil((l) => l.startsWith("[")), `[${plain.name}]: over tcp`);
+  await Promise.all([plain.client.close(), secure.close()]);
+  await server.stop();
 });
 
-tlsTest("the per-address limit counts TCP, WebSocket and TLS connections together", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const files = await makeCertificate(dir);
-    const pem = {
-      cert: await Deno.readTextFile(files.cert),
-      key: await Deno.readTextFile(files.key),
-    };
+tlsTest(
+  "the per-address limit counts TCP, WebSocket and TLS connections together",
+  async (_, pem) => {
     const server = startServer(
       { maxConnectionsPerAddress: 2, exemptLoopback: false },
       { tls: pem, web: true },
@@ -241,27 +246,19 @@ tlsTest("the per-address limit counts TCP, WebSocket and TLS connections togethe
     await closed;
     await tcp.client.close();
     await server.stop();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
 tlsTest(
   "TLS without permission to read the key gives a one-line error and exit code 2",
-  async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const { cert, key } = await makeCertificate(dir);
-      const args = ["--port", "0", "--tls-port", "0", "--tls-cert", cert, "--tls-key", key];
-      const result = await runToExit(args);
-      assert.equal(result.code, 2);
-      assert.equal(
-        result.stderr,
-        `marquee: Cannot read ${cert} and ${key}: run with --allow-read=${cert},${key}\n`,
-      );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+  async ({ cert, key }) => {
+    const args = ["--port", "0", "--tls-port", "0", "--tls-cert", cert, "--tls-key", key];
+    const result = await runToExit(args);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr,
+      `marquee: Cannot read ${cert} and ${key}: run with --allow-read=${cert},${key}\n`,
+    );
   },
 );
 

@@ -5,20 +5,8 @@
  */
 
 import assert from "node:assert/strict";
+import { within } from "../testing/within.ts";
 import { startServer, TestClient } from "../testing/chat_client.ts";
-
-/** Fails with `what` unless `promise` settles within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Opens a WebSocket to `/ws` and collects what it receives. */
 async function openSocket(port: number) {
