@@ -85,6 +85,9 @@ export interface ChatServerOptions {
 }
 
 const LINK_LOST = encodeLines(infoLine("link to other servers lost"));
+const LINK_DOWN_NOTICE = infoLine(
+  "link to other servers is down: users on other servers may not see you, nor you them",
+);
 const LINK_RESTORED = encodeLines(infoLine("link to other servers restored"));
 
 /** The chat's single source of truth; see the module doc. */
@@ -203,6 +206,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
     }
     const announcement = joinedChat(name);
     const lines = [announcement, ...this.#roster(), ...this.#welcome(name)];
+    // Someone arriving during an outage must not take the roster at face value.
+    if (this.#link.linked && !this.#link.up) lines.push(LINK_DOWN_NOTICE);
     const local = { sink, assigned: name, session };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.

@@ -110,10 +110,20 @@ Deno.test("ChatServer checks a claimed name again when the answer comes back", a
   await chat.stop();
 });
 
-Deno.test("ChatServer allows one rename at a time, and none while the link is down", async () => {
+Deno.test("ChatServer tells of a link that is down, and allows one rename at a time and none while it is down", async () => {
   const broker = new FakeBroker();
   const chat = startChat({ broker });
   const a = await chat.join(1);
+  assert.equal(
+    await a.sink.nextLine(),
+    "* link to other servers is down: users on other servers may not see you, nor you them",
+    "a newcomer while the link is down is told",
+  );
+  await a.command({ name: "who" });
+  assert.deepEqual(await a.sink.nextLines(2), [
+    "* in lobby: user1",
+    "* 1 in lobby, 1 online in all (link to other servers down)",
+  ]);
   await a.command({ name: "nick", nick: "alice" });
   assert.equal(
     await a.sink.nextLine(),

@@ -98,7 +98,9 @@ export class UserCommands<S> {
     for (const other of room.users) if (!other.local) names.push(other.name);
     const lines = wrap(`in ${room.name}: `, names);
     const online = this.#registry.size;
-    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all`));
+    // While the link is down, other servers' users are as last seen: say so.
+    const stale = this.#link.linked && !this.#link.up ? " (link to other servers down)" : "";
+    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all${stale}`));
     this.#delivery.reply(user, ...lines);
   }
 

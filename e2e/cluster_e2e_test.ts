@@ -217,6 +217,16 @@ test("when Redis goes away local chat goes on, users are told once, and the link
   assert.equal(await a.readLine(), `* ${a2Name} left the chat`);
   const { client: c, name: cName } = await TestClient.join(s2!.port);
   assert.equal(await b.readLine(), `* ${cName} joined the chat`);
+  // The newcomer is told the roster it got may be out of date, and /who says so too.
+  assert.equal(
+    (await c.linesBeforeProbe()).at(-1),
+    "* link to other servers is down: users on other servers may not see you, nor you them",
+  );
+  await c.send("/who");
+  assert.match(
+    await c.readUntil((l) => l.includes("online in all")),
+    / \(link to other servers down\)$/,
+  );
 
   await redis.restart();
   // Users are told the link is back, and the rosters swapped on restore
