@@ -72,7 +72,12 @@ export interface RedisBrokerOptions {
 export class RedisBroker implements Broker {
   readonly serverId: string = crypto.randomUUID().slice(0, 8);
   readonly linked = true;
+  /** The URL as it may be shown: password replaced by `***`. */
   readonly #url: string;
+  /** The password, to scrub from error texts ("" for none). */
+  readonly #secret: string;
+  /** The client library's last error, for the startup failure message. */
+  #lastError: string | undefined;
   readonly #log: Log;
   readonly #now: () => number;
   readonly #onDropped: (fault: EventFault) => void;
@@ -101,7 +106,8 @@ export class RedisBroker implements Broker {
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
-    this.#url = options.url;
+    this.#url = redactUrl(options.url);
+    this.#secret = passwordOf(options.url);
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#onDropped = options.onDropped ?? (() => {});
@@ -124,7 +130,8 @@ export class RedisBroker implements Broker {
     this.#subscriber = createClient(this.#clientOptions);
     for (const client of [this.#commands, this.#subscriber]) {
       // Errors are reported through the link state; the client reconnects.
-      client.on("error", () => {});
+      // The last one is kept: it says why a start failed (a wrong password).
+      client.on("error", (error: unknown) => (this.#lastError = describeError(error)));
       client.on("ready", () => this.#linkChanged());
       client.on("reconnecting", () => this.#linkChanged());
       client.on("end", () => this.#linkChanged());
@@ -138,7 +145,9 @@ export class RedisBroker implements Broker {
       this.#subscribed = true;
     } catch (error) {
       await this.close();
-      throw new Error(`Cannot connect to Redis at ${this.#url}: ${describeError(error)}`);
+      const cause = this.#lastError ?? describeError(error);
+      const why = this.#secret === "" ? cause : cause.replaceAll(this.#secret, "***");
+      throw new Error(`Cannot connect to Redis at ${this.#url}: ${why}`);
     }
     this.#linkChanged();
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
@@ -291,6 +300,35 @@ export class RedisBroker implements Broker {
         this.#commands.set(NAME_PREFIX + key, this.serverId, { PX: NAME_TTL_MS }).catch(() => {});
       }
     }
+  }
+}
+
+/**
+ * `url` with its password, if any, replaced by `***`: what logs, errors and
+ * metrics may show.
+ *
+ * @example
+ * ```ts
+ * import { redactUrl } from "./redis_broker.ts";
+ * redactUrl("redis://app:hunter2@10.0.0.5:6379/0"); // "redis://app:***@10.0.0.5:6379/0"
+ * ```
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  }
+}
+
+function passwordOf(url: string): string {
+  try {
+    return new URL(url).password;
+  } catch {
+    return "";
   }
 }
 

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import {
+  assertChatWorks,
   startServer,
   TestClient,
   type TestServer,
@@ -373,6 +374,28 @@ for (const fault of ["down", "frozen"] as const) {
     await redis.stop();
   });
 }
+
+test("a password-protected Redis links with the right password; a wrong one is one masked line and exit 2", async () => {
+  const redis = await startRedis({ args: ["--requirepass", "right-pass-123"] });
+  const wrong = `redis://:wrong-pass-456@127.0.0.1:${redis.port}`;
+  const refused = await runToExit(["--port", "0", "--redis", wrong], { timeoutMs: 15_000 });
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stderr.split("\n").length, 2, refused.stderr); // one line and its LF
+  assert.match(
+    refused.stderr,
+    /^marquee: Cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: /,
+  );
+  assert.ok(
+    !refused.stderr.includes("wrong-pass-456") && !refused.stdout.includes("wrong-pass-456"),
+  );
+  const server = startServer({}, { redis: `redis://:right-pass-123@127.0.0.1:${redis.port}` });
+  await server.waitForLog((l) => l.includes("link to other servers up"));
+  assert.ok(server.logs.some((l) => l.includes("linked through redis://:***@127.0.0.1:")));
+  assert.ok(!server.logs.some((l) => l.includes("right-pass-123")), "the password is never logged");
+  await assertChatWorks(server.port);
+  await server.stop();
+  await redis.stop();
+});
 
 test("--reuse-port lets two linked processes share one port and be one chat", async () => {
   const redis = await startRedis();

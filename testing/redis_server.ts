@@ -50,7 +50,9 @@ async function ping(port: number): Promise<boolean> {
       await conn.write(new TextEncoder().encode("PING\r\n"));
       const buffer = new Uint8Array(16);
       const n = await conn.read(buffer);
-      return n !== null && new TextDecoder().decode(buffer.subarray(0, n)).startsWith("+PONG");
+      const reply = n === null ? "" : new TextDecoder().decode(buffer.subarray(0, n));
+      // A password-protected server answers NOAUTH: it is up all the same.
+      return reply.startsWith("+PONG") || reply.startsWith("-NOAUTH");
     } finally {
       conn.close();
     }
@@ -59,13 +61,17 @@ async function ping(port: number): Promise<boolean> {
   }
 }
 
-/** Starts redis-server on a free port, without persistence. */
-export async function startRedis(): Promise<RedisServer> {
+/** Starts redis-server on a free port, without persistence; `args` are
+ * added to its command line (`--requirepass`, say). */
+export async function startRedis(options: { args?: string[] } = {}): Promise<RedisServer> {
   const port = freePort();
   let child: Deno.ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     child = new Deno.Command("redis-server", {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      args: [
+        ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        ...options.args ?? [],
+      ],
       stdout: "null",
       stderr: "null",
     }).spawn();
