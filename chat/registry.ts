@@ -79,7 +79,9 @@ export class Registry<S = unknown> {
   readonly #names = new Map<string, User<S>>();
   /** Lower-cased room name → room. */
   readonly #rooms = new Map<string, Room<S>>();
-  #localCount = 0;
+  /** This server's users, in join order: the recipients of every
+   * broadcast, kept apart so fan-out never walks other servers' users. */
+  readonly #locals = new Set<User<S>>();
 
   constructor() {
     this.#rooms.set(LOBBY, { name: LOBBY, users: new Set() });
@@ -97,12 +99,12 @@ export class Registry<S = unknown> {
 
   /** Users of this server. */
   get localCount(): number {
-    return this.#localCount;
+    return this.#locals.size;
   }
 
   /** Users of other servers. */
   get remoteCount(): number {
-    return this.#users.size - this.#localCount;
+    return this.#users.size - this.#locals.size;
   }
 
   /** How many rooms exist, lobby included. */
@@ -121,8 +123,8 @@ export class Registry<S = unknown> {
   }
 
   /** Users of this server, in join order. */
-  *locals(): Iterable<User<S>> {
-    for (const user of this.#users.values()) if (user.local) yield user;
+  locals(): ReadonlySet<User<S>> {
+    return this.#locals;
   }
 
   /** Users of `server`. */
@@ -132,7 +134,7 @@ export class Registry<S = unknown> {
 
   /** Names of everyone, this server's users first, in join order. */
   *names(): Iterable<string> {
-    for (const user of this.#users.values()) if (user.local) yield user.name;
+    for (const user of this.#locals) yield user.name;
     for (const user of this.#users.values()) if (!user.local) yield user.name;
   }
 
@@ -159,7 +161,7 @@ export class Registry<S = unknown> {
     const key = user.name.toLowerCase();
     if (!this.#names.has(key)) this.#names.set(key, user);
     room.users.add(user);
-    if (user.local) this.#localCount++;
+    if (user.local) this.#locals.add(user);
     return user;
   }
 
@@ -169,7 +171,7 @@ export class Registry<S = unknown> {
     this.#users.delete(user.id);
     this.#forgetName(user);
     this.#leaveRoom(user);
-    if (user.local) this.#localCount--;
+    this.#locals.delete(user);
   }
 
   /** Why `user` may not take `name`, or undefined if it may (locally: a
