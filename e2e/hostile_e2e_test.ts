@@ -14,7 +14,8 @@ import {
   type TestServer,
 } from "../testing/chat_client.ts";
 import { startServerProcess } from "../testing/server_process.ts";
-import { closeWithReset, unreadBytes, waitForKernel } from "../testing/tcp_state.ts";
+import { closeWithReset, unreadBytes } from "../testing/tcp_state.ts";
+import { pollUntil } from "../testing/within.ts";
 import { Outbox } from "../net/outbox.ts";
 import { Address, Mailbox } from "../actors/mod.ts";
 import type { ClientSessionMessage } from "../chat/session.ts";
@@ -29,15 +30,6 @@ async function pair(server: { port: number }): Promise<[TestClient, TestClient]>
   await a.client.readUntil((l) => l === `* ${b.name} joined the chat`);
   await b.client.readUntil((l) => l === `* ${a.name} joined the chat`);
   return [a.client, b.client];
-}
-
-/** Waits for `check` to hold, polling a counter; fails after 10 s. */
-async function waitUntil(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Cannot wait any longer: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 async function finish(server: TestServer, ...clients: TestClient[]): Promise<void> {
@@ -130,7 +122,7 @@ Deno.test("a reset in the middle of a line leaves no trace but the leave line", 
   await watcher.readUntil((l) => l === "* user2 joined the chat");
   await rude.writeAll(encoder.encode("half a li"));
   const rudePort = (rude.conn.localAddr as Deno.NetAddr).port;
-  await waitForKernel(
+  await pollUntil(
     "the server never read the half line",
     async () => (await unreadBytes(server.port, rudePort)) === 0,
   );
@@ -149,7 +141,11 @@ Deno.test("a 100k-line flood is cut to the burst, with one slow-down notice per 
   const linesBefore = server.metrics!.linesIn;
   await a.writeAll(encoder.encode(flood));
   // Every flood line has been through flood control once the counter says so.
-  await waitUntil("the flood was read", () => server.metrics!.linesIn >= linesBefore + 100_000);
+  await pollUntil(
+    "the flood was read",
+    () => server.metrics!.linesIn >= linesBefore + 100_000,
+    10_000,
+  );
   const delivered = (await b.linesBeforeProbe()).filter((l) => l.startsWith("[user1]: flood"));
   // The burst, plus what the bucket refilled (10/s) while the flood was read.
   assert.ok(delivered.length >= 20 && delivered.length <= 30, `${delivered.length} delivered`);

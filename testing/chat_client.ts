@@ -11,6 +11,7 @@
 import { type ChatLimits, type ReadyInfo, runChat } from "../app/app.ts";
 import { Metrics } from "../app/metrics.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
+import { pollUntil } from "./within.ts";
 
 /** How long a test waits for an expected line before failing: generous for a
  * loaded CI machine, short enough that a missing line fails fast. */
@@ -286,11 +287,7 @@ export async function rssBytes(pid: number): Promise<number> {
  * or join event has arrived): polls the live figures, fails after 5 s. */
 export async function waitForRemoteUsers(server: TestServer, n: number): Promise<void> {
   const { figures } = await server.ready;
-  const deadline = Date.now() + LINE_TIMEOUT_MS;
-  while ((await figures()).remoteUsers !== n) {
-    if (Date.now() > deadline) throw new Error(`Cannot wait any longer for ${n} remote users`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await pollUntil(`${n} remote users`, async () => (await figures()).remoteUsers === n);
 }
 
 /** Two fresh clients exchange a message: proof the server still serves. */

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { pollUntil } from "./within.ts";
+
 async function readProc(path: string): Promise<string> {
   const output = await new Deno.Command("cat", { args: [path], stdout: "piped" }).output();
   return new TextDecoder().decode(output.stdout);
@@ -35,15 +37,6 @@ export async function resetsSent(): Promise<number> {
   return Number(values[names.indexOf("OutRsts")]);
 }
 
-/** Waits (polling the kernel, up to 5 s) until `check` holds. */
-export async function waitForKernel(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Cannot wait any longer: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /**
  * Closes `conn` with a reset: waits (by polling the kernel, up to 5 s)
  * until the socket holds unread bytes, which makes the kernel answer the
@@ -51,7 +44,7 @@ export async function waitForKernel(what: string, check: () => Promise<boolean>)
  */
 export async function closeWithReset(conn: Deno.TcpConn): Promise<void> {
   const port = (conn.localAddr as Deno.NetAddr).port;
-  await waitForKernel(
+  await pollUntil(
     "the socket never held unread data",
     async () => (await unreadBytes(port)) > 0,
   );
