@@ -8,13 +8,27 @@
  * for its batch; every other line flushes that batch first, so nobody ever
  * sees events out of order.
  *
+ * Fairness: a burst from many senders can be read in one turn of the event
+ * loop, and fanning it all out before any write completes would put readers
+ * who keep up over their budget. So once a turn has queued
+ * {@linkcode BREATHER_BYTES}, `breather()` gives the caller a promise to
+ * await: the writes go out before more lines are handled, and meanwhile
+ * the senders' sessions wait for room in the server's mailbox and stop
+ * reading their sockets (back-pressure to the senders, not loss).
+ *
  * @module
  */
 
+import { afterPendingWrites } from "../net/mod.ts";
 import { Announcer } from "./announcer.ts";
 import type { ChatMetrics } from "./ports.ts";
 import { encodeLines } from "./protocol.ts";
 import type { Registry, Room, User } from "./registry.ts";
+
+/** Bytes queued across all recipients after which the server lets the
+ * writes go out before handling more: a few writes' worth per reader, small
+ * against any queue budget. */
+export const BREATHER_BYTES = 256 * 1024;
 
 /** Options for {@linkcode Delivery}. */
 export interface DeliveryOptions<S> {
@@ -41,6 +55,8 @@ export class Delivery<S> {
   readonly #announcer = new Announcer<User<S>>();
   readonly #scheduleFlush: () => void;
   readonly #metrics: ChatMetrics | undefined;
+  /** Bytes queued since the writes last had a turn. */
+  #queued = 0;
 
   constructor(options: DeliveryOptions<S>) {
     this.#registry = options.registry;
@@ -64,6 +80,14 @@ export class Delivery<S> {
     this.#deliverBatch(this.#announcer.due());
   }
 
+  /** A promise to await before handling more lines, if this turn queued
+   * {@linkcode BREATHER_BYTES} or more; undefined otherwise. */
+  breather(): Promise<void> | undefined {
+    if (this.#queued < BREATHER_BYTES) return undefined;
+    this.#queued = 0;
+    return afterPendingWrites();
+  }
+
   /** To every local user. */
   broadcast(bytes: Uint8Array): void {
     let recipients = 0;
@@ -71,7 +95,7 @@ export class Delivery<S> {
       user.local?.sink.push(bytes);
       recipients++;
     }
-    this.#metrics?.sent(bytes, recipients);
+    this.#sent(bytes, recipients);
   }
 
   /** To the local users in `room`, except `except`. */
@@ -83,14 +107,14 @@ export class Delivery<S> {
       local.sink.push(bytes);
       recipients++;
     }
-    this.#metrics?.sent(bytes, recipients);
+    this.#sent(bytes, recipients);
   }
 
   /** To one local user (remote users are reached through their server). */
   send(user: User<S>, bytes: Uint8Array): void {
     if (user.local === undefined) return;
     user.local.sink.push(bytes);
-    this.#metrics?.sent(bytes, 1);
+    this.#sent(bytes, 1);
   }
 
   /** Lines to one user. */
@@ -114,6 +138,11 @@ export class Delivery<S> {
         this.send(user, bytes.subarray(from));
       }
     }
-    this.#metrics?.sent(bytes, whole);
+    this.#sent(bytes, whole);
+  }
+
+  #sent(bytes: Uint8Array, recipients: number): void {
+    this.#queued += bytes.length * recipients;
+    this.#metrics?.sent(bytes, recipients);
   }
 }

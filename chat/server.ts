@@ -141,7 +141,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#log("[server] ChatServer started");
   }
 
-  handle(message: ChatServerMessage): void {
+  /** Handles one message; returns a promise only when this turn queued so
+   * much that the writes should go out first (see `Delivery.breather`). */
+  handle(message: ChatServerMessage): void | Promise<void> {
+    this.#dispatch(message);
+    return this.#delivery.breather();
+  }
+
+  #dispatch(message: ChatServerMessage): void {
     switch (message.type) {
       case "join":
         return this.#join(message);

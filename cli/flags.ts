@@ -160,7 +160,7 @@ export const FLAG_SPECS = {
   "send-queue-bytes": flag({
     arg: "N",
     fallback: String(DEFAULT_LIMITS.maxQueuedBytes),
-    help: "bytes queued for a client before it is disconnected as too slow",
+    help: "a client's send-queue budget: over it for 2 s, or over 4 times it, and it is dropped",
     parse: atLeastOne,
   }),
   "max-connections": flag({

@@ -145,11 +145,11 @@ Deno.test("a client that never reads neither slows others down nor grows memory 
   await a.client.readUntil((l) => l === "* user1 left the chat", 10_000);
   const growth = (await rssBytes(server.pid)) - before;
   console.log(`slow reader: server RSS ${before >> 20} MiB before, grew ${growth >> 10} KiB`);
-  // The exact bound: no client's queue ever held more than its budget
-  // (an unbounded queue would show the whole ~10 MB here).
+  // The exact bound: no client's queue ever held more than the hard cap,
+  // four times its budget (an unbounded queue would show the whole ~10 MB).
   const text = await (await fetch(metricsUrl)).text();
   const deepest = Number(/^marquee_send_queue_high_water_bytes (\d+)$/m.exec(text)![1]);
-  assert.ok(deepest > budget / 2 && deepest <= budget, `deepest queue ${deepest} bytes`);
+  assert.ok(deepest > budget / 2 && deepest <= 4 * budget, `deepest queue ${deepest} bytes`);
   // A loose sanity bound on the process as a whole: the reader's 10 MB pass
   // through and wait for the collector, so RSS cannot be held to the budget.
   assert.ok(growth < 32 * 1024 * 1024, `server RSS grew by ${growth} bytes`);

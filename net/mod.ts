@@ -24,6 +24,7 @@ export {
   TelnetFilter,
 } from "./line_splitter.ts";
 export {
+  afterPendingWrites,
   type ByteWriter,
   DEFAULT_MAX_QUEUED_BYTES,
   Outbox,

@@ -12,9 +12,13 @@
  * writer task starts is written to at once: waiting longer would save no
  * system call and only bring it closer to its budget.
  *
- * Policy when the queue passes its byte budget: the client is disconnected.
- * A reader that far behind is not coming back, and the alternative (growing
- * the queue) lets one idle socket exhaust the server's memory.
+ * Policy: the byte budget is measured in time. A queue may pass its budget
+ * for a moment (a burst from many senders lands in one turn of the event
+ * loop, before any write can complete), but a client whose queue stays over
+ * budget for {@linkcode DEFAULT_OVER_BUDGET_MS}, or reaches the hard cap of
+ * {@linkcode HARD_CAP_FACTOR} times the budget, is disconnected: a reader
+ * that far behind for that long is not coming back, and growing the queue
+ * without end would let one idle socket exhaust the server's memory.
  *
  * @module
  */
@@ -32,6 +36,15 @@ export const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
  * that is keeping up dropped. */
 export const EAGER_WRITE_BYTES = 32 * 1024;
 
+/** How long a queue may stay over its budget before the client is
+ * dropped: a reader that is reading drains a burst in milliseconds, one that
+ * has stopped never does. */
+export const DEFAULT_OVER_BUDGET_MS = 2_000;
+
+/** The hard cap, as a multiple of the budget: memory stays bounded even
+ * while the over-budget grace runs. */
+export const HARD_CAP_FACTOR = 4;
+
 /** Anything with Deno.Conn's `write` and `close`. */
 export interface ByteWriter {
   write(bytes: Uint8Array): Promise<number>;
@@ -43,8 +56,14 @@ export type OutboxCloseReason = "closed" | "overflow" | "error";
 
 /** Options for {@linkcode Outbox}. */
 export interface OutboxOptions {
-  /** Byte budget (queued plus in flight) before the client is dropped. */
+  /** Byte budget (queued plus in flight); over it for `overBudgetMs`, or
+   * over {@linkcode HARD_CAP_FACTOR} times it at any moment, and the client
+   * is dropped. */
   maxQueuedBytes?: number;
+  /** How long the queue may stay over budget (default 2 s). */
+  overBudgetMs?: number;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
   /** Line sent, best effort, to a client dropped for being over budget. */
   overflowNotice?: Uint8Array;
 }
@@ -77,6 +96,11 @@ const enum State {
 export class Outbox {
   readonly #writer: ByteWriter;
   readonly #max: number;
+  readonly #hardCap: number;
+  readonly #overBudgetMs: number;
+  readonly #now: () => number;
+  /** When the queue last went over budget; undefined while under it. */
+  #overSince: number | undefined;
   readonly #notice: Uint8Array | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -108,6 +132,9 @@ export class Outbox {
   constructor(writer: ByteWriter, options: OutboxOptions = {}) {
     this.#writer = writer;
     this.#max = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    this.#hardCap = this.#max * HARD_CAP_FACTOR;
+    this.#overBudgetMs = options.overBudgetMs ?? DEFAULT_OVER_BUDGET_MS;
+    this.#now = options.now ?? Date.now;
     this.#notice = options.overflowNotice;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -131,13 +158,14 @@ export class Outbox {
 
   /**
    * Queues `bytes` (kept by reference: do not modify them afterwards).
-   * Returns `false` if the outbox is closed, or if this push put it over
-   * budget, in which case the client is being disconnected.
+   * Returns `false` if the outbox is closed, or if this push found it over
+   * budget for too long or at its hard cap, in which case the client is
+   * being disconnected.
    */
   push(bytes: Uint8Array): boolean {
     if (this.#state !== State.Open) return false;
     const pending = this.#queuedBytes + this.#inFlightBytes + bytes.length;
-    if (pending > this.#max) {
+    if (pending > this.#max && this.#overTooLong(pending)) {
       this.#overflow();
       return false;
     }
@@ -173,6 +201,14 @@ export class Outbox {
     return this.closed.then(() => {});
   }
 
+  /** Whether a queue at `pending` bytes (over budget) is past its grace. */
+  #overTooLong(pending: number): boolean {
+    if (pending > this.#hardCap) return true;
+    const now = this.#now();
+    this.#overSince ??= now;
+    return now - this.#overSince >= this.#overBudgetMs;
+  }
+
   /** Starts the next write, or ends the writer task when nothing is queued. */
   #writeNext(): void {
     if (this.#queue.length === 0 || this.#state === State.Closed) {
@@ -204,6 +240,7 @@ export class Outbox {
     }
     this.#chunk = undefined;
     this.#inFlightBytes = 0;
+    if (this.#queuedBytes <= this.#max) this.#overSince = undefined;
     this.#writeNext();
   }
 
@@ -285,3 +322,12 @@ function deferWrite(start: () => void): void {
 
 /** How long the best-effort overflow notice may take before we hang up. */
 const OVERFLOW_NOTICE_MS = 200;
+
+/**
+ * Resolves once the writer tasks started in this turn have been issued and
+ * the event loop has polled the sockets again: what a producer awaits after
+ * a large fan-out, so writes complete before it queues more.
+ */
+export function afterPendingWrites(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

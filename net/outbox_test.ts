@@ -1,6 +1,13 @@
 import { setImmediate } from "node:timers";
 import assert from "node:assert/strict";
-import { type ByteWriter, EAGER_WRITE_BYTES, Outbox } from "./outbox.ts";
+import {
+  type ByteWriter,
+  DEFAULT_OVER_BUDGET_MS,
+  EAGER_WRITE_BYTES,
+  HARD_CAP_FACTOR,
+  Outbox,
+} from "./outbox.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 /** A writer whose writes complete when the test says so. */
 class ManualWriter implements ByteWriter {
@@ -115,23 +122,61 @@ Deno.test("Outbox finishes a partial write before anything else", async () => {
   await outbox.close();
 });
 
-Deno.test("Outbox disconnects a reader that falls 1 MiB behind", async () => {
+Deno.test("Outbox lets a burst pass its budget for a moment", async () => {
+  const clock = new FakeClock();
   const writer = new ManualWriter();
-  const outbox = new Outbox(writer, { maxQueuedBytes: 1024 * 1024 });
-  const line = new Uint8Array(1000).fill(0x61);
-  let accepted = 0;
-  while (outbox.push(line)) accepted++;
-  assert.equal(accepted, 1048);
+  const outbox = new Outbox(writer, { maxQueuedBytes: 1000, now: clock.now });
+  const line = new Uint8Array(100);
+  for (let i = 0; i < 30; i++) assert.ok(outbox.push(line), `push ${i}`);
+  clock.advance(DEFAULT_OVER_BUDGET_MS - 1);
+  assert.ok(outbox.push(line), "still inside the grace");
+  await outbox.close();
+});
+
+Deno.test("Outbox disconnects a reader that stays over budget for the grace period", async () => {
+  const clock = new FakeClock();
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer, { maxQueuedBytes: 1000, now: clock.now });
+  const line = new Uint8Array(100);
+  for (let i = 0; i < 11; i++) outbox.push(line);
+  clock.advance(DEFAULT_OVER_BUDGET_MS);
+  assert.equal(outbox.push(line), false);
   assert.equal(await outbox.closed, "overflow");
   assert.equal(writer.closed, true);
   assert.equal(outbox.push(line), false, "a closed outbox takes nothing more");
   assert.ok(outbox.pendingBytes === 0, "the queue is released");
 });
 
+Deno.test("Outbox disconnects a reader at the hard cap at once", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer, { maxQueuedBytes: 1024 * 1024, now: () => 0 });
+  const line = new Uint8Array(1000).fill(0x61);
+  let accepted = 0;
+  while (outbox.push(line)) accepted++;
+  assert.equal(accepted, Math.floor(HARD_CAP_FACTOR * 1024 * 1024 / 1000));
+  assert.equal(await outbox.closed, "overflow");
+});
+
+Deno.test("Outbox restarts the grace once a reader drains under budget", async () => {
+  const clock = new FakeClock();
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer, { maxQueuedBytes: 1000, now: clock.now });
+  const line = new Uint8Array(600);
+  outbox.push(line);
+  outbox.push(line); // over budget from now
+  await tick();
+  writer.complete(); // the reader took it all
+  await tick();
+  clock.advance(DEFAULT_OVER_BUDGET_MS);
+  outbox.push(line);
+  assert.ok(outbox.push(line), "a new burst gets a new grace");
+  await outbox.close();
+});
+
 Deno.test("Outbox sends the overflow notice when no write is stuck", async () => {
   const writer = new ManualWriter();
   const outbox = new Outbox(writer, { maxQueuedBytes: 10, overflowNotice: b("! bye\n") });
-  outbox.push(new Uint8Array(11)); // over budget at once, nothing in flight yet
+  outbox.push(new Uint8Array(41)); // over the hard cap at once, nothing in flight yet
   await tick();
   writer.complete();
   assert.equal(await outbox.closed, "overflow");
