@@ -27,10 +27,14 @@ import {
   type ByteReader,
   type ByteWriter,
   describeError,
+  type HttpAnswer,
+  type HttpRequest,
+  refusalResponse,
   serve,
-  WebSocketConn,
+  serveHttpConn,
+  type WebSocketConn,
 } from "../net/mod.ts";
-import { type HttpAddress, type HttpEndpoint, serveMetrics, serveWeb } from "./http.ts";
+import { type HttpAddress, listenHttp, metricsRoute, webRoute } from "./http.ts";
 import { createLog } from "./log.ts";
 import { type LiveFigures, Metrics } from "./metrics.ts";
 
@@ -66,6 +70,8 @@ export interface ChatOptions {
   metricsAddress?: HttpAddress;
   /** Where to serve the browser client. */
   webAddress?: HttpAddress;
+  /** Origins whose pages may open the WebSocket, besides the page's own. */
+  allowedOrigins?: readonly string[];
   /** Called once the chat is accepting users, with the HTTP ports. */
   onReady?: (info: ReadyInfo) => void;
 }
@@ -94,8 +100,6 @@ interface Chat {
   admission: Admission;
   /** Aborted by the caller's signal, or by a failed start. */
   stop: AbortController;
-  /** WebSocket sessions in progress (TCP ones are tracked by `serve`). */
-  sockets: Set<Promise<unknown>>;
   /** One shared handler, not a closure per session: with 10,000 sessions
    * every per-connection object shows up in the RSS. */
   onSessionError: (error: unknown) => void;
@@ -150,7 +154,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
   const endpoints: HttpEndpoint[] = [];
   try {
     await startBroker(chat);
-    const ready = startHttp(chat, options, endpoints);
+    const ready = bindHttp(chat, options, endpoints);
     options.onReady?.(ready);
   } catch (error) {
     await abandon(chat, options, endpoints);
@@ -158,11 +162,12 @@ export async function runChat(options: ChatOptions): Promise<void> {
   }
   const shutdown = shutdownOnAbort(chat);
   const stopProbe = chat.metrics ? probeEventLoop(chat.metrics) : () => {};
-  const accepting = [options.listener, options.tlsListener].flatMap((listener) =>
-    listener ? [acceptSessions(chat, listener)] : []
-  );
-  await Promise.all([...accepting, ...endpoints.map((e) => e.finished)]);
-  await Promise.all([...chat.sockets]);
+  // No accept loop ever rejects: a failing listener logs and backs off.
+  await Promise.all([
+    acceptSessions(chat, options.listener, "tcp"),
+    ...(options.tlsListener ? [acceptSessions(chat, options.tlsListener, "tls")] : []),
+    ...endpoints.map((endpoint) => serveHttp(chat, endpoint)),
+  ]);
   await shutdown;
   stopProbe();
   await chat.broker.close();
@@ -190,7 +195,6 @@ function assemble(options: ChatOptions): Chat {
       log,
       onRefuse: metrics && ((reason) => Metrics.bump(metrics.refused, reason)),
     }),
-    sockets: new Set(),
     onSessionError: (error) => {
       log(`[server] session error: ${describeError(error)}`, { level: "error", event: "error" });
     },
@@ -209,31 +213,57 @@ function startBroker(chat: Chat): Promise<void> {
   });
 }
 
+/** An HTTP port and what it answers; the route learns the peer. */
+interface HttpEndpoint {
+  listener: Deno.Listener<Deno.Conn>;
+  route: (request: HttpRequest, peer: Deno.NetAddr) => HttpAnswer | Promise<HttpAnswer>;
+}
+
 /** Binds the HTTP endpoints asked for (throwing a one-line error if one
  * cannot be bound); returns what `onReady` reports. */
-function startHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): ReadyInfo {
+function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): ReadyInfo {
   const figures = () => chat.server.address.ask<LiveFigures>((reply) => ({ type: "stats", reply }));
   const ready: ReadyInfo = { figures };
-  const signal = chat.stop.signal;
+  const port = (listener: Deno.Listener<Deno.Conn>) => (listener.addr as Deno.NetAddr).port;
   if (options.metricsAddress && chat.metrics) {
-    const metrics = chat.metrics;
-    const endpoint = serveMetrics({ address: options.metricsAddress, signal, metrics, figures });
-    endpoints.push(endpoint);
-    ready.metricsPort = endpoint.port;
+    const listener = listenHttp(options.metricsAddress);
+    endpoints.push({ listener, route: metricsRoute(chat.metrics, figures) });
+    ready.metricsPort = port(listener);
   }
   if (options.webAddress) {
-    const onSocket = (socket: WebSocket, peer: Deno.NetAddr) => acceptWebSocket(chat, socket, peer);
-    const endpoint = serveWeb({ address: options.webAddress, signal, onSocket });
-    endpoints.push(endpoint);
-    ready.webPort = endpoint.port;
+    const listener = listenHttp(options.webAddress);
+    const allowedOrigins = options.allowedOrigins;
+    endpoints.push({
+      listener,
+      route: (request, peer) =>
+        webRoute({ allowedOrigins, onSocket: (socket) => runWebSocket(chat, socket, peer) })(
+          request,
+        ),
+    });
+    ready.webPort = port(listener);
   }
   return ready;
+}
+
+/** Serves one HTTP port; its connections are admitted like chat ones. */
+function serveHttp(chat: Chat, endpoint: HttpEndpoint): Promise<void> {
+  const signal = chat.stop.signal;
+  return serve(endpoint.listener, {
+    signal,
+    admission: chat.admission,
+    log: chat.log,
+    refusal: refusalResponse,
+    handler: (conn) => {
+      const peer = conn.remoteAddr as Deno.NetAddr;
+      return serveHttpConn(conn, { signal, route: (request) => endpoint.route(request, peer) });
+    },
+  });
 }
 
 /** Undoes a start that failed halfway, leaving nothing open. */
 async function abandon(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]) {
   chat.stop.abort();
-  await Promise.all(endpoints.map((e) => e.finished.catch(() => {})));
+  for (const endpoint of endpoints) endpoint.listener.close();
   await chat.broker.close().catch(() => {});
   chat.server.stop();
   await chat.server.done;
@@ -255,13 +285,26 @@ async function shutdownOnAbort(chat: Chat): Promise<void> {
   ).catch((error: unknown) => chat.log(`[server] shutdown incomplete: ${describeError(error)}`));
 }
 
+/** How long a TLS client has to complete its handshake: a real one takes
+ * milliseconds; a silent connection must not hold a descriptor for long. */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** Accepts TCP or TLS connections into sessions until the chat stops. */
-function acceptSessions(chat: Chat, listener: Deno.Listener<Deno.Conn>): Promise<void> {
+function acceptSessions(
+  chat: Chat,
+  listener: Deno.Listener<Deno.Conn>,
+  transport: "tcp" | "tls",
+): Promise<void> {
+  const signal = chat.stop.signal;
   return serve(listener, {
-    signal: chat.stop.signal,
+    signal,
     admission: chat.admission,
     log: chat.log,
-    handler: (conn: Deno.Conn) => {
+    // A refused TLS client is closed at once: a notice would have to wait
+    // for a handshake that a hostile client never completes.
+    refusal: transport === "tls" ? () => undefined : undefined,
+    handler: async (conn: Deno.Conn) => {
+      if (transport === "tls" && !(await handshake(conn as Deno.TlsConn, signal))) return;
       const tcp = conn as Partial<Deno.TcpConn>;
       try {
         // TLS connections may lack these; plain TCP ones always have them.
@@ -275,17 +318,37 @@ function acceptSessions(chat: Chat, listener: Deno.Listener<Deno.Conn>): Promise
   });
 }
 
-/** Admits an upgraded WebSocket through the same path as TCP. */
-function acceptWebSocket(chat: Chat, socket: WebSocket, peer: Deno.NetAddr): void {
-  const conn = new WebSocketConn(socket);
-  const refusal = chat.admission.admit(peer.hostname);
-  const run: Promise<unknown> = refusal === undefined
-    ? conn.opened.then(() => runSession(chat, conn, peer), () => {})
-      .finally(() => chat.admission.release(peer.hostname))
-    : conn.opened.then(() => conn.write(encodeLines(errorLine(refusal)))).catch(() => {})
-      .finally(() => conn.close());
-  chat.sockets.add(run);
-  run.finally(() => chat.sockets.delete(run));
+/** Completes a TLS handshake, or closes the connection if it takes longer
+ * than {@linkcode TLS_HANDSHAKE_TIMEOUT_MS}, fails, or the chat stops
+ * first. A user is announced only after this. */
+async function handshake(conn: Deno.TlsConn, signal: AbortSignal): Promise<boolean> {
+  const close = (): void => {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  const timer = setTimeout(close, TLS_HANDSHAKE_TIMEOUT_MS);
+  signal.addEventListener("abort", close, { once: true });
+  try {
+    await conn.handshake();
+    return !signal.aborted;
+  } catch {
+    close();
+    return false;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", close);
+  }
+}
+
+/** Runs an upgraded WebSocket as a session (its HTTP connection was
+ * admitted when it was accepted), until its socket is closed. */
+async function runWebSocket(chat: Chat, socket: WebSocketConn, peer: Deno.NetAddr): Promise<void> {
+  await runSession(chat, socket, peer);
+  socket.close();
+  await socket.done;
 }
 
 /** Runs one admitted connection, whatever it came in through. */

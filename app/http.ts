@@ -1,23 +1,25 @@
 /**
- * The HTTP side: the metrics endpoint (`--metrics-port`, Prometheus text at
- * `/metrics`, on loopback unless told otherwise) and the browser client
- * (`--http-port`: the page at `/`, its WebSocket at `/ws`). Both stop when
- * the chat's signal aborts.
+ * The HTTP side: what the metrics endpoint (`--metrics-port`, Prometheus
+ * text at `/metrics`, on loopback unless told otherwise) and the browser
+ * client (`--http-port`: the page at `/`, its WebSocket at `/ws`) answer.
+ * The connections themselves are accepted and admitted like chat ones
+ * (`app.ts`) and read by `net/http_conn.ts`; this module only routes.
  *
  * @module
  */
 
-import { describeListenError, StartupError } from "../net/mod.ts";
+import {
+  acceptKey,
+  describeListenError,
+  type HttpAnswer,
+  type HttpRequest,
+  isValidKey,
+  StartupError,
+  textResponse,
+  WebSocketConn,
+} from "../net/mod.ts";
 import { WEB_PAGE, WEB_PAGE_CSP } from "./web_page.ts";
 import type { LiveFigures, Metrics } from "./metrics.ts";
-
-/** A running HTTP server. */
-export interface HttpEndpoint {
-  /** The port it listens on (the real one when 0 was asked for). */
-  port: number;
-  /** Resolves once it has shut down. */
-  finished: Promise<void>;
-}
 
 /** Where to listen. */
 export interface HttpAddress {
@@ -25,79 +27,112 @@ export interface HttpAddress {
   port: number;
 }
 
-function listen(
-  address: HttpAddress,
-  signal: AbortSignal,
-  handler: (
-    request: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ) => Response | Promise<Response>,
-): HttpEndpoint {
-  let server: Deno.HttpServer<Deno.NetAddr>;
+/** Binds an HTTP port at once, so a taken port is a one-line startup error
+ * rather than a failure halfway through. */
+export function listenHttp(address: HttpAddress): Deno.Listener<Deno.Conn> {
   try {
-    // Binds at once (a taken port throws here), so a bad address is a
-    // one-line startup error rather than a failure halfway through.
-    server = Deno.serve(
-      { hostname: address.hostname, port: address.port, signal, onListen: () => {} },
-      handler,
-    );
+    return Deno.listen({ hostname: address.hostname, port: address.port });
   } catch (error) {
     const where = `${address.hostname}:${address.port}`;
     throw new StartupError(`Cannot listen on ${where}: ${describeListenError(error)}`);
   }
-  return { port: server.addr.port, finished: server.finished };
 }
 
-/** Serves `GET /metrics` in Prometheus' text format. */
-export function serveMetrics(options: {
-  address: HttpAddress;
-  signal: AbortSignal;
-  metrics: Metrics;
-  figures: () => Promise<LiveFigures>;
-}): HttpEndpoint {
-  return listen(options.address, options.signal, async (request) => {
-    const path = new URL(request.url).pathname;
-    if (request.method !== "GET" || path !== "/metrics") {
-      return new Response("Not found: the metrics are at /metrics\n", { status: 404 });
+/** Answers `GET /metrics` in Prometheus' text format. */
+export function metricsRoute(
+  metrics: Metrics,
+  figures: () => Promise<LiveFigures>,
+): (request: HttpRequest) => Promise<HttpAnswer> {
+  return async (request) => {
+    if (request.path !== "/metrics") {
+      return textResponse(404, "Not found: the metrics are at /metrics\n");
     }
-    const body = options.metrics.render(await options.figures());
-    return new Response(body, {
+    return {
+      type: "response",
+      status: 200,
       headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-    });
-  });
+      body: metrics.render(await figures()),
+    };
+  };
 }
 
-/** Serves the browser client; `onSocket` gets each upgraded WebSocket. */
-export function serveWeb(options: {
-  address: HttpAddress;
-  signal: AbortSignal;
-  onSocket: (socket: WebSocket, peer: Deno.NetAddr) => void;
-}): HttpEndpoint {
-  return listen(options.address, options.signal, (request, info) => {
-    const path = new URL(request.url).pathname;
-    if (path === "/ws") {
-      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("Expected a WebSocket upgrade\n", { status: 426 });
-      }
-      // Read the peer first: Deno refuses access to it once upgraded.
-      const peer = info.remoteAddr;
-      const { socket, response } = Deno.upgradeWebSocket(request);
-      options.onSocket(socket, peer);
-      return response;
+/** Options for {@linkcode webRoute}. */
+export interface WebRouteOptions {
+  /** Runs an upgraded WebSocket (as a chat session). */
+  onSocket: (socket: WebSocketConn) => Promise<void>;
+  /** Origins allowed besides the page's own (`*`: any). */
+  allowedOrigins?: readonly string[];
+}
+
+/** The page's headers: it runs only its own script and style (by hash: no
+ * 'unsafe-inline'), loads nothing else, and cannot be framed. */
+const PAGE_HEADERS: Record<string, string> = {
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy": WEB_PAGE_CSP,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+};
+
+/** Answers the browser client's requests: the page and its WebSocket. */
+export function webRoute(
+  options: WebRouteOptions,
+): (request: HttpRequest) => HttpAnswer | Promise<HttpAnswer> {
+  return (request) => {
+    if (request.path === "/") {
+      return { type: "response", status: 200, headers: PAGE_HEADERS, body: WEB_PAGE };
     }
-    if (path === "/" && request.method === "GET") {
-      return new Response(WEB_PAGE, {
-        headers: {
-          "content-type": "text/html; charset=utf-8",
-          // The page runs only its own script and style (by hash: no
-          // 'unsafe-inline'), loads nothing else, and cannot be framed.
-          "content-security-policy": WEB_PAGE_CSP,
-          "x-content-type-options": "nosniff",
-          "x-frame-options": "DENY",
-          "referrer-policy": "no-referrer",
-        },
-      });
-    }
-    return new Response("Not found\n", { status: 404 });
-  });
+    if (request.path === "/ws") return upgrade(request, options);
+    return textResponse(404, "Not found\n");
+  };
+}
+
+async function upgrade(request: HttpRequest, options: WebRouteOptions): Promise<HttpAnswer> {
+  const headers = request.headers;
+  if (headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return textResponse(426, "Expected a WebSocket upgrade\n", { upgrade: "websocket" });
+  }
+  const key = headers.get("sec-websocket-key");
+  const connection = (headers.get("connection") ?? "").toLowerCase().split(",").map((s) =>
+    s.trim()
+  );
+  if (
+    request.method !== "GET" || !connection.includes("upgrade") || !isValidKey(key) ||
+    headers.get("sec-websocket-version") !== "13"
+  ) {
+    return textResponse(400, "Bad WebSocket upgrade request\n");
+  }
+  if (!originAllowed(headers.get("origin"), headers.get("host"), options.allowedOrigins ?? [])) {
+    return textResponse(403, "WebSocket connections are accepted from this server's page only\n");
+  }
+  return {
+    type: "upgrade",
+    headers: {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-accept": await acceptKey(key),
+    },
+    run: (conn, leftover) => options.onSocket(new WebSocketConn(conn, leftover)),
+  };
+}
+
+/**
+ * Whether a WebSocket from `origin` may talk to this server: no `Origin`
+ * (not a browser: nc-style tools, scripts), the page's own origin (its
+ * host equal to `Host`), or one the operator allowed. A browser always
+ * sends `Origin`, so another site's page cannot open a session in a
+ * visitor's name.
+ */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  if (origin === undefined) return true;
+  if (allowed.includes("*") || allowed.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false; // "null" and other opaque origins
+  }
 }

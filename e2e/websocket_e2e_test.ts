@@ -36,15 +36,16 @@ async function openSocket(port: number) {
   return { socket, closed, nextLine };
 }
 
-Deno.test("a WebSocket past the connection limit is refused, logged and counted like TCP", async () => {
+Deno.test("an HTTP connection past the connection limit gets 503 with the reason, logged and counted like TCP", async () => {
   const server = startServer({ maxConnections: 1 }, { web: true, metrics: true });
   const { webPort } = await server.ready;
   const { client } = await TestClient.join(server.port);
-  const refused = await openSocket(webPort!);
-  assert.equal(await refused.nextLine(), "! server full");
-  await within(refused.closed, 5_000, "the refused socket was not closed");
+  const refused = await fetch(`http://127.0.0.1:${webPort}/`);
+  assert.equal(refused.status, 503);
+  assert.equal(await refused.text(), "server full\n");
+  await assert.rejects(openSocket(webPort!), "a WebSocket is refused the same way");
   assert.ok(server.logs.includes("Refused 127.0.0.1: server full"), server.logs.join("\n"));
-  assert.equal(server.metrics!.refused.get("server full"), 1);
+  assert.equal(server.metrics!.refused.get("server full"), 2);
   await client.close();
   await server.stop();
 });

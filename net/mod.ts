@@ -31,4 +31,12 @@ export {
   type OutboxCloseReason,
 } from "./outbox.ts";
 export { serve, type ServeOptions } from "./serve.ts";
-export { WebSocketConn } from "./websocket_conn.ts";
+export {
+  type HttpAnswer,
+  type HttpConnOptions,
+  type HttpRequest,
+  refusalResponse,
+  serveHttpConn,
+  textResponse,
+} from "./http_conn.ts";
+export { acceptKey, isValidKey, MAX_MESSAGE_BYTES, WebSocketConn } from "./websocket_conn.ts";

@@ -38,6 +38,10 @@ export interface ServeOptions {
   admission?: Admission;
   /** Where log lines go (default: console.log). */
   log?: (line: string, fields?: Record<string, string | number>) => void;
+  /** What a refused connection gets before it is closed (default: the
+   * reason as a `! ` line; HTTP sends a 503; TLS nothing, since a notice
+   * would wait for a handshake that may never come). */
+  refusal?: (reason: string) => Uint8Array | undefined;
 }
 
 /**
@@ -94,7 +98,8 @@ export async function serve(
     const host = (conn.remoteAddr as Deno.NetAddr).hostname;
     const refusal = admission.admit(host);
     if (refusal !== undefined) {
-      track(running, refuse(conn, `! ${refusal}\n`));
+      const notice = options.refusal ? options.refusal(refusal) : encoder.encode(`! ${refusal}\n`);
+      track(running, refuse(conn, notice));
       continue;
     }
     const release = (error?: unknown): void => {
@@ -120,10 +125,10 @@ function track(running: Set<Promise<void>>, promise: Promise<void>): void {
   promise.finally(() => running.delete(promise));
 }
 
-async function refuse(conn: Deno.Conn, notice: string): Promise<void> {
+async function refuse(conn: Deno.Conn, notice: Uint8Array | undefined): Promise<void> {
   try {
     // A fresh socket's send buffer is empty, so this short write completes.
-    await conn.write(encoder.encode(notice));
+    if (notice !== undefined) await conn.write(notice);
   } catch {
     // The client is already gone; closing is all that is left.
   }

@@ -1,14 +1,21 @@
 /**
- * A WebSocket seen as a byte connection, so a browser user can be a
- * `ClientSession` like any other: same line splitter, same Outbox, same
- * limits. Each text message the browser sends is one line (an LF is added);
- * each write is sent as one text message (several lines at once when the
- * Outbox coalesced them; the page splits on LF).
+ * A WebSocket (RFC 6455) on a raw connection, seen as a byte connection, so
+ * a browser user is a `ClientSession` like any other: same line splitter,
+ * same Outbox, same limits, same notices.
  *
- * Both directions are bounded. Incoming: more than `MAX_INBOUND_BYTES`
- * waiting to be read closes the socket. Outgoing: `WebSocket.send` never
- * blocks, so `write` fails once the socket's own buffer holds more than
- * `MAX_BUFFERED_BYTES`, and the Outbox treats that as a dead client.
+ * We own the framing because the platform's WebSocket buffers a whole
+ * message (up to 64 MiB) before anyone can look at its size. Here nothing
+ * is buffered: payload bytes are unmasked in place in the reader's own
+ * buffer and handed to the line splitter as they arrive, and a message
+ * whose length passes {@linkcode MAX_MESSAGE_BYTES} closes the connection
+ * with 1009 from its frame header, before its payload is read. An idle
+ * WebSocket therefore costs what an idle TCP connection costs.
+ *
+ * Each text message is one line (an LF is added at its end); each write is
+ * sent as one text message (several lines when the Outbox coalesced them;
+ * the page splits on LF). Binary messages are refused (1003): the chat is
+ * text. Pings are answered with one pong at a time (a ping flood cannot
+ * queue pongs), pongs are ignored, a close is answered and ends the stream.
  *
  * @module
  */
@@ -16,101 +23,337 @@
 import type { ByteReader } from "./line_splitter.ts";
 import type { ByteWriter } from "./outbox.ts";
 
-/** Unread bytes from the browser before we give up on it. */
-const MAX_INBOUND_BYTES = 64 * 1024;
-/** Bytes the WebSocket may buffer toward a browser that is not reading. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** The largest message a browser may send: sixteen times the default line
+ * cap, far more than the page ever sends. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** The GUID of RFC 6455, section 1.3. */
+const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/** Close codes used here (RFC 6455, section 7.4.1). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  unsupportedData: 1003,
+  tooBig: 1009,
+} as const;
+
+const LF = 0x0a;
+/** How long a close frame may take to go out before the socket is closed
+ * anyway. */
+const CLOSE_FRAME_MS = 1_000;
+
+/** `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`. */
+export async function acceptKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(key + ACCEPT_GUID));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
+
+/** Whether `key` is a valid `Sec-WebSocket-Key`: 16 bytes in base64. */
+export function isValidKey(key: string | undefined): key is string {
+  if (key === undefined || !/^[A-Za-z0-9+/]{22}==$/.test(key)) return false;
+  return atob(key).length === 16;
+}
+
+/** A frame header (up to 14 bytes) being read. */
+const enum Step {
+  Header,
+  Payload,
+}
 
 /**
- * Adapts a server-side WebSocket to `read` / `write` / `close`.
+ * The server side of an upgraded WebSocket, as `read` / `write` / `close`.
  *
  * @example
  * ```ts
  * import { WebSocketConn } from "./websocket_conn.ts";
- * Deno.serve((request) => {
- *   const { socket, response } = Deno.upgradeWebSocket(request);
- *   const conn = new WebSocketConn(socket);
- *   conn.opened.then(() => conn.write(new TextEncoder().encode("hello\n")));
- *   return response;
- * });
+ * const listener = Deno.listen({ port: 0 });
+ * const conn = await listener.accept();
+ * // ...after answering the upgrade request on `conn`:
+ * const ws = new WebSocketConn(conn, new Uint8Array());
+ * await ws.write(new TextEncoder().encode("hello\n"));
+ * ws.close();
+ * await ws.done;
  * ```
  */
 export class WebSocketConn implements ByteReader, ByteWriter {
-  readonly #socket: WebSocket;
-  #inbound: Uint8Array[] = [];
-  #inboundBytes = 0;
+  readonly #conn: Deno.Conn;
+  #leftover: Uint8Array | undefined;
+  #step = Step.Header;
+  readonly #header = new Uint8Array(14);
+  #headerLength = 0;
+  #fin = false;
+  #opcode = 0;
+  #remaining = 0;
+  readonly #mask = new Uint8Array(4);
+  #maskAt = 0;
+  /** A text message is open (its continuation frames are expected). */
+  #inMessage = false;
+  #messageBytes = 0;
+  /** A control frame's payload (at most 125 bytes) being collected. */
+  #control: number[] = [];
+  #newlinePending = false;
   #ended = false;
-  #wake: (() => void) | undefined;
-  /** Resolves when the socket is open (or rejects if it never opens). */
-  readonly opened: Promise<void>;
+  #closeSent = false;
+  #pongPending = false;
+  /** Frames are written one after another: a pong must not land in the
+   * middle of a partly written message. */
+  #writes: Promise<unknown> = Promise.resolve();
+  #resolveDone!: () => void;
+  /** Resolves once the underlying connection is closed. */
+  readonly done: Promise<void>;
 
-  constructor(socket: WebSocket) {
-    this.#socket = socket;
-    this.opened = new Promise((resolve, reject) => {
-      socket.onopen = () => resolve();
-      socket.onerror = () => {
-        reject(new Error("Cannot open the WebSocket"));
-        this.#end();
-      };
-    });
-    this.opened.catch(() => {});
-    socket.onmessage = (event) => {
-      const bytes = typeof event.data === "string"
-        ? encoder.encode(event.data + "\n")
-        : new Uint8Array(event.data as ArrayBuffer);
-      this.#inbound.push(bytes);
-      this.#inboundBytes += bytes.length;
-      if (this.#inboundBytes > MAX_INBOUND_BYTES) this.close();
-      this.#notify();
-    };
-    socket.onclose = () => this.#end();
+  constructor(conn: Deno.Conn, leftover: Uint8Array) {
+    this.#conn = conn;
+    this.#leftover = leftover.length > 0 ? leftover : undefined;
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
   async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#inbound.length === 0) {
+    while (true) {
+      if (this.#newlinePending) {
+        this.#newlinePending = false;
+        buffer[0] = LF;
+        return 1;
+      }
       if (this.#ended) return null;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+      const n = await this.#readRaw(buffer);
+      if (n === null) {
+        this.#ended = true;
+        this.#closeSocket();
+        return null;
+      }
+      const out = this.#parse(buffer, n);
+      if (out > 0) return out;
     }
-    const head = this.#inbound[0] as Uint8Array;
-    const n = Math.min(head.length, buffer.length);
-    buffer.set(head.subarray(0, n));
-    if (n === head.length) this.#inbound.shift();
-    else this.#inbound[0] = head.subarray(n);
-    this.#inboundBytes -= n;
-    return n;
   }
 
   write(bytes: Uint8Array): Promise<number> {
-    if (this.#socket.readyState !== WebSocket.OPEN) {
+    if (this.#closeSent || this.#ended) {
       return Promise.reject(new Error("Cannot write to a closed WebSocket"));
     }
-    if (this.#socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      return Promise.reject(new Error("Cannot write: the browser is not reading"));
-    }
-    this.#socket.send(decoder.decode(bytes));
-    return Promise.resolve(bytes.length);
+    return this.#send(frame(0x1, bytes)).then(() => bytes.length);
   }
 
+  /** Sends a normal close and closes the socket once it is out. */
   close(): void {
-    if (
-      this.#socket.readyState === WebSocket.CONNECTING || this.#socket.readyState === WebSocket.OPEN
-    ) {
-      this.#socket.close();
+    this.#fail(CLOSE.normal);
+  }
+
+  async #readRaw(buffer: Uint8Array): Promise<number | null> {
+    const leftover = this.#leftover;
+    if (leftover !== undefined) {
+      const n = Math.min(leftover.length, buffer.length);
+      buffer.set(leftover.subarray(0, n));
+      this.#leftover = n < leftover.length ? leftover.subarray(n) : undefined;
+      return n;
     }
-    this.#end();
+    try {
+      return await this.#conn.read(buffer);
+    } catch {
+      return null;
+    }
   }
 
-  #end(): void {
+  /** Walks `n` raw bytes: frame headers are taken out, payload bytes are
+   * unmasked and moved to the front, and each message's end becomes an LF.
+   * Returns how many bytes are now at the front of `buffer`. */
+  #parse(buffer: Uint8Array, n: number): number {
+    let out = 0;
+    let i = 0;
+    while (i < n && !this.#ended) {
+      if (this.#step === Step.Header) {
+        this.#header[this.#headerLength++] = buffer[i++] as number;
+        if (this.#headerLength < this.#headerNeeded()) continue;
+        this.#headerDone();
+        if (this.#ended || this.#remaining > 0) continue;
+      } else {
+        const take = Math.min(this.#remaining, n - i);
+        if (this.#opcode >= 0x8) {
+          for (let k = 0; k < take; k++) {
+            this.#control.push((buffer[i + k] as number) ^ this.#maskByte());
+          }
+        } else {
+          for (let k = 0; k < take; k++) {
+            buffer[out + k] = (buffer[i + k] as number) ^ this.#maskByte();
+          }
+          out += take;
+        }
+        i += take;
+        this.#remaining -= take;
+        if (this.#remaining > 0) continue;
+        this.#step = Step.Header;
+      }
+      if (!this.#frameEnded()) continue;
+      // A message ended: its LF goes next, before any later payload.
+      if (out < i) {
+        buffer[out++] = LF;
+      } else {
+        this.#newlinePending = true;
+        if (i < n) this.#keepForLater(buffer.slice(i, n));
+        return out;
+      }
+    }
+    return out;
+  }
+
+  /** Puts raw bytes back in front of anything still unread. */
+  #keepForLater(bytes: Uint8Array): void {
+    const rest = this.#leftover;
+    if (rest === undefined) {
+      this.#leftover = bytes;
+      return;
+    }
+    const joined = new Uint8Array(bytes.length + rest.length);
+    joined.set(bytes);
+    joined.set(rest, bytes.length);
+    this.#leftover = joined;
+  }
+
+  #maskByte(): number {
+    const byte = this.#mask[this.#maskAt] as number;
+    this.#maskAt = (this.#maskAt + 1) & 3;
+    return byte;
+  }
+
+  /** Header bytes this frame needs, given what has arrived. */
+  #headerNeeded(): number {
+    if (this.#headerLength < 2) return 2;
+    const length7 = (this.#header[1] as number) & 0x7f;
+    return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + 4;
+  }
+
+  #headerDone(): void {
+    const h = this.#header;
+    const b0 = h[0] as number;
+    const b1 = h[1] as number;
+    this.#headerLength = 0;
+    this.#fin = (b0 & 0x80) !== 0;
+    this.#opcode = b0 & 0x0f;
+    const length7 = b1 & 0x7f;
+    let length = length7;
+    let at = 2;
+    if (length7 === 126) {
+      length = ((h[2] as number) << 8) | (h[3] as number);
+      at = 4;
+    } else if (length7 === 127) {
+      const high = new DataView(h.buffer).getUint32(2);
+      length = high === 0 ? new DataView(h.buffer).getUint32(6) : Infinity;
+      at = 10;
+    }
+    this.#mask.set(h.subarray(at, at + 4));
+    this.#maskAt = 0;
+    const problem = this.#check(b0, b1, length);
+    if (problem !== undefined) return this.#fail(problem);
+    this.#remaining = length;
+    this.#control = [];
+    if (this.#opcode < 0x8) {
+      this.#inMessage = !this.#fin;
+      this.#messageBytes += length;
+    }
+    this.#step = length === 0 ? Step.Header : Step.Payload;
+  }
+
+  /** The close code for a frame this server will not take, if any. */
+  #check(b0: number, b1: number, length: number): number | undefined {
+    const opcode = b0 & 0x0f;
+    if ((b0 & 0x70) !== 0 || (b1 & 0x80) === 0) return CLOSE.protocolError;
+    if (opcode >= 0x8) {
+      const known = opcode === 0x8 || opcode === 0x9 || opcode === 0xa;
+      return !known || length > 125 || (b0 & 0x80) === 0 ? CLOSE.protocolError : undefined;
+    }
+    if (opcode === 0x2) return CLOSE.unsupportedData;
+    if (opcode === 0x0 ? !this.#inMessage : opcode !== 0x1 || this.#inMessage) {
+      return CLOSE.protocolError;
+    }
+    if (opcode === 0x1) this.#messageBytes = 0;
+    return this.#messageBytes + length > MAX_MESSAGE_BYTES ? CLOSE.tooBig : undefined;
+  }
+
+  /** A frame is complete (header and payload); true if it ended a text
+   * message. */
+  #frameEnded(): boolean {
+    switch (this.#opcode) {
+      case 0x8:
+        this.#closeReceived();
+        return false;
+      case 0x9:
+        this.#pong(this.#control);
+        return false;
+      case 0xa:
+        return false;
+      default:
+        return this.#fin;
+    }
+  }
+
+  #pong(payload: number[]): void {
+    if (this.#pongPending || this.#closeSent) return;
+    this.#pongPending = true;
+    this.#send(frame(0xa, new Uint8Array(payload))).finally(() => (this.#pongPending = false))
+      .catch(() => {});
+  }
+
+  #closeReceived(): void {
+    const code = this.#control.length >= 2
+      ? ((this.#control[0] as number) << 8) | (this.#control[1] as number)
+      : CLOSE.normal;
     this.#ended = true;
-    this.#notify();
+    this.#fail(code === 1005 || code === 1006 || code === 1015 ? CLOSE.normal : code);
   }
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+  /** Sends a close frame with `code` (once), stops reading, and closes the
+   * socket when the frame is out or after {@linkcode CLOSE_FRAME_MS}. */
+  #fail(code: number): void {
+    this.#ended = true;
+    if (this.#closeSent) return;
+    this.#closeSent = true;
+    const payload = new Uint8Array([code >> 8, code & 0xff]);
+    const timer = setTimeout(() => this.#closeSocket(), CLOSE_FRAME_MS);
+    this.#send(frame(0x8, payload)).catch(() => {}).finally(() => {
+      clearTimeout(timer);
+      this.#closeSocket();
+    });
   }
+
+  #send(bytes: Uint8Array): Promise<void> {
+    const write = this.#writes.then(() => writeAll(this.#conn, bytes));
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
+  #closeSocket(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed.
+    }
+    this.#resolveDone();
+  }
+}
+
+/** One unmasked, final frame with `opcode` and `payload`. */
+function frame(opcode: number, payload: Uint8Array): Uint8Array {
+  const n = payload.length;
+  const headerLength = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const bytes = new Uint8Array(headerLength + n);
+  bytes[0] = 0x80 | opcode;
+  if (n < 126) {
+    bytes[1] = n;
+  } else if (n < 65536) {
+    bytes[1] = 126;
+    bytes[2] = n >> 8;
+    bytes[3] = n & 0xff;
+  } else {
+    bytes[1] = 127;
+    new DataView(bytes.buffer).setUint32(6, n);
+  }
+  bytes.set(payload, headerLength);
+  return bytes;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
