@@ -72,6 +72,8 @@ export interface ChatOptions {
   webAddress?: HttpAddress;
   /** Origins whose pages may open the WebSocket, besides the page's own. */
   allowedOrigins?: readonly string[];
+  /** Overrides of the HTTP timeouts (tests use short ones). */
+  httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
   /** Called once the chat is accepting users, with the HTTP ports. */
   onReady?: (info: ReadyInfo) => void;
 }
@@ -98,6 +100,7 @@ interface Chat {
   metrics: Metrics | undefined;
   server: ActorRef<ChatServerMessage>;
   admission: Admission;
+  httpTimeouts: ChatOptions["httpTimeouts"];
   /** Aborted by the caller's signal, or by a failed start. */
   stop: AbortController;
   /** One shared handler, not a closure per session: with 10,000 sessions
@@ -189,6 +192,7 @@ function assemble(options: ChatOptions): Chat {
     broker,
     metrics,
     stop,
+    httpTimeouts: options.httpTimeouts,
     server: spawnChatServer({ log, welcome: options.welcome !== false, broker, metrics }),
     admission: new Admission({
       ...limits,
@@ -255,7 +259,8 @@ function serveHttp(chat: Chat, endpoint: HttpEndpoint): Promise<void> {
     refusal: refusalResponse,
     handler: (conn) => {
       const peer = conn.remoteAddr as Deno.NetAddr;
-      return serveHttpConn(conn, { signal, route: (request) => endpoint.route(request, peer) });
+      const route = (request: HttpRequest) => endpoint.route(request, peer);
+      return serveHttpConn(conn, { ...chat.httpTimeouts, signal, route });
     },
   });
 }

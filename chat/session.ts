@@ -194,12 +194,14 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   }
 
   #line(raw: string, ctx: Context<ClientSessionMessage>): void | Promise<void> {
+    // Every line costs a flood token, even one that is empty after
+    // cleaning: no input is free, or empty lines become a flood lever.
+    const now = Date.now();
+    if (!this.#withinFloodLimit(now, ctx)) return;
     const text = sanitize(raw);
     if (text === "") return;
     this.#metrics?.lineIn();
-    const now = Date.now();
     this.#lastLineAt = now;
-    if (!this.#withinFloodLimit(now, ctx)) return;
     // Plain chat, the common case, goes straight through.
     if (text.charCodeAt(0) !== 0x2f /* / */) return this.#tell({ type: "say", id: this.#id, text });
     const input = parseInput(text);

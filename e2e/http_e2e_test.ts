@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { startServer, TestClient } from "../testing/chat_client.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { haveTool } from "../testing/tools.ts";
+import { within } from "../testing/within.ts";
 
 async function scrape(port: number): Promise<Map<string, number>> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -281,4 +282,19 @@ Deno.test("--log-format json writes one JSON object per line with connect and le
   assert.match(connect.ts, /^\d{4}-\d\d-\d\dT/);
   const leave = entries.find((e) => e.event === "leave");
   assert.deepEqual([leave.user, leave.reason, leave.msg], [name, "quit", `[server] ${name} left`]);
+});
+
+tlsTest("silent TLS connections announce nobody and do not hold up shutdown", async (_, pem) => {
+  const server = startServer({ flushMs: 2_000 }, { tls: pem });
+  const { client: watcher } = await TestClient.join(server.port);
+  const silent: Deno.Conn[] = [];
+  for (let i = 0; i < 20; i++) {
+    silent.push(await Deno.connect({ hostname: "127.0.0.1", port: server.tlsPort! }));
+  }
+  assert.deepEqual(await watcher.linesBeforeProbe(), [], "no join for a bare connection");
+  const started = Date.now();
+  await within(server.stop(), 3_000, "shutdown waited for handshakes");
+  console.log(`stopped ${Date.now() - started} ms after the signal with 20 silent TLS connections`);
+  for (const conn of silent) conn.close();
+  await watcher.close();
 });

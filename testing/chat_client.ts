@@ -45,6 +45,8 @@ export function startServer(
     metrics?: boolean;
     web?: boolean;
     tls?: { cert: string; key: string };
+    allowedOrigins?: string[];
+    httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
   } = {},
 ): TestServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -63,6 +65,8 @@ export function startServer(
     metricsAddress: metrics ? loopback : undefined,
     webAddress: options.web ? loopback : undefined,
     onReady: ready,
+    allowedOrigins: options.allowedOrigins,
+    httpTimeouts: options.httpTimeouts,
     listener,
     signal: controller.signal,
     limits: { flushMs: 1_000, ...limits },
