@@ -46,6 +46,7 @@ export async function runServer(config: Config, listeners: Listeners, log: Log):
       metrics,
       metricsAddress: config.metrics,
       webAddress: config.web,
+      allowedOrigins: config.allowedOrigins,
       onReady: ({ metricsPort, webPort }) => logEndpoints(config, log, metricsPort, webPort),
     });
   } finally {

@@ -55,6 +55,17 @@ export class Announcer<T> {
     return this.take();
   }
 
+  /** Takes back `newcomer`'s join if it is still waiting (nobody has seen
+   * it yet); true if it was. A connection that leaves this quickly is then
+   * announced to nobody: reconnect-and-quit loops cannot turn joins, leaves
+   * and quit reasons into a broadcast channel. */
+  withdraw(newcomer: T): boolean {
+    const at = this.#pending.findIndex((entry) => entry.newcomer === newcomer);
+    if (at < 0) return false;
+    this.#pending.splice(at, 1);
+    return true;
+  }
+
   /** Whether anything waits. */
   get pending(): boolean {
     return this.#pending.length > 0;

@@ -39,6 +39,10 @@ interface CommandSpec {
 const NAME_RULE = "names are one word of 1-24 letters, digits, _ or -";
 const ROOM_RULE = "room names are one word of 1-24 letters, digits, _ or -";
 
+/** Longest quit reason shown (characters): room for a goodbye, not for an
+ * advert. */
+export const MAX_QUIT_REASON_CHARS = 80;
+
 /** The command table, in the order `/help` lists it. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   nick: {
@@ -90,7 +94,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   quit: {
     usage: "/quit [REASON]",
     summary: "leave the chat, optionally saying why",
-    parse: (args) => ({ name: "quit", reason: args }),
+    parse: (args) => ({ name: "quit", reason: [...args].slice(0, MAX_QUIT_REASON_CHARS).join("") }),
   },
 };
 

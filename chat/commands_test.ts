@@ -34,6 +34,11 @@ Deno.test("parseInput parses every command with odd spacing", () => {
   assert.deepEqual(command("/quit see you"), { name: "quit", reason: "see you" });
 });
 
+Deno.test("parseInput cuts a quit reason to 80 characters", () => {
+  const long = "é".repeat(200);
+  assert.deepEqual(command(`/quit ${long}`), { name: "quit", reason: "é".repeat(80) });
+});
+
 Deno.test("parseInput refuses names that are not one word of 1-24 allowed characters", () => {
   assert.match(refusal("/nick two words"), /invalid name/);
   assert.match(refusal("/nick émile"), /invalid name/);

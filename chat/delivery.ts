@@ -70,6 +70,12 @@ export class Delivery<S> {
     if (this.#announcer.add(bytes, newcomer)) this.#scheduleFlush();
   }
 
+  /** Takes back `newcomer`'s join if nobody has seen it yet; true if so
+   * (then its leave need not be announced either). */
+  withdraw(newcomer: User<S>): boolean {
+    return this.#announcer.withdraw(newcomer);
+  }
+
   /** Sends waiting announcements now, ahead of any other line. */
   flush(): void {
     if (this.#announcer.pending) this.#deliverBatch(this.#announcer.take());

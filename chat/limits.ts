@@ -10,6 +10,7 @@
 
 import {
   type AdmissionLimits,
+  DEFAULT_CONNECTS_PER_MINUTE,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_MAX_LINE_BYTES,
@@ -37,5 +38,6 @@ export const DEFAULT_LIMITS: Readonly<ChatLimits> = {
   flushMs: DEFAULT_SHUTDOWN_FLUSH_MS,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
   maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  connectsPerMinute: DEFAULT_CONNECTS_PER_MINUTE,
   exemptLoopback: true,
 };

@@ -246,7 +246,9 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#registry.remove(user);
     this.#link.release(name.toLowerCase());
     if (!this.#shuttingDown) {
-      this.#delivery.announce(encodeLines(leftChat(name, reason)));
+      if (!this.#delivery.withdraw(user)) {
+        this.#delivery.announce(encodeLines(leftChat(name, reason)));
+      }
       this.#link.publish({ type: "leave", server: "", id, ...(reason ? { reason } : {}) });
     }
     const why = cause ?? (this.#shuttingDown ? "server shutting down" : "unknown");

@@ -27,6 +27,7 @@ import { unreachable } from "../actors/mod.ts";
 /** Messages a session handles: lines from its socket, and its own events. */
 export type ClientSessionMessage =
   | LineEvent
+  | { type: "input_ended"; failed: boolean }
   | { type: "outbox_closed"; reason: OutboxCloseReason }
   | { type: "idle_check" }
   | { type: "renamed"; name: string };
@@ -128,9 +129,12 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     });
     this.#joined = true;
     ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }), {
+      // Through the mailbox, behind the lines already read: a client that
+      // sends a line and closes at once still has its line handled.
       onEnd: (error) => {
-        this.#cause ??= error === undefined ? "closed by client" : "connection error";
-        ctx.stop();
+        ctx.address.send({ type: "input_ended", failed: error !== undefined }).catch(() =>
+          ctx.stop()
+        );
       },
     });
     this.#outbox.closed.then((reason) => {
@@ -150,6 +154,10 @@ export class ClientSession extends Actor<ClientSessionMessage> {
           `[server] ${this.#name} sent a line over ${this.#limits.maxLineBytes} bytes`,
         );
         this.#outbox.push(tooLongNotice(this.#limits.maxLineBytes));
+        return;
+      case "input_ended":
+        this.#cause ??= message.failed ? "connection error" : "closed by client";
+        ctx.stop();
         return;
       case "outbox_closed":
         if (message.reason === "overflow") this.#kick("not reading fast enough", ctx);
@@ -196,11 +204,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   #line(raw: string, ctx: Context<ClientSessionMessage>): void | Promise<void> {
     // Every line costs a flood token, even one that is empty after
     // cleaning: no input is free, or empty lines become a flood lever.
+    this.#metrics?.lineIn();
     const now = Date.now();
     if (!this.#withinFloodLimit(now, ctx)) return;
     const text = sanitize(raw);
     if (text === "") return;
-    this.#metrics?.lineIn();
     this.#lastLineAt = now;
     // Plain chat, the common case, goes straight through.
     if (text.charCodeAt(0) !== 0x2f /* / */) return this.#tell({ type: "say", id: this.#id, text });

@@ -48,6 +48,8 @@ export interface Config {
   metrics?: ListenAddress;
   /** The browser client's address, if served. */
   web?: ListenAddress;
+  /** Origins whose pages may open /ws besides the page's own. */
+  allowedOrigins: string[];
   logFormat: LogFormat;
   logLevel: LogLevel;
   help: boolean;
@@ -128,6 +130,16 @@ function toggle(value: string): boolean {
   return value === "true" || value === "1";
 }
 
+function originList(value: string): string[] {
+  const origins = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const origin of origins) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new Invalid(`expected origins like https://chat.example.com, got "${origin}"`);
+    }
+  }
+  return origins;
+}
+
 const flag = <T>(spec: FlagSpec<T>): FlagSpec<T> => spec;
 
 /** The flags, in `--help` order. */
@@ -175,6 +187,18 @@ export const FLAG_SPECS = {
     help: "connections from one address (loopback is exempt)",
     parse: atLeastOne,
   }),
+  "connects-per-minute": flag({
+    arg: "N",
+    fallback: String(DEFAULT_LIMITS.connectsPerMinute),
+    help: "new connections per minute from one address, after a burst of 30 (0 = no limit)",
+    parse: count,
+  }),
+  "limit-loopback": flag({
+    arg: "",
+    fallback: "false",
+    help: "apply the per-address limits to loopback clients too (they are exempt by default)",
+    parse: toggle,
+  }),
   "idle-timeout": flag({
     arg: "N",
     fallback: "0",
@@ -218,6 +242,12 @@ export const FLAG_SPECS = {
     fallback: "127.0.0.1",
     help: "address for --http-port",
     parse: nonEmpty,
+  }),
+  "ws-origins": flag({
+    arg: "LIST",
+    fallback: "",
+    help: "origins whose pages may open /ws besides the page's own, comma-separated (* for any)",
+    parse: originList,
   }),
   "metrics-port": flag({
     arg: "N",
@@ -312,6 +342,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     tls: tlsConfig(get("tls-port"), get("tls-cert"), get("tls-key")),
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),
     web: optionalAddress(get("http-host"), get("http-port")),
+    allowedOrigins: get("ws-origins"),
     logFormat: get("log-format"),
     logLevel: get("log-level"),
     limits: {
@@ -322,6 +353,8 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
       maxQueuedBytes: get("send-queue-bytes"),
       maxConnections: get("max-connections"),
       maxConnectionsPerAddress: get("max-per-address"),
+      connectsPerMinute: get("connects-per-minute"),
+      exemptLoopback: !get("limit-loopback"),
       idleTimeoutMs: get("idle-timeout") * 1000,
       flushMs: get("shutdown-timeout") * 1000,
     },

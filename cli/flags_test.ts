@@ -16,6 +16,13 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "send-queue-bytes": ["2048", (c) => c.limits.maxQueuedBytes, 2048],
     "max-connections": ["10", (c) => c.limits.maxConnections, 10],
     "max-per-address": ["3", (c) => c.limits.maxConnectionsPerAddress, 3],
+    "connects-per-minute": ["6", (c) => c.limits.connectsPerMinute, 6],
+    "limit-loopback": ["", (c) => c.limits.exemptLoopback, false],
+    "ws-origins": [
+      "https://a.example, http://b.example:8080",
+      (c) => c.allowedOrigins,
+      ["https://a.example", "http://b.example:8080"],
+    ],
     "idle-timeout": ["1.5", (c) => c.limits.idleTimeoutMs, 1500],
     "shutdown-timeout": ["2", (c) => c.limits.flushMs, 2000],
     "redis": ["redis://127.0.0.1:6379", (c) => c.redis, "redis://127.0.0.1:6379"],

@@ -298,6 +298,11 @@ Deno.test("deno task compile bakes in exactly the runtime flags of deno task cha
   assert.deepEqual(flags(tasks.compile), flags(tasks.chat));
   assert.ok(!/\s-A\b|--allow-all/.test(tasks.chat), "no blanket permissions");
   assert.match(tasks.compile, /main\.ts$/, "the binary's entry point is main.ts, as in the tests");
+  // The binary may read its certificates from one documented place only.
+  const reads = flags(tasks.chat).filter((f) => f.startsWith("--allow-read"));
+  assert.deepEqual(reads, ["--allow-read=/etc/marquee"]);
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  assert.ok(readme.includes("`--allow-read=/etc/marquee`"), "the README names the place");
 });
 
 Deno.test("deno task chat may read every environment variable the config knows", async () => {

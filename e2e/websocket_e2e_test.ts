@@ -68,6 +68,7 @@ Deno.test("a WebSocket message over 64 KiB closes that socket; everyone else cha
   const { client: watcher } = await TestClient.join(server.port);
   const big = await openSocket(webPort!);
   assert.equal(await big.nextLine(), "* user2 joined the chat");
+  await watcher.readUntil((l) => l === "* user2 joined the chat");
   big.socket.send("x".repeat(64 * 1024 + 1));
   await within(big.closed, 5_000, "the server did not close a socket over the inbound cap");
   assert.equal(await watcher.readUntil((l) => l.includes("user2 left")), "* user2 left the chat");

@@ -17,8 +17,19 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  * fits, a script opening sockets in a loop does not. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 100;
 
+/** New connections per minute from one address by default, after a burst
+ * of {@linkcode CONNECT_BURST}: a person reconnecting, or a few dozen
+ * people behind one NAT arriving together, never meet it; a script that
+ * connects, posts a `/quit` advert and reconnects in a loop does. */
+export const DEFAULT_CONNECTS_PER_MINUTE = 60;
+/** Connections one address may open at once before the rate applies. */
+export const CONNECT_BURST = 30;
+
 /** The limits {@linkcode Admission} applies. */
 export interface AdmissionLimits {
+  /** New connections per minute per address after a burst (0 = no limit;
+   * default 60). */
+  connectsPerMinute?: number;
   /** Most connections at once (default 10,000). */
   maxConnections?: number;
   /** Most connections per remote address (default 100). */
@@ -34,6 +45,14 @@ export interface AdmissionOptions extends AdmissionLimits {
   log?: (line: string, fields?: Record<string, string | number>) => void;
   /** Called for each refusal, with the reason (for metrics). */
   onRefuse?: (reason: string) => void;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
+}
+
+/** Connection tokens of one address, refilled lazily from the clock. */
+interface ConnectBucket {
+  tokens: number;
+  at: number;
 }
 
 /** Whether `hostname` is a loopback address (exempt from the per-address limit). */
@@ -61,6 +80,9 @@ export class Admission {
   readonly #log: NonNullable<AdmissionOptions["log"]>;
   readonly #onRefuse: (reason: string) => void;
   readonly #perAddress = new Map<string, number>();
+  readonly #connectsPerMs: number;
+  readonly #now: () => number;
+  readonly #connects = new Map<string, ConnectBucket>();
   #open = 0;
 
   constructor(options: AdmissionOptions = {}) {
@@ -69,6 +91,8 @@ export class Admission {
     this.#exemptLoopback = options.exemptLoopback ?? true;
     this.#log = options.log ?? (() => {});
     this.#onRefuse = options.onRefuse ?? (() => {});
+    this.#connectsPerMs = (options.connectsPerMinute ?? DEFAULT_CONNECTS_PER_MINUTE) / 60_000;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Connections admitted and not yet released. */
@@ -111,10 +135,37 @@ export class Admission {
 
   #check(host: string): string | undefined {
     if (this.#open >= this.#max) return "server full";
+    if (this.#exemptLoopback && isLoopback(host)) return undefined;
     const fromHost = this.#perAddress.get(host) ?? 0;
-    if (fromHost >= this.#maxPerAddress && !(this.#exemptLoopback && isLoopback(host))) {
-      return "too many connections from your address";
-    }
+    if (fromHost >= this.#maxPerAddress) return "too many connections from your address";
+    if (!this.#takeConnectToken(host)) return "connecting too often: wait a minute";
     return undefined;
+  }
+
+  /** Takes one of `host`'s connection tokens; false if none is left. */
+  #takeConnectToken(host: string): boolean {
+    if (this.#connectsPerMs === 0) return true;
+    const now = this.#now();
+    if (this.#connects.size > 10_000) this.#forgetFullBuckets(now);
+    const bucket = this.#connects.get(host) ?? { tokens: CONNECT_BURST, at: now };
+    bucket.tokens = Math.min(
+      CONNECT_BURST,
+      bucket.tokens + (now - bucket.at) * this.#connectsPerMs,
+    );
+    bucket.at = now;
+    this.#connects.set(host, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens--;
+    return true;
+  }
+
+  /** Drops the buckets that have refilled: they hold nothing to remember,
+   * and without this every address ever seen would stay in memory. */
+  #forgetFullBuckets(now: number): void {
+    for (const [host, bucket] of this.#connects) {
+      if (bucket.tokens + (now - bucket.at) * this.#connectsPerMs >= CONNECT_BURST) {
+        this.#connects.delete(host);
+      }
+    }
   }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Admission, isLoopback } from "./admission.ts";
+import { Admission, CONNECT_BURST, isLoopback } from "./admission.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 
 function withRecorder(options: ConstructorParameters<typeof Admission>[0] = {}) {
   const logs: string[] = [];
@@ -50,4 +51,32 @@ Deno.test("isLoopback knows IPv4, IPv6 and mapped loopback addresses", () => {
   for (const host of ["10.0.0.1", "::2", "128.0.0.1", "::ffff:10.0.0.1"]) {
     assert.ok(!isLoopback(host), host);
   }
+});
+
+Deno.test("Admission limits the connection rate per address after a burst, and refills it", () => {
+  const clock = new FakeClock();
+  const { admission, refusals } = withRecorder({ connectsPerMinute: 60, now: clock.now });
+  for (let i = 0; i < CONNECT_BURST; i++) {
+    assert.equal(admission.admit("10.0.0.1"), undefined);
+    admission.release("10.0.0.1");
+  }
+  assert.equal(admission.admit("10.0.0.1"), "connecting too often: wait a minute");
+  assert.equal(admission.admit("10.0.0.2"), undefined, "other addresses are unaffected");
+  assert.equal(admission.admit("127.0.0.1"), undefined, "loopback is exempt by default");
+  clock.advance(1_000); // one token back at 60 a minute
+  assert.equal(admission.admit("10.0.0.1"), undefined);
+  assert.equal(admission.admit("10.0.0.1"), "connecting too often: wait a minute");
+  assert.deepEqual(refusals, Array(2).fill("connecting too often: wait a minute"));
+});
+
+Deno.test("Admission applies the connection rate to loopback when the exemption is off", () => {
+  const { admission } = withRecorder({
+    exemptLoopback: false,
+    connectsPerMinute: 60,
+    now: () => 0,
+  });
+  for (let i = 0; i < CONNECT_BURST; i++) {
+    admission.release(admission.admit("127.0.0.1") ?? "127.0.0.1");
+  }
+  assert.equal(admission.admit("127.0.0.1"), "connecting too often: wait a minute");
 });

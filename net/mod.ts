@@ -10,6 +10,8 @@ export {
   Admission,
   type AdmissionLimits,
   type AdmissionOptions,
+  CONNECT_BURST,
+  DEFAULT_CONNECTS_PER_MINUTE,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   isLoopback,
