@@ -6,7 +6,11 @@
  * So every line loses ANSI/VT escape sequences (CSI with parameters, OSC up
  * to BEL or ST, DCS/SOS/PM/APC strings, two-byte escapes, and their 8-bit C1
  * forms), C0 controls except TAB, DEL, and C1 controls; TAB becomes a space;
- * trailing whitespace goes. Telnet IAC bytes never get this far (they are
+ * trailing whitespace goes. Bidirectional controls (U+202A-202E, U+2066-2069,
+ * U+200E-200F) and invisible characters (U+200B-200D, U+2060-2064, U+FEFF)
+ * go too: they can reverse a line on screen (even the server's own text
+ * around a quit reason) or make two names look alike. The price: emoji
+ * joined with U+200D show as their parts. Telnet IAC bytes never get this far (they are
  * removed from the byte stream, see `net/line_splitter.ts`) and invalid
  * UTF-8 was already decoded to U+FFFD.
  *
@@ -29,6 +33,10 @@ const ESCAPE_SEQUENCE = new RegExp(
   "g",
 );
 
+/** Bidi controls and zero-width characters. */
+const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const HAS_INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
 // deno-lint-ignore no-control-regex
 const OTHER_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
 
@@ -42,8 +50,9 @@ const OTHER_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
  * ```
  */
 export function sanitize(text: string): string {
-  if (!HAS_CONTROL.test(text)) return text.trimEnd();
-  return text
+  const visible = HAS_INVISIBLE.test(text) ? text.replace(INVISIBLE, "") : text;
+  if (!HAS_CONTROL.test(visible)) return visible.trimEnd();
+  return visible
     .replace(ESCAPE_SEQUENCE, "")
     .replaceAll("\t", " ")
     .replace(OTHER_CONTROL, "")

@@ -31,3 +31,9 @@ Deno.test("sanitize never lets a raw ESC byte through", () => {
     assert.ok(!sanitize(s).includes("\x1b"), JSON.stringify(s));
   }
 });
+
+Deno.test("sanitize removes bidi controls and zero-width characters", () => {
+  assert.equal(sanitize("abc\u202edef"), "abcdef");
+  assert.equal(sanitize("a\u200bb\u200cc\u200dd\u2060e\ufefff\u2066g\u2069"), "abcdefg");
+  assert.equal(sanitize("\u202e\x1b[31mred"), "red");
+});

@@ -386,3 +386,13 @@ Deno.test("with the loopback exemption off, connecting too often from one addres
   assert.equal(clients.length, 31, "a burst of 30 is allowed");
   await server.stop();
 });
+
+Deno.test("bidi controls and zero-width characters never reach another client", async () => {
+  const server = startServer();
+  const [a, b] = await pair(server);
+  await a.send("/me \u202ewaves\u200b");
+  await a.send("/quit bye\u202e)");
+  assert.equal(await b.readLine(), "* user1 waves");
+  assert.equal(await b.readLine(), "* user1 left the chat (bye))");
+  await finish(server, b);
+});
