@@ -57,6 +57,19 @@ export interface Room<S = unknown> {
 const ASSIGNED_NAME = /^user\d+$/i;
 
 /** Whether `name` has the `userN` form the server hands out. */
+/** Names that would let a `/me` action read as a server line: the first
+ * words of every `* ` line that is not about a user (`* server shutting
+ * down`, `* link to other servers lost`, `* you are in games`, `* in lobby:
+ * ...`, `* and 5 more`, `* welcome, ...`), and all-digit names (`* 3 in
+ * lobby, ...`). See docs/protocol.md, "Server lines cannot be forged". */
+const RESERVED_NAMES = new Set(["server", "link", "you", "in", "and", "welcome"]);
+
+/** `userN` or a look-alike of it (`userl`, `userO`): only the server
+ * assigns those. */
+function looksAssigned(name: string): boolean {
+  return /^user[0-9lio|]+$/i.test(name);
+}
+
 export function isAssignedName(name: string): boolean {
   return ASSIGNED_NAME.test(name);
 }
@@ -179,8 +192,8 @@ export class Registry<S = unknown> {
   refuseName(user: User<S>, name: string): string | undefined {
     if (name === user.name) return `you are already ${name}`;
     const key = name.toLowerCase();
-    if (key === "server") return `name reserved: ${name}`;
-    if (isAssignedName(name) && key !== user.local?.assigned.toLowerCase()) {
+    if (RESERVED_NAMES.has(key) || /^\d+$/.test(key)) return `name reserved: ${name}`;
+    if (looksAssigned(name) && key !== user.local?.assigned.toLowerCase()) {
       return `name reserved: ${name} (userN names are assigned)`;
     }
     const holder = this.#names.get(key);

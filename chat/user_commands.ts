@@ -74,6 +74,9 @@ export class UserCommands<S> {
   }
 
   #action(user: User<S>, action: string): void {
+    if (SERVER_EVENT.test(action)) {
+      return this.#delivery.reply(user, errorLine("that action would read like a server line"));
+    }
     this.#delivery.toRoom(user.room, encodeLines(actionLine(user.name, action)), user);
     this.#link.publish({ type: "me", server: "", id: user.id, action });
   }
@@ -121,6 +124,10 @@ export class UserCommands<S> {
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }
 }
+
+/** What the server says about a user after its name: an action starting
+ * this way would be a forged event (`/me left the chat`). */
+const SERVER_EVENT = /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as)\b/i;
 
 /** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */
 function wrap(prefix: string, items: string[]): string[] {

@@ -396,3 +396,19 @@ Deno.test("bidi controls and zero-width characters never reach another client", 
   assert.equal(await b.readLine(), "* user1 left the chat (bye))");
   await finish(server, b);
 });
+
+Deno.test("server lines cannot be forged with names or actions", async () => {
+  const server = startServer();
+  const [a, b] = await pair(server);
+  for (const name of ["link", "server", "you", "in", "42", "userl", "USERO"]) {
+    await a.send(`/nick ${name}`);
+    assert.match(await a.readLine(), /^! name reserved: /, name);
+  }
+  for (const action of ["left the chat", "joined the chat", "is now known as bob"]) {
+    await a.send(`/me ${action}`);
+    assert.equal(await a.readLine(), "! that action would read like a server line");
+  }
+  await a.send("/me waves");
+  assert.equal(await b.readLine(), "* user1 waves");
+  await finish(server, a, b);
+});
