@@ -41,6 +41,17 @@ const CONNECT_TIMEOUT_MS = 3_000;
 const CHANNEL = "marquee:events";
 const USER_COUNTER = "marquee:users";
 const NAME_PREFIX = "marquee:name:";
+/** Per server, the set of name keys it holds: what the others free when it
+ * dies, at the moment its users are announced as left. */
+const SERVER_NAMES_PREFIX = "marquee:server-names:";
+
+/** Frees a dead server's names: deletes each key it lists that it still
+ * owns (a name since taken by someone else is left alone), then the list. */
+const FREE_NAMES_SCRIPT = `
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return redis.call('DEL', KEYS[1])`;
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -178,6 +189,9 @@ export class RedisBroker implements Broker {
       });
       if (result === "OK") {
         this.#claimed.add(key);
+        const list = SERVER_NAMES_PREFIX + owner;
+        await this.#commands.multi().sAdd(list, NAME_PREFIX + key).pExpire(list, NAME_TTL_MS)
+          .exec();
         return true;
       }
       // Ours already (a case change of our own name): keep it.
@@ -190,6 +204,7 @@ export class RedisBroker implements Broker {
   releaseName(key: string): void {
     if (!this.#claimed.delete(key) || !this.#linkUp) return;
     this.#commands.del(NAME_PREFIX + key).catch(() => {});
+    this.#commands.sRem(SERVER_NAMES_PREFIX + this.serverId, NAME_PREFIX + key).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -213,6 +228,7 @@ export class RedisBroker implements Broker {
   async #sayGoodbye(): Promise<void> {
     const bye = JSON.stringify({ type: "bye", server: this.serverId });
     const keys = [...this.#claimed].map((key) => NAME_PREFIX + key);
+    keys.push(SERVER_NAMES_PREFIX + this.serverId);
     const goodbye = Promise.all([
       this.#commands.publish(CHANNEL, bye),
       keys.length > 0 ? this.#commands.del(keys) : 0,
@@ -248,8 +264,21 @@ export class RedisBroker implements Broker {
     for (const key of this.#claimed) {
       this.#commands.pExpire(NAME_PREFIX + key, NAME_TTL_MS).catch(() => {});
     }
+    this.#commands.pExpire(SERVER_NAMES_PREFIX + this.serverId, NAME_TTL_MS).catch(() => {});
     // Not while our own link is down: then the silence is ours.
-    for (const server of this.#presence.expire(this.#now())) this.#listener?.serverLost(server);
+    for (const server of this.#presence.expire(this.#now())) this.#lost(server);
+  }
+
+  /** A server fell silent: its names are freed first, then its users are
+   * announced as left, so a name is free the moment its owner is gone. */
+  #lost(server: string): void {
+    const freeing = this.#commands.eval(FREE_NAMES_SCRIPT, {
+      keys: [SERVER_NAMES_PREFIX + server],
+      arguments: [server],
+    });
+    withTimeout(freeing, GOODBYE_TIMEOUT_MS).catch(() => {}).finally(() =>
+      this.#listener?.serverLost(server)
+    );
   }
 
   /** Called on every connection event: the link is up only once both

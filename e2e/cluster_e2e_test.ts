@@ -184,11 +184,16 @@ test("a server killed with SIGKILL has its users shown as left within the presen
   const { client: watcher } = await TestClient.join(survivor!.port);
   const { client: victim, name } = await TestClient.join(doomed.port);
   await watcher.readUntil((l) => l === `* ${name} joined the chat`);
+  await victim.send("/nick victor");
+  await watcher.readUntil((l) => l === `* ${name} is now known as victor`);
   const killedAt = Date.now();
   await doomed.stop("SIGKILL");
-  await watcher.readUntil((l) => l === `* ${name} left the chat`, PRESENCE_TIMEOUT_MS + 5_000);
+  await watcher.readUntil((l) => l === `* victor left the chat`, PRESENCE_TIMEOUT_MS + 5_000);
   const took = Date.now() - killedAt;
   assert.ok(took <= PRESENCE_TIMEOUT_MS + 3_000, `announced after ${took} ms`);
+  // Its names are free from that moment, not when their claims expire.
+  await watcher.send("/nick victor");
+  assert.match(await watcher.readLine(), /^\* user\d+ is now known as victor$/);
   await stopAll([survivor!], redis, [watcher, victim]);
 });
 
