@@ -71,3 +71,44 @@ Deno.test({
     await server.stop();
   },
 });
+
+Deno.test({
+  name: "a page from another origin cannot open the chat's WebSocket",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({}, { web: true, metrics: true });
+    const { webPort } = await server.ready;
+    const tcp = await TestClient.join(server.port);
+    // Another site, on another local port: its page tries to join the chat.
+    const evil = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () =>
+        new Response(
+          `<!doctype html><script>
+          const ws = new WebSocket("ws://127.0.0.1:${webPort}/ws");
+          ws.onopen = () => { ws.send("/nick intruder"); document.title = "opened"; };
+          ws.onerror = () => { document.title = "refused"; };
+        </script>`,
+          { headers: { "content-type": "text/html" } },
+        ),
+    );
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${evil.addr.port}/`);
+      await page.waitForFunction("document.title !== \"\"");
+      assert.equal(await page.title(), "refused");
+      await page.close();
+    } finally {
+      await browser.close();
+      await evil.shutdown();
+    }
+    assert.deepEqual(await tcp.client.linesBeforeProbe(), [], "nobody joined");
+    assert.equal(server.metrics!.connectionsAccepted, 1, "only the TCP user");
+    await tcp.client.close();
+    await server.stop();
+  },
+});
