@@ -436,3 +436,38 @@ function nameOf(servers: { stdout: string[] }[], client: TestClient): string {
   const line = servers.flatMap((s) => s.stdout).find((l) => l.includes(`:${port} as `));
   return line?.split(" as ")[1] ?? "unknown";
 }
+
+test("four hundred senders on one server do not drop a reader on the other who keeps reading", async () => {
+  const SENDERS = 400;
+  const redis = await startRedis();
+  const s1 = await startServerProcess(["--redis", redis.url]);
+  const s2 = await startServerProcess(["--redis", redis.url]);
+  const clients: TestClient[] = [];
+  try {
+    await s1.waitForLog((l) => l.includes("link to other servers up"));
+    await s2.waitForLog((l) => l.includes("link to other servers up"));
+    const { client: bob } = await TestClient.join(s2.port);
+    clients.push(bob);
+    await bob.send("/nick bob");
+    await bob.readUntil((l) => l.endsWith("is now known as bob"));
+    const senders: TestClient[] = [];
+    for (let i = 0; i < SENDERS; i++) senders.push((await TestClient.join(s1.port)).client);
+    clients.push(...senders);
+    for (let joined = 0; joined < SENDERS;) {
+      if ((await bob.readLine(20_000)).endsWith(" joined the chat")) joined++;
+    }
+    const burst = new TextEncoder().encode(`/msg bob ${"y".repeat(4_000)}\n`.repeat(20));
+    await Promise.all(senders.map((s) => s.writeAll(burst)));
+    let got = 0;
+    while (got < SENDERS * 20) {
+      const line = await bob.readLine(30_000);
+      assert.ok(!line.startsWith("! disconnected"), line);
+      if (line.includes(" -> bob]: y")) got++;
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await s1.stop();
+    await s2.stop();
+    await redis.stop();
+  }
+});

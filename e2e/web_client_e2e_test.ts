@@ -99,7 +99,7 @@ Deno.test({
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${evil.addr.port}/`);
-      await page.waitForFunction("document.title !== \"\"");
+      await page.waitForFunction('document.title !== ""');
       assert.equal(await page.title(), "refused");
       await page.close();
     } finally {
