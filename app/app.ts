@@ -217,10 +217,10 @@ function startBroker(chat: Chat): Promise<void> {
   });
 }
 
-/** An HTTP port and what it answers; the route learns the peer. */
+/** An HTTP port and what it answers. */
 interface HttpEndpoint {
   listener: Deno.Listener<Deno.Conn>;
-  route: (request: HttpRequest, peer: Deno.NetAddr) => HttpAnswer | Promise<HttpAnswer>;
+  route: (request: HttpRequest) => HttpAnswer | Promise<HttpAnswer>;
 }
 
 /** Binds the HTTP endpoints asked for (throwing a one-line error if one
@@ -237,13 +237,10 @@ function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): 
   if (options.webAddress) {
     const listener = listenHttp(options.webAddress);
     const allowedOrigins = options.allowedOrigins;
-    endpoints.push({
-      listener,
-      route: (request, peer) =>
-        webRoute({ allowedOrigins, onSocket: (socket) => runWebSocket(chat, socket, peer) })(
-          request,
-        ),
-    });
+    const onSocket = (socket: WebSocketConn) =>
+      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr);
+    const route = webRoute({ allowedOrigins, onSocket });
+    endpoints.push({ listener, route });
     ready.webPort = port(listener);
   }
   return ready;
@@ -257,11 +254,7 @@ function serveHttp(chat: Chat, endpoint: HttpEndpoint): Promise<void> {
     admission: chat.admission,
     log: chat.log,
     refusal: refusalResponse,
-    handler: (conn) => {
-      const peer = conn.remoteAddr as Deno.NetAddr;
-      const route = (request: HttpRequest) => endpoint.route(request, peer);
-      return serveHttpConn(conn, { ...chat.httpTimeouts, signal, route });
-    },
+    handler: (conn) => serveHttpConn(conn, { ...chat.httpTimeouts, signal, route: endpoint.route }),
   });
 }
 

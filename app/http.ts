@@ -87,7 +87,7 @@ export function webRoute(
   };
 }
 
-async function upgrade(request: HttpRequest, options: WebRouteOptions): Promise<HttpAnswer> {
+function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
   const headers = request.headers;
   if (headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return textResponse(426, "Expected a WebSocket upgrade\n", { upgrade: "websocket" });
@@ -110,7 +110,7 @@ async function upgrade(request: HttpRequest, options: WebRouteOptions): Promise<
     headers: {
       upgrade: "websocket",
       connection: "Upgrade",
-      "sec-websocket-accept": await acceptKey(key),
+      "sec-websocket-accept": acceptKey(key),
     },
     run: (conn, leftover) => options.onSocket(new WebSocketConn(conn, leftover)),
   };

@@ -437,8 +437,8 @@ function nameOf(servers: { stdout: string[] }[], client: TestClient): string {
   return line?.split(" as ")[1] ?? "unknown";
 }
 
-test("four hundred senders on one server do not drop a reader on the other who keeps reading", async () => {
-  const SENDERS = 400;
+test("two hundred senders on one server do not drop a reader on the other who keeps reading", async () => {
+  const SENDERS = 200;
   const redis = await startRedis();
   const s1 = await startServerProcess(["--redis", redis.url]);
   const s2 = await startServerProcess(["--redis", redis.url]);

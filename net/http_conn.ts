@@ -32,7 +32,9 @@ export const WRITE_TIMEOUT_MS = 10_000;
 /** Largest request head (request line and headers). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
-const READ_CHUNK_BYTES = 4 * 1024;
+/** Bytes per read of a request head: a browser's upgrade request fits;
+ * small, because every connection allocates it. */
+const READ_CHUNK_BYTES = 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -128,7 +130,9 @@ export async function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions): 
       const answer = await options.route(request);
       if (answer.type === "upgrade") {
         await writeWithin(conn, encoder.encode(head(101, answer.headers, undefined, false)));
-        return await answer.run(conn, reader.takeLeftover());
+        // Not awaited here: the upgraded connection lives on without this
+        // frame, the reader or the request holding memory for its lifetime.
+        return answer.run(conn, reader.takeLeftover());
       }
       const close = request.headers.get("connection")?.toLowerCase() === "close";
       await writeResponse(conn, answer.status, answer, request.method, close);

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import type { ByteReader } from "./line_splitter.ts";
 import type { ByteWriter } from "./outbox.ts";
 
@@ -40,14 +41,16 @@ export const CLOSE = {
 } as const;
 
 const LF = 0x0a;
+/** Where the mask key is kept in the header buffer. */
+const MASK_AT = 14;
 /** How long a close frame may take to go out before the socket is closed
  * anyway. */
 const CLOSE_FRAME_MS = 1_000;
 
-/** `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`. */
-export async function acceptKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(key + ACCEPT_GUID));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+/** `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`. Synchronous
+ * (`node:crypto`), not WebCrypto: no promise or async op per handshake. */
+export function acceptKey(key: string): string {
+  return createHash("sha1").update(key + ACCEPT_GUID).digest("base64");
 }
 
 /** Whether `key` is a valid `Sec-WebSocket-Key`: 16 bytes in base64. */
@@ -81,12 +84,13 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   readonly #conn: Deno.Conn;
   #leftover: Uint8Array | undefined;
   #step = Step.Header;
-  readonly #header = new Uint8Array(14);
+  /** The frame header being read (up to 14 bytes), then its mask key at
+   * 14-17: one small buffer per connection. */
+  readonly #header = new Uint8Array(18);
   #headerLength = 0;
   #fin = false;
   #opcode = 0;
   #remaining = 0;
-  readonly #mask = new Uint8Array(4);
   #maskAt = 0;
   /** A text message is open (its continuation frames are expected). */
   #inMessage = false;
@@ -103,6 +107,11 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   #resolveDone!: () => void;
   /** Resolves once the underlying connection is closed. */
   readonly done: Promise<void>;
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.Addr {
+    return this.#conn.remoteAddr;
+  }
 
   constructor(conn: Deno.Conn, leftover: Uint8Array) {
     this.#conn = conn;
@@ -133,7 +142,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     if (this.#closeSent || this.#ended) {
       return Promise.reject(new Error("Cannot write to a closed WebSocket"));
     }
-    return this.#send(frame(0x1, bytes)).then(() => bytes.length);
+    return this.#send(textFrame(bytes)).then(() => bytes.length);
   }
 
   /** Sends a normal close and closes the socket once it is out. */
@@ -212,7 +221,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   }
 
   #maskByte(): number {
-    const byte = this.#mask[this.#maskAt] as number;
+    const byte = this.#header[MASK_AT + this.#maskAt] as number;
     this.#maskAt = (this.#maskAt + 1) & 3;
     return byte;
   }
@@ -220,8 +229,10 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   /** Header bytes this frame needs, given what has arrived. */
   #headerNeeded(): number {
     if (this.#headerLength < 2) return 2;
-    const length7 = (this.#header[1] as number) & 0x7f;
-    return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + 4;
+    const b1 = this.#header[1] as number;
+    const length7 = b1 & 0x7f;
+    // An unmasked frame (refused) has no key: do not wait for one.
+    return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
   }
 
   #headerDone(): void {
@@ -242,7 +253,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
       length = high === 0 ? new DataView(h.buffer).getUint32(6) : Infinity;
       at = 10;
     }
-    this.#mask.set(h.subarray(at, at + 4));
+    h.copyWithin(MASK_AT, at, at + 4);
     this.#maskAt = 0;
     const problem = this.#check(b0, b1, length);
     if (problem !== undefined) return this.#fail(problem);
@@ -331,6 +342,21 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     }
     this.#resolveDone();
   }
+}
+
+/** Text frames already built, by payload: fan-out hands the same bytes to
+ * every recipient's socket, so the frame is built once per line, not once
+ * per recipient (a copy per WebSocket would make every broadcast churn
+ * memory). Weak, so a frame goes when its payload does. */
+const textFrames = new WeakMap<Uint8Array, Uint8Array>();
+
+function textFrame(payload: Uint8Array): Uint8Array {
+  let built = textFrames.get(payload);
+  if (built === undefined) {
+    built = frame(0x1, payload);
+    textFrames.set(payload, built);
+  }
+  return built;
 }
 
 /** One unmasked, final frame with `opcode` and `payload`. */

@@ -107,7 +107,7 @@ export class RawWebSocket {
         this.#buffer = this.#buffer.slice(frame.size);
         return { opcode: frame.opcode, payload: frame.payload };
       }
-      const chunk = new Uint8Array(64 * 1024);
+      const chunk = new Uint8Array(4 * 1024);
       let n: number | null;
       try {
         n = await this.conn.read(chunk);
