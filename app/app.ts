@@ -214,6 +214,7 @@ function startBroker(chat: Chat): Promise<void> {
     event: (event) => tell({ type: "remote", event }),
     link: (up) => tell({ type: "link", up }),
     serverLost: (server) => tell({ type: "server_lost", server }),
+    nameLost: (key) => tell({ type: "name_lost", key }),
   });
 }
 

@@ -59,7 +59,10 @@ export type ClusterEvent =
   | { type: "roster"; server: string; users: RemoteUser[] }
   | { type: "sync"; server: string }
   | { type: "heartbeat"; server: string }
-  | { type: "bye"; server: string };
+  | { type: "bye"; server: string }
+  /** `server` gave up its user's claim on `name` to a user of ours: tell
+   * ours (the rule for a name granted twice while Redis had lost it). */
+  | { type: "conflict"; server: string; name: string };
 
 /** Where a broker delivers what it hears. */
 export interface BrokerListener {
@@ -69,6 +72,10 @@ export interface BrokerListener {
   link(up: boolean): void;
   /** `server` fell silent past the presence timeout: take it for dead. */
   serverLost(server: string): void;
+  /** A name this server had claimed (lower-cased) turned out to be held by
+   * another server (Redis lost our claim and granted it there): the local
+   * user gives it up. */
+  nameLost(key: string): void;
 }
 
 /** Carrying events between servers. */

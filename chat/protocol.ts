@@ -69,3 +69,14 @@ export function infoLine(text: string): string {
 
 /** Sent to everyone when the server stops. */
 export const SHUTTING_DOWN = "* server shutting down";
+
+/** Told to the user who keeps a name that was granted twice while the
+ * servers' shared state was lost (see docs/protocol.md, "Linked servers"). */
+export function nameKept(name: string): string {
+  return `a user on another server also had the name ${name} (Redis had lost track of names); it stays yours`;
+}
+
+/** Told to the user who gives such a name up. */
+export function nameLostNotice(name: string, back: string): string {
+  return `your name ${name} is held by a user on another server (Redis had lost track of names); you are ${back} again`;
+}

@@ -20,6 +20,7 @@ import {
   infoLine,
   joinedChat,
   leftChat,
+  nameKept,
   privateLine,
   renamed,
 } from "./protocol.ts";
@@ -73,12 +74,21 @@ export class RemoteUsers<S> {
         return this.#replaceRoster(event.server, event.users);
       case "bye":
         return this.dropServer(event.server);
+      case "conflict":
+        return this.#keptName(event.name);
       case "sync":
       case "heartbeat":
         return; // The chat server answers sync; presence is the broker's.
       default:
         return unreachable(event);
     }
+  }
+
+  /** Another server gave up a name our user holds too: tell ours it stays. */
+  #keptName(name: string): void {
+    const user = this.#registry.named(name);
+    if (user?.local === undefined) return;
+    this.#delivery.reply(user, infoLine(nameKept(name)));
   }
 
   /** Shows every user of `server` as left. */

@@ -14,7 +14,7 @@
 import type { Delivery } from "./delivery.ts";
 import type { Link } from "./link.ts";
 import type { Log } from "./ports.ts";
-import { encodeLines, errorLine, renamed } from "./protocol.ts";
+import { encodeLines, errorLine, infoLine, nameLostNotice, renamed } from "./protocol.ts";
 import { isAssignedName, type Local, type Registry, type User } from "./registry.ts";
 
 /** How long a rename waits for the other servers to confirm a name: long
@@ -123,6 +123,17 @@ export class Renames<S> {
     if (answer.granted && user.name.toLowerCase() !== key && !claimedAgain) {
       this.#o.link.release(key);
     }
+  }
+
+  /** Redis says another server holds `user`'s name (granted there while
+   * Redis had lost our claim): the user goes back to its assigned name and
+   * is told why, and the other server is asked to tell its user. */
+  lost(user: User<S>): void {
+    const name = user.name;
+    const back = localOf(user).assigned;
+    this.#o.delivery.reply(user, infoLine(nameLostNotice(name, back)));
+    this.#rename(user, back);
+    this.#o.link.publish({ type: "conflict", server: "", name });
   }
 
   #rename(user: User<S>, nick: string): void {

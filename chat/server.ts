@@ -58,7 +58,8 @@ export type ChatServerMessage =
   | { type: "flush_announcements" }
   | { type: "remote"; event: ClusterEvent }
   | { type: "link"; up: boolean }
-  | { type: "server_lost"; server: string };
+  | { type: "server_lost"; server: string }
+  | { type: "name_lost"; key: string };
 
 /** How the server reaches a user's session (to tell it its new name). */
 type SessionAddress = Address<ClientSessionMessage>;
@@ -160,6 +161,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return message.reply(this.#figures());
       case "server_lost":
         return this.#serverLost(message.server);
+      case "name_lost": {
+        const user = this.#registry.named(message.key);
+        if (user?.local === undefined) return;
+        this.#delivery.flush(); // it sends lines: waiting announcements first
+        return this.#renames.lost(user);
+      }
       case "say":
       case "command":
       case "claim_answer":

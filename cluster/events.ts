@@ -96,6 +96,7 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
   sync: (_, server) => ({ type: "sync", server }),
   heartbeat: (_, server) => ({ type: "heartbeat", server }),
   bye: (_, server) => ({ type: "bye", server }),
+  conflict: (v, server) => ({ type: "conflict", server, name: name(v.name) }),
 };
 
 function isObject(value: unknown): value is Fields {

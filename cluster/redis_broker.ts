@@ -53,6 +53,26 @@ for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
 end
 return redis.call('DEL', KEYS[1])`;
 
+/** Raises the user counter to at least ARGV[1]: after Redis lost its data
+ * (a restart without persistence, FLUSHALL, failover to an empty replica)
+ * no number a live user holds may be handed out again. */
+const RAISE_COUNTER_SCRIPT = `
+local now = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if now < floor then redis.call('SET', KEYS[1], floor) return floor end
+return now`;
+
+/** Keeps one of our name claims alive: refreshes it if it is ours, takes it
+ * again if Redis lost it (1), or reports that another server holds it (0). */
+const REASSERT_NAME_SCRIPT = `
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if owner then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], KEYS[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`;
+
 type RedisClient = ReturnType<typeof createClient>;
 
 /** Options for {@linkcode RedisBroker}. */
@@ -102,6 +122,11 @@ export class RedisBroker implements Broker {
   readonly #claimed = new Set<string>();
   #listener: BrokerListener | undefined;
   #numbers: number[] = [];
+  /** The highest user number this server has seen anywhere (its own
+   * blocks, other servers' joins and rosters): the counter's floor. */
+  #highestNumber = 0;
+  /** Re-asserting numbers and names after the link came back. */
+  #reasserting = false;
   #linkUp = false;
   /** Both connections are ready, but we have not yet heard our own echo:
    * until then our subscription may not be back, and whatever the others
@@ -167,9 +192,16 @@ export class RedisBroker implements Broker {
 
   async nextUserNumber(): Promise<number> {
     if (this.#numbers.length === 0) {
-      const last = await this.#commands.incrBy(USER_COUNTER, USER_NUMBER_BLOCK);
+      let last = await this.#commands.incrBy(USER_COUNTER, USER_NUMBER_BLOCK);
+      if (last - USER_NUMBER_BLOCK < this.#highestNumber) {
+        // The counter went back (Redis lost its data while we were linked):
+        // raise it past every number we know of, then take a block.
+        await this.#raiseCounter();
+        last = await this.#commands.incrBy(USER_COUNTER, USER_NUMBER_BLOCK);
+      }
       const first = last - USER_NUMBER_BLOCK + 1;
       this.#numbers = Array.from({ length: USER_NUMBER_BLOCK }, (_, i) => first + i);
+      this.#saw(last);
     }
     return this.#numbers.shift() as number;
   }
@@ -243,6 +275,8 @@ export class RedisBroker implements Broker {
     if (event.server === this.serverId) return this.#heardOwnEcho();
     if (event.type === "bye") this.#presence.forget(event.server);
     else this.#presence.heard(event.server, this.#now());
+    if (event.type === "join") this.#saw(event.user.id);
+    if (event.type === "roster") { for (const user of event.users) this.#saw(user.id); }
     this.#listener?.event(event);
   }
 
@@ -261,9 +295,7 @@ export class RedisBroker implements Broker {
   #beat(): void {
     if (!this.#linkUp) return;
     this.publish({ type: "heartbeat", server: this.serverId });
-    for (const key of this.#claimed) {
-      this.#commands.pExpire(NAME_PREFIX + key, NAME_TTL_MS).catch(() => {});
-    }
+    this.#reassertNames().catch(() => {});
     this.#commands.pExpire(SERVER_NAMES_PREFIX + this.serverId, NAME_TTL_MS).catch(() => {});
     // Not while our own link is down: then the silence is ours.
     for (const server of this.#presence.expire(this.#now())) this.#lost(server);
@@ -307,10 +339,55 @@ export class RedisBroker implements Broker {
     this.#commands.publish(CHANNEL, echo).catch(() => {});
   }
 
+  /** Our subscription is back. Before the link counts as up (and new
+   * numbers or names are handed out), our users' numbers and names are
+   * re-asserted, in case Redis lost them; if that fails, the next echo
+   * tries again. */
   #heardOwnEcho(): void {
-    if (!this.#awaitingEcho) return;
-    this.#stopEcho();
-    this.#setLink(true);
+    if (!this.#awaitingEcho || this.#reasserting) return;
+    this.#reasserting = true;
+    withTimeout(Promise.all([this.#raiseCounter(), this.#reassertNames()]), GOODBYE_TIMEOUT_MS)
+      .then(() => {
+        if (!this.#awaitingEcho) return;
+        this.#stopEcho();
+        this.#setLink(true);
+      }, () => {})
+      .finally(() => (this.#reasserting = false));
+  }
+
+  /** Remembers the highest user number seen. */
+  #saw(id: number): void {
+    if (id > this.#highestNumber) this.#highestNumber = id;
+  }
+
+  async #raiseCounter(): Promise<void> {
+    if (this.#highestNumber === 0) return;
+    await this.#commands.eval(RAISE_COUNTER_SCRIPT, {
+      keys: [USER_COUNTER],
+      arguments: [String(this.#highestNumber)],
+    });
+  }
+
+  /** Refreshes each of our names, taking back any Redis lost; a name that
+   * another server holds now (granted while Redis had lost ours) is a
+   * conflict: see `nameLost`. */
+  async #reassertNames(): Promise<void> {
+    const keys = [...this.#claimed];
+    const results = await Promise.all(keys.map((key) =>
+      this.#commands.eval(REASSERT_NAME_SCRIPT, {
+        keys: [NAME_PREFIX + key, SERVER_NAMES_PREFIX + this.serverId],
+        arguments: [this.serverId, String(NAME_TTL_MS)],
+      })
+    ));
+    keys.forEach((key, i) => {
+      if (results[i] !== 0 || !this.#claimed.delete(key)) return;
+      this.#log(`[server] the name ${key} is held by another server: giving it up`, {
+        level: "warn",
+        event: "name_conflict",
+        name: key,
+      });
+      this.#listener?.nameLost(key);
+    });
   }
 
   #setLink(up: boolean): void {
@@ -323,12 +400,6 @@ export class RedisBroker implements Broker {
       up,
     });
     this.#listener?.link(up);
-    if (up) {
-      // Names claimed before the outage may have expired meanwhile.
-      for (const key of this.#claimed) {
-        this.#commands.set(NAME_PREFIX + key, this.serverId, { PX: NAME_TTL_MS }).catch(() => {});
-      }
-    }
   }
 }
 

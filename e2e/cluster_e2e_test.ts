@@ -471,3 +471,92 @@ test("two hundred senders on one server do not drop a reader on the other who ke
     await redis.stop();
   }
 });
+
+/** The number in a `* userN joined the chat` line. */
+function numberOf(name: string): number {
+  return Number(/^user(\d+)$/.exec(name)?.[1]);
+}
+
+test("Redis restarted empty after more than a block of numbers: no live number or name is handed out again, /who is exact", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2);
+  const clients: TestClient[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < 70; i++) {
+    const { client, name } = await TestClient.join(s1!.port);
+    clients.push(client);
+    names.push(name);
+  }
+  const { client: bob, name: bobName } = await TestClient.join(s2!.port);
+  clients.push(bob);
+  names.push(bobName);
+  const alice = clients[0]!;
+  await alice.send("/nick alice");
+  await alice.readUntil((l) => l.endsWith("is now known as alice"));
+  await bob.readUntil((l) => l.endsWith("is now known as alice"));
+  const highest = Math.max(...names.map(numberOf));
+  assert.ok(highest > 64, `more than one block used (highest user${highest})`);
+
+  await redis.stop();
+  await alice.readUntil((l) => l === "* link to other servers lost");
+  await redis.restart(); // empty: no persistence
+  await alice.readUntil((l) => l === "* link to other servers restored");
+  await bob.readUntil((l) => l === "* link to other servers restored");
+
+  // The counter was raised past every live number before any was handed out.
+  const counter = Number((await redis.command("INCRBY", "marquee:users", "0")).slice(1));
+  assert.ok(counter >= highest, `counter ${counter} is at least user${highest}`);
+  const newcomers = [await TestClient.join(s1!.port), await TestClient.join(s2!.port)];
+  for (const { client, name } of newcomers) {
+    clients.push(client);
+    assert.ok(!names.includes(name), `${name} is nobody else's`);
+  }
+  await newcomers[1]!.client.send("/nick alice");
+  assert.equal(
+    await newcomers[1]!.client.readUntil((l) => l.startsWith("!")),
+    "! name taken: alice",
+  );
+  // Two askers, one per server: 70 + bob + 2 newcomers + 2 askers.
+  const askers = [await TestClient.join(s1!.port), await TestClient.join(s2!.port)];
+  await waitForRemoteUsers(s1!, 3);
+  await waitForRemoteUsers(s2!, 72);
+  for (const { client: asker } of askers) {
+    clients.push(asker);
+    await asker.send("/who");
+    assert.equal(
+      await asker.readUntil((l) => l.includes("online in all")),
+      "* 75 in lobby, 75 online in all",
+    );
+  }
+  await stopAll([s1!, s2!], redis, clients);
+});
+
+test("a name another server holds in Redis is given up with a notice; its holder is told it stays", async () => {
+  const redis = await startRedis();
+  const [server] = await cluster(redis, 1);
+  const { client: alice, name: aliceNumber } = await TestClient.join(server!.port);
+  const { client: watcher } = await TestClient.join(server!.port);
+  await alice.send("/nick alice");
+  await watcher.readUntil((l) => l === `* ${aliceNumber} is now known as alice`);
+  // As if another server had been granted "alice" while Redis had lost our
+  // claim: the record now names that server.
+  assert.equal(await redis.command("SET", "marquee:name:alice", "f00dcafe"), "+OK");
+  assert.equal(
+    await alice.readUntil((l) => l.includes("held by")),
+    `* your name alice is held by a user on another server (Redis had lost track of names); you are ${aliceNumber} again`,
+  );
+  assert.equal(
+    await watcher.readUntil((l) => l.includes("known as")),
+    `* alice is now known as ${aliceNumber}`,
+  );
+  // The other side of the rule: told by the server that gave a name up.
+  await watcher.send("/nick bob");
+  await watcher.readUntil((l) => l.endsWith("is now known as bob"));
+  const conflict = JSON.stringify({ type: "conflict", server: "f00dcafe", name: "bob" });
+  await redis.command("PUBLISH", "marquee:events", conflict);
+  assert.equal(
+    await watcher.readUntil((l) => l.includes("stays yours")),
+    "* a user on another server also had the name bob (Redis had lost track of names); it stays yours",
+  );
+  await stopAll([server!], redis, [alice, watcher]);
+});
