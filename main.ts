@@ -12,7 +12,7 @@
 import { createLog } from "./app/log.ts";
 import { runServer } from "./app/run.ts";
 import { ConfigError, parseConfig, usage } from "./cli/flags.ts";
-import { bindListeners } from "./cli/listen.ts";
+import { bindListeners, readRedisCa } from "./cli/listen.ts";
 import { firstLine } from "./net/mod.ts";
 
 /** Runs the server with `args`; resolves with the process exit code. */
@@ -24,7 +24,8 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const log = createLog({ format: config.logFormat, level: config.logLevel });
-    await runServer(config, await bindListeners(config), log);
+    const redisCa = await readRedisCa(config);
+    await runServer(config, await bindListeners(config), log, redisCa);
     return 0;
   } catch (error) {
     // Bad flags, taken ports, unreachable Redis: the user's to fix, in one line.

@@ -19,7 +19,12 @@ import { Metrics } from "./metrics.ts";
  * gracefully. Rejects if the chat cannot start (Redis unreachable, an HTTP
  * port taken), with the listeners closed.
  */
-export async function runServer(config: Config, listeners: Listeners, log: Log): Promise<void> {
+export async function runServer(
+  config: Config,
+  listeners: Listeners,
+  log: Log,
+  redisCa?: string,
+): Promise<void> {
   logStart(config, listeners, log);
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -32,6 +37,7 @@ export async function runServer(config: Config, listeners: Listeners, log: Log):
   const metrics = config.metrics ? new Metrics() : undefined;
   const broker = config.redis === "" ? undefined : new RedisBroker({
     url: config.redis,
+    ca: redisCa,
     log,
     onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
   });

@@ -40,6 +40,8 @@ export interface Config {
   limits: ChatLimits;
   /** Redis URL linking this server to others, or "" for none. */
   redis: string;
+  /** A PEM file of certificates to trust for `rediss://`, or "". */
+  redisCa: string;
   /** Whether to share the port with other processes (SO_REUSEPORT). */
   reusePort: boolean;
   /** TLS: PEM files and the port to serve them on (undefined = no TLS). */
@@ -218,6 +220,12 @@ export const FLAG_SPECS = {
     help: "link with other servers through Redis, e.g. redis://127.0.0.1:6379",
     parse: redisUrl,
   }),
+  "redis-ca": flag({
+    arg: "FILE",
+    fallback: "",
+    help: "PEM certificates to trust for a rediss:// URL (a private CA)",
+    parse: text,
+  }),
   "tls-port": flag({
     arg: "N",
     fallback: "",
@@ -338,6 +346,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     host: get("host"),
     port: get("port"),
     redis: get("redis"),
+    redisCa: get("redis-ca"),
     reusePort: get("reuse-port"),
     tls: tlsConfig(get("tls-port"), get("tls-cert"), get("tls-key")),
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),

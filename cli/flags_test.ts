@@ -26,6 +26,7 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "idle-timeout": ["1.5", (c) => c.limits.idleTimeoutMs, 1500],
     "shutdown-timeout": ["2", (c) => c.limits.flushMs, 2000],
     "redis": ["redis://127.0.0.1:6379", (c) => c.redis, "redis://127.0.0.1:6379"],
+    "redis-ca": ["ca.pem", (c) => c.redisCa, "ca.pem"],
     "tls-port": ["8443", (c) => c.tls, undefined], // needs cert and key: tested below
     "tls-cert": ["c.pem", (c) => c.tls, undefined],
     "tls-key": ["k.pem", (c) => c.tls, undefined],

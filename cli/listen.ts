@@ -59,6 +59,24 @@ function listen<L>(open: () => L, failure: string): L {
   }
 }
 
+/**
+ * Reads the `--redis-ca` file, if one is given, or throws a `StartupError`
+ * naming it (and the permission it needs).
+ */
+export async function readRedisCa(config: Config): Promise<string | undefined> {
+  if (config.redisCa === "") return undefined;
+  try {
+    return await Deno.readTextFile(config.redisCa);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new StartupError(
+        `Cannot read ${config.redisCa}: run with --allow-read=${config.redisCa}`,
+      );
+    }
+    throw new StartupError(`Cannot read ${config.redisCa}: ${firstLine(error)}`);
+  }
+}
+
 async function readPem(cert: string, key: string): Promise<{ cert: string; key: string }> {
   try {
     return { cert: await Deno.readTextFile(cert), key: await Deno.readTextFile(key) };

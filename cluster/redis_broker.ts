@@ -85,6 +85,9 @@ export interface RedisBrokerOptions {
   onDropped?: (fault: EventFault) => void;
   /** The clock (ms), for presence; tests pass a fake one. */
   now?: () => number;
+  /** PEM certificates to trust for a `rediss://` URL (a private CA);
+   * without, the system's roots. */
+  ca?: string;
 }
 
 /**
@@ -153,6 +156,7 @@ export class RedisBroker implements Broker {
       // replayed later is worse than one that only reached this server.
       disableOfflineQueue: true,
       socket: {
+        ...(options.ca === undefined ? {} : { ca: [options.ca] }),
         connectTimeout: CONNECT_TIMEOUT_MS,
         reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, RECONNECT_MAX_MS),
       },

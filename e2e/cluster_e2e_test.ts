@@ -14,6 +14,7 @@ import {
 } from "../testing/chat_client.ts";
 import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
+import { haveTool } from "../testing/tools.ts";
 import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 
 const test = (name: string, fn: () => Promise<void>) =>
@@ -559,4 +560,146 @@ test("a name another server holds in Redis is given up with a notice; its holder
     "* a user on another server also had the name bob (Redis had lost track of names); it stays yours",
   );
   await stopAll([server!], redis, [alice, watcher]);
+});
+
+/** A CA and a leaf certificate for 127.0.0.1 signed by it, for a TLS Redis. */
+async function makeRedisCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const run = async (args: string[]) => {
+    const { success, stderr } = await new Deno.Command("openssl", {
+      args,
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    assert.ok(success, new TextDecoder().decode(stderr));
+  };
+  const [ca, caKey, cert, key, csr, ext] = [
+    "ca.pem",
+    "ca.key",
+    "redis.pem",
+    "redis.key",
+    "redis.csr",
+    "ext.cnf",
+  ]
+    .map((f) => `${dir}/${f}`) as [string, string, string, string, string, string];
+  await run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    caKey,
+    "-out",
+    ca,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=marquee-test-ca",
+  ]);
+  await run([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    csr,
+    "-subj",
+    "/CN=127.0.0.1",
+  ]);
+  await Deno.writeTextFile(
+    ext,
+    "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+  );
+  await run([
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca,
+    "-CAkey",
+    caKey,
+    "-CAcreateserial",
+    "-out",
+    cert,
+    "-days",
+    "1",
+    "-extfile",
+    ext,
+  ]);
+  return { ca, cert, key };
+}
+
+const HAVE_OPENSSL = HAVE_REDIS && haveTool({
+  name: "openssl",
+  command: "openssl",
+  args: ["version"],
+  needed: "the rediss:// test (it makes a throwaway CA)",
+});
+
+Deno.test({
+  name: "two servers link through a TLS Redis (rediss://) trusting a private CA",
+  ignore: !HAVE_OPENSSL,
+  fn: rediss,
+});
+
+async function rediss(): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const files = await makeRedisCerts(dir);
+  const tlsPort = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return port;
+  })();
+  const redis = await startRedis({
+    args: [
+      ...[
+        "--tls-port",
+        String(tlsPort),
+        "--tls-cert-file",
+        files.cert,
+        "--tls-key-file",
+        files.key,
+      ],
+      ...["--tls-ca-cert-file", files.ca, "--tls-auth-clients", "no"],
+    ],
+  });
+  const url = `rediss://127.0.0.1:${tlsPort}`;
+  const redisCa = await Deno.readTextFile(files.ca);
+  const servers = [
+    startServer({}, { redis: url, redisCa }),
+    startServer({}, { redis: url, redisCa }),
+  ];
+  for (const server of servers) {
+    await server.waitForLog((l) => l.includes("link to other servers up"));
+  }
+  const a = await TestClient.join(servers[0]!.port);
+  await waitForRemoteUsers(servers[1]!, 1);
+  const b = await TestClient.join(servers[1]!.port);
+  await a.client.readUntil((l) => l === `* ${b.name} joined the chat`);
+  await b.client.send("over tls redis");
+  assert.equal(await a.client.readUntil((l) => l.startsWith("[")), `[${b.name}]: over tls redis`);
+  await stopAll(servers, redis, [a.client, b.client]);
+  await Deno.remove(dir, { recursive: true });
+}
+
+Deno.test("an unreadable --redis-ca is one line and exit code 2", async () => {
+  const args = [
+    "--port",
+    "0",
+    "--redis",
+    "rediss://127.0.0.1:1",
+    "--redis-ca",
+    "/nonexistent/ca.pem",
+  ];
+  const result = await runToExit(args, { timeoutMs: 15_000 });
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    "marquee: Cannot read /nonexistent/ca.pem: run with --allow-read=/nonexistent/ca.pem\n",
+  );
 });

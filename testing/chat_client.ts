@@ -42,6 +42,8 @@ export function startServer(
   options: {
     welcome?: boolean;
     redis?: string;
+    /** PEM certificates to trust for a `rediss://` URL. */
+    redisCa?: string;
     metrics?: boolean;
     web?: boolean;
     tls?: { cert: string; key: string };
@@ -74,6 +76,7 @@ export function startServer(
     welcome: options.welcome ?? false,
     broker: options.redis === undefined ? undefined : new RedisBroker({
       url: options.redis,
+      ca: options.redisCa,
       log: (line) => logs.push(line),
       onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
     }),
