@@ -6,6 +6,7 @@
  *   net/      actors/
  *   chat/     actors/, net/            (the domain: no Redis, HTTP, CLI)
  *   cluster/  chat/, net/, actors/     (adapters of the domain's Broker port)
+ *   store/    chat/                    (adapters of the domain's HistoryStore port)
  *   app/, cli/, main.ts                anything
  *
  * Tests are left out: they may reach for fakes and adapters anywhere.
@@ -21,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   net: ["actors"],
   chat: ["actors", "net"],
   cluster: ["actors", "net", "chat"],
+  store: ["chat"],
 };
 
 /** Bare (npm) imports each layer may use. */
@@ -29,6 +31,7 @@ const PACKAGES: Record<string, string[]> = {
   net: [],
   chat: [],
   cluster: ["redis"],
+  store: [],
 };
 
 function sourceFiles(folder: string): string[] {
@@ -79,7 +82,7 @@ Deno.test("each layer imports only from the layers below it", () => {
 });
 
 Deno.test("only the Redis adapter loads the Redis client", () => {
-  for (const folder of ["actors", "net", "chat", "cluster", "app", "cli"]) {
+  for (const folder of ["actors", "net", "chat", "cluster", "store", "app", "cli"]) {
     for (const file of sourceFiles(folder)) {
       if (file === "cluster/redis_broker.ts") continue;
       assert.ok(!importsOf(file).includes("redis"), `${file} imports redis`);

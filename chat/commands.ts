@@ -21,6 +21,7 @@ export type Command =
   | { name: "join"; room: string }
   | { name: "rooms" }
   | { name: "help" }
+  | { name: "history"; limit?: number; before?: string }
   | { name: "quit"; reason: string };
 
 /** A line from a user, classified. */
@@ -90,6 +91,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "/help",
     summary: "show this list",
     parse: () => ({ name: "help" }),
+  },
+  history: {
+    usage: "/history [N] [before HH:MM]",
+    summary: "show up to N (max 200) earlier lines of your room",
+    parse: (args) => {
+      const match = /^(?:(\d{1,6}))?\s*(?:before\s+(\S+))?$/i.exec(args);
+      if (match === null || match[1] === "0") return "usage: /history [N] [before HH:MM]";
+      const limit = match[1] === undefined ? undefined : Number(match[1]);
+      return { name: "history", limit, before: match[2] };
+    },
   },
   quit: {
     usage: "/quit [REASON]",

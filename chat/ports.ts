@@ -110,3 +110,25 @@ export interface NameClaims {
 
 /** Everything the chat needs from the other servers, in one object. */
 export interface Broker extends ClusterLink, UserNumbers, NameClaims {}
+
+/** One kept room line: a chat line or an action (private messages are
+ * never kept). */
+export interface HistoryLine {
+  /** When it was said, ms since the epoch. */
+  at: number;
+  room: string;
+  from: string;
+  text: string;
+  /** A `/me` action rather than a chat line. */
+  action: boolean;
+}
+
+/** Where room lines are kept (`store/`); see docs/protocol.md, "History". */
+export interface HistoryStore {
+  /** Keeps a line. Must not block: a store buffers and writes later, and
+   * one that cannot keep up drops lines (and counts them), never chat. */
+  record(line: HistoryLine): void;
+  /** Up to `limit` lines of `room` said before `before` (ms), oldest first.
+   * Throws if the store cannot be read. */
+  recent(room: string, limit: number, before: number): HistoryLine[];
+}

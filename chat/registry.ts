@@ -60,9 +60,22 @@ const ASSIGNED_NAME = /^user\d+$/i;
 /** Names that would let a `/me` action read as a server line: the first
  * words of every `* ` line that is not about a user (`* server shutting
  * down`, `* link to other servers lost`, `* you are in games`, `* in lobby:
- * ...`, `* and 5 more`, `* welcome, ...`), and all-digit names (`* 3 in
+ * ...`, `* and 5 more`, `* welcome, ...`, history's frames), and all-digit names (`* 3 in
  * lobby, ...`). See docs/protocol.md, "Server lines cannot be forged". */
-const RESERVED_NAMES = new Set(["server", "link", "you", "in", "and", "welcome"]);
+const RESERVED_NAMES = new Set([
+  "server",
+  "link",
+  "you",
+  "in",
+  "and",
+  "welcome",
+  // History frames: `* recent in ROOM:`, `* end of recent`, `* history of
+  // ROOM:`, `* no earlier lines in ROOM`.
+  "recent",
+  "end",
+  "history",
+  "no",
+]);
 
 /** `userN` or a look-alike of it (`userl`, `userO`): only the server
  * assigns those. */

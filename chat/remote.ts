@@ -25,6 +25,7 @@ import {
   renamed,
 } from "./protocol.ts";
 import type { Registry, User } from "./registry.ts";
+import type { RoomHistory } from "./history.ts";
 
 /**
  * Applies cluster events; the chat server owns one and calls it in its turn.
@@ -45,9 +46,12 @@ export class RemoteUsers<S> {
   readonly #registry: Registry<S>;
   readonly #delivery: Delivery<S>;
 
-  constructor(registry: Registry<S>, delivery: Delivery<S>) {
+  readonly #history: RoomHistory | undefined;
+
+  constructor(registry: Registry<S>, delivery: Delivery<S>, history?: RoomHistory) {
     this.#registry = registry;
     this.#delivery = delivery;
+    this.#history = history;
   }
 
   /** Applies one event from another server. */
@@ -58,11 +62,17 @@ export class RemoteUsers<S> {
       case "leave":
         return this.#withUser(event, (user) => this.leave(user, event.reason));
       case "say":
-        return this.#withUser(event, (user) => this.#toRoom(user, chatLine(user.name, event.text)));
+        return this.#withUser(event, (user) => {
+          this.#toRoom(user, chatLine(user.name, event.text));
+          this.#history?.keep(user.room.name, user.name, event.text, false);
+        });
       case "me":
         return this.#withUser(
           event,
-          (user) => this.#toRoom(user, actionLine(user.name, event.action)),
+          (user) => {
+            this.#toRoom(user, actionLine(user.name, event.action));
+            this.#history?.keep(user.room.name, user.name, event.action, true);
+          },
         );
       case "nick":
         return this.#withUser(event, (user) => this.#rename(user, event.name));

@@ -30,6 +30,7 @@ import {
 import { Registry, type Sink, type User } from "./registry.ts";
 import { RemoteUsers } from "./remote.ts";
 import { type ClaimAnswer, Renames } from "./renames.ts";
+import type { RoomHistory } from "./history.ts";
 import type { ClientSessionMessage } from "./session.ts";
 import { type ServerCommand, UserCommands } from "./user_commands.ts";
 
@@ -83,6 +84,10 @@ export interface ChatServerOptions {
   metrics?: ChatMetrics;
   /** How long a cluster-wide name claim may take (default 2 s). */
   claimTimeoutMs?: number;
+  /** Room history; none is kept without. */
+  history?: RoomHistory;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
 }
 
 const LINK_LOST = encodeLines(infoLine("link to other servers lost"));
@@ -101,6 +106,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
   readonly #remote: RemoteUsers<SessionAddress>;
   readonly #renames: Renames<SessionAddress>;
   readonly #commands: UserCommands<SessionAddress>;
+  readonly #history: RoomHistory | undefined;
   /** Set in `started`: timers and self-addressed messages go through it. */
   #ctx: Context<ChatServerMessage> | undefined;
   #shuttingDown = false;
@@ -117,7 +123,6 @@ export class ChatServer extends Actor<ChatServerMessage> {
       scheduleFlush: () => this.#later(ANNOUNCE_BATCH_MS, { type: "flush_announcements" }),
     });
     this.#delivery = delivery;
-    this.#remote = new RemoteUsers(registry, delivery);
     this.#renames = new Renames({
       registry,
       delivery,
@@ -129,11 +134,15 @@ export class ChatServer extends Actor<ChatServerMessage> {
         this.#later(ms, { type: "claim_expired", id: user.id, token }),
       renamed: (user, name) => void user.local?.session.send({ type: "renamed", name }).catch(noop),
     });
+    this.#history = options.history;
+    this.#remote = new RemoteUsers(registry, delivery, options.history);
     this.#commands = new UserCommands({
       registry,
       delivery,
       link: this.#link,
       renames: this.#renames,
+      history: options.history,
+      now: options.now,
     });
   }
 
@@ -225,6 +234,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const local = { sink, assigned: name, session };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.
+    lines.push(...this.#history?.onJoin(user.room.name) ?? []);
     this.#delivery.send(user, encodeLines(...lines));
     this.#delivery.announce(encodeLines(announcement), user);
     const remote = { server: user.server, id, name, room: user.room.name };

@@ -14,6 +14,7 @@ import type { Link } from "./link.ts";
 import { actionLine, chatLine, encodeLines, errorLine, infoLine, privateLine } from "./protocol.ts";
 import type { Registry, User } from "./registry.ts";
 import type { Renames } from "./renames.ts";
+import { DEFAULT_HISTORY_PAGE, parseBefore, type RoomHistory } from "./history.ts";
 
 /** The commands the chat server handles (`/quit` ends at the session). */
 export type ServerCommand = Exclude<Command, { name: "quit" }>;
@@ -34,19 +35,33 @@ export class UserCommands<S> {
   readonly #delivery: Delivery<S>;
   readonly #link: Link;
   readonly #renames: Renames<S>;
+  readonly #history: RoomHistory | undefined;
+  readonly #now: () => number;
 
   constructor(
-    options: { registry: Registry<S>; delivery: Delivery<S>; link: Link; renames: Renames<S> },
+    options: {
+      registry: Registry<S>;
+      delivery: Delivery<S>;
+      link: Link;
+      renames: Renames<S>;
+      /** Room history; none kept without. */
+      history?: RoomHistory;
+      /** The clock, in ms (for `/history ... before`). */
+      now?: () => number;
+    },
   ) {
     this.#registry = options.registry;
     this.#delivery = options.delivery;
     this.#link = options.link;
     this.#renames = options.renames;
+    this.#history = options.history;
+    this.#now = options.now ?? Date.now;
   }
 
   /** A chat line: to the others in the room, and to the other servers. */
   say(user: User<S>, text: string): void {
     this.#delivery.toRoom(user.room, encodeLines(chatLine(user.name, text)), user);
+    this.#history?.keep(user.room.name, user.name, text, false);
     // Checked here, not only in publish, so a lone server builds no event per line.
     if (this.#link.linked) this.#link.publish({ type: "say", server: "", id: user.id, text });
   }
@@ -68,6 +83,8 @@ export class UserCommands<S> {
         return this.#listRooms(user);
       case "help":
         return this.#delivery.reply(user, ...helpLines().map(infoLine));
+      case "history":
+        return this.#page(user, command.limit, command.before);
       default:
         return unreachable(command);
     }
@@ -78,6 +95,7 @@ export class UserCommands<S> {
       return this.#delivery.reply(user, errorLine("that action would read like a server line"));
     }
     this.#delivery.toRoom(user.room, encodeLines(actionLine(user.name, action)), user);
+    this.#history?.keep(user.room.name, user.name, action, true);
     this.#link.publish({ type: "me", server: "", id: user.id, action });
   }
 
@@ -112,6 +130,21 @@ export class UserCommands<S> {
     this.#delivery.reply(user, ...wrap("rooms: ", rooms));
   }
 
+  #page(user: User<S>, limit: number | undefined, beforeText: string | undefined): void {
+    if (this.#history === undefined) {
+      return this.#delivery.reply(user, errorLine("history is off on this server"));
+    }
+    const before = beforeText === undefined ? undefined : parseBefore(beforeText, this.#now());
+    if (beforeText !== undefined && before === undefined) {
+      return this.#delivery.reply(
+        user,
+        errorLine("usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC]"),
+      );
+    }
+    const lines = this.#history.page(user.room.name, limit ?? DEFAULT_HISTORY_PAGE, before);
+    this.#delivery.reply(user, ...lines);
+  }
+
   #moveTo(user: User<S>, roomName: string): void {
     if (user.room.name.toLowerCase() === roomName.toLowerCase()) {
       return this.#delivery.reply(user, errorLine(`you are already in ${user.room.name}`));
@@ -120,7 +153,8 @@ export class UserCommands<S> {
     this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
     this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
     const size = plural(user.room.users.size, "user");
-    this.#delivery.reply(user, infoLine(`you are in ${user.room.name} (${size})`));
+    const recent = this.#history?.onJoin(user.room.name) ?? [];
+    this.#delivery.reply(user, infoLine(`you are in ${user.room.name} (${size})`), ...recent);
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * Room history as users see it: what is kept (chat lines and actions of a
+ * room, never private messages), the replay a newcomer gets after joining a
+ * room, and `/history` pages. The lines live in a `HistoryStore` (SQLite by
+ * default, `store/`); this module only decides what to keep and how to show
+ * it.
+ *
+ * Replayed lines are framed so they cannot be taken for live ones: they are
+ * server lines (`* `) between a header and a footer, each with its time in
+ * UTC, and no user can make a line of that shape (names cannot contain `:`
+ * or be all digits, and `recent`, `history`, `end` and `no` are reserved).
+ *
+ * @module
+ */
+
+import type { HistoryLine, HistoryStore, Log } from "./ports.ts";
+import { errorLine, infoLine } from "./protocol.ts";
+
+/** Lines a newcomer gets on joining a room, by default. */
+export const DEFAULT_HISTORY_ON_JOIN = 10;
+/** Lines `/history` shows without a count. */
+export const DEFAULT_HISTORY_PAGE = 20;
+/** Most lines `/history` shows at once. */
+export const MAX_HISTORY_PAGE = 200;
+
+/** Options for {@linkcode RoomHistory}. */
+export interface RoomHistoryOptions {
+  store: HistoryStore;
+  /** Lines replayed on joining a room (0 = none). */
+  onJoin: number;
+  log: Log;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
+}
+
+/** Keeps room lines and shows them back; see the module doc. */
+export class RoomHistory {
+  readonly #store: HistoryStore;
+  readonly #onJoin: number;
+  readonly #log: Log;
+  readonly #now: () => number;
+  #readFailed = false;
+
+  constructor(options: RoomHistoryOptions) {
+    this.#store = options.store;
+    this.#onJoin = options.onJoin;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Keeps a line said in `room` now. */
+  keep(room: string, from: string, text: string, action: boolean): void {
+    this.#store.record({ at: this.#now(), room, from, text, action });
+  }
+
+  /** The framed replay a newcomer to `room` gets (none if nothing was said
+   * or the store cannot be read: joining never fails for history). */
+  onJoin(room: string): string[] {
+    if (this.#onJoin === 0) return [];
+    // Up to and including this millisecond.
+    const lines = this.#read(room, this.#onJoin, this.#now() + 1);
+    if (lines === undefined || lines.length === 0) return [];
+    const now = this.#now();
+    return [
+      infoLine(`recent in ${room}:`),
+      ...lines.map((line) => shown(line, now, false)),
+      infoLine("end of recent"),
+    ];
+  }
+
+  /** A `/history` page: up to `limit` lines of `room` before `before`. */
+  page(room: string, limit: number, before?: number): string[] {
+    const until = before ?? this.#now() + 1;
+    const lines = this.#read(room, Math.min(limit, MAX_HISTORY_PAGE), until);
+    if (lines === undefined) return [errorLine("history is unavailable right now")];
+    if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
+    const now = this.#now();
+    return [
+      infoLine(`history of ${room}:`),
+      ...lines.map((line) => shown(line, now, true)),
+      infoLine("end of history"),
+    ];
+  }
+
+  #read(room: string, limit: number, before: number): HistoryLine[] | undefined {
+    try {
+      const lines = this.#store.recent(room, limit, before);
+      this.#readFailed = false;
+      return lines;
+    } catch (error) {
+      if (!this.#readFailed) {
+        this.#log(
+          `[server] cannot read history: ${error instanceof Error ? error.message : error}`,
+          {
+            level: "error",
+            event: "history_error",
+          },
+        );
+      }
+      this.#readFailed = true;
+      return undefined;
+    }
+  }
+}
+
+/** A kept line as shown: `* 14:02 [alice]: hi` or `* 14:02 alice waves`,
+ * with the date when it is not from today (UTC), and seconds in pages. */
+function shown(line: HistoryLine, now: number, seconds: boolean): string {
+  const at = new Date(line.at).toISOString();
+  const today = at.slice(0, 10) === new Date(now).toISOString().slice(0, 10);
+  const time = at.slice(11, seconds ? 19 : 16);
+  const when = today ? time : `${at.slice(0, 10)} ${time}`;
+  return infoLine(
+    line.action ? `${when} ${line.from} ${line.text}` : `${when} [${line.from}]: ${line.text}`,
+  );
+}
+
+/**
+ * Reads the `before` of `/history N before WHEN`: `HH:MM[:SS]` (today,
+ * UTC) or `YYYY-MM-DDTHH:MM[:SS]` (UTC). Returns ms, or undefined.
+ */
+export function parseBefore(text: string, now: number): number | undefined {
+  const time = /^(\d\d):(\d\d)(?::(\d\d))?$/.exec(text);
+  if (time) {
+    const [h, m, s] = [Number(time[1]), Number(time[2]), Number(time[3] ?? 0)];
+    if (h > 23 || m > 59 || s > 59) return undefined;
+    const day = new Date(now).toISOString().slice(0, 10);
+    return Date.parse(`${day}T${time[1]}:${time[2]}:${time[3] ?? "00"}Z`);
+  }
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?$/.test(text)) return undefined;
+  const at = Date.parse(`${text}Z`);
+  return Number.isNaN(at) ? undefined : at;
+}

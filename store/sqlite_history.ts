@@ -1,0 +1,221 @@
+/**
+ * Room history in SQLite, through Deno's built-in `node:sqlite` (no
+ * dependency): one file, `history.db`, in the data directory.
+ *
+ * Writes never touch the fan-out path: `record` appends to an in-memory
+ * batch, and one transaction every {@linkcode FLUSH_MS} writes it. After a
+ * `kill -9`, at most that window (50 ms of lines) is lost. A batch that
+ * cannot be written (disk full, file gone) is dropped, counted and logged
+ * once; a store that falls {@linkcode MAX_PENDING} lines behind drops new
+ * lines the same way. Live chat never waits for it.
+ *
+ * Reads (`recent`) are small indexed queries, run synchronously by the chat
+ * actor: at most 200 rows by primary key within one room.
+ *
+ * The schema is versioned (`PRAGMA user_version`); the database runs in WAL
+ * mode; every statement is parameterised.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { HistoryLine, HistoryStore, Log } from "../chat/ports.ts";
+
+/** How often the batch of new lines is written: the most a `kill -9` can
+ * lose, and few enough transactions to cost nothing. */
+export const FLUSH_MS = 50;
+/** Lines kept per room by default. */
+export const DEFAULT_HISTORY_KEEP = 10_000;
+/** Days lines are kept by default. */
+export const DEFAULT_HISTORY_DAYS = 30;
+/** Lines waiting to be written beyond which new ones are dropped. */
+export const MAX_PENDING = 10_000;
+
+/** The schema this code writes; a newer file is refused, not downgraded. */
+const SCHEMA_VERSION = 1;
+/** How often lines past `--history-days` are deleted. */
+const PRUNE_AGE_EVERY_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** Options for {@linkcode SqliteHistory.open}. */
+export interface SqliteHistoryOptions {
+  /** The database file (its directory must exist). */
+  path: string;
+  /** Lines kept per room. */
+  keep?: number;
+  /** Days lines are kept. */
+  days?: number;
+  log: Log;
+  /** Called with the number of lines dropped (for metrics). */
+  onDropped?: (lines: number) => void;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
+  /** Write batches on a timer (default true; tests call `flush`). */
+  autoFlush?: boolean;
+}
+
+/** A SQLite-backed {@linkcode HistoryStore}; see the module doc. */
+export class SqliteHistory implements HistoryStore {
+  readonly #db: DatabaseSync;
+  readonly #insert: StatementSync;
+  readonly #select: StatementSync;
+  readonly #pruneRoom: StatementSync;
+  readonly #pruneAge: StatementSync;
+  readonly #keep: number;
+  readonly #maxAgeMs: number;
+  readonly #log: Log;
+  readonly #onDropped: (lines: number) => void;
+  readonly #now: () => number;
+  readonly #autoFlush: boolean;
+  #pending: HistoryLine[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastAgePrune = -Infinity;
+  #failing = false;
+  #closed = false;
+
+  private constructor(db: DatabaseSync, options: SqliteHistoryOptions) {
+    this.#db = db;
+    this.#keep = options.keep ?? DEFAULT_HISTORY_KEEP;
+    this.#maxAgeMs = (options.days ?? DEFAULT_HISTORY_DAYS) * DAY_MS;
+    this.#log = options.log;
+    this.#onDropped = options.onDropped ?? (() => {});
+    this.#now = options.now ?? Date.now;
+    this.#autoFlush = options.autoFlush ?? true;
+    this.#insert = db.prepare(
+      "INSERT INTO lines (at, room, sender, text, action) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#select = db.prepare(
+      "SELECT at, sender, text, action FROM lines WHERE room = ? AND at < ? ORDER BY id DESC LIMIT ?",
+    );
+    this.#pruneRoom = db.prepare(
+      "DELETE FROM lines WHERE room = ? AND id <= " +
+        "(SELECT id FROM lines WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+    );
+    this.#pruneAge = db.prepare("DELETE FROM lines WHERE at < ?");
+  }
+
+  /** Opens (creating if needed) the database at `options.path`; throws an
+   * `Error` with a one-line message if it cannot. */
+  static open(options: SqliteHistoryOptions): SqliteHistory {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(options.path);
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      migrate(db);
+      return new SqliteHistory(db, options);
+    } catch (error) {
+      db?.close();
+      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new Error(`Cannot open the history store ${options.path}: ${why}`);
+    }
+  }
+
+  record(line: HistoryLine): void {
+    if (this.#closed) return;
+    if (this.#pending.length >= MAX_PENDING) return this.#dropped(1, "the store fell behind");
+    this.#pending.push(line);
+    if (this.#autoFlush && this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flush(), FLUSH_MS);
+    }
+  }
+
+  recent(room: string, limit: number, before: number): HistoryLine[] {
+    const key = room.toLowerCase();
+    const rows = this.#select.all(key, before, limit) as unknown as Row[];
+    const stored = rows.reverse().map((row) => ({
+      at: row.at,
+      room,
+      from: row.sender,
+      text: row.text,
+      action: row.action === 1,
+    }));
+    // Lines not written yet are history too.
+    const waiting = this.#pending.filter((l) => l.room.toLowerCase() === key && l.at < before);
+    return [...stored, ...waiting].slice(-limit);
+  }
+
+  /** Writes the waiting lines in one transaction, and prunes. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    try {
+      this.#db.exec("BEGIN");
+      for (const l of batch) {
+        this.#insert.run(l.at, l.room.toLowerCase(), l.from, l.text, l.action ? 1 : 0);
+      }
+      this.#prune(batch);
+      this.#db.exec("COMMIT");
+      this.#failing = false;
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // No transaction left to roll back.
+      }
+      this.#dropped(batch.length, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** Writes what is waiting and closes the file. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Keeps the newest lines of each room touched, and drops old ones. */
+  #prune(batch: HistoryLine[]): void {
+    const rooms = new Set(batch.map((l) => l.room.toLowerCase()));
+    for (const room of rooms) this.#pruneRoom.run(room, room, this.#keep);
+    const now = this.#now();
+    if (now - this.#lastAgePrune < PRUNE_AGE_EVERY_MS) return;
+    this.#lastAgePrune = now;
+    this.#pruneAge.run(now - this.#maxAgeMs);
+  }
+
+  #dropped(lines: number, why: string): void {
+    this.#onDropped(lines);
+    if (this.#failing) return;
+    this.#failing = true;
+    this.#log(`[server] history store failing, lines dropped (${why}); chat goes on`, {
+      level: "error",
+      event: "history_error",
+    });
+  }
+}
+
+interface Row {
+  at: number;
+  sender: string;
+  text: string;
+  action: number;
+}
+
+/** Brings the schema to {@linkcode SCHEMA_VERSION}. */
+function migrate(db: DatabaseSync): void {
+  const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
+    .user_version;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`written by a newer version of Marquee (schema ${version})`);
+  }
+  if (version === 0) {
+    db.exec(`
+      CREATE TABLE lines (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        room TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        text TEXT NOT NULL,
+        action INTEGER NOT NULL
+      );
+      CREATE INDEX lines_by_room ON lines (room, id);
+      CREATE INDEX lines_by_time ON lines (at);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+  }
+}
