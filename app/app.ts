@@ -17,7 +17,8 @@
 
 import { type ActorRef, spawn } from "../actors/mod.ts";
 import { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
-import type { Broker, Log } from "../chat/ports.ts";
+import type { Broker, HistoryStore, Log } from "../chat/ports.ts";
+import { RoomHistory } from "../chat/history.ts";
 import { encodeLines, errorLine, infoLine } from "../chat/protocol.ts";
 import { ChatServer, type ChatServerMessage } from "../chat/server.ts";
 import { ClientSession } from "../chat/session.ts";
@@ -72,10 +73,20 @@ export interface ChatOptions {
   webAddress?: HttpAddress;
   /** Origins whose pages may open the WebSocket, besides the page's own. */
   allowedOrigins?: readonly string[];
+  /** Room history: where it is kept, and how many lines a newcomer gets;
+   * none is kept without. The caller opens and closes the store. */
+  history?: HistoryOptions;
   /** Overrides of the HTTP timeouts (tests use short ones). */
   httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
   /** Called once the chat is accepting users, with the HTTP ports. */
   onReady?: (info: ReadyInfo) => void;
+}
+
+/** Room history for {@linkcode runChat}. */
+export interface HistoryOptions {
+  store: HistoryStore;
+  /** Lines replayed on joining a room (0 = none). */
+  onJoin: number;
 }
 
 /** What {@linkcode runChat} reports once it is accepting users. */
@@ -118,10 +129,19 @@ export function welcomeLines(name: string): string[] {
  * throws loses that one message (and logs it), never the chat's state.
  */
 export function spawnChatServer(
-  options: { log: Log; welcome?: boolean; broker?: Broker; metrics?: Metrics },
+  options: {
+    log: Log;
+    welcome?: boolean;
+    broker?: Broker;
+    metrics?: Metrics;
+    history?: HistoryOptions;
+  },
 ): ActorRef<ChatServerMessage> {
   const { log } = options;
+  const history = options.history &&
+    new RoomHistory({ store: options.history.store, onJoin: options.history.onJoin, log });
   const server = new ChatServer({
+    history,
     log,
     welcome: options.welcome === false ? undefined : welcomeLines,
     broker: options.broker ?? new LocalBroker(),
@@ -193,7 +213,13 @@ function assemble(options: ChatOptions): Chat {
     metrics,
     stop,
     httpTimeouts: options.httpTimeouts,
-    server: spawnChatServer({ log, welcome: options.welcome !== false, broker, metrics }),
+    server: spawnChatServer({
+      log,
+      welcome: options.welcome !== false,
+      broker,
+      metrics,
+      history: options.history,
+    }),
     admission: new Admission({
       ...limits,
       log,

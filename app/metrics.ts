@@ -40,6 +40,8 @@ export class Metrics implements ChatMetrics {
   readonly kicks = new Map<string, number>();
   /** Events from other servers dropped as malformed, by fault. */
   readonly droppedEvents = new Map<string, number>();
+  /** Room lines the history store dropped (failing or behind). */
+  historyDropped = 0;
   /** Deepest send queue of any client that has left, in bytes. */
   queueHighWaterBytes = 0;
   /** How late the last event-loop probe fired, and the worst so far. */
@@ -99,6 +101,7 @@ export class Metrics implements ChatMetrics {
       marquee_bytes_out_total: this.bytesOut,
       marquee_kicks_total: labelled(this.kicks),
       marquee_cluster_events_dropped_total: labelled(this.droppedEvents),
+      marquee_history_dropped_total: this.historyDropped,
       marquee_send_queue_high_water_bytes: Math.max(
         this.queueHighWaterBytes,
         live.queueHighWaterBytes,
@@ -125,6 +128,7 @@ const METRICS = {
     "counter",
     "Events from other servers dropped as malformed, by fault.",
   ],
+  marquee_history_dropped_total: ["counter", "Room lines the history store dropped."],
   marquee_send_queue_high_water_bytes: ["gauge", "Deepest send queue seen, in bytes."],
   marquee_event_loop_lag_seconds: ["gauge", "Event-loop lag at the last probe."],
   marquee_event_loop_lag_max_seconds: ["gauge", "Worst event-loop lag seen."],

@@ -13,6 +13,8 @@ import { RedisBroker } from "../cluster/redis_broker.ts";
 import { formatAddress, runChat } from "./app.ts";
 import type { Log } from "./log.ts";
 import { Metrics } from "./metrics.ts";
+import { SqliteHistory } from "../store/sqlite_history.ts";
+import { firstLine, StartupError } from "../net/mod.ts";
 
 /**
  * Serves the chat on `listeners` until SIGINT or SIGTERM, then shuts down
@@ -35,6 +37,7 @@ export async function runServer(
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   const metrics = config.metrics ? new Metrics() : undefined;
+  const store = openHistory(config, log, metrics);
   const broker = config.redis === "" ? undefined : new RedisBroker({
     url: config.redis,
     ca: redisCa,
@@ -53,10 +56,12 @@ export async function runServer(
       metricsAddress: config.metrics,
       webAddress: config.web,
       allowedOrigins: config.allowedOrigins,
+      history: store && { store, onJoin: config.history?.onJoin ?? 0 },
       onReady: ({ metricsPort, webPort }) => logEndpoints(config, log, metricsPort, webPort),
     });
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    store?.close();
   }
   log("[server] stopped", { event: "stop" });
 }
@@ -83,4 +88,32 @@ function hostFor(hostname: string): string {
 
 function connectHost(host: string): string {
   return ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(host) ? "localhost" : host;
+}
+
+/** Opens the history store in the data directory (creating both), or
+ * throws a one-line `StartupError`; none with `--history off`. */
+function openHistory(config: Config, log: Log, metrics?: Metrics): SqliteHistory | undefined {
+  if (config.history === undefined) return undefined;
+  const { dataDir, keep, days } = config.history;
+  try {
+    Deno.mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new StartupError(
+        `Cannot use the data directory ${dataDir}: run with --allow-read=${dataDir} --allow-write=${dataDir}, or --history off`,
+      );
+    }
+    throw new StartupError(`Cannot create the data directory ${dataDir}: ${firstLine(error)}`);
+  }
+  try {
+    return SqliteHistory.open({
+      path: `${dataDir}/history.db`,
+      keep,
+      days,
+      log,
+      onDropped: metrics && ((lines) => (metrics.historyDropped += lines)),
+    });
+  } catch (error) {
+    throw new StartupError(firstLine(error));
+  }
 }

@@ -21,7 +21,7 @@ export type Command =
   | { name: "join"; room: string }
   | { name: "rooms" }
   | { name: "help" }
-  | { name: "history"; limit?: number; before?: string }
+  | { name: "history"; limit?: number; before?: string; more?: boolean }
   | { name: "quit"; reason: string };
 
 /** A line from a user, classified. */
@@ -93,11 +93,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     parse: () => ({ name: "help" }),
   },
   history: {
-    usage: "/history [N] [before HH:MM]",
-    summary: "show up to N (max 200) earlier lines of your room",
+    usage: "/history [N] [before HH:MM|more]",
+    summary: "show up to N (max 200) earlier lines of your room; more: the page before",
     parse: (args) => {
+      const more = /^(?:(\d{1,6})\s+)?more$/i.exec(args);
+      if (more) {
+        return { name: "history", limit: more[1] ? Number(more[1]) : undefined, more: true };
+      }
       const match = /^(?:(\d{1,6}))?\s*(?:before\s+(\S+))?$/i.exec(args);
-      if (match === null || match[1] === "0") return "usage: /history [N] [before HH:MM]";
+      if (match === null || match[1] === "0") return "usage: /history [N] [before HH:MM|more]";
       const limit = match[1] === undefined ? undefined : Number(match[1]);
       return { name: "history", limit, before: match[2] };
     },

@@ -32,6 +32,14 @@ Deno.test("parseInput parses every command with odd spacing", () => {
   assert.deepEqual(command("/help"), { name: "help" });
   assert.deepEqual(command("/quit"), { name: "quit", reason: "" });
   assert.deepEqual(command("/quit see you"), { name: "quit", reason: "see you" });
+  assert.deepEqual(command("/history"), { name: "history", limit: undefined, before: undefined });
+  assert.deepEqual(command("/history 50 before 14:02"), {
+    name: "history",
+    limit: 50,
+    before: "14:02",
+  });
+  assert.deepEqual(command("/history 5 more"), { name: "history", limit: 5, more: true });
+  assert.equal(refusal("/history lots"), "usage: /history [N] [before HH:MM|more]");
 });
 
 Deno.test("parseInput cuts a quit reason to 80 characters", () => {
@@ -64,14 +72,15 @@ Deno.test("parseInput refuses unknown commands with a hint", () => {
 Deno.test("helpLines lists every command with its summary, aligned", () => {
   assert.deepEqual(helpLines(), [
     "commands:",
-    "  /nick NAME      change your name",
-    "  /who            list the users in your room and count everyone online",
-    "  /me ACTION      describe an action: /me waves shows * NAME waves",
-    "  /msg NAME TEXT  send a private message to one user",
-    "  /join ROOM      move to another room (created if it does not exist)",
-    "  /rooms          list the rooms and how many are in each",
-    "  /help           show this list",
-    "  /quit [REASON]  leave the chat, optionally saying why",
-    "  //TEXT          send a line that starts with / as chat",
+    "  /nick NAME                        change your name",
+    "  /who                              list the users in your room and count everyone online",
+    "  /me ACTION                        describe an action: /me waves shows * NAME waves",
+    "  /msg NAME TEXT                    send a private message to one user",
+    "  /join ROOM                        move to another room (created if it does not exist)",
+    "  /rooms                            list the rooms and how many are in each",
+    "  /help                             show this list",
+    "  /history [N] [before HH:MM|more]  show up to N (max 200) earlier lines of your room; more: the page before",
+    "  /quit [REASON]                    leave the chat, optionally saying why",
+    "  //TEXT                            send a line that starts with / as chat",
   ]);
 });

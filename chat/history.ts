@@ -23,6 +23,10 @@ export const DEFAULT_HISTORY_PAGE = 20;
 /** Most lines `/history` shows at once. */
 export const MAX_HISTORY_PAGE = 200;
 
+/** "Before" that takes everything kept (stores may nudge a line's time a
+ * millisecond ahead to keep times unique, so "now" is not enough). */
+const LATEST = Number.MAX_SAFE_INTEGER;
+
 /** Options for {@linkcode RoomHistory}. */
 export interface RoomHistoryOptions {
   store: HistoryStore;
@@ -57,8 +61,7 @@ export class RoomHistory {
    * or the store cannot be read: joining never fails for history). */
   onJoin(room: string): string[] {
     if (this.#onJoin === 0) return [];
-    // Up to and including this millisecond.
-    const lines = this.#read(room, this.#onJoin, this.#now() + 1);
+    const lines = this.#read(room, this.#onJoin, LATEST);
     if (lines === undefined || lines.length === 0) return [];
     const now = this.#now();
     return [
@@ -68,18 +71,20 @@ export class RoomHistory {
     ];
   }
 
-  /** A `/history` page: up to `limit` lines of `room` before `before`. */
-  page(room: string, limit: number, before?: number): string[] {
-    const until = before ?? this.#now() + 1;
+  /** A `/history` page: up to `limit` lines of `room` before `before`
+   * (ms); `oldest` is where the page before this one ends (`/history more`). */
+  page(room: string, limit: number, before?: number): { lines: string[]; oldest?: number } {
+    const until = before ?? LATEST;
     const lines = this.#read(room, Math.min(limit, MAX_HISTORY_PAGE), until);
-    if (lines === undefined) return [errorLine("history is unavailable right now")];
-    if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
+    if (lines === undefined) return { lines: [errorLine("history is unavailable right now")] };
+    if (lines.length === 0) return { lines: [infoLine(`no earlier lines in ${room}`)] };
     const now = this.#now();
-    return [
+    const shownLines = [
       infoLine(`history of ${room}:`),
       ...lines.map((line) => shown(line, now, true)),
       infoLine("end of history"),
     ];
+    return { lines: shownLines, oldest: lines[0]?.at };
   }
 
   #read(room: string, limit: number, before: number): HistoryLine[] | undefined {

@@ -37,6 +37,8 @@ export class UserCommands<S> {
   readonly #renames: Renames<S>;
   readonly #history: RoomHistory | undefined;
   readonly #now: () => number;
+  /** Where each user's last `/history` page ended, for `/history more`. */
+  readonly #cursors = new WeakMap<User<S>, { room: string; before: number }>();
 
   constructor(
     options: {
@@ -84,7 +86,7 @@ export class UserCommands<S> {
       case "help":
         return this.#delivery.reply(user, ...helpLines().map(infoLine));
       case "history":
-        return this.#page(user, command.limit, command.before);
+        return this.#page(user, command);
       default:
         return unreachable(command);
     }
@@ -130,19 +132,30 @@ export class UserCommands<S> {
     this.#delivery.reply(user, ...wrap("rooms: ", rooms));
   }
 
-  #page(user: User<S>, limit: number | undefined, beforeText: string | undefined): void {
+  #page(user: User<S>, command: Extract<ServerCommand, { name: "history" }>): void {
     if (this.#history === undefined) {
       return this.#delivery.reply(user, errorLine("history is off on this server"));
     }
-    const before = beforeText === undefined ? undefined : parseBefore(beforeText, this.#now());
-    if (beforeText !== undefined && before === undefined) {
-      return this.#delivery.reply(
-        user,
-        errorLine("usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC]"),
-      );
+    const room = user.room.name;
+    const cursor = this.#cursors.get(user);
+    let before: number | undefined;
+    if (command.more) {
+      if (cursor?.room !== room) {
+        return this.#delivery.reply(user, infoLine(`no earlier lines in ${room}`));
+      }
+      before = cursor.before;
+    } else if (command.before !== undefined) {
+      before = parseBefore(command.before, this.#now());
+      if (before === undefined) {
+        return this.#delivery.reply(
+          user,
+          errorLine("usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC|more]"),
+        );
+      }
     }
-    const lines = this.#history.page(user.room.name, limit ?? DEFAULT_HISTORY_PAGE, before);
-    this.#delivery.reply(user, ...lines);
+    const page = this.#history.page(room, command.limit ?? DEFAULT_HISTORY_PAGE, before);
+    if (page.oldest !== undefined) this.#cursors.set(user, { room, before: page.oldest });
+    this.#delivery.reply(user, ...page.lines);
   }
 
   #moveTo(user: User<S>, roomName: string): void {

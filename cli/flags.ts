@@ -52,6 +52,8 @@ export interface Config {
   web?: ListenAddress;
   /** Origins whose pages may open /ws besides the page's own. */
   allowedOrigins: string[];
+  /** Room history (undefined: `--history off`, nothing stored). */
+  history?: { dataDir: string; onJoin: number; keep: number; days: number };
   logFormat: LogFormat;
   logLevel: LogLevel;
   help: boolean;
@@ -269,6 +271,36 @@ export const FLAG_SPECS = {
     help: "address for --metrics-port (loopback: metrics are not for the public)",
     parse: nonEmpty,
   }),
+  "data-dir": flag({
+    arg: "DIR",
+    fallback: "./marquee-data",
+    help: "where the history database is kept (the chat task may use ./marquee-data only)",
+    parse: nonEmpty,
+  }),
+  "history": flag({
+    arg: "on|off",
+    fallback: "on",
+    help: "keep room lines (off: nothing is stored at all)",
+    parse: oneOf<"on" | "off">("on", "off"),
+  }),
+  "history-on-join": flag({
+    arg: "N",
+    fallback: "10",
+    help: "recent lines a newcomer to a room gets (0 = none)",
+    parse: count,
+  }),
+  "history-keep": flag({
+    arg: "N",
+    fallback: "10000",
+    help: "room lines kept per room",
+    parse: atLeastOne,
+  }),
+  "history-days": flag({
+    arg: "N",
+    fallback: "30",
+    help: "days room lines are kept",
+    parse: atLeastOne,
+  }),
   "log-format": flag({
     arg: "FORMAT",
     fallback: "text",
@@ -352,6 +384,12 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),
     web: optionalAddress(get("http-host"), get("http-port")),
     allowedOrigins: get("ws-origins"),
+    history: get("history") === "off" ? undefined : {
+      dataDir: get("data-dir"),
+      onJoin: get("history-on-join"),
+      keep: get("history-keep"),
+      days: get("history-days"),
+    },
     logFormat: get("log-format"),
     logLevel: get("log-level"),
     limits: {

@@ -299,10 +299,17 @@ Deno.test("deno task compile bakes in exactly the runtime flags of deno task cha
   assert.ok(!/\s-A\b|--allow-all/.test(tasks.chat), "no blanket permissions");
   assert.match(tasks.compile, /main\.ts$/, "the binary's entry point is main.ts, as in the tests");
   // The binary may read its certificates from one documented place only.
-  const reads = flags(tasks.chat).filter((f) => f.startsWith("--allow-read"));
-  assert.deepEqual(reads, ["--allow-read=/etc/marquee"]);
+  // The binary reads its certificates from one documented place, and keeps
+  // its history in one: nothing else on disk.
+  const files = flags(tasks.chat).filter((f) => /^--allow-(read|write)/.test(f));
+  assert.deepEqual(files, [
+    "--allow-read=/etc/marquee,./marquee-data",
+    "--allow-write=./marquee-data",
+  ]);
   const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
-  assert.ok(readme.includes("`--allow-read=/etc/marquee`"), "the README names the place");
+  for (const place of ["`/etc/marquee`", "`./marquee-data`"]) {
+    assert.ok(readme.includes(place), `the README names ${place}`);
+  }
 });
 
 Deno.test("deno task chat may read every environment variable the config knows", async () => {
@@ -322,7 +329,8 @@ function readmeBlock(heading: string): string[] {
 
 Deno.test("the README's example session happens exactly as written, in that order", async () => {
   // Flood control off: the replay's probes are extra lines no person types.
-  const server = startServer({ floodRate: 0 }, { welcome: true });
+  // History on, as `deno task chat` has it (a fresh data directory).
+  const server = startServer({ floodRate: 0 }, { welcome: true, history: true });
   await replayTranscript(server.port, [
     ["terminal 2", readmeBlock("Terminal 2, the first client")],
     ["terminal 3", readmeBlock("Terminal 3, the second client")],
@@ -339,7 +347,7 @@ Deno.test("the README's example session happens exactly as written, in that orde
 });
 
 Deno.test("the README's second transcript (more commands) happens exactly as written", async () => {
-  const server = startServer({ floodRate: 0 }, { welcome: true });
+  const server = startServer({ floodRate: 0 }, { welcome: true, history: true });
   await replayTranscript(server.port, [
     ["the first client", readmeBlock("The first client:")],
     ["the second client", readmeBlock("The second client:")],

@@ -68,6 +68,10 @@ export class SqliteHistory implements HistoryStore {
   readonly #now: () => number;
   readonly #autoFlush: boolean;
   #pending: HistoryLine[] = [];
+  /** The time of the last line kept: times are made strictly increasing
+   * (by a millisecond where two lines share one), so a line's time is a
+   * cursor that pages neither skip nor repeat. */
+  #lastAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastAgePrune = -Infinity;
   #failing = false;
@@ -103,7 +107,10 @@ export class SqliteHistory implements HistoryStore {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
       migrate(db);
-      return new SqliteHistory(db, options);
+      const store = new SqliteHistory(db, options);
+      const newest = db.prepare("SELECT max(at) AS at FROM lines").get() as { at: number | null };
+      store.#lastAt = newest.at ?? 0;
+      return store;
     } catch (error) {
       db?.close();
       const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -114,7 +121,9 @@ export class SqliteHistory implements HistoryStore {
   record(line: HistoryLine): void {
     if (this.#closed) return;
     if (this.#pending.length >= MAX_PENDING) return this.#dropped(1, "the store fell behind");
-    this.#pending.push(line);
+    const at = Math.max(line.at, this.#lastAt + 1);
+    this.#lastAt = at;
+    this.#pending.push(at === line.at ? line : { ...line, at });
     if (this.#autoFlush && this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), FLUSH_MS);
     }

@@ -10,6 +10,8 @@
 
 import { type ChatLimits, type ReadyInfo, runChat } from "../app/app.ts";
 import { Metrics } from "../app/metrics.ts";
+import { SqliteHistory } from "../store/sqlite_history.ts";
+import { DEFAULT_HISTORY_ON_JOIN } from "../chat/history.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
 import { pollUntil } from "./within.ts";
 
@@ -48,6 +50,8 @@ export function startServer(
     web?: boolean;
     tls?: { cert: string; key: string };
     allowedOrigins?: string[];
+    /** Keep room history, in a fresh SQLite file, as `deno task chat` does. */
+    history?: boolean;
     httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
   } = {},
 ): TestServer {
@@ -61,7 +65,13 @@ export function startServer(
   const loopback = { hostname: "127.0.0.1", port: 0 };
   let ready!: (info: ReadyInfo) => void;
   const readyInfo = new Promise<ReadyInfo>((resolve) => (ready = resolve));
-  const done = runChat({
+  const historyDir = options.history ? Deno.makeTempDirSync() : undefined;
+  const store = historyDir === undefined ? undefined : SqliteHistory.open({
+    path: `${historyDir}/history.db`,
+    log: (line) => logs.push(line),
+  });
+  const running = runChat({
+    history: store && { store, onJoin: DEFAULT_HISTORY_ON_JOIN },
     tlsListener,
     metrics,
     metricsAddress: metrics ? loopback : undefined,
@@ -80,6 +90,10 @@ export function startServer(
       log: (line) => logs.push(line),
       onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
     }),
+  });
+  const done = running.finally(() => {
+    store?.close();
+    if (historyDir !== undefined) Deno.removeSync(historyDir, { recursive: true });
   });
   return {
     port: (listener.addr as Deno.NetAddr).port,

@@ -18,6 +18,20 @@ export const CHAT_RUN_FLAGS: readonly string[] = JSON.parse(
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/** A fresh working directory per server process: its `./marquee-data`
+ * (the only place the task's permissions let it store history) is its
+ * own, and nothing lands in the repository. */
+function freshWorkDir(): string {
+  return Deno.makeTempDirSync({ prefix: "marquee-test-" });
+}
+
+/** History is off unless a test asks for it (`--history` or `--data-dir`):
+ * most tests assert exact lines after a join, which replays would change. */
+function withHistoryDefault(args: string[]): string[] {
+  const asked = args.some((a) => a === "--history" || a === "--data-dir");
+  return asked ? args : [...args, "--history", "off"];
+}
+
 /** A running server process. */
 export interface ServerProcess {
   pid: number;
@@ -46,10 +60,11 @@ export function messageOf(line: string): string {
 /** Runs main.ts with `args` (and `--port 0` unless a port is given). */
 export async function startServerProcess(
   args: string[] = [],
-  options: { fdLimit?: number } = {},
+  options: { fdLimit?: number; cwd?: string } = {},
 ): Promise<ServerProcess> {
-  const finalArgs = args.includes("--port") ? args : ["--port", "0", ...args];
+  const finalArgs = withHistoryDefault(args.includes("--port") ? args : ["--port", "0", ...args]);
   const denoArgs = ["run", ...CHAT_RUN_FLAGS, MAIN, ...finalArgs];
+  const cwd = options.cwd ?? freshWorkDir();
   // With a descriptor limit, a shell lowers it and then becomes the server.
   const [command, commandArgs] = options.fdLimit === undefined
     ? [Deno.execPath(), denoArgs]
@@ -61,6 +76,7 @@ export async function startServerProcess(
     ]];
   const child = new Deno.Command(command, {
     args: commandArgs,
+    cwd,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -149,12 +165,22 @@ export interface ExitedRun {
 /** Runs main.ts with `args` the way `deno task chat` does, for runs that
  * should end by themselves (bad flags, startup errors); killed after
  * `timeoutMs`, so a hang fails the test instead of stalling it. */
-export async function runToExit(
+export function runToExit(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ExitedRun> {
+  return runToExitIn(freshWorkDir(), args, options);
+}
+
+/** {@linkcode runToExit} in the working directory `cwd`. */
+export async function runToExitIn(
+  cwd: string,
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ExitedRun> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...CHAT_RUN_FLAGS, MAIN, ...args],
+    cwd,
     env: options.env,
     stdout: "piped",
     stderr: "piped",
