@@ -36,7 +36,8 @@ export const WEB_PAGE = `<!doctype html>
 </style>
 </head>
 <body>
-<header><h1>Marquee chat</h1><p id="status" role="status">Connecting…</p></header>
+<header><h1>Marquee chat</h1><p id="status" role="status">Connecting…</p>
+  <button id="earlier" type="button">Load earlier messages</button></header>
 <main id="log" role="log" aria-live="polite" aria-label="Chat messages" tabindex="0"></main>
 <form id="form">
   <label for="line">Message</label>
@@ -50,21 +51,46 @@ export const WEB_PAGE = `<!doctype html>
   const form = document.getElementById("form");
   const input = document.getElementById("line");
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const earlier = document.getElementById("earlier");
   const socket = new WebSocket(scheme + location.host + "/ws");
+  // A page of earlier lines, between "* history of ROOM:" and
+  // "* end of history", goes above everything shown so far.
+  let page = null;
+  function line(text) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    p.className = text.startsWith("! ") ? "error" : text.startsWith("* ") ? "event" : "chat";
+    return p;
+  }
   function show(text, kind) {
-    const line = document.createElement("p");
-    line.textContent = text;
-    if (kind) line.className = kind;
-    log.append(line);
+    const p = line(text);
+    if (kind) p.className = kind;
+    log.append(p);
     log.scrollTop = log.scrollHeight;
+  }
+  earlier.addEventListener("click", () => {
+    if (socket.readyState === WebSocket.OPEN) socket.send("/history 50 more");
+  });
+  function receive(text) {
+    if (page !== null) {
+      if (text === "* end of history") {
+        log.prepend(...page);
+        page = null;
+      } else page.push(line(text));
+      return;
+    }
+    if (text.startsWith("* history of ") && text.endsWith(":")) {
+      page = [];
+      return;
+    }
+    if (text.startsWith("* no earlier lines in ")) earlier.disabled = true;
+    if (text.startsWith("* you are in ")) earlier.disabled = false;
+    show(text);
   }
   socket.onopen = () => { status.textContent = "Connected"; };
   socket.onclose = () => { status.textContent = "Disconnected"; input.disabled = true; };
   socket.onmessage = (event) => {
-    for (const text of String(event.data).split("\\n")) {
-      if (text === "") continue;
-      show(text, text.startsWith("! ") ? "error" : text.startsWith("* ") ? "event" : "chat");
-    }
+    for (const text of String(event.data).split("\\n")) if (text !== "") receive(text);
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();

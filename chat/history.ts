@@ -27,6 +27,15 @@ export const MAX_HISTORY_PAGE = 200;
  * millisecond ahead to keep times unique, so "now" is not enough). */
 const LATEST = Number.MAX_SAFE_INTEGER;
 
+/** What `/history` asked for. */
+export interface PageRequest {
+  limit: number;
+  /** Lines before this time (ms). */
+  before?: number;
+  /** Lines before the last page or replay this user saw in this room. */
+  more?: boolean;
+}
+
 /** Options for {@linkcode RoomHistory}. */
 export interface RoomHistoryOptions {
   store: HistoryStore;
@@ -44,6 +53,8 @@ export class RoomHistory {
   readonly #log: Log;
   readonly #now: () => number;
   #readFailed = false;
+  /** Where each user's last page or replay started, per room. */
+  readonly #cursors = new WeakMap<object, { room: string; before: number }>();
 
   constructor(options: RoomHistoryOptions) {
     this.#store = options.store;
@@ -58,11 +69,14 @@ export class RoomHistory {
   }
 
   /** The framed replay a newcomer to `room` gets (none if nothing was said
-   * or the store cannot be read: joining never fails for history). */
-  onJoin(room: string): string[] {
+   * or the store cannot be read: joining never fails for history). Where
+   * it starts is `viewer`'s cursor: `/history more` continues before it. */
+  onJoin(room: string, viewer: object): string[] {
+    this.#cursors.set(viewer, { room, before: LATEST });
     if (this.#onJoin === 0) return [];
     const lines = this.#read(room, this.#onJoin, LATEST);
     if (lines === undefined || lines.length === 0) return [];
+    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
     const now = this.#now();
     return [
       infoLine(`recent in ${room}:`),
@@ -71,20 +85,24 @@ export class RoomHistory {
     ];
   }
 
-  /** A `/history` page: up to `limit` lines of `room` before `before`
-   * (ms); `oldest` is where the page before this one ends (`/history more`). */
-  page(room: string, limit: number, before?: number): { lines: string[]; oldest?: number } {
-    const until = before ?? LATEST;
-    const lines = this.#read(room, Math.min(limit, MAX_HISTORY_PAGE), until);
-    if (lines === undefined) return { lines: [errorLine("history is unavailable right now")] };
-    if (lines.length === 0) return { lines: [infoLine(`no earlier lines in ${room}`)] };
+  /** A `/history` page for `viewer` in `room`: up to `limit` lines before
+   * `before` (ms), before the viewer's last page or replay (`more`), or the
+   * latest. */
+  page(room: string, viewer: object, request: PageRequest): string[] {
+    const cursor = this.#cursors.get(viewer);
+    const before = request.more
+      ? (cursor?.room === room ? cursor.before : LATEST)
+      : request.before ?? LATEST;
+    const lines = this.#read(room, Math.min(request.limit, MAX_HISTORY_PAGE), before);
+    if (lines === undefined) return [errorLine("history is unavailable right now")];
+    if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
+    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
     const now = this.#now();
-    const shownLines = [
+    return [
       infoLine(`history of ${room}:`),
       ...lines.map((line) => shown(line, now, true)),
       infoLine("end of history"),
     ];
-    return { lines: shownLines, oldest: lines[0]?.at };
   }
 
   #read(room: string, limit: number, before: number): HistoryLine[] | undefined {

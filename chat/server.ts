@@ -234,7 +234,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const local = { sink, assigned: name, session };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.
-    lines.push(...this.#history?.onJoin(user.room.name) ?? []);
+    lines.push(...this.#history?.onJoin(user.room.name, user) ?? []);
     this.#delivery.send(user, encodeLines(...lines));
     this.#delivery.announce(encodeLines(announcement), user);
     const remote = { server: user.server, id, name, room: user.room.name };

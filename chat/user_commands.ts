@@ -37,8 +37,6 @@ export class UserCommands<S> {
   readonly #renames: Renames<S>;
   readonly #history: RoomHistory | undefined;
   readonly #now: () => number;
-  /** Where each user's last `/history` page ended, for `/history more`. */
-  readonly #cursors = new WeakMap<User<S>, { room: string; before: number }>();
 
   constructor(
     options: {
@@ -136,26 +134,18 @@ export class UserCommands<S> {
     if (this.#history === undefined) {
       return this.#delivery.reply(user, errorLine("history is off on this server"));
     }
-    const room = user.room.name;
-    const cursor = this.#cursors.get(user);
-    let before: number | undefined;
-    if (command.more) {
-      if (cursor?.room !== room) {
-        return this.#delivery.reply(user, infoLine(`no earlier lines in ${room}`));
-      }
-      before = cursor.before;
-    } else if (command.before !== undefined) {
-      before = parseBefore(command.before, this.#now());
-      if (before === undefined) {
-        return this.#delivery.reply(
-          user,
-          errorLine("usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC|more]"),
-        );
-      }
+    const before = command.before === undefined
+      ? undefined
+      : parseBefore(command.before, this.#now());
+    if (command.before !== undefined && before === undefined) {
+      return this.#delivery.reply(
+        user,
+        errorLine("usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC|more]"),
+      );
     }
-    const page = this.#history.page(room, command.limit ?? DEFAULT_HISTORY_PAGE, before);
-    if (page.oldest !== undefined) this.#cursors.set(user, { room, before: page.oldest });
-    this.#delivery.reply(user, ...page.lines);
+    const limit = command.limit ?? DEFAULT_HISTORY_PAGE;
+    const lines = this.#history.page(user.room.name, user, { limit, before, more: command.more });
+    this.#delivery.reply(user, ...lines);
   }
 
   #moveTo(user: User<S>, roomName: string): void {
@@ -166,7 +156,7 @@ export class UserCommands<S> {
     this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
     this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
     const size = plural(user.room.users.size, "user");
-    const recent = this.#history?.onJoin(user.room.name) ?? [];
+    const recent = this.#history?.onJoin(user.room.name, user) ?? [];
     this.#delivery.reply(user, infoLine(`you are in ${user.room.name} (${size})`), ...recent);
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }

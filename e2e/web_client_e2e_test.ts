@@ -112,3 +112,45 @@ Deno.test({
     await server.stop();
   },
 });
+
+Deno.test({
+  name: "the page shows the room's recent lines on joining and loads earlier ones above them",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true, history: true });
+    const { webPort } = await server.ready;
+    const tcp = await TestClient.join(server.port);
+    for (let i = 1; i <= 15; i++) await tcp.client.send(`old line ${i}`);
+    await tcp.client.linesBeforeProbe();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${webPort}/`);
+      const log = page.getByRole("log");
+      await log.getByText("* end of recent", { exact: true }).waitFor();
+      const texts = () => log.locator("p").allTextContents();
+      const replayed = (await texts()).filter((t) => t.includes("old line"));
+      assert.equal(replayed.length, 10);
+      assert.match(replayed[0]!, /^\* \d\d:\d\d \[user1\]: old line 6$/);
+      await page.getByRole("button", { name: "Load earlier messages" }).click();
+      await log.getByText(/\[user1\]: old line 1$/).waitFor();
+      const all = (await texts()).filter((t) => t.includes("old line"));
+      assert.deepEqual(
+        all.map((t) => Number(/old line (\d+)$/.exec(t)?.[1])),
+        Array.from({ length: 15 }, (_, i) => i + 1),
+        "the five earlier lines above the ten replayed, in order",
+      );
+      await page.getByRole("button", { name: "Load earlier messages" }).click();
+      await log.getByText("* no earlier lines in lobby", { exact: true }).waitFor();
+      assert.ok(await page.getByRole("button", { name: "Load earlier messages" }).isDisabled());
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+    await tcp.client.close();
+    await server.stop();
+  },
+});
