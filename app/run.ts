@@ -37,13 +37,19 @@ export async function runServer(
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   const metrics = config.metrics ? new Metrics() : undefined;
-  const store = openHistory(config, log, metrics);
   const broker = config.redis === "" ? undefined : new RedisBroker({
     url: config.redis,
     ca: redisCa,
     log,
     onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
   });
+  // Linked servers share one history in Redis; a lone server keeps its own.
+  const onDropped = metrics && ((lines: number) => (metrics.historyDropped += lines));
+  const store = config.history === undefined
+    ? undefined
+    : broker
+    ? broker.history({ ...config.history, log, onDropped })
+    : openHistory(config, log, onDropped);
   try {
     await runChat({
       listener: listeners.tcp,
@@ -61,7 +67,7 @@ export async function runServer(
     });
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
-    store?.close();
+    await store?.close();
   }
   log("[server] stopped", { event: "stop" });
 }
@@ -92,7 +98,11 @@ function connectHost(host: string): string {
 
 /** Opens the history store in the data directory (creating both), or
  * throws a one-line `StartupError`; none with `--history off`. */
-function openHistory(config: Config, log: Log, metrics?: Metrics): SqliteHistory | undefined {
+function openHistory(
+  config: Config,
+  log: Log,
+  onDropped?: (lines: number) => void,
+): SqliteHistory | undefined {
   if (config.history === undefined) return undefined;
   const { dataDir, keep, days } = config.history;
   try {
@@ -111,7 +121,7 @@ function openHistory(config: Config, log: Log, metrics?: Metrics): SqliteHistory
       keep,
       days,
       log,
-      onDropped: metrics && ((lines) => (metrics.historyDropped += lines)),
+      onDropped,
     });
   } catch (error) {
     throw new StartupError(firstLine(error));

@@ -27,6 +27,9 @@ export const MAX_HISTORY_PAGE = 200;
  * millisecond ahead to keep times unique, so "now" is not enough). */
 const LATEST = Number.MAX_SAFE_INTEGER;
 
+/** Lines to send: now, or once a networked store has answered. */
+export type Lines = string[] | Promise<string[]>;
+
 /** What `/history` asked for. */
 export interface PageRequest {
   limit: number;
@@ -63,66 +66,90 @@ export class RoomHistory {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Keeps a line said in `room` now. */
+  /** Keeps a line said in `room` now by one of this server's users. */
   keep(room: string, from: string, text: string, action: boolean): void {
     this.#store.record({ at: this.#now(), room, from, text, action });
   }
 
+  /** Keeps a line said by a user of another server, unless the store is
+   * shared (then that server keeps it, once). */
+  keepRemote(room: string, from: string, text: string, action: boolean): void {
+    if (!this.#store.shared) this.keep(room, from, text, action);
+  }
+
   /** The framed replay a newcomer to `room` gets (none if nothing was said
-   * or the store cannot be read: joining never fails for history). Where
-   * it starts is `viewer`'s cursor: `/history more` continues before it. */
-  onJoin(room: string, viewer: object): string[] {
+   * or the store cannot be read: joining never fails for history), now or
+   * later. Where it starts is `viewer`'s cursor: `/history more` continues
+   * before it. */
+  onJoin(room: string, viewer: object): Lines {
     this.#cursors.set(viewer, { room, before: LATEST });
     if (this.#onJoin === 0) return [];
-    const lines = this.#read(room, this.#onJoin, LATEST);
-    if (lines === undefined || lines.length === 0) return [];
-    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
-    const now = this.#now();
-    return [
-      infoLine(`recent in ${room}:`),
-      ...lines.map((line) => shown(line, now, false)),
-      infoLine("end of recent"),
-    ];
+    return this.#read(room, this.#onJoin, LATEST, (lines) => {
+      if (lines === undefined || lines.length === 0) return [];
+      this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
+      const now = this.#now();
+      return [
+        infoLine(`recent in ${room}:`),
+        ...lines.map((line) => shown(line, now, false)),
+        infoLine("end of recent"),
+      ];
+    });
   }
 
   /** A `/history` page for `viewer` in `room`: up to `limit` lines before
    * `before` (ms), before the viewer's last page or replay (`more`), or the
-   * latest. */
-  page(room: string, viewer: object, request: PageRequest): string[] {
+   * latest; now or later. */
+  page(room: string, viewer: object, request: PageRequest): Lines {
     const cursor = this.#cursors.get(viewer);
     const before = request.more
       ? (cursor?.room === room ? cursor.before : LATEST)
       : request.before ?? LATEST;
-    const lines = this.#read(room, Math.min(request.limit, MAX_HISTORY_PAGE), before);
-    if (lines === undefined) return [errorLine("history is unavailable right now")];
-    if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
-    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
-    const now = this.#now();
-    return [
-      infoLine(`history of ${room}:`),
-      ...lines.map((line) => shown(line, now, true)),
-      infoLine("end of history"),
-    ];
+    const limit = Math.min(request.limit, MAX_HISTORY_PAGE);
+    return this.#read(room, limit, before, (lines) => {
+      if (lines === undefined) return [errorLine("history is unavailable right now")];
+      if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
+      this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
+      const now = this.#now();
+      return [
+        infoLine(`history of ${room}:`),
+        ...lines.map((line) => shown(line, now, true)),
+        infoLine("end of history"),
+      ];
+    });
   }
 
-  #read(room: string, limit: number, before: number): HistoryLine[] | undefined {
+  /** Reads from the store and shapes the result, synchronously when the
+   * store answers at once; `undefined` means the store failed. */
+  #read(
+    room: string,
+    limit: number,
+    before: number,
+    shape: (lines: HistoryLine[] | undefined) => string[],
+  ): Lines {
+    let answer: HistoryLine[] | Promise<HistoryLine[]>;
     try {
-      const lines = this.#store.recent(room, limit, before);
-      this.#readFailed = false;
-      return lines;
+      answer = this.#store.recent(room, limit, before);
     } catch (error) {
-      if (!this.#readFailed) {
-        this.#log(
-          `[server] cannot read history: ${error instanceof Error ? error.message : error}`,
-          {
-            level: "error",
-            event: "history_error",
-          },
-        );
-      }
-      this.#readFailed = true;
-      return undefined;
+      return shape(this.#failed(error));
     }
+    if (Array.isArray(answer)) return shape(this.#succeeded(answer));
+    return answer.then((lines) => shape(this.#succeeded(lines)), (e) => shape(this.#failed(e)));
+  }
+
+  #succeeded(lines: HistoryLine[]): HistoryLine[] {
+    this.#readFailed = false;
+    return lines;
+  }
+
+  #failed(error: unknown): undefined {
+    if (!this.#readFailed) {
+      this.#log(`[server] cannot read history: ${error instanceof Error ? error.message : error}`, {
+        level: "error",
+        event: "history_error",
+      });
+    }
+    this.#readFailed = true;
+    return undefined;
   }
 }
 

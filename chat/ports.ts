@@ -125,10 +125,14 @@ export interface HistoryLine {
 
 /** Where room lines are kept (`store/`); see docs/protocol.md, "History". */
 export interface HistoryStore {
+  /** Whether every linked server reads and writes this one store: then
+   * only the server whose user said a line keeps it. */
+  readonly shared: boolean;
   /** Keeps a line. Must not block: a store buffers and writes later, and
    * one that cannot keep up drops lines (and counts them), never chat. */
   record(line: HistoryLine): void;
-  /** Up to `limit` lines of `room` said before `before` (ms), oldest first.
-   * Throws if the store cannot be read. */
-  recent(room: string, limit: number, before: number): HistoryLine[];
+  /** Up to `limit` lines of `room` said before `before` (ms), oldest first:
+   * at once (an embedded store) or later (a networked one). Throws or
+   * rejects if the store cannot be read. */
+  recent(room: string, limit: number, before: number): HistoryLine[] | Promise<HistoryLine[]>;
 }

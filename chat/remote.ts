@@ -64,14 +64,14 @@ export class RemoteUsers<S> {
       case "say":
         return this.#withUser(event, (user) => {
           this.#toRoom(user, chatLine(user.name, event.text));
-          this.#history?.keep(user.room.name, user.name, event.text, false);
+          this.#history?.keepRemote(user.room.name, user.name, event.text, false);
         });
       case "me":
         return this.#withUser(
           event,
           (user) => {
             this.#toRoom(user, actionLine(user.name, event.action));
-            this.#history?.keep(user.room.name, user.name, event.action, true);
+            this.#history?.keepRemote(user.room.name, user.name, event.action, true);
           },
         );
       case "nick":

@@ -60,7 +60,9 @@ export type ChatServerMessage =
   | { type: "remote"; event: ClusterEvent }
   | { type: "link"; up: boolean }
   | { type: "server_lost"; server: string }
-  | { type: "name_lost"; key: string };
+  | { type: "name_lost"; key: string }
+  /** Lines for one user that a networked history store has answered. */
+  | { type: "deliver"; id: number; lines: string[] };
 
 /** How the server reaches a user's session (to tell it its new name). */
 type SessionAddress = Address<ClientSessionMessage>;
@@ -69,7 +71,17 @@ type ChatUser = User<SessionAddress>;
 /** Messages that may send lines at once: waiting announcements go first. */
 type Immediate = Extract<
   ChatServerMessage,
-  { type: "say" | "command" | "claim_answer" | "claim_expired" | "shutdown" | "link" | "remote" }
+  {
+    type:
+      | "say"
+      | "command"
+      | "claim_answer"
+      | "claim_expired"
+      | "shutdown"
+      | "link"
+      | "remote"
+      | "deliver";
+  }
 >;
 
 /** Options for {@linkcode ChatServer}. */
@@ -143,6 +155,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       renames: this.#renames,
       history: options.history,
       now: options.now,
+      later: (user, lines) => this.#deliverLater(user, lines),
     });
   }
 
@@ -183,6 +196,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "shutdown":
       case "link":
       case "remote":
+      case "deliver":
         this.#delivery.flush();
         return this.#immediate(message);
       default:
@@ -211,6 +225,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "remote":
         if (message.event.type === "sync") return this.#publishRoster();
         return this.#remote.apply(message.event);
+      case "deliver":
+        return this.#withLocal(message.id, (user) => this.#delivery.reply(user, ...message.lines));
       default:
         return unreachable(message);
     }
@@ -234,7 +250,9 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const local = { sink, assigned: name, session };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.
-    lines.push(...this.#history?.onJoin(user.room.name, user) ?? []);
+    const recent = this.#history?.onJoin(user.room.name, user) ?? [];
+    if (Array.isArray(recent)) lines.push(...recent);
+    else this.#deliverLater(user, recent);
     this.#delivery.send(user, encodeLines(...lines));
     this.#delivery.announce(encodeLines(announcement), user);
     const remote = { server: user.server, id, name, room: user.room.name };
@@ -320,6 +338,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
       rooms: this.#registry.roomCount,
       queueHighWaterBytes: deepest,
     };
+  }
+
+  /** Sends `lines` to `user` once they are ready, through the mailbox (a
+   * handler never waits for a store). */
+  #deliverLater(user: ChatUser, lines: Promise<string[]>): void {
+    const id = user.id;
+    lines.then((ready) => this.#ctx?.address.send({ type: "deliver", id, lines: ready }))
+      .catch(noop);
   }
 
   #later(ms: number, message: ChatServerMessage): void {

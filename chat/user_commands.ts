@@ -14,7 +14,7 @@ import type { Link } from "./link.ts";
 import { actionLine, chatLine, encodeLines, errorLine, infoLine, privateLine } from "./protocol.ts";
 import type { Registry, User } from "./registry.ts";
 import type { Renames } from "./renames.ts";
-import { DEFAULT_HISTORY_PAGE, parseBefore, type RoomHistory } from "./history.ts";
+import { DEFAULT_HISTORY_PAGE, type Lines, parseBefore, type RoomHistory } from "./history.ts";
 
 /** The commands the chat server handles (`/quit` ends at the session). */
 export type ServerCommand = Exclude<Command, { name: "quit" }>;
@@ -37,6 +37,7 @@ export class UserCommands<S> {
   readonly #renames: Renames<S>;
   readonly #history: RoomHistory | undefined;
   readonly #now: () => number;
+  readonly #later: (user: User<S>, lines: Promise<string[]>) => void;
 
   constructor(
     options: {
@@ -48,6 +49,8 @@ export class UserCommands<S> {
       history?: RoomHistory;
       /** The clock, in ms (for `/history ... before`). */
       now?: () => number;
+      /** Sends lines to a user once a networked history store answers. */
+      later?: (user: User<S>, lines: Promise<string[]>) => void;
     },
   ) {
     this.#registry = options.registry;
@@ -56,6 +59,14 @@ export class UserCommands<S> {
     this.#renames = options.renames;
     this.#history = options.history;
     this.#now = options.now ?? Date.now;
+    this.#later = options.later ?? (() => {});
+  }
+
+  /** Replies now, or once the lines are ready. */
+  #replyLines(user: User<S>, lines: Lines, first: string[] = []): void {
+    if (Array.isArray(lines)) return this.#delivery.reply(user, ...first, ...lines);
+    if (first.length > 0) this.#delivery.reply(user, ...first);
+    this.#later(user, lines);
   }
 
   /** A chat line: to the others in the room, and to the other servers. */
@@ -144,8 +155,10 @@ export class UserCommands<S> {
       );
     }
     const limit = command.limit ?? DEFAULT_HISTORY_PAGE;
-    const lines = this.#history.page(user.room.name, user, { limit, before, more: command.more });
-    this.#delivery.reply(user, ...lines);
+    this.#replyLines(
+      user,
+      this.#history.page(user.room.name, user, { limit, before, more: command.more }),
+    );
   }
 
   #moveTo(user: User<S>, roomName: string): void {
@@ -157,7 +170,7 @@ export class UserCommands<S> {
     this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
     const size = plural(user.room.users.size, "user");
     const recent = this.#history?.onJoin(user.room.name, user) ?? [];
-    this.#delivery.reply(user, infoLine(`you are in ${user.room.name} (${size})`), ...recent);
+    this.#replyLines(user, recent, [infoLine(`you are in ${user.room.name} (${size})`)]);
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }
 }

@@ -23,6 +23,7 @@ import type { Broker, BrokerListener, ClusterEvent, Log } from "../chat/ports.ts
 import { describeError } from "../net/describe_error.ts";
 import { DroppedEvents, type EventFault, parseEvent } from "./events.ts";
 import { HEARTBEAT_MS, Presence } from "./presence.ts";
+import { RedisHistory, type RedisHistoryOptions } from "./redis_history.ts";
 /** How long a name claim lives without being refreshed by its owner. */
 const NAME_TTL_MS = 5 * HEARTBEAT_MS;
 /** User numbers reserved per trip to Redis: a join storm costs one INCRBY per
@@ -143,6 +144,9 @@ export class RedisBroker implements Broker {
   #subscribed = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** The history kept in this Redis, if asked for: its last batch goes
+   * out before the connections close. */
+  #history: RedisHistory | undefined;
 
   constructor(options: RedisBrokerOptions) {
     this.#url = redactUrl(options.url);
@@ -192,6 +196,13 @@ export class RedisBroker implements Broker {
     this.#linkChanged();
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
     this.#log(`[server] linked through ${this.#url} as server ${this.serverId}`);
+  }
+
+  /** Room history kept in this Redis, shared by every linked server
+   * (usable once `start` has resolved). */
+  history(options: Omit<RedisHistoryOptions, "client">): RedisHistory {
+    this.#history = new RedisHistory({ ...options, client: () => this.#commands });
+    return this.#history;
   }
 
   async nextUserNumber(): Promise<number> {
@@ -248,6 +259,9 @@ export class RedisBroker implements Broker {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#stopEcho();
+    if (this.#linkUp && this.#history) {
+      await withTimeout(this.#history.close(), GOODBYE_TIMEOUT_MS).catch(() => {});
+    }
     if (this.#linkUp) await this.#sayGoodbye();
     this.#linkUp = false;
     for (const client of [this.#subscriber, this.#commands]) {

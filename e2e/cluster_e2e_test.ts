@@ -15,6 +15,7 @@ import {
 import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { haveTool } from "../testing/tools.ts";
+import { pollUntil } from "../testing/within.ts";
 import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 
 const test = (name: string, fn: () => Promise<void>) =>
@@ -702,4 +703,46 @@ Deno.test("an unreadable --redis-ca is one line and exit code 2", async () => {
     result.stderr,
     "marquee: Cannot read /nonexistent/ca.pem: run with --allow-read=/nonexistent/ca.pem\n",
   );
+});
+
+test("linked servers replay the same history from Redis, even one started after the lines were said", async () => {
+  const redis = await startRedis();
+  const linked = () => startServer({ floodRate: 0 }, { redis: redis.url, history: true });
+  const s1 = linked();
+  const s2 = linked();
+  for (const s of [s1, s2]) await s.waitForLog((l) => l.includes("link to other servers up"));
+  const { client: alice, name } = await TestClient.join(s1.port);
+  const { client: bob, name: bobName } = await TestClient.join(s2.port);
+  await alice.readUntil((l) => l === `* ${bobName} joined the chat`);
+  for (let i = 1; i <= 12; i++) await alice.send(`from s1 ${i}`);
+  await bob.send("/me answers from s2");
+  await alice.readUntil((l) => l.endsWith("answers from s2"));
+  await bob.readUntil((l) => l.endsWith("from s1 12"));
+  await alice.send(`/msg ${bobName} private, never kept`);
+  await bob.readUntil((l) => l.includes("never kept"));
+  // Written: the newest kept line is in Redis.
+  await pollUntil("the lines are in Redis", async () => {
+    const reply = await redis.command("XLEN", "marquee:history:lobby");
+    return reply === ":13";
+  });
+  const s3 = linked();
+  await s3.waitForLog((l) => l.includes("link to other servers up"));
+  const replays: string[][] = [];
+  for (const server of [s1, s2, s3]) {
+    const viewer = await TestClient.connect(server.port);
+    // From Redis the replay comes a moment after the join lines.
+    const lines = await viewer.readThrough((l) => l === "* end of recent");
+    replays.push(
+      lines.slice(lines.indexOf("* recent in lobby:")).map((l) => l.replace(/\d\d:\d\d/, "T")),
+    );
+    await viewer.close();
+  }
+  const expected = [
+    "* recent in lobby:",
+    ...Array.from({ length: 9 }, (_, i) => `* T [${name}]: from s1 ${i + 4}`),
+    `* T ${bobName} answers from s2`,
+    "* end of recent",
+  ];
+  for (const replay of replays) assert.deepEqual(replay, expected);
+  await stopAll([s1, s2, s3], redis, [alice, bob]);
 });

@@ -56,6 +56,8 @@ export interface SqliteHistoryOptions {
 
 /** A SQLite-backed {@linkcode HistoryStore}; see the module doc. */
 export class SqliteHistory implements HistoryStore {
+  /** One file per server: each keeps every line its users see. */
+  readonly shared = false;
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #select: StatementSync;

@@ -65,11 +65,20 @@ export function startServer(
   const loopback = { hostname: "127.0.0.1", port: 0 };
   let ready!: (info: ReadyInfo) => void;
   const readyInfo = new Promise<ReadyInfo>((resolve) => (ready = resolve));
-  const historyDir = options.history ? Deno.makeTempDirSync() : undefined;
-  const store = historyDir === undefined ? undefined : SqliteHistory.open({
-    path: `${historyDir}/history.db`,
+  const broker = options.redis === undefined ? undefined : new RedisBroker({
+    url: options.redis,
+    ca: options.redisCa,
     log: (line) => logs.push(line),
+    onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
   });
+  // Linked servers keep history in Redis, as `deno task chat` does.
+  const historyDir = options.history && !broker ? Deno.makeTempDirSync() : undefined;
+  const log = (line: string) => logs.push(line);
+  const store = !options.history
+    ? undefined
+    : broker
+    ? broker.history({ keep: 10_000, days: 30, log })
+    : SqliteHistory.open({ path: `${historyDir}/history.db`, log });
   const running = runChat({
     history: store && { store, onJoin: DEFAULT_HISTORY_ON_JOIN },
     tlsListener,
@@ -84,15 +93,10 @@ export function startServer(
     limits: { flushMs: 1_000, ...limits },
     log: (line) => logs.push(line),
     welcome: options.welcome ?? false,
-    broker: options.redis === undefined ? undefined : new RedisBroker({
-      url: options.redis,
-      ca: options.redisCa,
-      log: (line) => logs.push(line),
-      onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
-    }),
+    broker,
   });
-  const done = running.finally(() => {
-    store?.close();
+  const done = running.finally(async () => {
+    await store?.close();
     if (historyDir !== undefined) Deno.removeSync(historyDir, { recursive: true });
   });
   return {
