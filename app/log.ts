@@ -5,7 +5,9 @@
  * (`[server] alice left`). `json` prints one object per line with a
  * timestamp, a level, the message, and the structured fields the call site
  * passed (`event`, `user`, `peer`, `reason`), for log collectors. Levels
- * below the chosen minimum are dropped.
+ * below the chosen minimum are dropped, except the server's own start and
+ * stop lines (`event` `start` or `stop`): they say where it listens, which
+ * `--port 0` makes impossible to learn otherwise.
  *
  * @module
  */
@@ -48,12 +50,16 @@ export function createLog(options: LogOptions = {}): Log {
   if (options.format === "json") {
     return (message, fields = {}) => {
       const level = fields.level ?? "info";
-      if (RANK[level] < min) return;
+      if (RANK[level] < min && !isLifecycle(fields.event)) return;
       write(JSON.stringify({ ts: now().toISOString(), ...fields, level, msg: message }));
     };
   }
   return (message, fields) => {
-    if (RANK[fields?.level ?? "info"] < min) return;
+    if (RANK[fields?.level ?? "info"] < min && !isLifecycle(fields?.event)) return;
     write(message);
   };
+}
+
+function isLifecycle(event: string | undefined): boolean {
+  return event === "start" || event === "stop";
 }

@@ -33,3 +33,15 @@ Deno.test("lines below the chosen level are dropped", () => {
   log("debug detail", { level: "debug" });
   assert.deepEqual(lines, ["kicked"]);
 });
+
+Deno.test("createLog writes start and stop lines whatever the level: they say where the server is", () => {
+  for (const format of ["text", "json"] as const) {
+    const lines: string[] = [];
+    const log = createLog({ format, level: "error", write: (l) => lines.push(l) });
+    log("Chat server started on 127.0.0.1:4242", { event: "start" });
+    log("[server] alice left", { event: "leave" });
+    log("[server] stopped", { event: "stop" });
+    assert.equal(lines.length, 2, format);
+    assert.ok(lines[0]!.includes("127.0.0.1:4242"));
+  }
+});

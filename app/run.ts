@@ -75,16 +75,18 @@ export async function runServer(
 function logStart(config: Config, listeners: Listeners, log: Log): void {
   const address = listeners.tcp.addr;
   log(`Chat server started on ${formatAddress(address)}`, { event: "start" });
-  log(`Connect with: nc ${connectHost(config.host)} ${address.port}`);
+  log(`Connect with: nc ${connectHost(config.host)} ${address.port}`, { event: "start" });
   if (listeners.tls) log(`TLS on ${formatAddress(listeners.tls.addr)}`, { event: "start" });
 }
 
 function logEndpoints(config: Config, log: Log, metricsPort?: number, webPort?: number): void {
   if (metricsPort !== undefined && config.metrics) {
-    log(`Metrics at http://${hostFor(config.metrics.hostname)}:${metricsPort}/metrics`);
+    log(`Metrics at http://${hostFor(config.metrics.hostname)}:${metricsPort}/metrics`, {
+      event: "start",
+    });
   }
   if (webPort !== undefined && config.web) {
-    log(`Web client at http://${hostFor(config.web.hostname)}:${webPort}/`);
+    log(`Web client at http://${hostFor(config.web.hostname)}:${webPort}/`, { event: "start" });
   }
 }
 

@@ -152,6 +152,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       case "too_long":
         this.#log(
           `[server] ${this.#name} sent a line over ${this.#limits.maxLineBytes} bytes`,
+          { level: "warn", event: "line_too_long", user: this.#name },
         );
         this.#outbox.push(tooLongNotice(this.#limits.maxLineBytes));
         return;

@@ -412,12 +412,35 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
 function parseFlags(args: string[]): Record<string, string | boolean | undefined> {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const f of FLAGS) options[f.flag] = { type: f.arg === "" ? "boolean" : "string" };
+  args = joinNegativeValues(args, options);
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`${message.split("\n")[0]} (see --help)`);
   }
+}
+
+/** `--idle-timeout -5` as `--idle-timeout=-5`: parseArgs takes a value
+ * that starts with a dash for a flag, and its complaint ("ambiguous") would
+ * hide the real one (a negative number where none is allowed). */
+function joinNegativeValues(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    const takesValue = arg.startsWith("--") && options[arg.slice(2)]?.type === "string";
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** A flag's text and where it came from: the flag, its environment

@@ -106,7 +106,8 @@ Deno.test("parseConfig refuses bad values, naming the flag they came from", () =
   const cases: [string[], string][] = [
     [["--port", "99999"], 'Invalid --port "99999": expected a port from 0 to 65535'],
     [["--port", "abc"], 'Invalid --port "abc": expected a port from 0 to 65535'],
-    [["--tls-port", "-1"], "" /* parseArgs: ambiguous */],
+    [["--tls-port", "-1"], 'Invalid --tls-port "-1": expected a port from 0 to 65535'],
+    [["--idle-timeout", "-5"], 'Invalid --idle-timeout "-5": expected a number of seconds'],
     [["--max-line-bytes", "0"], 'Invalid --max-line-bytes "0": it must be at least 1'],
     [["--flood-rate", "1.5"], 'Invalid --flood-rate "1.5": expected a whole number'],
     [["--idle-timeout", "soon"], 'Invalid --idle-timeout "soon": expected a number of seconds'],

@@ -354,3 +354,21 @@ Deno.test("the README's second transcript (more commands) happens exactly as wri
   ]);
   await server.stop();
 });
+
+Deno.test("an over-long line is logged as a warning with its event and user", async () => {
+  const server = await startServerProcess(["--log-format", "json", "--log-level", "warn"]);
+  try {
+    const { client, name } = await TestClient.join(server.port);
+    await client.send("x".repeat(5_000));
+    assert.equal(
+      await client.readUntil((l) => l.startsWith("!")),
+      "! line too long (max 4096 bytes)",
+    );
+    const line = await server.waitForLog((l) => l.includes("line_too_long"));
+    const entry = JSON.parse(line);
+    assert.deepEqual([entry.level, entry.event, entry.user], ["warn", "line_too_long", name]);
+    await client.close();
+  } finally {
+    await server.stop();
+  }
+});
