@@ -10,25 +10,21 @@
  *
  * Fairness: a burst from many senders can be read in one turn of the event
  * loop, and fanning it all out before any write completes would put readers
- * who keep up over their budget. So once a turn has queued
- * {@linkcode BREATHER_BYTES}, `breather()` gives the caller a promise to
+ * who keep up over their budget. So once some reader's queue is backlogged
+ * (`Outbox`'s `BACKLOG_BYTES`), `breather()` gives the caller a promise to
  * await: the writes go out before more lines are handled, and meanwhile
  * the senders' sessions wait for room in the server's mailbox and stop
- * reading their sockets (back-pressure to the senders, not loss).
+ * reading their sockets (back-pressure to the senders, not loss). Readers
+ * who keep up never backlog, so steady traffic never pauses.
  *
  * @module
  */
 
-import { afterPendingWrites } from "../net/mod.ts";
+import { afterPendingWrites, takeBacklog } from "../net/mod.ts";
 import { Announcer } from "./announcer.ts";
 import type { ChatMetrics } from "./ports.ts";
 import { encodeLines } from "./protocol.ts";
 import type { Registry, Room, User } from "./registry.ts";
-
-/** Bytes queued across all recipients after which the server lets the
- * writes go out before handling more: a few writes' worth per reader, small
- * against any queue budget. */
-export const BREATHER_BYTES = 256 * 1024;
 
 /** Options for {@linkcode Delivery}. */
 export interface DeliveryOptions<S> {
@@ -55,8 +51,6 @@ export class Delivery<S> {
   readonly #announcer = new Announcer<User<S>>();
   readonly #scheduleFlush: () => void;
   readonly #metrics: ChatMetrics | undefined;
-  /** Bytes queued since the writes last had a turn. */
-  #queued = 0;
 
   constructor(options: DeliveryOptions<S>) {
     this.#registry = options.registry;
@@ -86,12 +80,10 @@ export class Delivery<S> {
     this.#deliverBatch(this.#announcer.due());
   }
 
-  /** A promise to await before handling more lines, if this turn queued
-   * {@linkcode BREATHER_BYTES} or more; undefined otherwise. */
+  /** A promise to await before handling more lines, if some reader's
+   * queue is backlogged; undefined otherwise (the common case). */
   breather(): Promise<void> | undefined {
-    if (this.#queued < BREATHER_BYTES) return undefined;
-    this.#queued = 0;
-    return afterPendingWrites();
+    return takeBacklog() ? afterPendingWrites() : undefined;
   }
 
   /** To every local user. */
@@ -148,7 +140,6 @@ export class Delivery<S> {
   }
 
   #sent(bytes: Uint8Array, recipients: number): void {
-    this.#queued += bytes.length * recipients;
     this.#metrics?.sent(bytes, recipients);
   }
 }

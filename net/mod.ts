@@ -31,6 +31,7 @@ export {
   DEFAULT_MAX_QUEUED_BYTES,
   Outbox,
   type OutboxCloseReason,
+  takeBacklog,
 } from "./outbox.ts";
 export { serve, type ServeOptions } from "./serve.ts";
 export {

@@ -172,6 +172,7 @@ export class Outbox {
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
     if (pending > this.#highWater) this.#highWater = pending;
+    if (pending > BACKLOG_BYTES) backlogged = true;
     if (!this.#writing) {
       this.#writing = true;
       this.#deferred = true;
@@ -323,10 +324,29 @@ function deferWrite(start: () => void): void {
 /** How long the best-effort overflow notice may take before we hang up. */
 const OVERFLOW_NOTICE_MS = 200;
 
+/** Bytes pending for one client past which the fan-out should pause and
+ * let writes go out: twice the eager-write size, so a reader that keeps up
+ * (its queue is written at 32 KiB) never trips it, while a burst from many
+ * senders into one turn does. */
+export const BACKLOG_BYTES = 2 * EAGER_WRITE_BYTES;
+
+/** Set when any outbox passes {@linkcode BACKLOG_BYTES}; cleared by
+ * {@linkcode takeBacklog}. Module-wide: one flag, not a check per recipient. */
+let backlogged = false;
+
+/** Whether some client's queue passed {@linkcode BACKLOG_BYTES} since the
+ * last call (and clears that). */
+export function takeBacklog(): boolean {
+  const was = backlogged;
+  backlogged = false;
+  return was;
+}
+
 /**
  * Resolves once the writer tasks started in this turn have been issued and
  * the event loop has polled the sockets again: what a producer awaits after
- * a large fan-out, so writes complete before it queues more.
+ * a fan-out that left a queue backlogged, so writes complete before it
+ * queues more.
  */
 export function afterPendingWrites(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

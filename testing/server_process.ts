@@ -21,8 +21,15 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** A fresh working directory per server process: its `./marquee-data`
  * (the only place the task's permissions let it store history) is its
  * own, and nothing lands in the repository. */
-function freshWorkDir(): string {
-  return Deno.makeTempDirSync({ prefix: "marquee-test-" });
+function freshWorkDir(): string | undefined {
+  try {
+    return Deno.makeTempDirSync({ prefix: "marquee-test-" });
+  } catch (error) {
+    // The bench may not write: its servers run with history off, so they
+    // need no directory of their own.
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    throw error;
+  }
 }
 
 /** History is off unless a test asks for it (`--history` or `--data-dir`):
@@ -174,7 +181,7 @@ export function runToExit(
 
 /** {@linkcode runToExit} in the working directory `cwd`. */
 export async function runToExitIn(
-  cwd: string,
+  cwd: string | undefined,
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ExitedRun> {
