@@ -21,6 +21,14 @@ const HAVE_CHROMIUM = haveTool({
   needed: "the browser test",
 });
 
+/** Debian's Chromium, headless, as root in a container. */
+function launchChromium() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
 Deno.test({
   name: "a browser user and a TCP user chat both ways, and the page escapes what it shows",
   ignore: !HAVE_CHROMIUM,
@@ -28,10 +36,7 @@ Deno.test({
     const server = startServer({}, { web: true });
     const { webPort } = await server.ready;
     const tcp = await TestClient.join(server.port);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${webPort}/`);
@@ -92,10 +97,7 @@ Deno.test({
           { headers: { "content-type": "text/html" } },
         ),
     );
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${evil.addr.port}/`);
@@ -122,10 +124,7 @@ Deno.test({
     const tcp = await TestClient.join(server.port);
     for (let i = 1; i <= 15; i++) await tcp.client.send(`old line ${i}`);
     await tcp.client.linesBeforeProbe();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${webPort}/`);
