@@ -746,3 +746,31 @@ test("linked servers replay the same history from Redis, even one started after 
   for (const replay of replays) assert.deepEqual(replay, expected);
   await stopAll([s1, s2, s3], redis, [alice, bob]);
 });
+
+test("after FLUSHALL while linked, names are claimed again and no live number is handed out again", async () => {
+  const redis = await startRedis();
+  const [server] = await cluster(redis, 1);
+  const clients: TestClient[] = [];
+  const live = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const { client, name } = await TestClient.join(server!.port);
+    clients.push(client);
+    live.add(name);
+  }
+  await clients[0]!.send("/nick alice");
+  await clients[0]!.readUntil((l) => l.endsWith("is now known as alice"));
+  assert.equal(await redis.command("FLUSHALL"), "+OK");
+  // The next heartbeat (every 2 s) claims the name again.
+  await pollUntil("alice claimed again", async () => {
+    return (await redis.command("EXISTS", "marquee:name:alice")) === ":1";
+  });
+  // Use up the server's reserve of 64 so it must take a block from the
+  // counter that FLUSHALL reset to 0.
+  for (let i = 0; i < 64; i++) {
+    const { client, name } = await TestClient.join(server!.port);
+    clients.push(client);
+    assert.ok(!live.has(name), `${name} was handed out twice`);
+    live.add(name);
+  }
+  await stopAll([server!], redis, clients);
+});
