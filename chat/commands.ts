@@ -37,8 +37,8 @@ interface CommandSpec {
   parse(args: string): Command | string;
 }
 
-const NAME_RULE = "names are one word of 1-24 letters, digits, _ or -";
-const ROOM_RULE = "room names are one word of 1-24 letters, digits, _ or -";
+const NAME_RULE = "names are one word of 1-24 ASCII letters, digits, _ or -";
+const ROOM_RULE = "room names are one word of 1-24 ASCII letters, digits, _ or -";
 
 /** Longest quit reason shown (characters): room for a goodbye, not for an
  * advert. */

@@ -152,3 +152,14 @@ Deno.test("usage lists every flag with its argument, default and environment var
   assert.ok(text.includes("or REDIS_URL"));
   assert.equal(parseConfig(["--help"], noEnv).help, true);
 });
+
+Deno.test("the README's flags table lists every flag with its environment variable", () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Flags and environment"));
+  const table = section.slice(0, section.indexOf("\n\n", section.indexOf("| flag")));
+  for (const f of FLAGS) {
+    const row = table.split("\n").find((l) => l.startsWith(`| \`--${f.flag}\``));
+    assert.ok(row, `--${f.flag} is in the table`);
+    assert.ok(row.includes(`\`${envName(f.flag)}\``), `--${f.flag}'s row names ${envName(f.flag)}`);
+  }
+});

@@ -57,7 +57,10 @@ Deno.test("/nick refuses taken names case-insensitively, server, other userN and
       ["/nick server", "! name reserved: server"],
       ["/nick user2", "! name reserved: user2 (userN names are assigned)"],
       ["/nick user99", "! name reserved: user99 (userN names are assigned)"],
-      ["/nick two words", "! invalid name: names are one word of 1-24 letters, digits, _ or -"],
+      [
+        "/nick two words",
+        "! invalid name: names are one word of 1-24 ASCII letters, digits, _ or -",
+      ],
       ["/nick", "! usage: /nick NAME"],
       ["/nick user1", "! you are already user1"],
     ];
