@@ -134,7 +134,13 @@ export async function startServerProcess(
       } catch {
         // Already exited.
       }
-      status = Promise.all([child.status, pumping, stderrText]).then(([s]) => s);
+      status = Promise.all([child.status, pumping, stderrText]).then(([s]) => {
+        // A directory made here is removed here; one the test passed is its own.
+        if (options.cwd === undefined && cwd !== undefined) {
+          Deno.removeSync(cwd, { recursive: true });
+        }
+        return s;
+      });
     }
     return status;
   };
@@ -172,11 +178,16 @@ export interface ExitedRun {
 /** Runs main.ts with `args` the way `deno task chat` does, for runs that
  * should end by themselves (bad flags, startup errors); killed after
  * `timeoutMs`, so a hang fails the test instead of stalling it. */
-export function runToExit(
+export async function runToExit(
   args: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<ExitedRun> {
-  return runToExitIn(freshWorkDir(), args, options);
+  const cwd = freshWorkDir();
+  try {
+    return await runToExitIn(cwd, args, options);
+  } finally {
+    if (cwd !== undefined) Deno.removeSync(cwd, { recursive: true });
+  }
 }
 
 /** {@linkcode runToExit} in the working directory `cwd`. */
