@@ -102,8 +102,11 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   #closeSent = false;
   #pongPending = false;
   /** Frames are written one after another: a pong must not land in the
-   * middle of a partly written message. */
-  #writes: Promise<unknown> = Promise.resolve();
+   * middle of a partly written message. While one is in flight, the next
+   * wait here. The common case (nothing in flight) costs one promise. */
+  #busy = false;
+  readonly #waiting: { frame: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] =
+    [];
   #resolveDone!: () => void;
   /** Resolves once the underlying connection is closed. */
   readonly done: Promise<void>;
@@ -119,50 +122,51 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
-  async read(buffer: Uint8Array): Promise<number | null> {
-    while (true) {
-      if (this.#newlinePending) {
-        this.#newlinePending = false;
-        buffer[0] = LF;
-        return 1;
-      }
-      if (this.#ended) return null;
-      const n = await this.#readRaw(buffer);
-      if (n === null) {
-        this.#ended = true;
-        this.#closeSocket();
-        return null;
-      }
-      const out = this.#parse(buffer, n);
-      if (out > 0) return out;
+  /** Promise callbacks, not an async loop: an idle WebSocket then holds one
+   * pending read, as an idle TCP connection does, and no suspended frames. */
+  read(buffer: Uint8Array): Promise<number | null> {
+    if (this.#newlinePending) {
+      this.#newlinePending = false;
+      buffer[0] = LF;
+      return Promise.resolve(1);
     }
+    if (this.#ended) return Promise.resolve(null);
+    const leftover = this.#leftover;
+    if (leftover !== undefined) {
+      const n = Math.min(leftover.length, buffer.length);
+      buffer.set(leftover.subarray(0, n));
+      this.#leftover = n < leftover.length ? leftover.subarray(n) : undefined;
+      return Promise.resolve(this.#parsed(buffer, n));
+    }
+    return this.#conn.read(buffer).then(
+      (n) => this.#parsed(buffer, n),
+      () => this.#parsed(buffer, null),
+    );
+  }
+
+  /** What a read of `n` raw bytes gives the reader: payload bytes, the end,
+   * or (when the bytes held only frame headers) the next read. */
+  #parsed(buffer: Uint8Array, n: number | null): number | null | Promise<number | null> {
+    if (n === null) {
+      this.#ended = true;
+      this.#closeSocket();
+      return null;
+    }
+    const out = this.#parse(buffer, n);
+    return out > 0 ? out : this.read(buffer);
   }
 
   write(bytes: Uint8Array): Promise<number> {
     if (this.#closeSent || this.#ended) {
       return Promise.reject(new Error("Cannot write to a closed WebSocket"));
     }
-    return this.#send(textFrame(bytes)).then(() => bytes.length);
+    const n = bytes.length;
+    return this.#send(textFrame(bytes)).then(() => n);
   }
 
   /** Sends a normal close and closes the socket once it is out. */
   close(): void {
     this.#fail(CLOSE.normal);
-  }
-
-  async #readRaw(buffer: Uint8Array): Promise<number | null> {
-    const leftover = this.#leftover;
-    if (leftover !== undefined) {
-      const n = Math.min(leftover.length, buffer.length);
-      buffer.set(leftover.subarray(0, n));
-      this.#leftover = n < leftover.length ? leftover.subarray(n) : undefined;
-      return n;
-    }
-    try {
-      return await this.#conn.read(buffer);
-    } catch {
-      return null;
-    }
   }
 
   /** Walks `n` raw bytes: frame headers are taken out, payload bytes are
@@ -328,11 +332,28 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     });
   }
 
-  #send(bytes: Uint8Array): Promise<void> {
-    const write = this.#writes.then(() => writeAll(this.#conn, bytes));
-    this.#writes = write.catch(() => {});
-    return write;
+  /** Writes one whole frame after any in flight. */
+  #send(frame: Uint8Array): Promise<void> {
+    if (this.#busy) {
+      return new Promise((resolve, reject) => this.#waiting.push({ frame, resolve, reject }));
+    }
+    this.#busy = true;
+    return this.#conn.write(frame).then(
+      (n) =>
+        n < frame.length ? writeAll(this.#conn, frame.subarray(n)).then(this.#next) : this.#next(),
+      (error) => {
+        this.#next();
+        throw error;
+      },
+    );
   }
+
+  /** The frame in flight is out: start the next one waiting. */
+  readonly #next = (): void => {
+    this.#busy = false;
+    const waiting = this.#waiting.shift();
+    if (waiting) this.#send(waiting.frame).then(waiting.resolve, waiting.reject);
+  };
 
   #closeSocket(): void {
     try {
