@@ -93,7 +93,7 @@ export class Delivery<S> {
       user.local?.sink.push(bytes);
       recipients++;
     }
-    this.#sent(bytes, recipients);
+    this.#metrics?.sent(bytes, recipients);
   }
 
   /** To the local users in `room`, except `except`. */
@@ -105,14 +105,14 @@ export class Delivery<S> {
       local.sink.push(bytes);
       recipients++;
     }
-    this.#sent(bytes, recipients);
+    this.#metrics?.sent(bytes, recipients);
   }
 
   /** To one local user (remote users are reached through their server). */
   send(user: User<S>, bytes: Uint8Array): void {
     if (user.local === undefined) return;
     user.local.sink.push(bytes);
-    this.#sent(bytes, 1);
+    this.#metrics?.sent(bytes, 1);
   }
 
   /** Lines to one user. */
@@ -136,10 +136,6 @@ export class Delivery<S> {
         this.send(user, bytes.subarray(from));
       }
     }
-    this.#sent(bytes, whole);
-  }
-
-  #sent(bytes: Uint8Array, recipients: number): void {
-    this.#metrics?.sent(bytes, recipients);
+    this.#metrics?.sent(bytes, whole);
   }
 }

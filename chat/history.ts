@@ -86,13 +86,7 @@ export class RoomHistory {
     if (this.#onJoin === 0) return [];
     return this.#read(room, this.#onJoin, LATEST, (lines) => {
       if (lines === undefined || lines.length === 0) return [];
-      this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
-      const now = this.#now();
-      return [
-        infoLine(`recent in ${room}:`),
-        ...lines.map((line) => shown(line, now, false)),
-        infoLine("end of recent"),
-      ];
+      return this.#framed(viewer, room, lines, `recent in ${room}:`, "end of recent", false);
     });
   }
 
@@ -108,14 +102,23 @@ export class RoomHistory {
     return this.#read(room, limit, before, (lines) => {
       if (lines === undefined) return [errorLine("history is unavailable right now")];
       if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
-      this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
-      const now = this.#now();
-      return [
-        infoLine(`history of ${room}:`),
-        ...lines.map((line) => shown(line, now, true)),
-        infoLine("end of history"),
-      ];
+      return this.#framed(viewer, room, lines, `history of ${room}:`, "end of history", true);
     });
+  }
+
+  /** Kept lines between a header and a footer; the oldest becomes
+   * `viewer`'s cursor for `/history more`. */
+  #framed(
+    viewer: object,
+    room: string,
+    lines: HistoryLine[],
+    header: string,
+    footer: string,
+    seconds: boolean,
+  ): string[] {
+    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
+    const now = this.#now();
+    return [infoLine(header), ...lines.map((line) => shown(line, now, seconds)), infoLine(footer)];
   }
 
   /** Reads from the store and shapes the result, synchronously when the
