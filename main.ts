@@ -12,7 +12,7 @@
 import { createLog } from "./app/log.ts";
 import { runServer } from "./app/run.ts";
 import { ConfigError, parseConfig, usage } from "./cli/flags.ts";
-import { bindListeners, readRedisCa } from "./cli/listen.ts";
+import { bindListeners, readOperators, readRedisCa } from "./cli/listen.ts";
 import { firstLine } from "./net/mod.ts";
 
 /** Runs the server with `args`; resolves with the process exit code. */
@@ -25,7 +25,8 @@ export async function main(args: string[]): Promise<number> {
     }
     const log = createLog({ format: config.logFormat, level: config.logLevel });
     const redisCa = await readRedisCa(config);
-    await runServer(config, await bindListeners(config), log, redisCa);
+    const operators = await readOperators(config);
+    await runServer(config, await bindListeners(config), log, { redisCa, operators });
     return 0;
   } catch (error) {
     // Bad flags, taken ports, unreachable Redis: the user's to fix, in one line.

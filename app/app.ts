@@ -20,7 +20,7 @@ import { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
 import type { Broker, HistoryStore, Log } from "../chat/ports.ts";
 import { RoomHistory } from "../chat/history.ts";
 import { encodeLines, errorLine, infoLine } from "../chat/protocol.ts";
-import { ChatServer, type ChatServerMessage } from "../chat/server.ts";
+import { ChatServer, type ChatServerMessage, type PeopleOptions } from "../chat/server.ts";
 import { ClientSession } from "../chat/session.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import {
@@ -76,6 +76,11 @@ export interface ChatOptions {
   /** Room history: where it is kept, and how many lines a newcomer gets;
    * none is kept without. The caller opens and closes the store. */
   history?: HistoryOptions;
+  /** Accounts, rooms and moderation: the store (read before the first
+   * user is let in), password hashing, and the server operators. */
+  people?: PeopleOptions;
+  /** The clock, in ms (tests pass a fake one to expire bans). */
+  now?: () => number;
   /** Overrides of the HTTP timeouts (tests use short ones). */
   httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
   /** Called once the chat is accepting users, with the HTTP ports. */
@@ -135,6 +140,8 @@ export function spawnChatServer(
     broker?: Broker;
     metrics?: Metrics;
     history?: HistoryOptions;
+    people?: PeopleOptions;
+    now?: () => number;
   },
 ): ActorRef<ChatServerMessage> {
   const { log } = options;
@@ -146,6 +153,8 @@ export function spawnChatServer(
     welcome: options.welcome === false ? undefined : welcomeLines,
     broker: options.broker ?? new LocalBroker(),
     metrics: options.metrics,
+    people: options.people,
+    now: options.now,
   });
   return spawn(server, {
     supervision: { directive: "resume" },
@@ -177,6 +186,7 @@ export async function runChat(options: ChatOptions): Promise<void> {
   const endpoints: HttpEndpoint[] = [];
   try {
     await startBroker(chat);
+    await loadCommunity(chat, options);
     const ready = bindHttp(chat, options, endpoints);
     options.onReady?.(ready);
   } catch (error) {
@@ -219,6 +229,8 @@ function assemble(options: ChatOptions): Chat {
       broker,
       metrics,
       history: options.history,
+      people: options.people,
+      now: options.now,
     }),
     admission: new Admission({
       ...limits,
@@ -242,6 +254,20 @@ function startBroker(chat: Chat): Promise<void> {
     serverLost: (server) => tell({ type: "server_lost", server }),
     nameLost: (key) => tell({ type: "name_lost", key }),
   });
+}
+
+/** Reads accounts, rooms and bans into the chat server before anyone is
+ * let in, or throws a one-line error. */
+async function loadCommunity(chat: Chat, options: ChatOptions): Promise<void> {
+  const store = options.people?.store;
+  if (store === undefined) return;
+  let snapshot;
+  try {
+    snapshot = await store.load((options.now ?? Date.now)());
+  } catch (error) {
+    throw new Error(`Cannot read the account store: ${describeError(error)}`);
+  }
+  await chat.server.address.ask<void>((reply) => ({ type: "community_loaded", snapshot, reply }));
 }
 
 /** An HTTP port and what it answers. */
@@ -338,7 +364,7 @@ function acceptSessions(
       } catch {
         // The peer may already be gone; the session will notice on read.
       }
-      return runSession(chat, conn, conn.remoteAddr as Deno.NetAddr);
+      return runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, transport === "tls");
     },
   });
 }
@@ -377,7 +403,12 @@ async function runWebSocket(chat: Chat, socket: WebSocketConn, peer: Deno.NetAdd
 }
 
 /** Runs one admitted connection, whatever it came in through. */
-async function runSession(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Promise<void> {
+async function runSession(
+  chat: Chat,
+  conn: SessionConn,
+  peer: Deno.NetAddr,
+  secure = false,
+): Promise<void> {
   const { log, metrics, limits } = chat;
   let id: number;
   try {
@@ -403,7 +434,17 @@ async function runSession(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Pr
   }
   const server = chat.server.address;
   const session = spawn(
-    new ClientSession({ conn, id, name, server, limits, log, metrics }),
+    new ClientSession({
+      conn,
+      id,
+      name,
+      server,
+      limits,
+      log,
+      metrics,
+      address: peer.hostname,
+      secure,
+    }),
     { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
   );
   await session.done;

@@ -14,6 +14,8 @@ import { formatAddress, runChat } from "./app.ts";
 import type { Log } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { SqliteHistory } from "../store/sqlite_history.ts";
+import { SqliteCommunity } from "../store/sqlite_community.ts";
+import { ScryptPasswords } from "../store/passwords.ts";
 import { firstLine, StartupError } from "../net/mod.ts";
 
 /**
@@ -25,8 +27,9 @@ export async function runServer(
   config: Config,
   listeners: Listeners,
   log: Log,
-  redisCa?: string,
+  files: { redisCa?: string; operators?: Map<string, string> } = {},
 ): Promise<void> {
+  const redisCa = files.redisCa;
   logStart(config, listeners, log);
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -50,6 +53,19 @@ export async function runServer(
     : broker
     ? broker.history({ ...config.history, log, onDropped })
     : openHistory(config, log, onDropped);
+  // Linked servers share accounts and rooms in Redis too.
+  let community: SqliteCommunity | undefined;
+  try {
+    community = config.accounts && !broker ? openCommunity(config) : undefined;
+  } catch (error) {
+    await store?.close();
+    throw error;
+  }
+  const people = {
+    store: broker && config.accounts ? broker.community() : community,
+    passwords: new ScryptPasswords(),
+    operators: files.operators,
+  };
   try {
     await runChat({
       listener: listeners.tcp,
@@ -63,11 +79,13 @@ export async function runServer(
       webAddress: config.web,
       allowedOrigins: config.allowedOrigins,
       history: store && { store, onJoin: config.history?.onJoin ?? 0 },
+      people,
       onReady: ({ metricsPort, webPort }) => logEndpoints(config, log, metricsPort, webPort),
     });
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     await store?.close();
+    await community?.close();
   }
   log("[server] stopped", { event: "stop" });
 }
@@ -107,16 +125,7 @@ function openHistory(
 ): SqliteHistory | undefined {
   if (config.history === undefined) return undefined;
   const { dataDir, keep, days } = config.history;
-  try {
-    Deno.mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      throw new StartupError(
-        `Cannot use the data directory ${dataDir}: run with --allow-read=${dataDir} --allow-write=${dataDir}, or --history off`,
-      );
-    }
-    throw new StartupError(`Cannot create the data directory ${dataDir}: ${firstLine(error)}`);
-  }
+  makeDataDir(dataDir, "--history off");
   try {
     return SqliteHistory.open({
       path: `${dataDir}/history.db`,
@@ -125,6 +134,32 @@ function openHistory(
       log,
       onDropped,
     });
+  } catch (error) {
+    throw new StartupError(firstLine(error));
+  }
+}
+
+/** Creates the data directory, or throws a one-line `StartupError` saying
+ * what to do (`instead`: the flag that needs no directory). */
+function makeDataDir(dataDir: string, instead: string): void {
+  try {
+    Deno.mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new StartupError(
+        `Cannot use the data directory ${dataDir}: run with --allow-read=${dataDir} --allow-write=${dataDir}, or ${instead}`,
+      );
+    }
+    throw new StartupError(`Cannot create the data directory ${dataDir}: ${firstLine(error)}`);
+  }
+}
+
+/** Opens the account store in the data directory, or throws a one-line
+ * `StartupError`. */
+function openCommunity(config: Config): SqliteCommunity {
+  makeDataDir(config.dataDir, "--accounts off");
+  try {
+    return SqliteCommunity.open(`${config.dataDir}/community.db`);
   } catch (error) {
     throw new StartupError(firstLine(error));
   }

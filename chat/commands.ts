@@ -10,6 +10,7 @@
  * @module
  */
 
+import { parseDuration, type Rank } from "./community.ts";
 import { NAME_PATTERN } from "./protocol.ts";
 
 /** A parsed command. */
@@ -22,7 +23,27 @@ export type Command =
   | { name: "rooms" }
   | { name: "help" }
   | { name: "history"; limit?: number; before?: string; more?: boolean }
-  | { name: "quit"; reason: string };
+  | { name: "quit"; reason: string }
+  | { name: "register"; password: string }
+  | { name: "login"; account: string; password: string }
+  | { name: "logout" }
+  | { name: "password"; old: string; password: string }
+  | { name: "unregister"; password: string }
+  | { name: "oper"; account: string; password: string }
+  | { name: "whois"; target: string }
+  | { name: "topic"; text: string }
+  | { name: "kick"; target: string; reason: string }
+  | { name: "ban"; target: string; ms: number; reason: string }
+  | { name: "unban"; target: string }
+  | { name: "mute"; target: string; ms: number; reason: string }
+  | { name: "unmute"; target: string }
+  | { name: "bans" }
+  | { name: "op"; target: string }
+  | { name: "deop"; target: string }
+  | { name: "kill"; target: string; reason: string }
+  | { name: "gban"; target: string; ms: number; reason: string }
+  | { name: "ungban"; target: string }
+  | { name: "announce"; text: string };
 
 /** A line from a user, classified. */
 export type Input =
@@ -32,12 +53,19 @@ export type Input =
 
 interface CommandSpec {
   usage: string;
+  /** Who may use it (and sees it in `/help`): everyone, a room's ops and
+   * owner, its owner, or server operators. */
+  who: Rank;
   summary: string;
   /** Returns the command, or the reason the arguments are refused. */
   parse(args: string): Command | string;
 }
 
 const NAME_RULE = "names are one word of 1-24 ASCII letters, digits, _ or -";
+const PASSWORD_RULE = "passwords are 8-128 characters with no spaces";
+
+/** Shortest and longest password, in characters. */
+export const PASSWORD_CHARS = { min: 8, max: 128 } as const;
 const ROOM_RULE = "room names are one word of 1-24 ASCII letters, digits, _ or -";
 
 /** Longest quit reason shown (characters): room for a goodbye, not for an
@@ -47,6 +75,7 @@ export const MAX_QUIT_REASON_CHARS = 80;
 /** The command table, in the order `/help` lists it. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   nick: {
+    who: "user",
     usage: "/nick NAME",
     summary: "change your name",
     parse: (args) => {
@@ -55,16 +84,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
   },
   who: {
+    who: "user",
     usage: "/who",
     summary: "list the users in your room and count everyone online",
     parse: () => ({ name: "who" }),
   },
   me: {
+    who: "user",
     usage: "/me ACTION",
     summary: "describe an action: /me waves shows * NAME waves",
     parse: (args) => args === "" ? "usage: /me ACTION" : { name: "me", action: args },
   },
   msg: {
+    who: "user",
     usage: "/msg NAME TEXT",
     summary: "send a private message to one user",
     parse: (args) => {
@@ -75,6 +107,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
   },
   join: {
+    who: "user",
     usage: "/join ROOM",
     summary: "move to another room (created if it does not exist)",
     parse: (args) => {
@@ -83,16 +116,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
   },
   rooms: {
+    who: "user",
     usage: "/rooms",
     summary: "list the rooms and how many are in each",
     parse: () => ({ name: "rooms" }),
   },
   help: {
+    who: "user",
     usage: "/help",
     summary: "show this list",
     parse: () => ({ name: "help" }),
   },
   history: {
+    who: "user",
     usage: "/history [N] [before HH:MM|more]",
     summary: "show up to N (max 200) earlier lines of your room; more: the page before",
     parse: (args) => {
@@ -107,15 +143,177 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     },
   },
   quit: {
+    who: "user",
     usage: "/quit [REASON]",
     summary: "leave the chat, optionally saying why",
     parse: (args) => ({ name: "quit", reason: [...args].slice(0, MAX_QUIT_REASON_CHARS).join("") }),
   },
+  register: {
+    who: "user",
+    usage: "/register PASSWORD",
+    summary: "register your current name, so only you can use it",
+    parse: (args) =>
+      password(args, "/register PASSWORD", (pw) => ({ name: "register", password: pw })),
+  },
+  login: {
+    who: "user",
+    usage: "/login NAME PASSWORD",
+    summary: "log in to your registered name (also /identify)",
+    parse: (args) => login(args, "login"),
+  },
+  identify: {
+    who: "user",
+    usage: "/identify NAME PASSWORD",
+    summary: "the same as /login",
+    parse: (args) => login(args, "login"),
+  },
+  logout: {
+    who: "user",
+    usage: "/logout",
+    summary: "log out (you get your userN name back)",
+    parse: () => ({ name: "logout" }),
+  },
+  password: {
+    who: "user",
+    usage: "/password OLD NEW",
+    summary: "change your password",
+    parse: (args) => {
+      const [old, next, extra] = words(args);
+      if (old === undefined || next === undefined || extra !== undefined) {
+        return "usage: /password OLD NEW";
+      }
+      return password(next, "/password OLD NEW", (pw) => ({ name: "password", old, password: pw }));
+    },
+  },
+  unregister: {
+    who: "user",
+    usage: "/unregister PASSWORD",
+    summary: "delete your account (rooms you own are released)",
+    parse: (args) =>
+      args === "" || /\s/.test(args)
+        ? "usage: /unregister PASSWORD"
+        : { name: "unregister", password: args },
+  },
+  whois: {
+    who: "user",
+    usage: "/whois NAME",
+    summary: "who NAME is: registered or not, room, idle time",
+    parse: (args) => oneName(args, "/whois NAME", (target) => ({ name: "whois", target })),
+  },
+  topic: {
+    who: "user",
+    usage: "/topic [TEXT]",
+    summary: "show your room's topic; ops: set it",
+    parse: (args) => ({ name: "topic", text: args }),
+  },
+  kick: {
+    who: "op",
+    usage: "/kick NAME [REASON]",
+    summary: "send NAME out of your room (to the lobby)",
+    parse: (args) => {
+      const [target, reason] = nameAndRest(args);
+      if (target === "") return "usage: /kick NAME [REASON]";
+      return NAME_PATTERN.test(target)
+        ? { name: "kick", target, reason }
+        : `invalid name: ${NAME_RULE}`;
+    },
+  },
+  ban: {
+    who: "op",
+    usage: "/ban NAME|ADDRESS [DURATION] [REASON]",
+    summary: "keep NAME out of your room (10m, 2h, 7d; no duration: for good)",
+    parse: (args) => sanction(args, "ban", "/ban NAME|ADDRESS [DURATION] [REASON]", true),
+  },
+  unban: {
+    who: "op",
+    usage: "/unban NAME|ADDRESS",
+    summary: "lift a ban in your room",
+    parse: (args) =>
+      target(args, "/unban NAME|ADDRESS", true, (t) => ({ name: "unban", target: t })),
+  },
+  mute: {
+    who: "op",
+    usage: "/mute NAME [DURATION] [REASON]",
+    summary: "NAME may read but not speak in your room",
+    parse: (args) => sanction(args, "mute", "/mute NAME [DURATION] [REASON]", false),
+  },
+  unmute: {
+    who: "op",
+    usage: "/unmute NAME",
+    summary: "let NAME speak again",
+    parse: (args) => oneName(args, "/unmute NAME", (t) => ({ name: "unmute", target: t })),
+  },
+  bans: {
+    who: "op",
+    usage: "/bans",
+    summary: "list the bans and mutes of your room",
+    parse: () => ({ name: "bans" }),
+  },
+  op: {
+    who: "owner",
+    usage: "/op NAME",
+    summary: "make a registered user an op of your room",
+    parse: (args) => oneName(args, "/op NAME", (t) => ({ name: "op", target: t })),
+  },
+  deop: {
+    who: "owner",
+    usage: "/deop NAME",
+    summary: "take op away",
+    parse: (args) => oneName(args, "/deop NAME", (t) => ({ name: "deop", target: t })),
+  },
+  oper: {
+    who: "user",
+    usage: "/oper NAME PASSWORD",
+    summary: "become a server operator (names and passwords set by the server's admin)",
+    parse: (args) => {
+      const [account, pw, extra] = words(args);
+      if (account === undefined || pw === undefined || extra !== undefined) {
+        return "usage: /oper NAME PASSWORD";
+      }
+      return { name: "oper", account, password: pw };
+    },
+  },
+  kill: {
+    who: "operator",
+    usage: "/kill NAME REASON",
+    summary: "disconnect NAME, on any server",
+    parse: (args) => {
+      const [target, reason] = nameAndRest(args);
+      if (target === "" || reason === "") return "usage: /kill NAME REASON";
+      return NAME_PATTERN.test(target)
+        ? { name: "kill", target, reason }
+        : `invalid name: ${NAME_RULE}`;
+    },
+  },
+  gban: {
+    who: "operator",
+    usage: "/gban NAME|ADDRESS [DURATION] [REASON]",
+    summary: "ban from the whole server: refused at connect",
+    parse: (args) => sanction(args, "gban", "/gban NAME|ADDRESS [DURATION] [REASON]", true),
+  },
+  ungban: {
+    who: "operator",
+    usage: "/ungban NAME|ADDRESS",
+    summary: "lift a server ban",
+    parse: (args) =>
+      target(args, "/ungban NAME|ADDRESS", true, (t) => ({ name: "ungban", target: t })),
+  },
+  announce: {
+    who: "operator",
+    usage: "/announce TEXT",
+    summary: "tell everyone, in every room",
+    parse: (args) => args === "" ? "usage: /announce TEXT" : { name: "announce", text: args },
+  },
 };
 
-/** Help text, one entry per line, generated from {@linkcode COMMANDS}. */
-export function helpLines(): string[] {
-  const entries = Object.values(COMMANDS).map((spec) => [spec.usage, spec.summary]);
+/** Help text for someone of rank `rank`, one entry per line, generated from
+ * {@linkcode COMMANDS}: only what they may use. */
+export function helpLines(rank: Rank = "user"): string[] {
+  const order: Rank[] = ["user", "op", "owner", "operator"];
+  const mine = order.slice(0, order.indexOf(rank) + 1);
+  const entries = Object.values(COMMANDS).filter((spec) => mine.includes(spec.who)).map((
+    spec,
+  ) => [spec.usage, spec.summary]);
   entries.push(["//TEXT", "send a line that starts with / as chat"]);
   const width = Math.max(...entries.map(([usage]) => (usage as string).length));
   return [
@@ -150,4 +348,73 @@ export function parseInput(line: string): Input {
   return typeof parsed === "string"
     ? { type: "invalid", reason: parsed }
     : { type: "command", command: parsed };
+}
+
+/** Whitespace-separated words. */
+function words(args: string): string[] {
+  return args === "" ? [] : args.split(/\s+/);
+}
+
+/** The first word and the rest of `args`. */
+function nameAndRest(args: string): [string, string] {
+  const space = args.search(/\s/);
+  return space === -1 ? [args, ""] : [args.slice(0, space), args.slice(space).trimStart()];
+}
+
+function password(pw: string, usage: string, build: (pw: string) => Command): Command | string {
+  if (pw === "" || /\s/.test(pw)) return `usage: ${usage} (${PASSWORD_RULE})`;
+  const chars = [...pw].length;
+  if (chars < PASSWORD_CHARS.min || chars > PASSWORD_CHARS.max) return PASSWORD_RULE;
+  return build(pw);
+}
+
+function login(args: string, name: "login"): Command | string {
+  const [account, pw, extra] = words(args);
+  if (account === undefined || pw === undefined || extra !== undefined) {
+    return "usage: /login NAME PASSWORD";
+  }
+  if (!NAME_PATTERN.test(account)) return `invalid name: ${NAME_RULE}`;
+  return { name, account, password: pw };
+}
+
+function oneName(args: string, usage: string, build: (name: string) => Command): Command | string {
+  if (args === "" || /\s/.test(args)) return `usage: ${usage}`;
+  return NAME_PATTERN.test(args) ? build(args) : `invalid name: ${NAME_RULE}`;
+}
+
+/** An IPv4 or IPv6 address, as the server shows them. */
+const ADDRESS_PATTERN = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:.]*)$/i;
+
+/** A name, or (when `addresses`) an address; lower-cased. */
+function target(
+  args: string,
+  usage: string,
+  addresses: boolean,
+  build: (target: string) => Command,
+): Command | string {
+  if (args === "" || /\s/.test(args)) return `usage: ${usage}`;
+  if (NAME_PATTERN.test(args) || (addresses && ADDRESS_PATTERN.test(args))) {
+    return build(args.toLowerCase());
+  }
+  return `invalid name${addresses ? " or address" : ""}: ${NAME_RULE}`;
+}
+
+/** `TARGET [DURATION] [REASON]`: a duration of 0 means for good. */
+function sanction(
+  args: string,
+  name: "ban" | "mute" | "gban",
+  usage: string,
+  addresses: boolean,
+): Command | string {
+  const [first, rest] = nameAndRest(args);
+  const parsed = target(first, usage, addresses, (t) => ({ name: "unban", target: t }));
+  if (typeof parsed === "string") return parsed;
+  const [maybeDuration, afterDuration] = nameAndRest(rest);
+  const ms = parseDuration(maybeDuration);
+  if (ms === undefined && /^\d+[a-z]?$/i.test(maybeDuration)) {
+    return "durations are like 30s, 10m, 2h or 7d (at most a year)";
+  }
+  const reason = [...(ms === undefined ? rest : afterDuration)].slice(0, MAX_QUIT_REASON_CHARS)
+    .join("");
+  return { name, target: (parsed as { target: string }).target, ms: ms ?? 0, reason };
 }

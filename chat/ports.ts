@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { Act, Snapshot, StoredAct } from "./community.ts";
+
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -62,7 +64,10 @@ export type ClusterEvent =
   | { type: "bye"; server: string }
   /** `server` gave up its user's claim on `name` to a user of ours: tell
    * ours (the rule for a name granted twice while Redis had lost it). */
-  | { type: "conflict"; server: string; name: string };
+  | { type: "conflict"; server: string; name: string }
+  /** Something a person did that every server applies: a ban, a topic, a
+   * kick, a registration (see `chat/community.ts`). */
+  | { type: "act"; server: string; act: Act };
 
 /** Where a broker delivers what it hears. */
 export interface BrokerListener {
@@ -135,4 +140,44 @@ export interface HistoryStore {
    * at once (an embedded store) or later (a networked one). Throws or
    * rejects if the store cannot be read. */
   recent(room: string, limit: number, before: number): HistoryLine[] | Promise<HistoryLine[]>;
+}
+
+/** A registered account as the store keeps it. */
+export interface Account {
+  /** The name as its owner wrote it. */
+  name: string;
+  /** The password's hash, in the form `Passwords` writes. */
+  hash: string;
+  /** When it was registered, ms since the epoch. */
+  created: number;
+}
+
+/**
+ * Where accounts, rooms, ops, topics and bans are kept (`store/` for SQLite,
+ * `cluster/` for Redis); see `chat/community.ts` for what each act means.
+ * Every method may reject (a full disk, Redis down): the chat then refuses
+ * the command that needed it and goes on.
+ */
+export interface CommunityStore {
+  /** Everything the chat server keeps in memory; sanctions that have ended
+   * by `now` are left out (and may be deleted). */
+  load(now: number): Promise<Snapshot>;
+  /** The account called `name` (any case). */
+  account(name: string): Promise<Account | undefined>;
+  /** Registers `account`; false if the name is taken already. */
+  createAccount(account: Account): Promise<boolean>;
+  setPassword(name: string, hash: string): Promise<void>;
+  /** Forgets the account (its rooms and op seats are released by acts). */
+  deleteAccount(name: string): Promise<void>;
+  /** Keeps what `act` changes; false only for a claim on a room that is
+   * owned already (another server's user was first). */
+  write(act: StoredAct): Promise<boolean>;
+}
+
+/** Password hashing, off the chat's thread. */
+export interface Passwords {
+  /** A new salted hash of `password`. */
+  hash(password: string): Promise<string>;
+  /** Whether `password` matches `hash` (compared in constant time). */
+  verify(password: string, hash: string): Promise<boolean>;
 }

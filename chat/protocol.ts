@@ -80,3 +80,53 @@ export function nameKept(name: string): string {
 export function nameLostNotice(name: string, back: string): string {
   return `your name ${name} is held by a user on another server (Redis had lost track of names); you are ${back} again`;
 }
+
+/** `for 10m` or `for good`, after a ban or a mute. */
+function lasting(until: number, now: number): string {
+  return until === 0 ? "for good" : `for ${formatLeft(until - now)}`;
+}
+
+/** ` (reason)`, or nothing. */
+function because(reason: string): string {
+  return reason === "" ? "" : ` (${reason})`;
+}
+
+/** `10m`, `2h`, `3d`, `30s`: the time left, rounded up to its largest unit. */
+export function formatLeft(ms: number): string {
+  const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]];
+  for (const [unit, size] of units) if (ms >= size) return `${Math.ceil(ms / size)}${unit}`;
+  return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+}
+
+/** The lines moderation shows; see docs/protocol.md, "Moderation". */
+export const moderationLines = {
+  kicked: (name: string, by: string, reason: string) =>
+    `* ${name} was kicked by ${by}${because(reason)}`,
+  youWereKicked: (room: string, by: string, reason: string) =>
+    `! you were kicked from ${room} by ${by}${because(reason)}`,
+  banned: (name: string, room: string, by: string, until: number, now: number, reason: string) =>
+    `* ${name} was banned from ${room} by ${by} ${lasting(until, now)}${because(reason)}`,
+  youAreBanned: (place: string, by: string, until: number, now: number, reason: string) =>
+    `! you are banned from ${place} by ${by} ${lasting(until, now)}${because(reason)}`,
+  unbanned: (name: string, room: string, by: string) =>
+    `* ${name} was unbanned from ${room} by ${by}`,
+  muted: (name: string, by: string, until: number, now: number, reason: string) =>
+    `* ${name} was muted ${lasting(until, now)} by ${by}${because(reason)}`,
+  youAreMuted: (room: string, by: string, until: number, now: number, reason: string) =>
+    `! you are muted in ${room} ${lasting(until, now)} by ${by}${
+      because(reason)
+    }: you may read but not speak there`,
+  unmuted: (name: string, by: string) => `* ${name} was unmuted by ${by}`,
+  topicSet: (by: string, text: string) =>
+    text === "" ? `* ${by} cleared the topic` : `* ${by} set the topic: ${text}`,
+  topic: (room: string, text: string, by: string) =>
+    text === "" ? `* ${room} has no topic` : `* topic of ${room}: ${text} (set by ${by})`,
+  opped: (by: string, name: string, room: string) => `* ${by} made ${name} an op of ${room}`,
+  deopped: (by: string, name: string, room: string) => `* ${by} took op from ${name} in ${room}`,
+  owned: (room: string, owner: string) => `* ${room} is now owned by ${owner}`,
+  released: (room: string) => `* ${room} is no longer registered`,
+  youWereKilled: (by: string, reason: string) =>
+    `! you were disconnected by ${by}${because(reason)}`,
+  killReason: (by: string, reason: string) => `killed by ${by}: ${reason}`,
+  announcement: (by: string, text: string) => `* announcement from ${by}: ${text}`,
+} as const;

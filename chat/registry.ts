@@ -33,6 +33,20 @@ export interface Local<S = unknown> {
   session: S;
   /** A cluster-wide name claim in flight, if any. */
   claim?: { token: number; name: string };
+  /** The address the connection came from (no port): what bans match. */
+  address: string;
+  /** Whether the connection is encrypted (TLS). */
+  secure: boolean;
+  /** When the user last sent a line, ms (for `/whois`). */
+  activeAt: number;
+  /** The account the user is logged in to (lower-cased), if any. */
+  account?: string;
+  /** Whether the user has become a server operator (`/oper`). */
+  oper?: boolean;
+  /** An account command (hashing a password) is under way. */
+  busy?: boolean;
+  /** Whether the user was told that plain TCP shows their password. */
+  warnedPlain?: boolean;
 }
 
 /** Someone online, here or on a linked server. */
@@ -51,6 +65,9 @@ export interface Room<S = unknown> {
   /** Display name (the case its creator used). */
   readonly name: string;
   readonly users: Set<User<S>>;
+  /** The number of the user who created it, by `/join`ing it empty: they
+   * may claim it by registering while still in it. */
+  creator?: number;
 }
 
 /** Names given at connect; nobody may choose one that is not theirs. */
@@ -75,6 +92,15 @@ const RESERVED_NAMES = new Set([
   "end",
   "history",
   "no",
+  // Accounts and moderation: `* topic of ROOM: ...`, `* announcement from
+  // ...`, `* this connection is not encrypted...`, `* bans and mutes in
+  // ROOM:`, `* nobody is banned...`, `* password changed`.
+  "topic",
+  "announcement",
+  "this",
+  "bans",
+  "nobody",
+  "password",
 ]);
 
 /** `userN` or a look-alike of it (`userl`, `userO`): only the server
@@ -228,6 +254,7 @@ export class Registry<S = unknown> {
     const from = user.room;
     this.#leaveRoom(user);
     const room = this.#roomNamed(name);
+    if (room.users.size === 0 && room.name !== LOBBY) room.creator = user.id;
     room.users.add(user);
     user.room = room;
     return from;

@@ -3,7 +3,14 @@ import { Registry } from "./registry.ts";
 import { FakeSink } from "../testing/fake_sink.ts";
 
 function local(name: string) {
-  return { sink: new FakeSink(), assigned: name, session: undefined };
+  return {
+    sink: new FakeSink(),
+    assigned: name,
+    session: undefined,
+    address: "127.0.0.1",
+    secure: false,
+    activeAt: 0,
+  };
 }
 
 function withUsers() {

@@ -88,7 +88,8 @@ export class RemoteUsers<S> {
         return this.#keptName(event.name);
       case "sync":
       case "heartbeat":
-        return; // The chat server answers sync; presence is the broker's.
+      case "act":
+        return; // The chat server answers sync and enacts acts; presence is the broker's.
       default:
         return unreachable(event);
     }

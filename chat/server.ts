@@ -18,9 +18,13 @@ import { Actor, type Address, type Context, unreachable } from "../actors/mod.ts
 import { ANNOUNCE_BATCH_MS } from "./announcer.ts";
 import { Delivery } from "./delivery.ts";
 import { Link } from "./link.ts";
-import type { Broker, ChatMetrics, ClusterEvent, Log } from "./ports.ts";
+import type { Broker, ChatMetrics, ClusterEvent, CommunityStore, Log, Passwords } from "./ports.ts";
+import { Accounts } from "./accounts.ts";
+import { Community, type Snapshot } from "./community.ts";
+import { Moderation } from "./moderation.ts";
 import {
   encodeLines,
+  errorLine,
   infoLine,
   joinedChat,
   leftChat,
@@ -28,6 +32,7 @@ import {
   SHUTTING_DOWN,
 } from "./protocol.ts";
 import { Registry, type Sink, type User } from "./registry.ts";
+import { moderationLines } from "./protocol.ts";
 import { RemoteUsers } from "./remote.ts";
 import { type ClaimAnswer, Renames } from "./renames.ts";
 import type { RoomHistory } from "./history.ts";
@@ -48,7 +53,16 @@ export interface LiveFigures {
 
 /** Messages the chat server understands. */
 export type ChatServerMessage =
-  | { type: "join"; id: number; name: string; sink: Sink; session: SessionAddress }
+  | {
+    type: "join";
+    id: number;
+    name: string;
+    sink: Sink;
+    session: SessionAddress;
+    /** Where the connection comes from (no port), and whether it is TLS. */
+    address: string;
+    secure: boolean;
+  }
   | { type: "say"; id: number; text: string }
   | { type: "command"; id: number; command: ServerCommand }
   | { type: "leave"; id: number; reason?: string; cause?: string }
@@ -62,7 +76,13 @@ export type ChatServerMessage =
   | { type: "server_lost"; server: string }
   | { type: "name_lost"; key: string }
   /** Lines for one user that a networked history store has answered. */
-  | { type: "deliver"; id: number; lines: string[] };
+  | { type: "deliver"; id: number; lines: string[] }
+  /** The second half of a handler that had to wait (for a store, or a
+   * password's hash): run in a turn of its own. */
+  | { type: "resume"; run: () => void }
+  /** Accounts, rooms and bans as the store has them (at start, and after
+   * the link comes back). */
+  | { type: "community_loaded"; snapshot: Snapshot; reply?: () => void };
 
 /** How the server reaches a user's session (to tell it its new name). */
 type SessionAddress = Address<ClientSessionMessage>;
@@ -80,7 +100,8 @@ type Immediate = Extract<
       | "shutdown"
       | "link"
       | "remote"
-      | "deliver";
+      | "deliver"
+      | "resume";
   }
 >;
 
@@ -100,7 +121,25 @@ export interface ChatServerOptions {
   history?: RoomHistory;
   /** The clock, in ms (tests pass a fake one). */
   now?: () => number;
+  /** Accounts, rooms and moderation; without, only server operators'
+   * commands that keep nothing (and no operators without a list). */
+  people?: PeopleOptions;
 }
+
+/** Where accounts and rooms are kept, and who the server operators are. */
+export interface PeopleOptions {
+  /** Undefined with `--accounts off`. */
+  store?: CommunityStore;
+  passwords: Passwords;
+  /** Lower-cased name → password hash (`--operators`). */
+  operators?: ReadonlyMap<string, string>;
+}
+
+/** Passwords when there are none to check. */
+const NO_PASSWORDS: Passwords = {
+  hash: () => Promise.reject(new Error("no password hashing on this server")),
+  verify: () => Promise.resolve(false),
+};
 
 const LINK_LOST = encodeLines(infoLine("link to other servers lost"));
 const LINK_DOWN_NOTICE = infoLine(
@@ -119,6 +158,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
   readonly #renames: Renames<SessionAddress>;
   readonly #commands: UserCommands<SessionAddress>;
   readonly #history: RoomHistory | undefined;
+  readonly #community = new Community();
+  readonly #moderation: Moderation<SessionAddress>;
+  readonly #store: CommunityStore | undefined;
+  readonly #now: () => number;
+  readonly #metrics: ChatMetrics | undefined;
   /** Set in `started`: timers and self-addressed messages go through it. */
   #ctx: Context<ChatServerMessage> | undefined;
   #shuttingDown = false;
@@ -148,14 +192,42 @@ export class ChatServer extends Actor<ChatServerMessage> {
     });
     this.#history = options.history;
     this.#remote = new RemoteUsers(registry, delivery, options.history);
+    this.#now = options.now ?? Date.now;
+    this.#metrics = options.metrics;
+    this.#store = options.people?.store;
+    const context = {
+      registry,
+      delivery,
+      link: this.#link,
+      community: this.#community,
+      store: this.#store,
+      log: this.#log,
+      now: this.#now,
+      after: <T>(p: Promise<T>, then: (v: T) => void, failed: (e: unknown) => void) =>
+        this.#after(p, then, failed),
+      moveTo: (user: ChatUser, room: string) => this.#commands.move(user, room),
+      disconnect: (user: ChatUser, notice: string, reason: string) =>
+        this.#disconnect(user, notice, reason),
+    };
+    this.#moderation = new Moderation(context);
+    const accounts = new Accounts({
+      context,
+      moderation: this.#moderation,
+      passwords: options.people?.passwords ?? NO_PASSWORDS,
+      operators: options.people?.operators ?? new Map(),
+      rename: (user, name) => this.#commands.nick(user, name),
+    });
     this.#commands = new UserCommands({
       registry,
       delivery,
       link: this.#link,
       renames: this.#renames,
       history: options.history,
-      now: options.now,
+      now: this.#now,
       later: (user, lines) => this.#deliverLater(user, lines),
+      community: this.#community,
+      moderation: this.#moderation,
+      accounts,
     });
   }
 
@@ -183,6 +255,9 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return message.reply(this.#figures());
       case "server_lost":
         return this.#serverLost(message.server);
+      case "community_loaded":
+        this.#community.load(message.snapshot);
+        return message.reply?.();
       case "name_lost": {
         const user = this.#registry.named(message.key);
         if (user?.local === undefined) return;
@@ -197,6 +272,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "link":
       case "remote":
       case "deliver":
+      case "resume":
         this.#delivery.flush();
         return this.#immediate(message);
       default:
@@ -209,11 +285,16 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "say": {
         // The hot path: no closure per line.
         const user = this.#registry.user(message.id);
-        if (user?.local !== undefined) this.#commands.say(user, message.text);
+        if (user?.local === undefined) return;
+        user.local.activeAt = this.#now();
+        this.#commands.say(user, message.text);
         return;
       }
       case "command":
-        return this.#withLocal(message.id, (user) => this.#commands.run(user, message.command));
+        return this.#withLocal(message.id, (user) => {
+          (user.local as { activeAt: number }).activeAt = this.#now();
+          this.#commands.run(user, message.command);
+        });
       case "claim_answer":
         return this.#withLocal(message.id, (user) => this.#renames.answered(user, message));
       case "claim_expired":
@@ -224,9 +305,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return this.#linkChanged(message.up);
       case "remote":
         if (message.event.type === "sync") return this.#publishRoster();
+        if (message.event.type === "act") return this.#moderation.enact(message.event.act);
         return this.#remote.apply(message.event);
       case "deliver":
         return this.#withLocal(message.id, (user) => this.#delivery.reply(user, ...message.lines));
+      case "resume":
+        return message.run();
       default:
         return unreachable(message);
     }
@@ -238,16 +322,18 @@ export class ChatServer extends Actor<ChatServerMessage> {
   }
 
   #join(message: Extract<ChatServerMessage, { type: "join" }>): void {
-    const { id, name, sink, session } = message;
+    const { id, name, sink, session, address, secure } = message;
     if (this.#shuttingDown) {
       void sink.close();
       return;
     }
+    if (this.#refusedAtConnect(sink, address)) return;
     const announcement = joinedChat(name);
     const lines = [announcement, ...this.#roster(), ...this.#welcome(name)];
+    lines.push(...this.#moderation.topicLines(this.#registry.lobby.name));
     // Someone arriving during an outage must not take the roster at face value.
     if (this.#link.linked && !this.#link.up) lines.push(LINK_DOWN_NOTICE);
-    const local = { sink, assigned: name, session };
+    const local = { sink, assigned: name, session, address, secure, activeAt: this.#now() };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.
     const recent = this.#history?.onJoin(user.room.name, user) ?? [];
@@ -258,6 +344,42 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const remote = { server: user.server, id, name, room: user.room.name };
     this.#link.publish({ type: "join", server: "", user: remote });
     this.#log(`[server] ${name} joined`, { event: "join", user: name });
+  }
+
+  /** A connection from an address banned from the server is told why and
+   * closed, and nobody hears of it. */
+  #refusedAtConnect(sink: Sink, address: string): boolean {
+    const now = this.#now();
+    const ban = this.#community.serverBan(undefined, address, now);
+    if (ban === undefined) return false;
+    sink.push(
+      encodeLines(moderationLines.youAreBanned("this server", ban.by, ban.until, now, ban.reason)),
+    );
+    void sink.close({ flushMs: 1_000 });
+    this.#log(`[server] refused ${address}: banned from the server`, {
+      event: "refuse",
+      peer: address,
+      reason: "banned",
+    });
+    return true;
+  }
+
+  /** Disconnects a local user on the server's initiative (a kill, a server
+   * ban): `notice` to them, then their leave, with `reason`, to everyone. */
+  #disconnect(user: ChatUser, notice: string, reason: string): void {
+    const sink = user.local?.sink;
+    if (sink === undefined) return;
+    this.#delivery.reply(user, errorLine(notice));
+    this.#leave(user.id, reason, `kicked: ${reason}`);
+    this.#metrics?.kicked(reason.startsWith("killed") ? "killed" : "banned");
+    void sink.close({ flushMs: 1_000 });
+  }
+
+  /** Runs `then` (or `failed`) in a turn of ours once `promise` settles. */
+  #after<T>(promise: Promise<T>, then: (v: T) => void, failed: (e: unknown) => void): void {
+    const self = this.#ctx?.address;
+    const run = (fn: () => void) => void self?.send({ type: "resume", run: fn }).catch(noop);
+    promise.then((value) => run(() => then(value)), (error) => run(() => failed(error)));
   }
 
   /** The roster lines a newcomer gets after its own join line. */
@@ -310,8 +432,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
 
   #linkChanged(up: boolean): void {
     const wasUp = this.#link.up;
-    if (this.#link.changed(up)) this.#delivery.broadcast(up ? LINK_RESTORED : LINK_LOST);
+    const news = this.#link.changed(up);
+    if (news) this.#delivery.broadcast(up ? LINK_RESTORED : LINK_LOST);
     if (!up || wasUp) return;
+    // Acts the other servers sent while we could not hear them are in the
+    // store: read it again.
+    if (news) this.#reloadCommunity();
     // Others may have written us off meanwhile, and we them: swap rosters;
     // the differences are announced.
     this.#publishRoster();
@@ -346,6 +472,17 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const id = user.id;
     lines.then((ready) => this.#ctx?.address.send({ type: "deliver", id, lines: ready }))
       .catch(noop);
+  }
+
+  #reloadCommunity(): void {
+    const store = this.#store;
+    if (store === undefined) return;
+    this.#after(store.load(this.#now()), (snapshot) => this.#community.load(snapshot), (error) => {
+      this.#log(`[server] could not reload accounts and rooms: ${String(error)}`, {
+        level: "error",
+        event: "store_error",
+      });
+    });
   }
 
   #later(ms: number, message: ChatServerMessage): void {

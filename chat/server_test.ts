@@ -35,7 +35,15 @@ function startChat(options: { broker?: Broker; claimTimeoutMs?: number } = {}) {
   const join = async (id: number): Promise<TestUser> => {
     const sink = new FakeSink();
     const session = new Mailbox<ClientSessionMessage>({ capacity: 8 });
-    await server.send({ type: "join", id, name: `user${id}`, sink, session: new Address(session) });
+    await server.send({
+      type: "join",
+      id,
+      name: `user${id}`,
+      sink,
+      session: new Address(session),
+      address: "127.0.0.1",
+      secure: false,
+    });
     assert.equal(await sink.nextLine(), `* user${id} joined the chat`);
     return {
       id,

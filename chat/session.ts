@@ -60,6 +60,9 @@ export interface ClientSessionOptions {
   log: Log;
   /** Counters for the metrics endpoint, if one is served. */
   metrics?: ChatMetrics;
+  /** The peer's address (no port), and whether the connection is TLS. */
+  address: string;
+  secure: boolean;
 }
 
 const OVERFLOW_NOTICE = encodeLines(errorLine("disconnected: not reading fast enough"));
@@ -87,6 +90,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   readonly #limits: SessionLimits;
   readonly #log: Log;
   readonly #metrics: ChatMetrics | undefined;
+  readonly #address: string;
+  readonly #secure: boolean;
   /** Why this session ended, for the log; the first reason found wins. */
   #cause: string | undefined;
   readonly #outbox: Outbox;
@@ -107,6 +112,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#limits = options.limits;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#address = options.address;
+    this.#secure = options.secure;
     this.#outbox = new Outbox(this.#conn, {
       maxQueuedBytes: this.#limits.maxQueuedBytes,
       overflowNotice: OVERFLOW_NOTICE,
@@ -126,6 +133,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       name: this.#name,
       sink: this.#outbox,
       session: ctx.address,
+      address: this.#address,
+      secure: this.#secure,
     });
     this.#joined = true;
     ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }), {

@@ -15,6 +15,10 @@ import { actionLine, chatLine, encodeLines, errorLine, infoLine, privateLine } f
 import type { Registry, User } from "./registry.ts";
 import type { Renames } from "./renames.ts";
 import { DEFAULT_HISTORY_PAGE, type Lines, parseBefore, type RoomHistory } from "./history.ts";
+import type { Accounts } from "./accounts.ts";
+import type { Community } from "./community.ts";
+import type { Moderation } from "./moderation.ts";
+import { moderationLines } from "./protocol.ts";
 
 /** The commands the chat server handles (`/quit` ends at the session). */
 export type ServerCommand = Exclude<Command, { name: "quit" }>;
@@ -38,6 +42,9 @@ export class UserCommands<S> {
   readonly #history: RoomHistory | undefined;
   readonly #now: () => number;
   readonly #later: (user: User<S>, lines: Promise<string[]>) => void;
+  readonly #community: Community;
+  readonly #moderation: Moderation<S>;
+  readonly #accounts: Accounts<S>;
 
   constructor(
     options: {
@@ -51,8 +58,15 @@ export class UserCommands<S> {
       now?: () => number;
       /** Sends lines to a user once a networked history store answers. */
       later?: (user: User<S>, lines: Promise<string[]>) => void;
+      /** Accounts, rooms and bans, and the commands that change them. */
+      community: Community;
+      moderation: Moderation<S>;
+      accounts: Accounts<S>;
     },
   ) {
+    this.#community = options.community;
+    this.#moderation = options.moderation;
+    this.#accounts = options.accounts;
     this.#registry = options.registry;
     this.#delivery = options.delivery;
     this.#link = options.link;
@@ -71,17 +85,31 @@ export class UserCommands<S> {
 
   /** A chat line: to the others in the room, and to the other servers. */
   say(user: User<S>, text: string): void {
+    if (this.#community.anyMutes && this.#muted(user)) return;
     this.#delivery.toRoom(user.room, encodeLines(chatLine(user.name, text)), user);
     this.#history?.keep(user.room.name, user.name, text, false);
     // Checked here, not only in publish, so a lone server builds no event per line.
     if (this.#link.linked) this.#link.publish({ type: "say", server: "", id: user.id, text });
   }
 
+  /** Whether `user` is muted in their room; if so, tells them. */
+  #muted(user: User<S>): boolean {
+    const now = this.#now();
+    const mute = this.#community.mute(user.room.name, user.name, now);
+    if (mute === undefined) return false;
+    const room = user.room.name;
+    this.#delivery.reply(
+      user,
+      moderationLines.youAreMuted(room, mute.by, mute.until, now, mute.reason),
+    );
+    return true;
+  }
+
   /** One command. */
   run(user: User<S>, command: ServerCommand): void {
     switch (command.name) {
       case "nick":
-        return this.#renames.nick(user, command.nick);
+        return this.nick(user, command.nick);
       case "who":
         return this.#who(user);
       case "me":
@@ -92,16 +120,55 @@ export class UserCommands<S> {
         return this.#moveTo(user, command.room);
       case "rooms":
         return this.#listRooms(user);
-      case "help":
-        return this.#delivery.reply(user, ...helpLines().map(infoLine));
+      case "help": {
+        const rank = this.#moderation.rankOf(user, user.room.name);
+        return this.#delivery.reply(user, ...helpLines(rank).map(infoLine));
+      }
       case "history":
         return this.#page(user, command);
+      case "register":
+      case "login":
+      case "logout":
+      case "password":
+      case "unregister":
+      case "oper":
+        return this.#accounts.run(user, command);
+      case "whois":
+      case "topic":
+      case "kick":
+      case "ban":
+      case "unban":
+      case "mute":
+      case "unmute":
+      case "bans":
+      case "op":
+      case "deop":
+      case "kill":
+      case "gban":
+      case "ungban":
+      case "announce":
+        return this.#moderation.run(user, command);
       default:
         return unreachable(command);
     }
   }
 
+  /** `/nick NAME`: a registered name only for its account, a banned one
+   * for nobody; the rest is `Renames`'. */
+  nick(user: User<S>, nick: string): void {
+    const key = nick.toLowerCase();
+    if (this.#community.registered(key) && user.local?.account !== key) {
+      const reason = `${nick} is registered: /login ${nick} PASSWORD if it is yours`;
+      return this.#delivery.reply(user, errorLine(reason));
+    }
+    if (this.#community.serverBan(key, "", this.#now()) !== undefined) {
+      return this.#delivery.reply(user, errorLine(`${nick} is banned from this server`));
+    }
+    this.#renames.nick(user, nick);
+  }
+
   #action(user: User<S>, action: string): void {
+    if (this.#community.anyMutes && this.#muted(user)) return;
     if (SERVER_EVENT.test(action)) {
       return this.#delivery.reply(user, errorLine("that action would read like a server line"));
     }
@@ -165,19 +232,45 @@ export class UserCommands<S> {
     if (user.room.name.toLowerCase() === roomName.toLowerCase()) {
       return this.#delivery.reply(user, errorLine(`you are already in ${user.room.name}`));
     }
+    const now = this.#now();
+    const ban = this.#community.roomBan(roomName, user.name, user.local?.address ?? "", now);
+    if (ban !== undefined) {
+      const notice = moderationLines.youAreBanned(roomName, ban.by, ban.until, now, ban.reason);
+      return this.#delivery.reply(user, notice);
+    }
+    this.move(user, roomName);
+    // A logged-in user who opens a new room owns it.
+    const account = user.local?.account;
+    if (
+      account !== undefined && user.room.creator === user.id && !this.#community.keeps(roomName)
+    ) {
+      this.#moderation.perform({
+        kind: "claim",
+        room: user.room.name,
+        owner: account,
+        by: user.name,
+      }, user);
+    }
+  }
+
+  /** Moves a local user to `roomName` and tells everyone concerned (the
+   * caller has checked that they may go there). */
+  move(user: User<S>, roomName: string): void {
     const from = this.#registry.move(user, roomName);
     this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
     this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
     const size = plural(user.room.users.size, "user");
     const recent = this.#history?.onJoin(user.room.name, user) ?? [];
-    this.#replyLines(user, recent, [infoLine(`you are in ${user.room.name} (${size})`)]);
+    const first = [infoLine(`you are in ${user.room.name} (${size})`)];
+    this.#replyLines(user, recent, [...first, ...this.#moderation.topicLines(user.room.name)]);
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }
 }
 
 /** What the server says about a user after its name: an action starting
  * this way would be a forged event (`/me left the chat`). */
-const SERVER_EVENT = /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as)\b/i;
+const SERVER_EVENT =
+  /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as|is now owned by|is no longer registered|was (?:kicked|banned|unbanned|muted|unmuted) |set the topic|cleared the topic|made \S+ an op|took op from|has no topic)/i;
 
 /** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */
 function wrap(prefix: string, items: string[]): string[] {

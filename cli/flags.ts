@@ -52,6 +52,12 @@ export interface Config {
   web?: ListenAddress;
   /** Origins whose pages may open /ws besides the page's own. */
   allowedOrigins: string[];
+  /** Where the databases are kept. */
+  dataDir: string;
+  /** Whether accounts and rooms are kept (`--accounts`). */
+  accounts: boolean;
+  /** The server operators file, or "". */
+  operators: string;
   /** Room history (undefined: `--history off`, nothing stored). */
   history?: { dataDir: string; onJoin: number; keep: number; days: number };
   logFormat: LogFormat;
@@ -274,8 +280,21 @@ export const FLAG_SPECS = {
   "data-dir": flag({
     arg: "DIR",
     fallback: "./marquee-data",
-    help: "where the history database is kept (the chat task may use ./marquee-data only)",
+    help:
+      "where the history and account databases are kept (the chat task may use ./marquee-data only)",
     parse: nonEmpty,
+  }),
+  "accounts": flag({
+    arg: "on|off",
+    fallback: "on",
+    help: "keep accounts, registered rooms and bans (off: /register and room moderation refused)",
+    parse: oneOf<"on" | "off">("on", "off"),
+  }),
+  "operators": flag({
+    arg: "FILE",
+    fallback: "",
+    help: "server operators: one `NAME HASH` per line (hashes from `deno task passwd`)",
+    parse: text,
   }),
   "history": flag({
     arg: "on|off",
@@ -384,6 +403,9 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),
     web: optionalAddress(get("http-host"), get("http-port")),
     allowedOrigins: get("ws-origins"),
+    dataDir: get("data-dir"),
+    accounts: get("accounts") === "on",
+    operators: get("operators"),
     history: get("history") === "off" ? undefined : {
       dataDir: get("data-dir"),
       onJoin: get("history-on-join"),

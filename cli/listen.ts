@@ -10,6 +10,8 @@
 
 import type { Config } from "./flags.ts";
 import { describeListenError, firstLine, StartupError } from "../net/mod.ts";
+import { NAME_PATTERN } from "../chat/protocol.ts";
+import { isPasswordHash } from "../store/passwords.ts";
 
 /** The listeners the chat is served on. */
 export interface Listeners {
@@ -88,4 +90,42 @@ async function readPem(cert: string, key: string): Promise<{ cert: string; key: 
     }
     throw new StartupError(`Cannot read the TLS files: ${firstLine(error)}`);
   }
+}
+
+/**
+ * Reads the `--operators` file: one `NAME HASH` per line (`#` starts a
+ * comment), hashes as `deno task passwd` prints them. Throws a one-line
+ * `StartupError` for a file that cannot be read or a line that is wrong.
+ */
+export async function readOperators(config: Config): Promise<Map<string, string>> {
+  const operators = new Map<string, string>();
+  if (config.operators === "") return operators;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(config.operators);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new StartupError(
+        `Cannot read ${config.operators}: run with --allow-read=${config.operators} (the chat task reads /etc/marquee)`,
+      );
+    }
+    throw new StartupError(`Cannot read ${config.operators}: ${firstLine(error)}`);
+  }
+  for (const [index, raw] of text.split("\n").entries()) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (line === "") continue;
+    const [name, hash, extra] = line.split(/\s+/);
+    if (
+      name === undefined || hash === undefined || extra !== undefined ||
+      !NAME_PATTERN.test(name) || !isPasswordHash(hash)
+    ) {
+      throw new StartupError(
+        `Invalid line ${
+          index + 1
+        } in ${config.operators}: expected NAME HASH (a hash from deno task passwd)`,
+      );
+    }
+    operators.set(name.toLowerCase(), hash);
+  }
+  return operators;
 }

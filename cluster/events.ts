@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { Act, Sanction } from "../chat/community.ts";
 import type { ClusterEvent, RemoteUser } from "../chat/ports.ts";
 import { NAME_PATTERN } from "../chat/protocol.ts";
 
@@ -97,7 +98,91 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
   heartbeat: (_, server) => ({ type: "heartbeat", server }),
   bye: (_, server) => ({ type: "bye", server }),
   conflict: (v, server) => ({ type: "conflict", server, name: name(v.name) }),
+  act: (v, server) => ({ type: "act", server, act: act(v.act) }),
 };
+
+/** One act, rebuilt from checked fields (see `chat/community.ts`). */
+function act(value: unknown): Act {
+  if (!isObject(value)) throw new BadField();
+  const v = value;
+  switch (v.kind) {
+    case "claim":
+      return { kind: "claim", room: name(v.room), owner: account(v.owner), by: name(v.by) };
+    case "release":
+      return { kind: "release", room: name(v.room) };
+    case "topic":
+      return { kind: "topic", room: name(v.room), text: text(v.text), by: name(v.by) };
+    case "op":
+      return {
+        kind: "op",
+        room: name(v.room),
+        account: account(v.account),
+        on: bool(v.on),
+        by: name(v.by),
+      };
+    case "ban":
+      return { kind: "ban", room: scope(v.room), sanction: sanction(v.sanction) };
+    case "unban":
+      return { kind: "unban", room: scope(v.room), target: target(v.target), by: name(v.by) };
+    case "mute":
+      return { kind: "mute", room: name(v.room), sanction: sanction(v.sanction) };
+    case "unmute":
+      return { kind: "unmute", room: name(v.room), target: target(v.target), by: name(v.by) };
+    case "account":
+      return { kind: "account", name: account(v.name), registered: bool(v.registered) };
+    case "kick":
+      return {
+        kind: "kick",
+        room: name(v.room),
+        target: name(v.target),
+        by: name(v.by),
+        reason: text(v.reason),
+      };
+    case "kill":
+      return { kind: "kill", target: name(v.target), by: name(v.by), reason: text(v.reason) };
+    case "announce":
+      return { kind: "announce", by: name(v.by), text: text(v.text) };
+    default:
+      throw new BadField();
+  }
+}
+
+function sanction(value: unknown): Sanction {
+  if (!isObject(value)) throw new BadField();
+  const until = value.until;
+  if (typeof until !== "number" || !Number.isSafeInteger(until) || until < 0) throw new BadField();
+  return {
+    target: target(value.target),
+    by: name(value.by),
+    reason: text(value.reason),
+    until,
+    ...(value.label === undefined ? {} : { label: account(value.label) }),
+  };
+}
+
+/** A lower-cased name (an account). */
+function account(value: unknown): string {
+  const checked = name(value);
+  if (checked !== checked.toLowerCase()) throw new BadField();
+  return checked;
+}
+
+/** A room's name, or "" for the whole server. */
+function scope(value: unknown): string {
+  return value === "" ? "" : name(value);
+}
+
+/** A lower-cased name or an address. */
+function target(value: unknown): string {
+  if (typeof value !== "string" || value.length > 64) throw new BadField();
+  if (/^(?:[a-z0-9_-]{1,24}|[0-9a-f.:]+)$/.test(value)) return value;
+  throw new BadField();
+}
+
+function bool(value: unknown): boolean {
+  if (typeof value !== "boolean") throw new BadField();
+  return value;
+}
 
 function isObject(value: unknown): value is Fields {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -19,6 +19,7 @@
  */
 
 import type { createClient } from "redis";
+import { RedisCommunity } from "./redis_community.ts";
 import type { Broker, BrokerListener, ClusterEvent, Log } from "../chat/ports.ts";
 import { describeError } from "../net/describe_error.ts";
 import { DroppedEvents, type EventFault, parseEvent } from "./events.ts";
@@ -203,6 +204,12 @@ export class RedisBroker implements Broker {
   history(options: Omit<RedisHistoryOptions, "client">): RedisHistory {
     this.#history = new RedisHistory({ ...options, client: () => this.#commands });
     return this.#history;
+  }
+
+  /** Accounts and rooms kept in this Redis, shared by every linked server
+   * (usable once `start` has resolved). */
+  community(): RedisCommunity {
+    return new RedisCommunity(() => this.#commands);
   }
 
   async nextUserNumber(): Promise<number> {

@@ -233,7 +233,15 @@ Deno.test("a ChatServer handler that throws loses that message, not the chat", a
   const conn = await listener.accept();
   const outbox = new Outbox(conn);
   const session = new Address<ClientSessionMessage>(new Mailbox({ capacity: 8 }));
-  await chat.address.send({ type: "join", id: 1, name: "user1", sink: outbox, session });
+  await chat.address.send({
+    type: "join",
+    id: 1,
+    name: "user1",
+    sink: outbox,
+    session,
+    address: "127.0.0.1",
+    secure: false,
+  });
   assert.equal(await client.readLine(), "* user1 joined the chat");
   // A malformed command (no target name) makes the handler throw.
   const broken = { name: "msg", to: undefined, text: "x" } as unknown as { name: "who" };

@@ -13,6 +13,12 @@ import { Metrics } from "../app/metrics.ts";
 import { SqliteHistory } from "../store/sqlite_history.ts";
 import { DEFAULT_HISTORY_ON_JOIN } from "../chat/history.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
+import { SqliteCommunity } from "../store/sqlite_community.ts";
+import { type ScryptCost, ScryptPasswords } from "../store/passwords.ts";
+
+/** scrypt's cost in in-process tests: the real function, 16 times cheaper
+ * than the server's default. */
+export const TEST_COST: ScryptCost = { N: 1024, r: 8, p: 1 };
 import { pollUntil } from "./within.ts";
 
 /** How long a test waits for an expected line before failing: generous for a
@@ -53,6 +59,11 @@ export function startServer(
     /** Keep room history, in a fresh SQLite file, as `deno task chat` does. */
     history?: boolean;
     httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
+    /** Keep accounts and rooms: in Redis when linked, else in a SQLite
+     * file in `dir` (a fresh temporary one if not given). */
+    accounts?: { dir?: string; operators?: Map<string, string> };
+    /** The chat's clock (to expire bans in tests). */
+    now?: () => number;
   } = {},
 ): TestServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -79,7 +90,21 @@ export function startServer(
     : broker
     ? broker.history({ keep: 10_000, days: 30, log })
     : SqliteHistory.open({ path: `${historyDir}/history.db`, log });
+  const accountsDir = options.accounts && !broker
+    ? options.accounts.dir ?? Deno.makeTempDirSync()
+    : undefined;
+  const community = accountsDir === undefined
+    ? undefined
+    : SqliteCommunity.open(`${accountsDir}/community.db`);
+  const people = options.accounts && {
+    store: broker ? broker.community() : community,
+    // Real scrypt at a low cost: the same code, a fraction of the time.
+    passwords: new ScryptPasswords(TEST_COST),
+    operators: options.accounts.operators,
+  };
   const running = runChat({
+    people,
+    now: options.now,
     history: store && { store, onJoin: DEFAULT_HISTORY_ON_JOIN },
     tlsListener,
     metrics,
@@ -97,7 +122,11 @@ export function startServer(
   });
   const done = running.finally(async () => {
     await store?.close();
+    await community?.close();
     if (historyDir !== undefined) Deno.removeSync(historyDir, { recursive: true });
+    if (accountsDir !== undefined && options.accounts?.dir === undefined) {
+      Deno.removeSync(accountsDir, { recursive: true });
+    }
   });
   return {
     port: (listener.addr as Deno.NetAddr).port,
