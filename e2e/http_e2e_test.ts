@@ -298,3 +298,35 @@ tlsTest("silent TLS connections announce nobody and do not hold up shutdown", as
   for (const conn of silent) conn.close();
   await watcher.close();
 });
+
+tlsTest(
+  "a password sent over TLS gets no warning; over plain TCP it does, once",
+  async (_, pem) => {
+    const server = startServer({}, { tls: pem, accounts: {} });
+    try {
+      const conn = await Deno.connectTls({
+        hostname: "localhost",
+        port: server.tlsPort!,
+        caCerts: [pem.cert],
+      });
+      const secure = TestClient.wrap(conn);
+      await secure.readLine();
+      await secure.send("/nick alice");
+      await secure.readUntil((l) => l.endsWith("is now known as alice"));
+      await secure.send("/register correct-horse");
+      assert.equal(await secure.readLine(), "* you registered alice and are logged in");
+      const { client: plain } = await TestClient.join(server.port);
+      await plain.send("/login alice wrong-password");
+      assert.match(
+        await plain.readUntil((l) => !l.includes("joined")),
+        /^\* this connection is not encrypted/,
+      );
+      assert.equal(await plain.readLine(), "! wrong name or password");
+      await plain.send("/login alice wrong-password");
+      assert.equal(await plain.readLine(), "! wrong name or password", "said once");
+      await Promise.all([secure.close(), plain.close()]);
+    } finally {
+      await server.stop();
+    }
+  },
+);
