@@ -239,7 +239,8 @@ export class Moderation<S> {
    * reconnect under a new name does not get round it. */
   #keepAddress(room: string, ban: Sanction, user: User<S>): void {
     const address = user.local?.address;
-    if (address === undefined || ban.target === address) return;
+    // Not a loopback address: behind a local proxy everyone has it.
+    if (address === undefined || ban.target === address || isLoopback(address)) return;
     const sanction = { ...ban, target: address, label: ban.target };
     this.perform({ kind: "ban", room, sanction }, undefined);
   }
@@ -515,6 +516,10 @@ export class Moderation<S> {
       { level: "warn", ...fields },
     );
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
 }
 
 function sameRoom<S>(room: Room<S>, name: string): boolean {

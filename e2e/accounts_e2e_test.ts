@@ -9,26 +9,6 @@ import assert from "node:assert/strict";
 import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 
-/** A client that joined and took `name`. */
-export async function as(server: TestServer, name: string): Promise<TestClient> {
-  const { client } = await TestClient.join(server.port);
-  await client.send(`/nick ${name}`);
-  await client.readUntil((l) => l.endsWith(`is now known as ${name}`));
-  return client;
-}
-
-/** A client logged in (registering first if `register`) as `name`. */
-export async function registered(
-  server: TestServer,
-  name: string,
-  password = "correct-horse",
-): Promise<TestClient> {
-  const client = await as(server, name);
-  await client.send(`/register ${password}`);
-  await client.readUntil((l) => l === `* you registered ${name} and are logged in`);
-  return client;
-}
-
 Deno.test("a registered name is protected, and its owner logs in to it from another connection", async () => {
   const server = startServer({ floodRate: 0 }, { accounts: {} });
   try {
