@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { startServer, TestClient } from "../testing/chat_client.ts";
+import { as, registered } from "../testing/people.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 
 Deno.test("a registered name is protected, and its owner logs in to it from another connection", async () => {
