@@ -93,6 +93,8 @@ function because(reason: string): string {
 
 /** `10m`, `2h`, `3d`, `30s`: the time left, rounded up to its largest unit. */
 export function formatLeft(ms: number): string {
+  // To the second first: a ban of 1h read a few ms later still says 1h.
+  ms = Math.ceil(ms / 1000) * 1000;
   const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]];
   for (const [unit, size] of units) if (ms >= size) return `${Math.ceil(ms / size)}${unit}`;
   return `${Math.max(1, Math.ceil(ms / 1000))}s`;

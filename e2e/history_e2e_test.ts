@@ -91,9 +91,9 @@ Deno.test("/join replays the new room's recent lines; /history pages back and fu
   }
 });
 
-Deno.test("--history off stores nothing at all and says so", async () => {
+Deno.test("--history off (with --accounts off) stores nothing at all and says so", async () => {
   const cwd = await Deno.makeTempDir();
-  const server = await startServerProcess(["--history", "off"], { cwd });
+  const server = await startServerProcess(["--history", "off", "--accounts", "off"], { cwd });
   try {
     const { client: alice } = await TestClient.join(server.port);
     await alice.send("hello");

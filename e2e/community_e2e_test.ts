@@ -1,0 +1,221 @@
+/**
+ * Accounts and rooms as an operator runs them: the server run the way
+ * `deno task chat` runs it (its own SQLite file in its own data directory),
+ * surviving `kill -9`; the operators file and `deno task passwd`; stores
+ * that cannot be opened; and two linked servers sharing accounts and bans
+ * through a real redis-server.
+ */
+
+import assert from "node:assert/strict";
+import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { as, registered } from "../testing/people.ts";
+import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
+import { runToExitIn, startServerProcess } from "../testing/server_process.ts";
+import { ScryptPasswords } from "../store/passwords.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Runs `deno task passwd` with `password` on stdin; its stdout and code. */
+async function passwd(password: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "passwd"],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`${password}\n`));
+  await writer.close();
+  const output = await child.output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
+Deno.test("deno task passwd prints a hash the server accepts, and refuses a short password", async () => {
+  const made = await passwd("operator-pass");
+  assert.equal(made.code, 0, made.stderr);
+  const hash = made.stdout.trim();
+  assert.match(hash, /^scrypt\$16384\$8\$1\$\S+\$\S+$/);
+  assert.equal(await new ScryptPasswords().verify("operator-pass", hash), true);
+  assert.equal(await new ScryptPasswords().verify("operator-pasS", hash), false);
+  const short = await passwd("short");
+  assert.equal(short.code, 2);
+  assert.equal(short.stderr, "passwd: passwords are 8-128 characters with no spaces\n");
+});
+
+Deno.test("accounts, owners, topics, ops and bans survive kill -9; operators come from the file", async () => {
+  const cwd = await Deno.makeTempDir();
+  await Deno.mkdir(`${cwd}/marquee-data`);
+  const hash = (await passwd("operator-pass")).stdout.trim();
+  await Deno.writeTextFile(`${cwd}/marquee-data/operators`, `# name hash\nroot ${hash}\n`);
+  const args = ["--operators", "./marquee-data/operators", "--flood-rate", "0"];
+  const first = await startServerProcess(args, { cwd });
+  try {
+    const alice = await registered(first as unknown as TestServer, "alice");
+    await alice.send("/join den");
+    await alice.readUntil((l) => l === "* den is now owned by alice");
+    await alice.send("/topic kept across crashes");
+    await alice.readUntil((l) => l.includes("set the topic"));
+    const bob = await registered(first as unknown as TestServer, "bob");
+    await alice.send("/op bob");
+    await alice.readUntil((l) => l.includes("made bob an op"));
+    await alice.send("/ban troll 1h");
+    await alice.readUntil((l) => l.includes("troll was banned"));
+    await bob.send("/oper root operator-pass");
+    assert.equal(
+      await bob.readUntil((l) => l.includes("operator")),
+      "* you are a server operator now (/help lists what you may do)",
+    );
+    await first.stop("SIGKILL");
+    await Promise.all([alice.close(), bob.close()]);
+
+    const started = performance.now();
+    const second = await startServerProcess(args, { cwd });
+    console.log(`restarted in ${(performance.now() - started).toFixed(0)} ms`);
+    try {
+      const server = second as unknown as TestServer;
+      const { client: other } = await TestClient.join(second.port);
+      await other.send("/nick alice");
+      assert.match(await other.readUntil((l) => l.startsWith("!")), /^! alice is registered/);
+      await other.send("/login alice correct-horse");
+      await other.readUntil((l) => l === "* you are logged in as alice");
+      await other.send("/join den");
+      await other.readUntil((l) => l.startsWith("* you are in den"));
+      assert.equal(await other.readLine(), "* topic of den: kept across crashes (set by alice)");
+      const troll = await as(server, "troll");
+      await troll.send("/join den");
+      assert.match(await troll.readLine(), /^! you are banned from den by alice for (60m|1h)$/);
+      const bob2 = await as(server, "someone");
+      await bob2.send("/login bob correct-horse");
+      await bob2.readUntil((l) => l === "* you are logged in as bob");
+      await bob2.send("/join den");
+      await bob2.readUntil((l) => l.startsWith("* you are in den"));
+      await bob2.send("/kick alice");
+      assert.equal(
+        await bob2.readUntil((l) => l.startsWith("!")),
+        "! alice is the owner of den: you cannot do that",
+        "bob is still an op",
+      );
+      await Promise.all([other.close(), troll.close(), bob2.close()]);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await first.stop("SIGKILL");
+  }
+});
+
+Deno.test("an account store that cannot be opened is one line and exit code 2", async () => {
+  const cwd = await Deno.makeTempDir();
+  await Deno.mkdir(`${cwd}/marquee-data`);
+  await Deno.writeTextFile(`${cwd}/marquee-data/community.db`, "not a database ".repeat(500));
+  const corrupt = await runToExitIn(cwd, ["--port", "0", "--history", "off"]);
+  assert.equal(corrupt.code, 2);
+  assert.equal(
+    corrupt.stderr,
+    "marquee: Cannot open the account store ./marquee-data/community.db: file is not a database\n",
+  );
+  await Deno.writeTextFile(`${cwd}/marquee-data/file`, "");
+  const notADir = await runToExitIn(cwd, [
+    "--port",
+    "0",
+    "--history",
+    "off",
+    "--data-dir",
+    "./marquee-data/file/sub",
+  ]);
+  assert.equal(notADir.code, 2);
+  assert.match(
+    notADir.stderr,
+    /^marquee: Cannot create the data directory \.\/marquee-data\/file\/sub: [^\n]+\n$/,
+  );
+  const elsewhere = await runToExitIn(cwd, [
+    "--port",
+    "0",
+    "--history",
+    "off",
+    "--data-dir",
+    "/var/marquee",
+  ]);
+  assert.equal(elsewhere.code, 2);
+  assert.equal(
+    elsewhere.stderr,
+    "marquee: Cannot use the data directory /var/marquee: run with --allow-read=/var/marquee --allow-write=/var/marquee, or --accounts off\n",
+  );
+  await Deno.writeTextFile(`${cwd}/marquee-data/operators`, "root not-a-hash\n");
+  const badOperators = await runToExitIn(cwd, [
+    "--port",
+    "0",
+    "--history",
+    "off",
+    "--operators",
+    "./marquee-data/operators",
+  ]);
+  assert.equal(badOperators.code, 2);
+  assert.equal(
+    badOperators.stderr,
+    "marquee: Invalid line 1 in ./marquee-data/operators: expected NAME HASH (a hash from deno task passwd)\n",
+  );
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "two linked servers share accounts, and a ban or kill made on one takes effect on the other",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis();
+    const operators = new Map([[
+      "root",
+      await new ScryptPasswords({ N: 1024, r: 8, p: 1 }).hash("operator-pass"),
+    ]]);
+    const servers = [0, 1].map(() =>
+      startServer({ floodRate: 0 }, { redis: redis.url, accounts: { operators } })
+    );
+    const [s1, s2] = servers as [TestServer, TestServer];
+    try {
+      for (const s of servers) await s.waitForLog((l) => l.includes("link to other servers up"));
+      const alice = await registered(s1, "alice");
+      await alice.send("/join den");
+      await alice.readUntil((l) => l === "* den is now owned by alice");
+      const { client: again } = await TestClient.join(s2.port);
+      await again.send("/nick alice");
+      assert.match(
+        await again.readUntil((l) => l.startsWith("!")),
+        /^! alice is registered/,
+        "the other server knows the name",
+      );
+      await again.close();
+      const bob = await as(s2, "bob");
+      await bob.send("/join den");
+      await bob.readUntil((l) => l.startsWith("* you are in den"));
+      await alice.readUntil((l) => l === "* bob joined the room");
+      await alice.send("/ban bob 1h");
+      assert.equal(
+        await bob.readUntil((l) => l.startsWith("!")),
+        "! you are banned from den by alice for 1h",
+      );
+      assert.match(await bob.readLine(), /^\* you are in lobby \(\d+ users?\)$/);
+      await bob.send("/join den");
+      assert.equal(await bob.readLine(), "! you are banned from den by alice for 1h");
+      const boss = await as(s1, "boss");
+      await boss.send("/oper root operator-pass");
+      await boss.readUntil((l) => l.startsWith("* you are a server operator"));
+      await boss.send("/kill bob enough");
+      assert.equal(
+        await bob.readUntil((l) => l.startsWith("!")),
+        "! you were disconnected by boss (enough)",
+      );
+      assert.ok(await bob.waitForEof());
+      assert.equal(
+        await boss.readUntil((l) => l.includes("bob left")),
+        "* bob left the chat (killed by boss: enough)",
+      );
+      await Promise.all([alice.close(), boss.close(), bob.close()]);
+    } finally {
+      for (const s of servers) await s.stop();
+      await redis.stop();
+    }
+  },
+});
