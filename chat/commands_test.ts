@@ -69,7 +69,7 @@ Deno.test("parseInput refuses unknown commands with a hint", () => {
   assert.equal(refusal("/constructor"), "unknown command /constructor (try /help)");
 });
 
-Deno.test("helpLines lists every command with its summary, aligned", () => {
+Deno.test("helpLines lists what a user may use, aligned; ops, owners and operators see more", () => {
   assert.deepEqual(helpLines(), [
     "commands:",
     "  /nick NAME                        change your name",
@@ -81,6 +81,69 @@ Deno.test("helpLines lists every command with its summary, aligned", () => {
     "  /help                             show this list",
     "  /history [N] [before HH:MM|more]  show up to N (max 200) earlier lines of your room; more: the page before",
     "  /quit [REASON]                    leave the chat, optionally saying why",
+    "  /register PASSWORD                register your current name, so only you can use it",
+    "  /login NAME PASSWORD              log in to your registered name (also /identify)",
+    "  /identify NAME PASSWORD           the same as /login",
+    "  /logout                           log out (you get your userN name back)",
+    "  /password OLD NEW                 change your password",
+    "  /unregister PASSWORD              delete your account (rooms you own are released)",
+    "  /whois NAME                       who NAME is: registered or not, room, idle time",
+    "  /topic [TEXT]                     show your room's topic; ops: set it",
+    "  /oper NAME PASSWORD               become a server operator (names and passwords set by the server's admin)",
     "  //TEXT                            send a line that starts with / as chat",
   ]);
+  const commands = (rank: Parameters<typeof helpLines>[0]) =>
+    helpLines(rank).slice(1).map((l) => l.trim().split(/\s+/)[0]);
+  assert.ok(commands("op").includes("/ban") && !commands("op").includes("/op"));
+  assert.ok(commands("owner").includes("/op") && !commands("owner").includes("/kill"));
+  assert.ok(commands("operator").includes("/kill") && commands("operator").includes("/gban"));
+});
+
+Deno.test("moderation commands take names or addresses, durations and reasons", () => {
+  const command = (line: string) => (parseInput(line) as { command: unknown }).command;
+  assert.deepEqual(command("/ban Troll 10m spam and more"), {
+    name: "ban",
+    target: "troll",
+    ms: 600_000,
+    reason: "spam and more",
+  });
+  assert.deepEqual(command("/ban 10.0.0.9 being rude"), {
+    name: "ban",
+    target: "10.0.0.9",
+    ms: 0,
+    reason: "being rude",
+  });
+  assert.deepEqual(command("/gban ::1 7d"), {
+    name: "gban",
+    target: "::1",
+    ms: 604_800_000,
+    reason: "",
+  });
+  assert.deepEqual(command("/mute bob 2h"), {
+    name: "mute",
+    target: "bob",
+    ms: 7_200_000,
+    reason: "",
+  });
+  assert.equal(refusal("/ban bob 10y"), "durations are like 30s, 10m, 2h or 7d (at most a year)");
+  assert.equal(refusal("/ban bob 400d"), "durations are like 30s, 10m, 2h or 7d (at most a year)");
+  assert.equal(
+    refusal("/mute 10.0.0.9"),
+    "invalid name: names are one word of 1-24 ASCII letters, digits, _ or -",
+  );
+  assert.equal(refusal("/kill bob"), "usage: /kill NAME REASON");
+  assert.equal(refusal("/login alice"), "usage: /login NAME PASSWORD");
+  assert.equal(
+    refusal("/register two words"),
+    "usage: /register PASSWORD (passwords are 8-128 characters with no spaces)",
+  );
+  assert.equal(
+    refusal(`/register ${"x".repeat(129)}`),
+    "passwords are 8-128 characters with no spaces",
+  );
+  assert.deepEqual(command("/IDENTIFY alice secret-pass"), {
+    name: "login",
+    account: "alice",
+    password: "secret-pass",
+  });
 });

@@ -34,7 +34,12 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "http-host": ["::1", (c) => c.web, undefined],
     "metrics-port": ["9090", (c) => c.metrics, { hostname: "127.0.0.1", port: 9090 }],
     "metrics-host": ["0.0.0.0", (c) => c.metrics, undefined],
-    "data-dir": ["/var/lib/marquee", (c) => c.history?.dataDir, "/var/lib/marquee"],
+    "data-dir": ["/var/lib/marquee", (c) => [c.dataDir, c.history?.dataDir], [
+      "/var/lib/marquee",
+      "/var/lib/marquee",
+    ]],
+    "accounts": ["off", (c) => c.accounts, false],
+    "operators": ["/etc/marquee/operators", (c) => c.operators, "/etc/marquee/operators"],
     "history": ["off", (c) => c.history, undefined],
     "history-on-join": ["0", (c) => c.history?.onJoin, 0],
     "history-keep": ["500", (c) => c.history?.keep, 500],

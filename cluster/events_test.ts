@@ -86,3 +86,44 @@ Deno.test("DroppedEvents counts every drop and logs each fault at most once a mi
   assert.equal(dropped.count("bad_field"), 1);
   assert.equal(dropped.count("oversized"), 0);
 });
+
+Deno.test("acts from other servers are rebuilt from checked fields; bad ones are dropped", () => {
+  const good = {
+    type: "act",
+    server: "b",
+    act: {
+      kind: "ban",
+      room: "den",
+      sanction: { target: "troll", by: "alice", reason: "spam", until: 0, extra: "dropped" },
+    },
+  };
+  assert.deepEqual(parseEvent(JSON.stringify(good)), {
+    ok: true,
+    event: {
+      type: "act",
+      server: "b",
+      act: {
+        kind: "ban",
+        room: "den",
+        sanction: { target: "troll", by: "alice", reason: "spam", until: 0 },
+      },
+    },
+  });
+  const bad = [
+    {
+      kind: "ban",
+      room: "den",
+      sanction: { target: "troll", by: "alice", reason: "x\nforged", until: 0 },
+    },
+    { kind: "kill", target: "bob", by: "al ice", reason: "" },
+    { kind: "op", room: "den", account: "Bob", on: true, by: "alice" },
+    { kind: "mute", room: "", sanction: { target: "bob", by: "a", reason: "", until: -1 } },
+    { kind: "explode" },
+  ];
+  for (const act of bad) {
+    assert.deepEqual(parseEvent(JSON.stringify({ type: "act", server: "b", act })), {
+      ok: false,
+      fault: "bad_field",
+    }, JSON.stringify(act));
+  }
+});

@@ -219,3 +219,38 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "with Redis gone, commands that need the store are refused with a reason and chat goes on",
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const redis = await startRedis();
+    const server = startServer({ floodRate: 0 }, { redis: redis.url, accounts: {} });
+    try {
+      await server.waitForLog((l) => l.includes("link to other servers up"));
+      const alice = await registered(server, "alice");
+      await alice.send("/join den");
+      await alice.readUntil((l) => l === "* den is now owned by alice");
+      const bob = await as(server, "bob");
+      await bob.send("/join den");
+      await alice.readUntil((l) => l === "* bob joined the room");
+      await redis.stop();
+      await alice.readUntil((l) => l === "* link to other servers lost");
+      await alice.send("/topic while Redis is away");
+      assert.equal(
+        await alice.readUntil((l) => l.startsWith("!")),
+        "! cannot do that now: the store is unavailable (try again later)",
+      );
+      await bob.send("/register another-pass");
+      assert.equal(
+        await bob.readUntil((l) => l.startsWith("!")),
+        "! cannot do that now: the store is unavailable (try again later)",
+      );
+      await bob.send("still chatting");
+      assert.equal(await alice.readUntil((l) => l.startsWith("[")), "[bob]: still chatting");
+      await Promise.all([alice.close(), bob.close()]);
+    } finally {
+      await server.stop();
+    }
+  },
+});
