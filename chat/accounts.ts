@@ -202,6 +202,9 @@ export class Accounts<S> {
     const local = user.local!;
     if (local.account === undefined) return this.#refuse(user, "you are not logged in");
     local.account = undefined;
+    if (user.name === local.assigned) {
+      return this.#c.delivery.reply(user, infoLine("you are logged out"));
+    }
     this.#c.delivery.reply(user, infoLine(`you are logged out; you are ${local.assigned} again`));
     this.#o.rename(user, local.assigned);
   }

@@ -55,7 +55,7 @@ Deno.test("accounts, owners, topics, ops and bans survive kill -9; operators com
     const alice = await registered(first as unknown as TestServer, "alice");
     await alice.send("/join den");
     await alice.readUntil((l) => l === "* den is now owned by alice");
-    await alice.send("/topic kept across crashes");
+    await alice.send("/topic kept across crashes '; DROP TABLE rooms; --");
     await alice.readUntil((l) => l.includes("set the topic"));
     const bob = await registered(first as unknown as TestServer, "bob");
     await alice.send("/op bob");
@@ -70,9 +70,7 @@ Deno.test("accounts, owners, topics, ops and bans survive kill -9; operators com
     await first.stop("SIGKILL");
     await Promise.all([alice.close(), bob.close()]);
 
-    const started = performance.now();
     const second = await startServerProcess(args, { cwd });
-    console.log(`restarted in ${(performance.now() - started).toFixed(0)} ms`);
     try {
       const server = second as unknown as TestServer;
       const { client: other } = await TestClient.join(second.port);
@@ -82,7 +80,10 @@ Deno.test("accounts, owners, topics, ops and bans survive kill -9; operators com
       await other.readUntil((l) => l === "* you are logged in as alice");
       await other.send("/join den");
       await other.readUntil((l) => l.startsWith("* you are in den"));
-      assert.equal(await other.readLine(), "* topic of den: kept across crashes (set by alice)");
+      assert.equal(
+        await other.readLine(),
+        "* topic of den: kept across crashes '; DROP TABLE rooms; -- (set by alice)",
+      );
       const troll = await as(server, "troll");
       await troll.send("/join den");
       assert.match(await troll.readLine(), /^! you are banned from den by alice for (60m|1h)$/);

@@ -52,6 +52,8 @@ withServer(
     const joined = await enter(bob, "den");
     assert.equal(joined.at(-1), "* you are in den (2 users)");
     assert.equal(await bob.readLine(), "* topic of den: no spoilers (set by alice)");
+    await bob.send("/topic");
+    assert.equal(await bob.readLine(), "* topic of den: no spoilers (set by alice)");
     await bob.send("/topic mine now");
     assert.equal(await bob.readLine(), "! only ops of den may set the topic");
     await bob.send("/kick alice");
@@ -227,8 +229,15 @@ withServer(
       await root.readUntil((l) => l.startsWith("* victim:")),
       /^\* victim: not registered, in elsewhere, idle \d+s, from 127\.0\.0\.1$/,
     );
+    const loiterer = await as(server, "loiterer");
+    await root.send("/kick loiterer");
+    assert.equal(await loiterer.readUntil((l) => l.startsWith("!")), "! you were kicked by boss");
+    assert.ok(await loiterer.waitForEof(), "kicked from the lobby: disconnected");
     await root.send("/kill victim spamming links");
-    assert.equal(await victim.readLine(), "! you were disconnected by boss (spamming links)");
+    assert.equal(
+      await victim.readUntil((l) => l.startsWith("!")),
+      "! you were disconnected by boss (spamming links)",
+    );
     assert.ok(await victim.waitForEof());
     assert.equal(
       await root.readUntil((l) => l.includes("victim left")),
@@ -247,8 +256,16 @@ withServer(
     );
     assert.ok(await refused.waitForEof());
     clock.advance(3_600_000);
-    const back = await TestClient.join(server.port);
-    await back.client.close();
+    const back = await as(server, "boss");
+    await back.send("/oper root operator-pass");
+    await back.readUntil((l) => l.startsWith("* you are a server operator"));
+    await back.send("/gban 10.1.2.3");
+    await back.readUntil((l) => l.includes("10.1.2.3 was banned from the server"));
+    await back.send("/ungban 10.1.2.3");
+    assert.equal(await back.readLine(), "* 10.1.2.3 is no longer banned from the server");
+    await back.send("/ungban 10.1.2.3");
+    assert.equal(await back.readLine(), "! 10.1.2.3 is not banned from the server");
+    await back.close();
     assert.ok(
       server.logs.some((l) => l.includes("boss: kill victim") && l.includes("spamming links")),
     );
