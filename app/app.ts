@@ -290,8 +290,8 @@ function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): 
   if (options.webAddress) {
     const listener = listenHttp(options.webAddress);
     const allowedOrigins = options.allowedOrigins;
-    const onSocket = (socket: WebSocketConn) =>
-      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr);
+    const onSocket = (socket: WebSocketConn, json: boolean) =>
+      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr, json);
     const route = webRoute({ allowedOrigins, onSocket });
     endpoints.push({ listener, route });
     ready.webPort = port(listener);
@@ -396,7 +396,15 @@ async function handshake(conn: Deno.TlsConn, signal: AbortSignal): Promise<boole
 
 /** Runs an upgraded WebSocket as a session (its HTTP connection was
  * admitted when it was accepted), until its socket is closed. */
-async function runWebSocket(chat: Chat, socket: WebSocketConn, peer: Deno.NetAddr): Promise<void> {
+async function runWebSocket(
+  chat: Chat,
+  socket: WebSocketConn,
+  peer: Deno.NetAddr,
+  json: boolean,
+): Promise<void> {
+  // The page learns the line cap first, to count bytes as they are typed.
+  const hello = { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
+  if (json) await socket.sendText(JSON.stringify([hello])).catch(() => {});
   await runSession(chat, socket, peer);
   socket.close();
   await socket.done;

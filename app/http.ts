@@ -11,6 +11,7 @@
 import {
   acceptKey,
   describeListenError,
+  framer,
   type HttpAnswer,
   type HttpRequest,
   isValidKey,
@@ -19,6 +20,13 @@ import {
   WebSocketConn,
 } from "../net/mod.ts";
 import { WEB_PAGE, WEB_PAGE_CSP } from "./web_page.ts";
+import { jsonMessage } from "../chat/wire_events.ts";
+
+/** The subprotocol the page asks for: events as JSON instead of lines. */
+export const JSON_SUBPROTOCOL = "marquee.json";
+
+/** JSON frames, built once per payload for every page that asked. */
+const jsonFrame = framer((payload) => jsonMessage(payload));
 import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** Where to listen. */
@@ -58,8 +66,9 @@ export function metricsRoute(
 
 /** Options for {@linkcode webRoute}. */
 export interface WebRouteOptions {
-  /** Runs an upgraded WebSocket (as a chat session). */
-  onSocket: (socket: WebSocketConn) => Promise<void>;
+  /** Runs an upgraded WebSocket (as a chat session); `json` when it asked
+   * for events as JSON (the page does; other clients get lines). */
+  onSocket: (socket: WebSocketConn, json: boolean) => Promise<void>;
   /** Origins allowed besides the page's own (`*`: any). */
   allowedOrigins?: readonly string[];
 }
@@ -105,14 +114,18 @@ function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
   if (!originAllowed(headers.get("origin"), headers.get("host"), options.allowedOrigins ?? [])) {
     return textResponse(403, "WebSocket connections are accepted from this server's page only\n");
   }
+  const offered = (headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+  const json = offered.includes(JSON_SUBPROTOCOL);
   return {
     type: "upgrade",
     headers: {
       upgrade: "websocket",
       connection: "Upgrade",
       "sec-websocket-accept": acceptKey(key),
+      ...(json ? { "sec-websocket-protocol": JSON_SUBPROTOCOL } : {}),
     },
-    run: (conn, leftover) => options.onSocket(new WebSocketConn(conn, leftover)),
+    run: (conn, leftover) =>
+      options.onSocket(new WebSocketConn(conn, leftover, json ? jsonFrame : undefined), json),
   };
 }
 

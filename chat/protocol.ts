@@ -132,3 +132,8 @@ export const moderationLines = {
   killReason: (by: string, reason: string) => `killed by ${by}: ${reason}`,
   announcement: (by: string, text: string) => `* announcement from ${by}: ${text}`,
 } as const;
+
+/** What the server says about a user after its name: an action starting
+ * this way would be a forged event (`/me left the chat`). */
+export const SERVER_EVENT =
+  /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as|is now owned by|is no longer registered|was (?:kicked|banned|unbanned|muted|unmuted) |set the topic|cleared the topic|made \S+ an op|took op from|has no topic)/i;

@@ -79,7 +79,7 @@ const ASSIGNED_NAME = /^user\d+$/i;
  * down`, `* link to other servers lost`, `* you are in games`, `* in lobby:
  * ...`, `* and 5 more`, `* welcome, ...`, history's frames), and all-digit names (`* 3 in
  * lobby, ...`). See docs/protocol.md, "Server lines cannot be forged". */
-const RESERVED_NAMES = new Set([
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "server",
   "link",
   "you",
@@ -97,6 +97,10 @@ const RESERVED_NAMES = new Set([
   // ROOM:`, `* nobody is banned...`, `* password changed`.
   "topic",
   "announcement",
+  // Linked servers' notices: `* a user on another server also had the name
+  // ...`, `* your name ... is held by a user on another server ...`.
+  "a",
+  "your",
   "this",
   "bans",
   "nobody",

@@ -39,6 +39,10 @@ Deno.test("Registry refuses your own name, 'server', other users' userN names an
   const { registry, alice } = withUsers();
   assert.equal(registry.refuseName(alice, "user1"), "you are already user1");
   assert.equal(registry.refuseName(alice, "Server"), "name reserved: Server");
+  // `* a user on another server also had the name ...` and `* your name ...
+  // is held by ...` would be forgeable by users called a and your.
+  assert.equal(registry.refuseName(alice, "a"), "name reserved: a");
+  assert.equal(registry.refuseName(alice, "Your"), "name reserved: Your");
   assert.equal(
     registry.refuseName(alice, "user9"),
     "name reserved: user9 (userN names are assigned)",

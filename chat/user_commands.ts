@@ -18,7 +18,7 @@ import { DEFAULT_HISTORY_PAGE, type Lines, parseBefore, type RoomHistory } from 
 import type { Accounts } from "./accounts.ts";
 import type { Community } from "./community.ts";
 import type { Moderation } from "./moderation.ts";
-import { moderationLines } from "./protocol.ts";
+import { moderationLines, SERVER_EVENT } from "./protocol.ts";
 
 /** The commands the chat server handles (`/quit` ends at the session). */
 export type ServerCommand = Exclude<Command, { name: "quit" }>;
@@ -266,11 +266,6 @@ export class UserCommands<S> {
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }
 }
-
-/** What the server says about a user after its name: an action starting
- * this way would be a forged event (`/me left the chat`). */
-const SERVER_EVENT =
-  /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as|is now owned by|is no longer registered|was (?:kicked|banned|unbanned|muted|unmuted) |set the topic|cleared the topic|made \S+ an op|took op from|has no topic)/i;
 
 /** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */
 function wrap(prefix: string, items: string[]): string[] {

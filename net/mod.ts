@@ -42,4 +42,11 @@ export {
   serveHttpConn,
   textResponse,
 } from "./http_conn.ts";
-export { acceptKey, isValidKey, MAX_MESSAGE_BYTES, WebSocketConn } from "./websocket_conn.ts";
+export {
+  acceptKey,
+  type Framer,
+  framer,
+  isValidKey,
+  MAX_MESSAGE_BYTES,
+  WebSocketConn,
+} from "./websocket_conn.ts";

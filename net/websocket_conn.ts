@@ -12,8 +12,8 @@
  * WebSocket therefore costs what an idle TCP connection costs.
  *
  * Each text message is one line (an LF is added at its end); each write is
- * sent as one text message (several lines when the Outbox coalesced them;
- * the page splits on LF). Binary messages are refused (1003): the chat is
+ * sent as one text message (several lines when the Outbox coalesced them),
+ * as it is or through an encoder (the browser page gets JSON events). Binary messages are refused (1003): the chat is
  * text. Pings are answered with one pong at a time (a ping flood cannot
  * queue pongs), pongs are ignored, a close is answered and ends the stream.
  *
@@ -116,8 +116,13 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     return this.#conn.remoteAddr;
   }
 
-  constructor(conn: Deno.Conn, leftover: Uint8Array) {
+  /** How payloads become frames: lines as they are, or (for the browser
+   * page) as JSON events. */
+  readonly #framer: Framer;
+
+  constructor(conn: Deno.Conn, leftover: Uint8Array, framer: Framer = textFrame) {
     this.#conn = conn;
+    this.#framer = framer;
     this.#leftover = leftover.length > 0 ? leftover : undefined;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
@@ -161,7 +166,13 @@ export class WebSocketConn implements ByteReader, ByteWriter {
       return Promise.reject(new Error("Cannot write to a closed WebSocket"));
     }
     const n = bytes.length;
-    return this.#send(textFrame(bytes)).then(() => n);
+    return this.#send(this.#framer(bytes)).then(() => n);
+  }
+
+  /** Sends `text` as one message as it is (not through the encoder). */
+  sendText(text: string): Promise<void> {
+    if (this.#closeSent || this.#ended) return Promise.resolve();
+    return this.#send(frame(0x1, new TextEncoder().encode(text)));
   }
 
   /** Sends a normal close and closes the socket once it is out. */
@@ -369,16 +380,27 @@ export class WebSocketConn implements ByteReader, ByteWriter {
  * every recipient's socket, so the frame is built once per line, not once
  * per recipient (a copy per WebSocket would make every broadcast churn
  * memory). Weak, so a frame goes when its payload does. */
-const textFrames = new WeakMap<Uint8Array, Uint8Array>();
-
-function textFrame(payload: Uint8Array): Uint8Array {
-  let built = textFrames.get(payload);
-  if (built === undefined) {
-    built = frame(0x1, payload);
-    textFrames.set(payload, built);
-  }
-  return built;
+/**
+ * Builds text frames from payloads through `encode` (lines as they are by
+ * default), each payload once: a cache per encoder, so every connection
+ * that encodes the same way shares it.
+ */
+export function framer(encode?: (payload: Uint8Array) => Uint8Array): Framer {
+  const built = new WeakMap<Uint8Array, Uint8Array>();
+  return (payload) => {
+    let frameBytes = built.get(payload);
+    if (frameBytes === undefined) {
+      frameBytes = frame(0x1, encode === undefined ? payload : encode(payload));
+      built.set(payload, frameBytes);
+    }
+    return frameBytes;
+  };
 }
+
+/** Turns a payload into a ready text frame. */
+export type Framer = (payload: Uint8Array) => Uint8Array;
+
+const textFrame = framer();
 
 /** One unmasked, final frame with `opcode` and `payload`. */
 function frame(opcode: number, payload: Uint8Array): Uint8Array {
