@@ -77,7 +77,7 @@ const ASSIGNED_NAME = /^user\d+$/i;
 /** Names that would let a `/me` action read as a server line: the first
  * words of every `* ` line that is not about a user (`* server shutting
  * down`, `* link to other servers lost`, `* you are in games`, `* in lobby:
- * ...`, `* and 5 more`, `* welcome, ...`, history's frames), and all-digit names (`* 3 in
+ * ...`, `* and 5 more`, `* welcome, ...`, history's frames), and names without letters (`* 3 in
  * lobby, ...`). See docs/protocol.md, "Server lines cannot be forged". */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "server",
@@ -106,6 +106,13 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "nobody",
   "password",
 ]);
+
+/** Whether `name` is one nobody may take: a reserved word, or a name with
+ * no letters (`3` would read as `* 3 in lobby, ...`, `2026-11-28` as the
+ * date of a replayed history line). */
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.has(name.toLowerCase()) || /^[\d_-]+$/.test(name);
+}
 
 /** `userN` or a look-alike of it (`userl`, `userO`): only the server
  * assigns those. */
@@ -235,7 +242,7 @@ export class Registry<S = unknown> {
   refuseName(user: User<S>, name: string): string | undefined {
     if (name === user.name) return `you are already ${name}`;
     const key = name.toLowerCase();
-    if (RESERVED_NAMES.has(key) || /^\d+$/.test(key)) return `name reserved: ${name}`;
+    if (isReservedName(key)) return `name reserved: ${name}`;
     if (looksAssigned(name) && key !== user.local?.assigned.toLowerCase()) {
       return `name reserved: ${name} (userN names are assigned)`;
     }

@@ -43,6 +43,9 @@ Deno.test("Registry refuses your own name, 'server', other users' userN names an
   // is held by ...` would be forgeable by users called a and your.
   assert.equal(registry.refuseName(alice, "a"), "name reserved: a");
   assert.equal(registry.refuseName(alice, "Your"), "name reserved: Your");
+  // `* 2026-11-28 12:30 alice waves` is a replayed history line.
+  assert.equal(registry.refuseName(alice, "2026-11-28"), "name reserved: 2026-11-28");
+  assert.equal(registry.refuseName(alice, "_-_"), "name reserved: _-_");
   assert.equal(
     registry.refuseName(alice, "user9"),
     "name reserved: user9 (userN names are assigned)",

@@ -17,7 +17,7 @@
  */
 
 import { NAME_PATTERN, SERVER_EVENT } from "./protocol.ts";
-import { RESERVED_NAMES } from "./registry.ts";
+import { isReservedName } from "./registry.ts";
 
 /** One event as the page receives it (see docs/protocol.md, "The browser
  * client's events"). `time` is when the server sent it, ms since the epoch;
@@ -46,8 +46,11 @@ export type WireEvent =
 const NAME = "[A-Za-z0-9_-]{1,24}";
 const PRIVATE = new RegExp(`^\\[(${NAME}) -> (${NAME})\\]: (.*)$`, "s");
 const SAY = new RegExp(`^\\[(${NAME})\\]: (.*)$`, "s");
-const PAST_SAY = new RegExp(`^(\\d\\d:\\d\\d) \\[(${NAME})\\]: (.*)$`, "s");
-const PAST_ACTION = new RegExp(`^(\\d\\d:\\d\\d) (${NAME}) (.*)$`, "s");
+/** When a replayed line was said: `14:02`, `14:02:09` in pages, with the
+ * date before it when not today. */
+const WHEN = "(?:\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d(?::\\d\\d)?";
+const PAST_SAY = new RegExp(`^(${WHEN}) \\[(${NAME})\\]: (.*)$`, "s");
+const PAST_ACTION = new RegExp(`^(${WHEN}) (${NAME}) (.*)$`, "s");
 const YOU_ARE_IN = new RegExp(`^you are in (${NAME}) \\((\\d+) users?\\)$`);
 const WHO = new RegExp(`^in (${NAME}): (.*)$`);
 const HISTORY_START = new RegExp(`^(recent in|history of) (${NAME}):$`);
@@ -154,7 +157,7 @@ function roomCount(item: string): { name: string; users: number } {
 function aboutSomeone(text: string): WireEvent | undefined {
   const space = text.indexOf(" ");
   const name = space === -1 ? text : text.slice(0, space);
-  if (!NAME_PATTERN.test(name) || RESERVED_NAMES.has(name.toLowerCase()) || /^\d+$/.test(name)) {
+  if (!NAME_PATTERN.test(name) || isReservedName(name)) {
     return undefined;
   }
   const rest = text.slice(space + 1);

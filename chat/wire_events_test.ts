@@ -117,6 +117,12 @@ Deno.test("rooms, lists, topics, the welcome and history frames carry their fiel
     from: "alice",
     text: "waves",
   });
+  assert.deepEqual(read("* 2026-11-27 23:59:01 [alice]: late"), {
+    type: "say",
+    at: "2026-11-27 23:59:01",
+    from: "alice",
+    text: "late",
+  });
   assert.deepEqual(read("* end of history"), { type: "history_end" });
   const reader = new WireReader();
   assert.deepEqual(reader.read("* in lobby: alice, bob"), {

@@ -1,19 +1,22 @@
 /**
  * The browser client end to end in real headless Chromium (Debian's
  * `chromium`, driven by playwright-core; no browser download): a browser
- * user and a TCP user chat both ways. A screenshot is saved to
- * `.test-output/web_client.png`.
+ * users and a TCP user chat, rename, move rooms, whisper and reconnect.
+ * Screenshots at desktop and phone widths are saved to `docs/screenshots/`.
  *
  * Skipped where Chromium is not installed; CI installs it and sets
  * MARQUEE_REQUIRE_CHROMIUM=1, which turns the skip into a failure.
  */
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startServer, TestClient } from "../testing/chat_client.ts";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startServer, TEST_COST, TestClient } from "../testing/chat_client.ts";
+import { ScryptPasswords } from "../store/passwords.ts";
 import { haveTool } from "../testing/tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
+/** Where the screenshots go (desktop and 375 px wide): docs/ shows them. */
+const SCREENSHOTS = new URL("../docs/screenshots", import.meta.url).pathname;
 const HAVE_CHROMIUM = haveTool({
   name: "chromium",
   command: CHROMIUM,
@@ -29,49 +32,166 @@ function launchChromium() {
   });
 }
 
+/** A page of the chat, and its log. */
+async function openChat(browser: Browser, webPort: number, width = 1280) {
+  const page = await browser.newPage({ viewport: { width, height: 800 } });
+  await page.goto(`http://127.0.0.1:${webPort}/`);
+  await page.locator("#me").filter({ hasText: /^user\d+$/ }).waitFor();
+  return { page, log: page.getByRole("log"), me: (await page.locator("#me").textContent())! };
+}
+
+/** Types a line into the page and sends it with Enter. */
+async function type(page: Page, text: string): Promise<void> {
+  await page.getByLabel("Message", { exact: true }).fill(text);
+  await page.getByLabel("Message", { exact: true }).press("Enter");
+}
+
 Deno.test({
-  name: "a browser user and a TCP user chat both ways, and the page escapes what it shows",
+  name:
+    "two pages and a TCP user chat, rename, move rooms, whisper and reconnect; the page fits 375 px and is labelled",
   ignore: !HAVE_CHROMIUM,
   fn: async () => {
-    const server = startServer({}, { web: true });
+    const operators = new Map([[
+      "root",
+      await new ScryptPasswords(TEST_COST).hash("operator-pass"),
+    ]]);
+    const server = startServer({ floodRate: 0, maxLineBytes: 100 }, {
+      web: true,
+      accounts: { operators },
+    });
     const { webPort } = await server.ready;
     const tcp = await TestClient.join(server.port);
     const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${webPort}/`);
-      const log = page.getByRole("log");
-      await log.getByText("* user2 joined the chat", { exact: true }).waitFor();
-      await tcp.client.readUntil((l) => l === "* user2 joined the chat");
+      const ann = await openChat(browser, webPort!);
+      const ben = await openChat(browser, webPort!);
+      // The header shows who and where you are; the side panel who is here.
+      assert.equal(await ann.page.locator("#room").textContent(), "lobby");
+      await ann.page.getByRole("complementary").getByRole("button", { name: `Message ${ben.me}` })
+        .waitFor();
 
-      // Keyboard only: the input has focus on load; Enter sends.
-      await page.keyboard.type("hello from chromium");
-      await page.keyboard.press("Enter");
+      await type(ann.page, "/nick ann");
+      await ann.page.locator("#me").filter({ hasText: "ann" }).waitFor();
+      await ben.log.locator("p.event").filter({ hasText: `${ann.me} is now known as ann` })
+        .waitFor();
+      await type(ann.page, "hello <b>everyone</b>");
+      await ann.log.locator("p.say.mine").filter({ hasText: "ann (you): hello <b>everyone</b>" })
+        .waitFor();
+      await ben.log.locator("p.say").filter({ hasText: "ann: hello <b>everyone</b>" }).waitFor();
+      assert.equal(await ben.page.locator("#log b").count(), 0, "markup is shown, never run");
       assert.equal(
         await tcp.client.readUntil((l) => l.startsWith("[")),
-        "[user2]: hello from chromium",
+        "[ann]: hello <b>everyone</b>",
       );
+      await tcp.client.send("hi from nc");
+      await ann.log.locator("p.say").filter({ hasText: `${tcp.name}: hi from nc` }).waitFor();
 
-      await tcp.client.send("hi browser <img src=x onerror=alert(1)>");
-      const line = `[${tcp.name}]: hi browser <img src=x onerror=alert(1)>`;
-      await log.getByText(line, { exact: true }).waitFor();
-      assert.equal(await page.locator("#log img").count(), 0, "markup is shown, never run");
-
-      await page.getByLabel("Message", { exact: true }).fill("/nick webuser");
-      await page.getByRole("button", { name: "Send" }).click();
-      await log.getByText("* user2 is now known as webuser", { exact: true }).waitFor();
+      // A private message shows as one, with a reply button that fills the input.
+      await tcp.client.send("/msg ann just for you");
+      const whisper = ann.log.locator("p.private").filter({
+        hasText: `private from ${tcp.name}: just for you`,
+      });
+      await whisper.waitFor();
+      await whisper.getByRole("button", { name: `Reply to ${tcp.name}` }).click();
       assert.equal(
-        await tcp.client.readUntil((l) => l.includes("known as")),
-        "* user2 is now known as webuser",
+        await ann.page.getByLabel("Message", { exact: true }).inputValue(),
+        `/msg ${tcp.name} `,
+      );
+      await ann.page.keyboard.type("got it");
+      await ann.page.keyboard.press("Enter");
+      assert.equal(
+        await tcp.client.readUntil((l) => l.startsWith("[ann ->")),
+        `[ann -> ${tcp.name}]: got it`,
       );
 
-      await Deno.mkdir(".test-output", { recursive: true });
-      await page.screenshot({ path: ".test-output/web_client.png" });
-      await page.close();
+      // Moving rooms by clicking one in the side panel.
+      await type(ben.page, "/join games");
+      await ben.page.locator("#room").filter({ hasText: "games" }).waitFor();
+      await ann.page.getByRole("button", { name: /^Join games, 1 person$/ }).click();
+      await ann.page.locator("#room").filter({ hasText: "games" }).waitFor();
+      await ann.page.getByRole("complementary").getByRole("button", { name: `Message ${ben.me}` })
+        .waitFor();
+      await ben.log.locator("p.event").filter({ hasText: "ann joined the room" }).waitFor();
+
+      // Byte-accurate limit from the server (100 bytes here): é is two bytes.
+      const message = ann.page.getByLabel("Message", { exact: true });
+      await message.fill("é".repeat(50));
+      assert.equal(await ann.page.locator("#count").textContent(), "100 / 100 bytes");
+      assert.equal(await ann.page.getByRole("button", { name: "Send" }).isDisabled(), false);
+      await message.fill("é".repeat(51));
+      assert.equal(await ann.page.locator("#count").textContent(), "102 / 100 bytes");
+      assert.equal(await message.getAttribute("aria-invalid"), "true");
+      assert.equal(await ann.page.getByRole("button", { name: "Send" }).isDisabled(), true);
+      await message.fill("");
+
+      // Scrolled up to read: new lines wait below a marker, and the title counts them.
+      for (let i = 0; i < 60; i++) await tcp.client.send(`/msg ann filler ${i}`);
+      await ann.log.locator("p.private").filter({ hasText: "filler 59" }).waitFor();
+      await ann.page.evaluate('document.getElementById("log").scrollTop = 0');
+      await tcp.client.send("/msg ann while you read");
+      await ann.page.getByRole("button", { name: "1 new below" }).waitFor();
+      assert.equal(await ann.page.title(), "(1) Marquee");
+      assert.equal(
+        await ann.page.evaluate('document.getElementById("log").scrollTop'),
+        0,
+        "kept",
+      );
+      await ann.page.getByRole("button", { name: "1 new below" }).click();
+      assert.equal(await ann.page.title(), "Marquee");
+
+      // Disconnected (an operator's kill), the page says so, reconnects, and
+      // takes its name and room back.
+      await tcp.client.send("/oper root operator-pass");
+      await tcp.client.readUntil((l) => l.startsWith("* you are a server operator"));
+      await tcp.client.send("/kill ann testing reconnects");
+      await ann.page.getByRole("status").filter({ hasText: /^Disconnected: reconnecting in 1 s$/ })
+        .waitFor();
+      await ann.page.getByRole("status").filter({ hasText: "Connected" }).waitFor();
+      await ann.page.locator("#me").filter({ hasText: /^ann$/ }).waitFor();
+      await ann.page.locator("#room").filter({ hasText: "games" }).waitFor();
+
+      // Accessibility: named landmarks and controls, focus starts in the input, Tab reaches Send.
+      const snapshot = await ann.page.locator("body").ariaSnapshot();
+      for (
+        const expected of [
+          'log "Chat messages"',
+          'textbox "Message"',
+          'button "Send"',
+          'complementary "People and rooms"',
+          "status",
+        ]
+      ) {
+        assert.ok(snapshot.includes(expected), `${expected} in\n${snapshot}`);
+      }
+      const unnamed = await ann.page.evaluate(`[...document.querySelectorAll("button, input")]
+        .filter((e) => !e.hidden && !e.labels?.length &&
+          (e.getAttribute("aria-label") ?? e.textContent ?? "").trim() === "").length`);
+      assert.equal(unnamed, 0, "every control has a name");
+      const fresh = await openChat(browser, webPort!);
+      assert.equal(await fresh.page.evaluate("document.activeElement?.id"), "line");
+      await fresh.page.keyboard.press("Tab");
+      assert.equal(await fresh.page.evaluate("document.activeElement?.id"), "send");
+
+      await Deno.mkdir(SCREENSHOTS, { recursive: true });
+      await ann.page.screenshot({ path: `${SCREENSHOTS}/desktop.png` });
+      const small = await openChat(browser, webPort!, 375);
+      await type(small.page, "/join games");
+      await small.page.locator("#room").filter({ hasText: "games" }).waitFor();
+      await type(small.page, "a narrow screen still has room to chat");
+      const sendBox = await small.page.getByRole("button", { name: "Send" }).boundingBox();
+      assert.ok(sendBox && sendBox.x + sendBox.width <= 375, "Send is on screen");
+      assert.ok(
+        await small.page.evaluate("document.documentElement.scrollWidth <= 375"),
+        "no sideways scroll",
+      );
+      await small.page.screenshot({ path: `${SCREENSHOTS}/mobile.png` });
+      await small.page.getByRole("button", { name: "People and rooms" }).click();
+      await small.page.getByRole("complementary").getByRole("button", { name: /^Join lobby/ })
+        .waitFor();
+      await small.page.screenshot({ path: `${SCREENSHOTS}/mobile-panel.png` });
     } finally {
       await browser.close();
     }
-    assert.equal(await tcp.client.readUntil((l) => l.includes("left")), "* webuser left the chat");
     await tcp.client.close();
     await server.stop();
   },
@@ -129,13 +249,14 @@ Deno.test({
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${webPort}/`);
       const log = page.getByRole("log");
-      await log.getByText("* end of recent", { exact: true }).waitFor();
+      await log.locator("p.divider").filter({ hasText: "now" }).waitFor();
       const texts = () => log.locator("p").allTextContents();
       const replayed = (await texts()).filter((t) => t.includes("old line"));
       assert.equal(replayed.length, 10);
-      assert.match(replayed[0]!, /^\* \d\d:\d\d \[user1\]: old line 6$/);
+      assert.match(replayed[0]!, /^\d\d:\d\duser1: old line 6$/);
+      assert.equal(await log.locator("p.past").count(), 10, "shown as earlier lines");
       await page.getByRole("button", { name: "Load earlier messages" }).click();
-      await log.getByText(/\[user1\]: old line 1$/).waitFor();
+      await log.getByText(/user1: old line 1$/).waitFor();
       const all = (await texts()).filter((t) => t.includes("old line"));
       assert.deepEqual(
         all.map((t) => Number(/old line (\d+)$/.exec(t)?.[1])),
@@ -143,7 +264,7 @@ Deno.test({
         "the five earlier lines above the ten replayed, in order",
       );
       await page.getByRole("button", { name: "Load earlier messages" }).click();
-      await log.getByText("* no earlier lines in lobby", { exact: true }).waitFor();
+      await log.locator("p.info").filter({ hasText: "no earlier lines in lobby" }).waitFor();
       assert.ok(await page.getByRole("button", { name: "Load earlier messages" }).isDisabled());
       await page.close();
     } finally {
