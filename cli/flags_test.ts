@@ -158,8 +158,8 @@ Deno.test("usage lists every flag with its argument, default and environment var
   assert.equal(parseConfig(["--help"], noEnv).help, true);
 });
 
-Deno.test("the README's flags table lists every flag with its environment variable", () => {
-  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+Deno.test("the operations guide's flags table lists every flag with its environment variable", () => {
+  const readme = Deno.readTextFileSync(new URL("../docs/operations.md", import.meta.url));
   const section = readme.slice(readme.indexOf("## Flags and environment"));
   const table = section.slice(0, section.indexOf("\n\n", section.indexOf("| flag")));
   for (const f of FLAGS) {

@@ -319,9 +319,10 @@ Deno.test("deno task chat may read every environment variable the config knows",
   for (const flag of FLAGS) assert.ok(allowed.includes(envName(flag.flag)), envName(flag.flag));
 });
 
-/** The lines of the README code block that follows `heading`. */
-function readmeBlock(heading: string): string[] {
-  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+/** The lines of the code block that follows `heading` in `file` (the
+ * README unless told). */
+function readmeBlock(heading: string, file = "../README.md"): string[] {
+  const readme = Deno.readTextFileSync(new URL(file, import.meta.url));
   const start = readme.indexOf("```", readme.indexOf(heading)) + 3;
   const block = readme.slice(readme.indexOf("\n", start) + 1, readme.indexOf("```", start));
   return block.split("\n").filter((l) => l !== "");
@@ -346,11 +347,12 @@ Deno.test("the README's example session happens exactly as written, in that orde
   );
 });
 
-Deno.test("the README's second transcript (more commands) happens exactly as written", async () => {
+Deno.test("the protocol's second session (more commands) happens exactly as written", async () => {
   const server = startServer({ floodRate: 0 }, { welcome: true, history: true });
+  const protocol = "../docs/protocol.md";
   await replayTranscript(server.port, [
-    ["the first client", readmeBlock("The first client:")],
-    ["the second client", readmeBlock("The second client:")],
+    ["the first client", readmeBlock("The first client:", protocol)],
+    ["the second client", readmeBlock("The second client:", protocol)],
   ]);
   await server.stop();
 });
