@@ -333,7 +333,12 @@ async function shutdownOnAbort(chat: Chat): Promise<void> {
   await chat.server.address.ask<void>(
     (reply) => ({ type: "shutdown", flushMs, reply }),
     { timeoutMs: flushMs + 1_000 },
-  ).catch((error: unknown) => chat.log(`[server] shutdown incomplete: ${describeError(error)}`));
+  ).catch((error: unknown) =>
+    chat.log(`[server] shutdown incomplete: ${describeError(error)}`, {
+      level: "warn",
+      event: "shutdown",
+    })
+  );
 }
 
 /** How long a TLS client has to complete its handshake: a real one takes

@@ -233,7 +233,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
 
   override started(ctx: Context<ChatServerMessage>): void {
     this.#ctx = ctx;
-    this.#log("[server] ChatServer started");
+    this.#log("[server] ChatServer started", { event: "start" });
   }
 
   /** Handles one message; returns a promise only when this turn queued so
@@ -293,6 +293,13 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "command":
         return this.#withLocal(message.id, (user) => {
           (user.local as { activeAt: number }).activeAt = this.#now();
+          // The command's name only: its arguments may hold a password.
+          this.#log(`[server] ${user.name} ran /${message.command.name}`, {
+            level: "debug",
+            event: "command",
+            user: user.name,
+            command: message.command.name,
+          });
           this.#commands.run(user, message.command);
         });
       case "claim_answer":

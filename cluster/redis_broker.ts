@@ -196,7 +196,9 @@ export class RedisBroker implements Broker {
     }
     this.#linkChanged();
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
-    this.#log(`[server] linked through ${this.#url} as server ${this.serverId}`);
+    this.#log(`[server] linked through ${this.#url} as server ${this.serverId}`, {
+      event: "link",
+    });
   }
 
   /** Room history kept in this Redis, shared by every linked server

@@ -163,6 +163,7 @@ Deno.test("1,000 failed logins are refused after five, cost five hashes, and the
       "no password in the log",
     );
     assert.ok(server.logs.some((l) => l.includes("failed login for alice from 127.0.0.1")));
+    assert.ok(server.logs.some((l) => l.endsWith("ran /login")), "debug: the command's name only");
   } finally {
     await server.stop();
   }
