@@ -129,7 +129,7 @@ Deno.test("bad account input gets a reason: short passwords, userN names, SQL in
 
 Deno.test("1,000 failed logins are refused after five, cost five hashes, and the chat goes on", async () => {
   const clock = new FakeClock(1_800_000_000_000);
-  const server = startServer({ floodRate: 0 }, { accounts: {}, now: clock.now });
+  const server = startServer({ floodRate: 0 }, { accounts: {}, now: clock.now, debug: true });
   try {
     await (await registered(server, "alice")).close();
     const { client: guesser } = await TestClient.join(server.port);

@@ -64,6 +64,8 @@ export function startServer(
     accounts?: { dir?: string; operators?: Map<string, string> };
     /** The chat's clock (to expire bans in tests). */
     now?: () => number;
+    /** Keep debug lines in `logs` too. */
+    debug?: boolean;
   } = {},
 ): TestServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -116,7 +118,10 @@ export function startServer(
     listener,
     signal: controller.signal,
     limits: { flushMs: 1_000, ...limits },
-    log: (line) => logs.push(line),
+    log: (line, fields) => {
+      // As `deno task chat` does by default: debug lines only when asked.
+      if (fields?.level !== "debug" || options.debug) logs.push(line);
+    },
     welcome: options.welcome ?? false,
     broker,
   });
