@@ -33,7 +33,7 @@ import {
   refusalResponse,
   serve,
   serveHttpConn,
-  type WebSocketConn,
+  WebSocketConn,
 } from "../net/mod.ts";
 import { type HttpAddress, listenHttp, metricsRoute, webRoute } from "./http.ts";
 import { createLog } from "./log.ts";
@@ -401,18 +401,21 @@ async function handshake(conn: Deno.TlsConn, signal: AbortSignal): Promise<boole
 
 /** Runs an upgraded WebSocket as a session (its HTTP connection was
  * admitted when it was accepted), until its socket is closed. */
-async function runWebSocket(
+function runWebSocket(
   chat: Chat,
   socket: WebSocketConn,
   peer: Deno.NetAddr,
   json: boolean,
 ): Promise<void> {
-  // The page learns the line cap first, to count bytes as they are typed.
-  const hello = { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
-  if (json) await socket.sendText(JSON.stringify([hello])).catch(() => {});
-  await runSession(chat, socket, peer);
-  socket.close();
-  await socket.done;
+  // The page learns the line cap first, to count bytes as they are typed;
+  // frames go out in order, so this one precedes the session's first line.
+  if (json) socket.sendText(JSON.stringify([helloEvent(chat)])).catch(() => {});
+  // Straight to the session: no promise chain held per idle browser.
+  return runSession(chat, socket, peer);
+}
+
+function helloEvent(chat: Chat): { type: "hello"; maxLineBytes: number; time: number } {
+  return { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
 }
 
 /** Runs one admitted connection, whatever it came in through. */
@@ -462,6 +465,11 @@ async function runSession(
   );
   await session.done;
   if (metrics) metrics.connectionsOpen--;
+  // A WebSocket's close frame goes out before its connection counts as gone.
+  if (conn instanceof WebSocketConn) {
+    conn.close();
+    await conn.done;
+  }
 }
 
 /** How often the event-loop probe fires: often enough to catch a stall,

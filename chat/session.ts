@@ -51,8 +51,9 @@ export interface SessionLimits {
 
 /** Options for {@linkcode ClientSession}. */
 export interface ClientSessionOptions {
-  /** The connection: TCP, TLS, or a WebSocket adapted to read/write/close. */
-  conn: ByteReader & ByteWriter;
+  /** The connection: TCP, TLS, or a WebSocket adapted to read/write/close
+   * (which says `telnet: false`: its text carries no telnet). */
+  conn: ByteReader & ByteWriter & { readonly telnet?: boolean };
   id: number;
   name: string;
   server: Address<ChatServerMessage>;
@@ -84,7 +85,7 @@ function tooLongNotice(maxLineBytes: number): Uint8Array {
 
 /** One connected client; see the module doc. */
 export class ClientSession extends Actor<ClientSessionMessage> {
-  readonly #conn: ByteReader & ByteWriter;
+  readonly #conn: ByteReader & ByteWriter & { readonly telnet?: boolean };
   readonly #id: number;
   readonly #server: Address<ChatServerMessage>;
   readonly #limits: SessionLimits;
@@ -137,7 +138,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       secure: this.#secure,
     });
     this.#joined = true;
-    ctx.addStream(readLines(this.#conn, { maxLineBytes: this.#limits.maxLineBytes }), {
+    const lines = readLines(this.#conn, {
+      maxLineBytes: this.#limits.maxLineBytes,
+      telnet: this.#conn.telnet !== false,
+    });
+    ctx.addStream(lines, {
       // Through the mailbox, behind the lines already read: a client that
       // sends a line and closes at once still has its line handled.
       onEnd: (error) => {

@@ -193,6 +193,12 @@ export class TelnetFilter {
   }
 }
 
+/** Options for {@linkcode readLines}. */
+export interface ReadLinesOptions extends LineSplitterOptions {
+  /** Remove telnet negotiation (default true; a WebSocket has none). */
+  telnet?: boolean;
+}
+
 /** Anything with Deno.Conn's `read`. */
 export interface ByteReader {
   read(buffer: Uint8Array): Promise<number | null>;
@@ -222,7 +228,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  */
 export function readLines(
   reader: ByteReader,
-  options: LineSplitterOptions = {},
+  options: ReadLinesOptions = {},
 ): AsyncIterableIterator<LineEvent> {
   return new LineReader(reader, options);
 }
@@ -230,7 +236,8 @@ export function readLines(
 class LineReader implements AsyncIterableIterator<LineEvent> {
   readonly #reader: ByteReader;
   readonly #splitter: LineSplitter;
-  readonly #telnet = new TelnetFilter();
+  /** Absent for a reader that carries no telnet (a WebSocket). */
+  readonly #telnet: TelnetFilter | undefined;
   #buffer = new Uint8Array(INITIAL_READ_BYTES);
   #events: LineEvent[] = [];
   #next = 0;
@@ -247,16 +254,18 @@ class LineReader implements AsyncIterableIterator<LineEvent> {
     const buffer = this.#buffer;
     this.#events.length = 0;
     this.#next = 0;
-    this.#splitter.push(this.#telnet.filter(buffer.subarray(0, n)), this.#events);
+    const bytes = buffer.subarray(0, n);
+    this.#splitter.push(this.#telnet ? this.#telnet.filter(bytes) : bytes, this.#events);
     if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
       this.#buffer = new Uint8Array(buffer.length * 4);
     }
     return this.next();
   };
 
-  constructor(reader: ByteReader, options: LineSplitterOptions) {
+  constructor(reader: ByteReader, options: ReadLinesOptions) {
     this.#reader = reader;
     this.#splitter = new LineSplitter(options);
+    this.#telnet = options.telnet === false ? undefined : new TelnetFilter();
   }
 
   next(): Promise<IteratorResult<LineEvent>> {

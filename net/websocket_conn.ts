@@ -41,8 +41,6 @@ export const CLOSE = {
 } as const;
 
 const LF = 0x0a;
-/** Where the mask key is kept in the header buffer. */
-const MASK_AT = 14;
 /** How long a close frame may take to go out before the socket is closed
  * anyway. */
 const CLOSE_FRAME_MS = 1_000;
@@ -84,9 +82,12 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   readonly #conn: Deno.Conn;
   #leftover: Uint8Array | undefined;
   #step = Step.Header;
-  /** The frame header being read (up to 14 bytes), then its mask key at
-   * 14-17: one small buffer per connection. */
-  readonly #header = new Uint8Array(18);
+  /** The frame header being read (up to 14 bytes): allocated when a frame
+   * starts and dropped once its header is read, so an idle connection holds
+   * none. */
+  #header: Uint8Array | undefined;
+  /** The frame's mask key, as one 32-bit number. */
+  #mask = 0;
   #headerLength = 0;
   #fin = false;
   #opcode = 0;
@@ -96,7 +97,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   #inMessage = false;
   #messageBytes = 0;
   /** A control frame's payload (at most 125 bytes) being collected. */
-  #control: number[] = [];
+  #control: number[] | undefined;
   #newlinePending = false;
   #ended = false;
   #closeSent = false;
@@ -105,11 +106,23 @@ export class WebSocketConn implements ByteReader, ByteWriter {
    * middle of a partly written message. While one is in flight, the next
    * wait here. The common case (nothing in flight) costs one promise. */
   #busy = false;
-  readonly #waiting: { frame: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] =
-    [];
-  #resolveDone!: () => void;
+  #waiting: { frame: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] | undefined;
+  /** Made only when someone waits for the close (see `done`). */
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
+  #socketClosed = false;
+
   /** Resolves once the underlying connection is closed. */
-  readonly done: Promise<void>;
+  get done(): Promise<void> {
+    if (this.#socketClosed) return Promise.resolve();
+    return this.#done ??= new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** A WebSocket's text carries no telnet negotiation to remove (a getter:
+   * nothing stored per connection). */
+  get telnet(): false {
+    return false;
+  }
 
   /** The peer's address. */
   get remoteAddr(): Deno.Addr {
@@ -124,7 +137,6 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     this.#conn = conn;
     this.#framer = framer;
     this.#leftover = leftover.length > 0 ? leftover : undefined;
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
   /** Promise callbacks, not an async loop: an idle WebSocket then holds one
@@ -143,11 +155,17 @@ export class WebSocketConn implements ByteReader, ByteWriter {
       this.#leftover = n < leftover.length ? leftover.subarray(n) : undefined;
       return Promise.resolve(this.#parsed(buffer, n));
     }
-    return this.#conn.read(buffer).then(
-      (n) => this.#parsed(buffer, n),
-      () => this.#parsed(buffer, null),
-    );
+    this.#readInto = buffer;
+    // A failed read rejects on to the reader, which ends the session; the
+    // session's close then closes the socket.
+    return this.#conn.read(buffer).then(this.#onRead);
   }
+
+  /** The buffer of the read in flight, and the callback every read shares
+   * (made once per connection, not per read). */
+  #readInto: Uint8Array | undefined;
+  readonly #onRead = (n: number | null): number | null | Promise<number | null> =>
+    this.#parsed(this.#readInto as Uint8Array, n);
 
   /** What a read of `n` raw bytes gives the reader: payload bytes, the end,
    * or (when the bytes held only frame headers) the next read. */
@@ -188,7 +206,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     let i = 0;
     while (i < n && !this.#ended) {
       if (this.#step === Step.Header) {
-        this.#header[this.#headerLength++] = buffer[i++] as number;
+        (this.#header ??= new Uint8Array(14))[this.#headerLength++] = buffer[i++] as number;
         if (this.#headerLength < this.#headerNeeded()) continue;
         this.#headerDone();
         if (this.#ended || this.#remaining > 0) continue;
@@ -196,7 +214,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
         const take = Math.min(this.#remaining, n - i);
         if (this.#opcode >= 0x8) {
           for (let k = 0; k < take; k++) {
-            this.#control.push((buffer[i + k] as number) ^ this.#maskByte());
+            (this.#control ??= []).push((buffer[i + k] as number) ^ this.#maskByte());
           }
         } else {
           for (let k = 0; k < take; k++) {
@@ -236,7 +254,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   }
 
   #maskByte(): number {
-    const byte = this.#header[MASK_AT + this.#maskAt] as number;
+    const byte = (this.#mask >>> (24 - 8 * this.#maskAt)) & 0xff;
     this.#maskAt = (this.#maskAt + 1) & 3;
     return byte;
   }
@@ -244,14 +262,15 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   /** Header bytes this frame needs, given what has arrived. */
   #headerNeeded(): number {
     if (this.#headerLength < 2) return 2;
-    const b1 = this.#header[1] as number;
+    const b1 = (this.#header as Uint8Array)[1] as number;
     const length7 = b1 & 0x7f;
     // An unmasked frame (refused) has no key: do not wait for one.
     return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
   }
 
   #headerDone(): void {
-    const h = this.#header;
+    const h = this.#header as Uint8Array;
+    this.#header = undefined;
     const b0 = h[0] as number;
     const b1 = h[1] as number;
     this.#headerLength = 0;
@@ -268,12 +287,14 @@ export class WebSocketConn implements ByteReader, ByteWriter {
       length = high === 0 ? new DataView(h.buffer).getUint32(6) : Infinity;
       at = 10;
     }
-    h.copyWithin(MASK_AT, at, at + 4);
+    this.#mask = (((h[at] as number) << 24) | ((h[at + 1] as number) << 16) |
+      ((h[at + 2] as number) << 8) | (h[at + 3] as number)) >>> 0;
     this.#maskAt = 0;
     const problem = this.#check(b0, b1, length);
     if (problem !== undefined) return this.#fail(problem);
     this.#remaining = length;
-    this.#control = [];
+    // Only control frames keep their payload (at most 125 bytes).
+    this.#control = this.#opcode >= 0x8 ? [] : undefined;
     if (this.#opcode < 0x8) {
       this.#inMessage = !this.#fin;
       this.#messageBytes += length;
@@ -305,7 +326,7 @@ export class WebSocketConn implements ByteReader, ByteWriter {
         this.#closeReceived();
         return false;
       case 0x9:
-        this.#pong(this.#control);
+        this.#pong(this.#control ?? []);
         return false;
       case 0xa:
         return false;
@@ -322,8 +343,9 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   }
 
   #closeReceived(): void {
-    const code = this.#control.length >= 2
-      ? ((this.#control[0] as number) << 8) | (this.#control[1] as number)
+    const control = this.#control ?? [];
+    const code = control.length >= 2
+      ? ((control[0] as number) << 8) | (control[1] as number)
       : CLOSE.normal;
     this.#ended = true;
     this.#fail(code === 1005 || code === 1006 || code === 1015 ? CLOSE.normal : code);
@@ -346,12 +368,16 @@ export class WebSocketConn implements ByteReader, ByteWriter {
   /** Writes one whole frame after any in flight. */
   #send(frame: Uint8Array): Promise<void> {
     if (this.#busy) {
-      return new Promise((resolve, reject) => this.#waiting.push({ frame, resolve, reject }));
+      return new Promise((resolve, reject) =>
+        (this.#waiting ??= []).push({ frame, resolve, reject })
+      );
     }
     this.#busy = true;
     return this.#conn.write(frame).then(
       (n) =>
-        n < frame.length ? writeAll(this.#conn, frame.subarray(n)).then(this.#next) : this.#next(),
+        n < frame.length
+          ? writeAll(this.#conn, frame.subarray(n)).then(() => this.#next())
+          : this.#next(),
       (error) => {
         this.#next();
         throw error;
@@ -359,12 +385,13 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     );
   }
 
-  /** The frame in flight is out: start the next one waiting. */
-  readonly #next = (): void => {
+  /** The frame in flight is out: start the next one waiting. A method, not
+   * a stored closure: an idle connection holds nothing for it. */
+  #next(): void {
     this.#busy = false;
-    const waiting = this.#waiting.shift();
+    const waiting = this.#waiting?.shift();
     if (waiting) this.#send(waiting.frame).then(waiting.resolve, waiting.reject);
-  };
+  }
 
   #closeSocket(): void {
     try {
@@ -372,7 +399,8 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     } catch {
       // Already closed.
     }
-    this.#resolveDone();
+    this.#socketClosed = true;
+    this.#resolveDone?.();
   }
 }
 
