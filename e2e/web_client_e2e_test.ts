@@ -37,7 +37,7 @@ async function openChat(browser: Browser, webPort: number, width = 1280) {
   const page = await browser.newPage({ viewport: { width, height: 800 } });
   await page.goto(`http://127.0.0.1:${webPort}/`);
   await page.locator("#me").filter({ hasText: /^user\d+$/ }).waitFor();
-  return { page, log: page.getByRole("log"), me: (await page.locator("#me").textContent())! };
+  return { page, log: page.getByRole("log"), me: (await page.locator("#me").textContent())! as string };
 }
 
 /** Types a line into the page and sends it with Enter. */
@@ -103,6 +103,18 @@ Deno.test({
         await tcp.client.readUntil((l) => l.startsWith("[ann ->")),
         `[ann -> ${tcp.name}]: got it`,
       );
+
+      // Accounts and moderation work from the page: the same commands.
+      await type(ben.page, "/nick benjamin");
+      await ben.page.locator("#me").filter({ hasText: "benjamin" }).waitFor();
+      ben.me = "benjamin";
+      await type(ben.page, "/register correct-horse");
+      await ben.log.locator("p.info").filter({ hasText: "you registered benjamin and are logged in" })
+        .waitFor();
+      await type(ann.page, "/nick benjamin");
+      await ann.log.locator("p.error").filter({
+        hasText: "benjamin is registered: /login benjamin PASSWORD if it is yours",
+      }).waitFor();
 
       // Moving rooms by clicking one in the side panel.
       await type(ben.page, "/join games");
