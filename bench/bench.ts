@@ -37,6 +37,7 @@ import { closeLoad, LoadClient, LoadStats, nowMicros, payload, waitUntil } from 
 import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
 import { startRedis } from "../testing/redis_server.ts";
 import { ROSTER_LIMIT } from "../chat/protocol.ts";
+import { compare } from "./compare.ts";
 
 interface Scenario {
   name: string;
@@ -456,6 +457,8 @@ async function main(): Promise<number> {
         duration: { type: "string" },
         clients: { type: "string" },
         json: { type: "boolean", default: false },
+        compare: { type: "boolean", default: false },
+        rounds: { type: "string", default: "3" },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -466,7 +469,9 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(
       "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] " +
-        "[--clients N] [--json]",
+        "[--clients N] [--json]\n" +
+        "       deno task bench --compare [--rounds N] [--scenario A,B,C,D]" +
+        "   (beside the C epoll server, one run, ratios)",
     );
     return 0;
   }
@@ -477,6 +482,19 @@ async function main(): Promise<number> {
       `bench: unknown scenario ${unknown.join(", ")} (choose from A, B, C, D, LA, LB, soak)`,
     );
     return 2;
+  }
+  if (values.compare) {
+    const rounds = Number(values.rounds);
+    if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20)) {
+      console.error("bench: --rounds must be a whole number from 1 to 20");
+      return 2;
+    }
+    const plain = names.filter((n) => ["A", "B", "C", "D"].includes(n));
+    if (plain.length !== names.length) {
+      console.error("bench: --compare runs the scenarios A, B, C and D only");
+      return 2;
+    }
+    return await compare(rounds, names);
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0 && duration <= 3600)) {

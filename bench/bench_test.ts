@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { stormLines } from "./bench.ts";
+import { parseSummary, ratios, ratioTable } from "./compare.ts";
 
 Deno.test("stormLines counts each client's join, welcome, roster and later joins", () => {
   // Three clients: each gets its join and welcome (2), the users before it
@@ -14,4 +15,22 @@ Deno.test("stormLines counts each client's join, welcome, roster and later joins
   }
   assert.equal(stormLines(n), expected);
   assert.equal(stormLines(52) - stormLines(51), 2 + 51 + 51, "the 52nd sees 50 + 'and 1 more'");
+});
+
+Deno.test("--compare turns compare.sh's medians into ratios to the C server", () => {
+  const summary = [
+    "| server | scen | runs | ready/clients | connect s | sent/s | deliv/s | loss (max) | p50 ms | p90 ms | p99 ms | p999 ms | max ms | srv CPU% | loadgen CPU% | sys busy% (softirq) | other procs % | srv RSS KiB | RSS/conn B |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| c-epoll | A | 3 | 100/100 | 0.01 | 75822 | 7505376 | 0.0000 | 1.528 | 2.320 | 3.152 | 4.768 | 10.952 | 78 | 99 | 179 (44) | 2 | 3100 | - |",
+    "| marquee | A | 3 | 100/100 | 0.04 | 49088 | 4858132 | 0.0000 | 2.544 | 4.448 | 10.304 | 18.048 | 22.905 | 112 | 73 | 185 (22) | 1 | 97288 | - |",
+    "| c-epoll | C | 3 | 10000/10000 | 6.82 | - | - | - | - | - | - | - | - | 0 | 0 | 1 (0) | 1 | 23432 | 2238 |",
+    "| marquee | C | 3 | 10000/10000 | 3.71 | - | - | - | - | - | - | - | - | 0 | 0 | 1 (0) | 1 | 304936 | 26213 |",
+  ].join("\n");
+  const list = ratios(parseSummary(summary));
+  const by = (measure: string) => list.find((r) => r.measure === measure)!;
+  assert.equal(by("deliveries/s").ratio.toFixed(2), "0.65");
+  assert.equal(by("RSS per connection, B").ratio.toFixed(1), "11.7");
+  assert.equal(by("10,000 connected, s").ratio.toFixed(2), "0.54");
+  assert.equal(list.filter((r) => r.scenario === "B").length, 0, "no B rows: not in the summary");
+  assert.match(ratioTable(list, 2), /^Marquee \/ C epoll, one run, medians, 2 cores:/);
 });

@@ -37,7 +37,11 @@ async function openChat(browser: Browser, webPort: number, width = 1280) {
   const page = await browser.newPage({ viewport: { width, height: 800 } });
   await page.goto(`http://127.0.0.1:${webPort}/`);
   await page.locator("#me").filter({ hasText: /^user\d+$/ }).waitFor();
-  return { page, log: page.getByRole("log"), me: (await page.locator("#me").textContent())! as string };
+  return {
+    page,
+    log: page.getByRole("log"),
+    me: (await page.locator("#me").textContent())! as string,
+  };
 }
 
 /** Types a line into the page and sends it with Enter. */
@@ -109,7 +113,9 @@ Deno.test({
       await ben.page.locator("#me").filter({ hasText: "benjamin" }).waitFor();
       ben.me = "benjamin";
       await type(ben.page, "/register correct-horse");
-      await ben.log.locator("p.info").filter({ hasText: "you registered benjamin and are logged in" })
+      await ben.log.locator("p.info").filter({
+        hasText: "you registered benjamin and are logged in",
+      })
         .waitFor();
       await type(ann.page, "/nick benjamin");
       await ann.log.locator("p.error").filter({

@@ -1,0 +1,150 @@
+/**
+ * `deno task bench --compare`: Marquee beside the C epoll reference server,
+ * in one run. It hands the work to `shared/tools/chatload/compare.sh` (which
+ * builds the C server and the C load generator with `cc`, and runs every
+ * scenario against each server in turn, alternating, for several rounds),
+ * runs Marquee exactly as `deno task chat` does (its permissions, its V8
+ * setting, accounts on; history off and flood control off, as the
+ * scenarios need), and prints the medians as ratios to the C server: the
+ * only comparison this project quotes, since figures from different runs
+ * or machines are not comparable.
+ *
+ * @module
+ */
+
+/** Where the reference tools live: beside the repository, in `shared/`. */
+const COMPARE_SCRIPT = new URL("../../shared/tools/chatload/compare.sh", import.meta.url).pathname;
+
+/** One server's medians for one scenario, as compare.sh prints them. */
+export interface Medians {
+  server: string;
+  scenario: string;
+  connectSeconds: number;
+  deliveriesPerSecond: number;
+  loss: number;
+  p99Ms: number;
+  p999Ms: number;
+  rssPerConnectionBytes: number;
+}
+
+/** Reads compare.sh's summary table (markdown) into rows. */
+export function parseSummary(text: string): Medians[] {
+  const rows: Medians[] = [];
+  const lines = text.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| server"));
+  for (const line of lines) {
+    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    if (cells.length < 19) continue;
+    const number = (i: number) => Number.parseFloat(cells[i] ?? "");
+    rows.push({
+      server: cells[0]!,
+      scenario: cells[1]!,
+      connectSeconds: number(4),
+      deliveriesPerSecond: number(6),
+      loss: number(7),
+      p99Ms: number(10),
+      p999Ms: number(11),
+      rssPerConnectionBytes: number(18),
+    });
+  }
+  return rows;
+}
+
+/** One line of the ratio table. */
+export interface Ratio {
+  scenario: string;
+  measure: string;
+  reference: number;
+  marquee: number;
+  /** Marquee / reference. */
+  ratio: number;
+}
+
+/** What each scenario is judged by (the targets of the Performance II issue). */
+const MEASURES: { scenario: string; measure: string; pick: (m: Medians) => number }[] = [
+  { scenario: "A", measure: "deliveries/s", pick: (m) => m.deliveriesPerSecond },
+  { scenario: "A", measure: "loss", pick: (m) => m.loss },
+  { scenario: "B", measure: "p99 ms", pick: (m) => m.p99Ms },
+  { scenario: "B", measure: "p999 ms", pick: (m) => m.p999Ms },
+  { scenario: "B", measure: "loss", pick: (m) => m.loss },
+  { scenario: "C", measure: "10,000 connected, s", pick: (m) => m.connectSeconds },
+  { scenario: "C", measure: "RSS per connection, B", pick: (m) => m.rssPerConnectionBytes },
+  { scenario: "D", measure: "p99 ms", pick: (m) => m.p99Ms },
+];
+
+/** Marquee's medians over the reference server's, per measure. */
+export function ratios(rows: Medians[], marquee = "marquee", reference = "c-epoll"): Ratio[] {
+  const out: Ratio[] = [];
+  for (const { scenario, measure, pick } of MEASURES) {
+    const ours = rows.find((r) => r.server === marquee && r.scenario === scenario);
+    const theirs = rows.find((r) => r.server === reference && r.scenario === scenario);
+    if (ours === undefined || theirs === undefined) continue;
+    const [a, b] = [pick(ours), pick(theirs)];
+    out.push({
+      scenario,
+      measure,
+      reference: b,
+      marquee: a,
+      ratio: b === 0 ? Number.NaN : a / b,
+    });
+  }
+  return out;
+}
+
+/** The ratio table, as markdown. */
+export function ratioTable(list: Ratio[], cores: number): string {
+  const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
+  return [
+    `Marquee / C epoll, one run, medians, ${cores} cores:`,
+    "",
+    "| scenario | measure | C epoll | Marquee | Marquee / C |",
+    "| -------- | ------- | ------- | ------- | ----------- |",
+    ...list.map((r) =>
+      `| ${r.scenario} | ${r.measure} | ${fmt(r.reference)} | ${fmt(r.marquee)} | ${
+        Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}×` : "-"
+      } |`
+    ),
+  ].join("\n");
+}
+
+/** The command compare.sh runs for Marquee: `deno task chat`'s flags. */
+async function marqueeCommand(): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const task: string = config.tasks.chat;
+  const flags = task.split(" ").filter((w) => w.startsWith("--"));
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const args = "--history off --flood-rate 0 --max-connections 20000 --port {port}";
+  return `marquee=${Deno.execPath()} run ${flags.join(" ")} ${main} ${args}`;
+}
+
+/** Runs the comparison; resolves with the exit code. */
+export async function compare(rounds: number, scenarios: string[]): Promise<number> {
+  const child = new Deno.Command("bash", {
+    args: [
+      COMPARE_SCRIPT,
+      "-r",
+      String(rounds),
+      "-s",
+      scenarios.join(" "),
+      "c-epoll",
+      await marqueeCommand(),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    const part = decoder.decode(chunk, { stream: true });
+    text += part;
+    await Deno.stderr.write(chunk); // progress and the full table, as compare.sh prints them
+  }
+  const status = await child.status;
+  if (!status.success) {
+    console.error(
+      `bench: ${COMPARE_SCRIPT} failed (exit ${status.code}); is shared/tools/chatload beside the repository, with cc and python3?`,
+    );
+    return 2;
+  }
+  console.log(ratioTable(ratios(parseSummary(text)), navigator.hardwareConcurrency));
+  return 0;
+}
