@@ -64,6 +64,7 @@ const NOT_OURS = new Set([
   "save",
   "now",
   "clients",
+  "rounds",
   "duration",
   "json",
   "scenario",
