@@ -13,7 +13,8 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openSqlite } from "./sqlite.ts";
 import type { RoomRecord, Sanction, Snapshot, StoredAct } from "../chat/community.ts";
 import type { Account, CommunityStore } from "../chat/ports.ts";
 
@@ -34,18 +35,13 @@ export class SqliteCommunity implements CommunityStore {
   /** Opens (creating if needed) the database at `path`; throws an `Error`
    * with a one-line message if it cannot. */
   static open(path: string): SqliteCommunity {
-    let db: DatabaseSync | undefined;
-    try {
-      db = new DatabaseSync(path);
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      migrate(db);
-      return new SqliteCommunity(db);
-    } catch (error) {
-      db?.close();
-      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw new Error(`Cannot open the account store ${path}: ${why}`);
-    }
+    return openSqlite({
+      path,
+      what: "account store",
+      version: SCHEMA_VERSION,
+      schema: SCHEMA,
+      build: (db) => new SqliteCommunity(db),
+    });
   }
 
   load(now: number): Promise<Snapshot> {
@@ -251,14 +247,8 @@ function settle<T>(fn: () => T): Promise<T> {
   }
 }
 
-function migrate(db: DatabaseSync): void {
-  const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
-    .user_version;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(`written by a newer version of Marquee (schema ${version})`);
-  }
-  if (version === 0) {
-    db.exec(`
+/** The tables of schema version 1. */
+const SCHEMA = `
       CREATE TABLE accounts (
         key TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -294,8 +284,5 @@ function migrate(db: DatabaseSync): void {
         until INTEGER NOT NULL,
         label TEXT,
         PRIMARY KEY (room, target)
-      );
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
-  }
-}
+      )
+`;

@@ -18,7 +18,8 @@
  * @module
  */
 
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openSqlite } from "./sqlite.ts";
 import type { HistoryLine, HistoryStore, Log } from "../chat/ports.ts";
 
 /** How often the batch of new lines is written: the most a `kill -9` can
@@ -103,21 +104,20 @@ export class SqliteHistory implements HistoryStore {
   /** Opens (creating if needed) the database at `options.path`; throws an
    * `Error` with a one-line message if it cannot. */
   static open(options: SqliteHistoryOptions): SqliteHistory {
-    let db: DatabaseSync | undefined;
-    try {
-      db = new DatabaseSync(options.path);
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = NORMAL");
-      migrate(db);
-      const store = new SqliteHistory(db, options);
-      const newest = db.prepare("SELECT max(at) AS at FROM lines").get() as { at: number | null };
-      store.#lastAt = newest.at ?? 0;
-      return store;
-    } catch (error) {
-      db?.close();
-      const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      throw new Error(`Cannot open the history store ${options.path}: ${why}`);
-    }
+    return openSqlite({
+      path: options.path,
+      what: "history store",
+      version: SCHEMA_VERSION,
+      schema: SCHEMA,
+      build: (db) => {
+        const store = new SqliteHistory(db, options);
+        const newest = db.prepare("SELECT max(at) AS at FROM lines").get() as {
+          at: number | null;
+        };
+        store.#lastAt = newest.at ?? 0;
+        return store;
+      },
+    });
   }
 
   record(line: HistoryLine): void {
@@ -207,15 +207,8 @@ interface Row {
   action: number;
 }
 
-/** Brings the schema to {@linkcode SCHEMA_VERSION}. */
-function migrate(db: DatabaseSync): void {
-  const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
-    .user_version;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(`written by a newer version of Marquee (schema ${version})`);
-  }
-  if (version === 0) {
-    db.exec(`
+/** The tables of schema version 1. */
+const SCHEMA = `
       CREATE TABLE lines (
         id INTEGER PRIMARY KEY,
         at INTEGER NOT NULL,
@@ -225,8 +218,5 @@ function migrate(db: DatabaseSync): void {
         action INTEGER NOT NULL
       );
       CREATE INDEX lines_by_room ON lines (room, id);
-      CREATE INDEX lines_by_time ON lines (at);
-      PRAGMA user_version = ${SCHEMA_VERSION};
-    `);
-  }
-}
+      CREATE INDEX lines_by_time ON lines (at)
+`;

@@ -1,0 +1,60 @@
+/**
+ * Opening a SQLite file the way every store here does: WAL mode (readers
+ * never wait for the writer, and a crash loses no committed transaction),
+ * `synchronous = NORMAL` (safe with WAL, far fewer fsyncs), and a schema
+ * versioned in `PRAGMA user_version`, created on first use and refused when
+ * a newer Marquee wrote it. Failures are one-line errors naming the file.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+
+/** How to open one store's file. */
+export interface SqliteFile<T> {
+  path: string;
+  /** What the file holds, for the error message ("history store"). */
+  what: string;
+  /** The schema version this code writes. */
+  version: number;
+  /** The statements that create that schema in an empty file. */
+  schema: string;
+  /** Builds the store on the open database (may read it). */
+  build: (db: DatabaseSync) => T;
+}
+
+/**
+ * Opens (creating if needed) a store's database; throws an `Error` with a
+ * one-line message if it cannot.
+ *
+ * @example
+ * ```ts
+ * import { openSqlite } from "./sqlite.ts";
+ * const db = openSqlite({ path: ":memory:", what: "test store", version: 1, schema: "CREATE TABLE t (x)", build: (db) => db });
+ * db.close();
+ * ```
+ */
+export function openSqlite<T>(file: SqliteFile<T>): T {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file.path);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    migrate(db, file.version, file.schema);
+    return file.build(db);
+  } catch (error) {
+    db?.close();
+    const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new Error(`Cannot open the ${file.what} ${file.path}: ${why}`);
+  }
+}
+
+/** Brings an empty file to `version`; refuses a newer one. */
+function migrate(db: DatabaseSync, version: number, schema: string): void {
+  const found = (db.prepare("PRAGMA user_version").get() as { user_version: number })
+    .user_version;
+  if (found > version) {
+    throw new Error(`written by a newer version of Marquee (schema ${found})`);
+  }
+  if (found === 0) db.exec(`${schema}; PRAGMA user_version = ${version};`);
+}
