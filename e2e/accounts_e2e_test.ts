@@ -6,13 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, TestClient } from "../testing/chat_client.ts";
-import { as, registered } from "../testing/people.ts";
-import { FakeClock } from "../testing/fake_clock.ts";
+import { TestClient } from "../testing/chat_client.ts";
+import { as, bothStores, registered } from "../testing/people.ts";
 
-Deno.test("a registered name is protected, and its owner logs in to it from another connection", async () => {
-  const server = startServer({ floodRate: 0 }, { accounts: {} });
-  try {
+bothStores(
+  "a registered name is protected, and its owner logs in to it from another connection",
+  undefined,
+  async (server) => {
     const alice = await as(server, "alice");
     await alice.send("/register correct-horse");
     assert.match(await alice.readLine(), /^\* this connection is not encrypted/);
@@ -38,14 +38,13 @@ Deno.test("a registered name is protected, and its owner logs in to it from anot
     await other.send("/whois alice");
     assert.match(await other.readLine(), /^\* alice: registered, logged in, in lobby, idle \d+s$/);
     await other.close();
-  } finally {
-    await server.stop();
-  }
-});
+  },
+);
 
-Deno.test("someone already using a name that becomes registered elsewhere keeps it until they leave", async () => {
-  const server = startServer({ floodRate: 0 }, { accounts: {} });
-  try {
+bothStores(
+  "someone already using a name that becomes registered elsewhere keeps it until they leave",
+  undefined,
+  async (server) => {
     const squatter = await as(server, "sam");
     const owner = await registered(server, "sammy");
     await owner.send("/nick sam");
@@ -58,14 +57,13 @@ Deno.test("someone already using a name that becomes registered elsewhere keeps 
     await squatter.send("/who");
     assert.match(await squatter.readUntil((l) => l.startsWith("* in lobby")), /sam/);
     await Promise.all([squatter.close(), owner.close()]);
-  } finally {
-    await server.stop();
-  }
-});
+  },
+);
 
-Deno.test("a password is changed with the old one; unregistering frees the name and releases its rooms", async () => {
-  const server = startServer({ floodRate: 0 }, { accounts: {} });
-  try {
+bothStores(
+  "a password is changed with the old one; unregistering frees the name and releases its rooms",
+  undefined,
+  async (server) => {
     const alice = await registered(server, "alice", "first-pass");
     await alice.send("/join den");
     await alice.readUntil((l) => l === "* den is now owned by alice");
@@ -89,14 +87,13 @@ Deno.test("a password is changed with the old one; unregistering frees the name 
     await bob.send("/whois alice");
     assert.match(await bob.readLine(), /^\* alice: not registered, in den, idle \d+s$/);
     await Promise.all([alice.close(), bob.close()]);
-  } finally {
-    await server.stop();
-  }
-});
+  },
+);
 
-Deno.test("bad account input gets a reason: short passwords, userN names, SQL in the password, a 1 MB line", async () => {
-  const server = startServer({ floodRate: 0 }, { accounts: {} });
-  try {
+bothStores(
+  "bad account input gets a reason: short passwords, userN names, SQL in the password, a 1 MB line",
+  undefined,
+  async (server) => {
     const { client } = await TestClient.join(server.port);
     await client.send("/register short");
     assert.equal(await client.readLine(), "! passwords are 8-128 characters with no spaces");
@@ -122,15 +119,13 @@ Deno.test("bad account input gets a reason: short passwords, userN names, SQL in
       "! line too long (max 4096 bytes)",
     );
     await client.close();
-  } finally {
-    await server.stop();
-  }
-});
+  },
+);
 
-Deno.test("1,000 failed logins are refused after five, cost five hashes, and the chat goes on", async () => {
-  const clock = new FakeClock(1_800_000_000_000);
-  const server = startServer({ floodRate: 0 }, { accounts: {}, now: clock.now, debug: true });
-  try {
+bothStores(
+  "1,000 failed logins are refused after five, cost five hashes, and the chat goes on",
+  undefined,
+  async (server, clock) => {
     await (await registered(server, "alice")).close();
     const { client: guesser } = await TestClient.join(server.port);
     const started = performance.now();
@@ -164,7 +159,6 @@ Deno.test("1,000 failed logins are refused after five, cost five hashes, and the
     );
     assert.ok(server.logs.some((l) => l.includes("failed login for alice from 127.0.0.1")));
     assert.ok(server.logs.some((l) => l.endsWith("ran /login")), "debug: the command's name only");
-  } finally {
-    await server.stop();
-  }
-});
+  },
+  { debug: true },
+);

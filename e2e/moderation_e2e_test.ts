@@ -1,16 +1,15 @@
 /**
- * Rooms and moderation over real sockets, with a real SQLite store: owners,
+ * Rooms and moderation over real sockets, each test run twice: with a real
+ * SQLite store and with a real redis-server. Owners,
  * ops, topics, kicks, bans and mutes (with a fake clock to see them end),
  * server operators' kill, server bans and announcements, and every refusal.
  */
 
 import assert from "node:assert/strict";
-import { startServer, TEST_COST, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { TEST_COST, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
-import { as, registered } from "../testing/people.ts";
-
-const START = 1_800_000_000_000;
+import { as, bothStores, registered } from "../testing/people.ts";
 
 /** `client` moves to `room` and reads through its "you are in" line. */
 async function enter(client: TestClient, room: string): Promise<string[]> {
@@ -22,22 +21,12 @@ async function operators(): Promise<Map<string, string>> {
   return new Map([["root", await new ScryptPasswords(TEST_COST).hash("operator-pass")]]);
 }
 
+/** A test run against both stores, with the operators above and a fake clock. */
 function withServer(
   name: string,
   fn: (server: TestServer, clock: FakeClock) => Promise<void>,
 ): void {
-  Deno.test(name, async () => {
-    const clock = new FakeClock(START);
-    const server = startServer({ floodRate: 0 }, {
-      accounts: { operators: await operators() },
-      now: clock.now,
-    });
-    try {
-      await fn(server, clock);
-    } finally {
-      await server.stop();
-    }
-  });
+  bothStores(name, async () => ({ operators: await operators() }), fn);
 }
 
 withServer(

@@ -1,11 +1,53 @@
 /**
  * Test helpers for accounts and moderation: a client under a chosen name,
- * and one logged in to a registered name.
+ * one logged in to a registered name, and tests run over both stores.
  *
  * @module
  */
 
-import { TestClient, type TestServer } from "./chat_client.ts";
+import { startServer, TestClient, type TestServer } from "./chat_client.ts";
+import { FakeClock } from "./fake_clock.ts";
+import { HAVE_REDIS, startRedis } from "./redis_server.ts";
+
+/** The fake clock's start: any fixed time will do. */
+export const START = 1_800_000_000_000;
+
+/**
+ * Registers `fn` as two tests: against a server keeping accounts and rooms
+ * in SQLite (alone), and against one keeping them in a real redis-server
+ * (linked), so the same behaviour is checked over both stores. The server
+ * has flood control off and a fake clock.
+ */
+export function bothStores(
+  name: string,
+  accounts: (() => Promise<{ operators?: Map<string, string> }>) | undefined,
+  fn: (server: TestServer, clock: FakeClock) => Promise<void>,
+  options: { debug?: boolean } = {},
+): void {
+  for (const store of ["SQLite", "Redis"] as const) {
+    Deno.test({
+      name: `${store}: ${name}`,
+      ignore: store === "Redis" && !HAVE_REDIS,
+      fn: async () => {
+        const redis = store === "Redis" ? await startRedis() : undefined;
+        const clock = new FakeClock(START);
+        const server = startServer({ floodRate: 0 }, {
+          accounts: (await accounts?.()) ?? {},
+          now: clock.now,
+          redis: redis?.url,
+          debug: options.debug,
+        });
+        try {
+          if (redis) await server.waitForLog((l) => l.includes("link to other servers up"));
+          await fn(server, clock);
+        } finally {
+          await server.stop();
+          await redis?.stop();
+        }
+      },
+    });
+  }
+}
 
 /** A client that joined and took `name`. */
 export async function as(server: TestServer, name: string): Promise<TestClient> {
