@@ -140,6 +140,8 @@ Deno.test("rooms, lists, topics, the welcome and history frames carry their fiel
     rooms: [{ name: "lobby", users: 3 }, { name: "games", users: 1 }],
   });
   assert.deepEqual(reader.read("* zoo (2)"), { type: "more", items: ["zoo (2)"] });
+  // An action that would read as a room of that list is refused at the source.
+  assert.ok(SERVER_EVENT.test("(2)") && SERVER_EVENT.test("(2), x") && !SERVER_EVENT.test("(two)"));
 });
 
 Deno.test("a payload of lines becomes one JSON array of timed events", () => {

@@ -199,6 +199,26 @@ export interface ReadLinesOptions extends LineSplitterOptions {
   telnet?: boolean;
 }
 
+/**
+ * A reader whose bytes arrive wrapped (a WebSocket's frames). The line
+ * reader then reads raw bytes and has them unwrapped in place, instead of
+ * awaiting the reader's own `read`, which would hold a second promise per
+ * idle connection.
+ */
+export interface Deframer extends ByteReader {
+  /** A raw read into `buffer`; undefined when bytes are already waiting
+   * (then `read` gives them). */
+  readRaw(buffer: Uint8Array): Promise<number | null> | undefined;
+  /** Turns `n` raw bytes at the front of `buffer` into payload there;
+   * returns how many payload bytes there are (0: none yet, read again),
+   * or null at the end. */
+  unwrap(buffer: Uint8Array, n: number | null): number | null;
+}
+
+function isDeframer(reader: ByteReader): reader is Deframer {
+  return typeof (reader as Partial<Deframer>).unwrap === "function";
+}
+
 /** Anything with Deno.Conn's `read`. */
 export interface ByteReader {
   read(buffer: Uint8Array): Promise<number | null>;
@@ -238,15 +258,26 @@ class LineReader implements AsyncIterableIterator<LineEvent> {
   readonly #splitter: LineSplitter;
   /** Absent for a reader that carries no telnet (a WebSocket). */
   readonly #telnet: TelnetFilter | undefined;
+  /** Present for a framed reader (a WebSocket): raw reads are unwrapped
+   * here, so the reader adds no promise of its own to each read. */
+  readonly #frames: Deframer | undefined;
+  /** The read in flight is a raw one. */
+  #raw = false;
   #buffer = new Uint8Array(INITIAL_READ_BYTES);
   #events: LineEvent[] = [];
   #next = 0;
   #done = false;
-  readonly #onRead = (n: number | null):
+  readonly #onRead = (read: number | null):
     | Promise<IteratorResult<LineEvent>>
     | IteratorResult<
       LineEvent
     > => {
+    let n = read;
+    if (this.#raw) {
+      this.#raw = false;
+      n = (this.#frames as Deframer).unwrap(this.#buffer, n);
+      if (n === 0) return this.next();
+    }
     if (n === null || this.#done) {
       this.#done = true;
       return DONE;
@@ -266,6 +297,7 @@ class LineReader implements AsyncIterableIterator<LineEvent> {
     this.#reader = reader;
     this.#splitter = new LineSplitter(options);
     this.#telnet = options.telnet === false ? undefined : new TelnetFilter();
+    this.#frames = isDeframer(reader) ? reader : undefined;
   }
 
   next(): Promise<IteratorResult<LineEvent>> {
@@ -273,6 +305,11 @@ class LineReader implements AsyncIterableIterator<LineEvent> {
       return Promise.resolve({ done: false, value: this.#events[this.#next++] as LineEvent });
     }
     if (this.#done) return Promise.resolve(DONE);
+    const raw = this.#frames?.readRaw(this.#buffer);
+    if (raw !== undefined) {
+      this.#raw = true;
+      return raw.then(this.#onRead);
+    }
     return this.#reader.read(this.#buffer).then(this.#onRead);
   }
 

@@ -21,7 +21,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ByteReader } from "./line_splitter.ts";
+import type { Deframer } from "./line_splitter.ts";
 import type { ByteWriter } from "./outbox.ts";
 
 /** The largest message a browser may send: sixteen times the default line
@@ -78,7 +78,7 @@ const enum Step {
  * await ws.done;
  * ```
  */
-export class WebSocketConn implements ByteReader, ByteWriter {
+export class WebSocketConn implements Deframer, ByteWriter {
   readonly #conn: Deno.Conn;
   #leftover: Uint8Array | undefined;
   #step = Step.Header;
@@ -158,14 +158,33 @@ export class WebSocketConn implements ByteReader, ByteWriter {
     this.#readInto = buffer;
     // A failed read rejects on to the reader, which ends the session; the
     // session's close then closes the socket.
-    return this.#conn.read(buffer).then(this.#onRead);
+    return this.#conn.read(buffer).then(
+      this.#onRead ??= (n) => this.#parsed(this.#readInto as Uint8Array, n),
+    );
   }
 
-  /** The buffer of the read in flight, and the callback every read shares
-   * (made once per connection, not per read). */
+  /** The line reader's raw read: undefined while unread bytes or an LF are
+   * waiting (then `read`). See `Deframer`. */
+  readRaw(buffer: Uint8Array): Promise<number | null> | undefined {
+    if (this.#newlinePending || this.#ended || this.#leftover !== undefined) return undefined;
+    return this.#conn.read(buffer);
+  }
+
+  /** `n` raw bytes turned into payload at the front of `buffer`; null at
+   * the end. See `Deframer`. */
+  unwrap(buffer: Uint8Array, n: number | null): number | null {
+    if (n === null) {
+      this.#ended = true;
+      this.#closeSocket();
+      return null;
+    }
+    return this.#parse(buffer, n);
+  }
+
+  /** For `read` (tests, tools): the buffer of the read in flight, and the
+   * callback every such read shares, made on first use. */
   #readInto: Uint8Array | undefined;
-  readonly #onRead = (n: number | null): number | null | Promise<number | null> =>
-    this.#parsed(this.#readInto as Uint8Array, n);
+  #onRead: ((n: number | null) => number | null | Promise<number | null>) | undefined;
 
   /** What a read of `n` raw bytes gives the reader: payload bytes, the end,
    * or (when the bytes held only frame headers) the next read. */
