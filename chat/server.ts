@@ -3,13 +3,15 @@
  * a time, so there are no locks and no races between a rename and a line.
  *
  * It only dispatches. The state is the `Registry` (who, which name, which
- * room); lines go out through `Delivery` (fan-out and join/leave batching);
- * local users' lines and commands are `UserCommands`', renames `Renames'`,
- * and other servers' users are kept by `RemoteUsers`. A handler never waits
- * on I/O: a cluster-wide name claim is sent, and its answer (or its
- * timeout) comes back later as a message of its own. The server runs under
- * the `resume` policy: a bug in one command drops that command, not the
- * chat. The wire format is described in `docs/protocol.md`.
+ * room) and the `Community` (accounts, registered rooms, bans); lines go
+ * out through `Delivery` (fan-out and join/leave batching); local users'
+ * lines and commands are `UserCommands`', renames `Renames'`, accounts
+ * `Accounts'` and moderation `Moderation`'s, and other servers' users are
+ * kept by `RemoteUsers`. A handler never waits on I/O: a cluster-wide name
+ * claim, a password's hash or a store's write is started, and its answer
+ * comes back later as a message of its own (`claim_answer`, `resume`). The
+ * server runs under the `resume` policy: a bug in one command drops that
+ * command, not the chat. The wire format is described in `docs/protocol.md`.
  *
  * @module
  */
