@@ -189,13 +189,8 @@ export class WebSocketConn implements Deframer, ByteWriter {
   /** What a read of `n` raw bytes gives the reader: payload bytes, the end,
    * or (when the bytes held only frame headers) the next read. */
   #parsed(buffer: Uint8Array, n: number | null): number | null | Promise<number | null> {
-    if (n === null) {
-      this.#ended = true;
-      this.#closeSocket();
-      return null;
-    }
-    const out = this.#parse(buffer, n);
-    return out > 0 ? out : this.read(buffer);
+    const out = this.unwrap(buffer, n);
+    return out === null || out > 0 ? out : this.read(buffer);
   }
 
   write(bytes: Uint8Array): Promise<number> {

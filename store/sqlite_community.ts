@@ -115,11 +115,7 @@ export class SqliteCommunity implements CommunityStore {
       case "claim": {
         // The lobby and rooms that only ever had a topic or bans set by an
         // operator have a row with no owner: a claim fills it in.
-        this.#run(
-          "INSERT OR IGNORE INTO rooms (key, name, owner, topic, topic_by) VALUES (?, ?, '', '', '')",
-          room,
-          act.room,
-        );
+        this.#ensureRoom(room, act.room);
         const claimed = this.#run(
           "UPDATE rooms SET owner = ?, name = ? WHERE key = ? AND owner = ''",
           act.owner,
