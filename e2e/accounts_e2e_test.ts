@@ -77,6 +77,8 @@ bothStores(
     assert.equal(await alice.readUntil((l) => l.startsWith("!")), "! wrong name or password");
     await alice.send("/login alice second-pass");
     await alice.readUntil((l) => l === "* you are logged in as alice");
+    // Linked, taking the name back is a cluster-wide claim: wait for it.
+    await alice.readUntil((l) => l.endsWith("is now known as alice"));
     await alice.send("/unregister second-pass");
     assert.equal(
       await alice.readUntil((l) => l.startsWith("* alice is no")),
