@@ -11,6 +11,7 @@
 import {
   acceptKey,
   describeListenError,
+  framedBy,
   framer,
   type HttpAnswer,
   type HttpRequest,
@@ -26,7 +27,7 @@ import { jsonMessage } from "../chat/wire_events.ts";
 export const JSON_SUBPROTOCOL = "marquee.json";
 
 /** JSON frames, built once per payload for every page that asked. */
-const jsonFrame = framer((payload) => jsonMessage(payload));
+const JsonWebSocketConn = framedBy(framer((payload) => jsonMessage(payload)));
 import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** Where to listen. */
@@ -125,7 +126,7 @@ function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
       ...(json ? { "sec-websocket-protocol": JSON_SUBPROTOCOL } : {}),
     },
     run: (conn, leftover) =>
-      options.onSocket(new WebSocketConn(conn, leftover, json ? jsonFrame : undefined), json),
+      options.onSocket(new (json ? JsonWebSocketConn : WebSocketConn)(conn, leftover), json),
   };
 }
 

@@ -34,3 +34,29 @@ Deno.test("--compare turns compare.sh's medians into ratios to the C server", ()
   assert.equal(list.filter((r) => r.scenario === "B").length, 0, "no B rows: not in the summary");
   assert.match(ratioTable(list, 2), /^Marquee \/ C epoll, one run, medians, 2 cores:/);
 });
+
+Deno.test("bench:idle measures what an idle TCP and an idle WebSocket connection cost", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--v8-flags=--expose-gc",
+      "--allow-net=127.0.0.1",
+      "--allow-read=.",
+      "--allow-run",
+      "--allow-env",
+      "bench/idle_memory.ts",
+      "--clients",
+      "300",
+    ],
+    stderr: "inherit",
+  }).output();
+  assert.equal(output.code, 0);
+  const text = new TextDecoder().decode(output.stdout);
+  for (const transport of ["tcp", "ws"]) {
+    const bytes = Number(text.match(new RegExp(`^${transport}: (-?\\d+) B`, "m"))?.[1]);
+    // A session is an actor, an Outbox and a line reader: kilobytes, not
+    // bytes, and far from the 64 KiB an idle WebSocket once cost.
+    assert.ok(bytes > 2_000 && bytes < 30_000, `${transport}: ${bytes} B in\n${text}`);
+  }
+  assert.match(text, /^WebSocket \/ TCP: \d+\.\d{3}$/m);
+});

@@ -44,6 +44,7 @@ export {
 } from "./http_conn.ts";
 export {
   acceptKey,
+  framedBy,
   type Framer,
   framer,
   isValidKey,

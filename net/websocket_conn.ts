@@ -64,7 +64,60 @@ const enum Step {
 }
 
 /**
+ * What a WebSocket tracks besides its socket: the frame being read, the
+ * message it belongs to, the writes in flight, the close. Made when
+ * something is under way and dropped once the connection is quiet again,
+ * so an idle WebSocket holds nothing but its socket (see `quiet`).
+ */
+class Wire {
+  constructor(readonly conn: Deno.Conn) {}
+
+  /** Raw bytes read but not yet parsed (the upgrade's, or after a message
+   * ended mid-read). */
+  leftover: Uint8Array | undefined;
+  step = Step.Header;
+  /** The frame header being read (up to 14 bytes). */
+  header: Uint8Array | undefined;
+  headerLength = 0;
+  /** The frame's mask key, as one 32-bit number. */
+  mask = 0;
+  maskAt = 0;
+  fin = false;
+  opcode = 0;
+  remaining = 0;
+  /** A text message is open (its continuation frames are expected). */
+  inMessage = false;
+  messageBytes = 0;
+  /** A control frame's payload (at most 125 bytes) being collected. */
+  control: number[] | undefined;
+  /** A message ended where a read did: its LF is the next read. */
+  newlinePending = false;
+  ended = false;
+  closeSent = false;
+  pongPending = false;
+  /** Frames are written one after another: a pong must not land in the
+   * middle of a partly written message. While one is in flight, the next
+   * wait here. */
+  busy = false;
+  waiting: { frame: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] | undefined;
+  /** Made only when someone waits for the close (see `done`). */
+  done: Promise<void> | undefined;
+  resolveDone: (() => void) | undefined;
+  socketClosed = false;
+
+  /** Nothing is under way: every field is back to what a new `Wire` has
+   * (or, like the mask and the opcode, is set afresh by the next header
+   * before it is read). */
+  get quiet(): boolean {
+    return this.step === Step.Header && this.headerLength === 0 && !this.inMessage &&
+      this.leftover === undefined && !this.newlinePending && !this.ended && !this.busy &&
+      !this.pongPending && this.done === undefined && !this.socketClosed;
+  }
+}
+
+/**
  * The server side of an upgraded WebSocket, as `read` / `write` / `close`.
+ * Two fields: the socket, and a `Wire` while something is under way.
  *
  * @example
  * ```ts
@@ -79,43 +132,47 @@ const enum Step {
  * ```
  */
 export class WebSocketConn implements Deframer, ByteWriter {
-  readonly #conn: Deno.Conn;
-  #leftover: Uint8Array | undefined;
-  #step = Step.Header;
-  /** The frame header being read (up to 14 bytes): allocated when a frame
-   * starts and dropped once its header is read, so an idle connection holds
-   * none. */
-  #header: Uint8Array | undefined;
-  /** The frame's mask key, as one 32-bit number. */
-  #mask = 0;
-  #headerLength = 0;
-  #fin = false;
-  #opcode = 0;
-  #remaining = 0;
-  #maskAt = 0;
-  /** A text message is open (its continuation frames are expected). */
-  #inMessage = false;
-  #messageBytes = 0;
-  /** A control frame's payload (at most 125 bytes) being collected. */
-  #control: number[] | undefined;
-  #newlinePending = false;
-  #ended = false;
-  #closeSent = false;
-  #pongPending = false;
-  /** Frames are written one after another: a pong must not land in the
-   * middle of a partly written message. While one is in flight, the next
-   * wait here. The common case (nothing in flight) costs one promise. */
-  #busy = false;
-  #waiting: { frame: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] | undefined;
-  /** Made only when someone waits for the close (see `done`). */
-  #done: Promise<void> | undefined;
-  #resolveDone: (() => void) | undefined;
-  #socketClosed = false;
+  /** The socket while the connection is quiet; a `Wire` holding it while
+   * something is under way. One field, not two: an idle WebSocket then
+   * costs no more than an idle TCP connection (whose extra is its telnet
+   * filter, also one field). For the same reason the methods below are
+   * TypeScript-private, not `#`: a class with `#` methods gives every
+   * instance a brand slot. */
+  #io: Deno.Conn | Wire;
+
+  constructor(conn: Deno.Conn, leftover: Uint8Array) {
+    this.#io = conn;
+    if (leftover.length > 0) this.wire().leftover = leftover;
+  }
+
+  /** The state if something is under way. */
+  private get w(): Wire | undefined {
+    const io = this.#io;
+    return io instanceof Wire ? io : undefined;
+  }
+
+  private get conn(): Deno.Conn {
+    const io = this.#io;
+    return io instanceof Wire ? io.conn : io;
+  }
+
+  /** The state, made if the connection was quiet. */
+  private wire(): Wire {
+    const io = this.#io;
+    return io instanceof Wire ? io : (this.#io = new Wire(io));
+  }
+
+  /** Drops the state once nothing is under way. */
+  private settle(): void {
+    const io = this.#io;
+    if (io instanceof Wire && io.quiet) this.#io = io.conn;
+  }
 
   /** Resolves once the underlying connection is closed. */
   get done(): Promise<void> {
-    if (this.#socketClosed) return Promise.resolve();
-    return this.#done ??= new Promise((resolve) => (this.#resolveDone = resolve));
+    const w = this.wire();
+    if (w.socketClosed) return Promise.resolve();
+    return w.done ??= new Promise((resolve) => (w.resolveDone = resolve));
   }
 
   /** A WebSocket's text carries no telnet negotiation to remove (a getter:
@@ -126,170 +183,141 @@ export class WebSocketConn implements Deframer, ByteWriter {
 
   /** The peer's address. */
   get remoteAddr(): Deno.Addr {
-    return this.#conn.remoteAddr;
+    return this.conn.remoteAddr;
   }
 
-  /** How payloads become frames: lines as they are, or (for the browser
-   * page) as JSON events. */
-  readonly #framer: Framer;
-
-  constructor(conn: Deno.Conn, leftover: Uint8Array, framer: Framer = textFrame) {
-    this.#conn = conn;
-    this.#framer = framer;
-    this.#leftover = leftover.length > 0 ? leftover : undefined;
+  /** How a payload becomes a text frame: the line as it is. A method, not
+   * a field: a connection that frames otherwise is of a subclass (see
+   * {@linkcode framedBy}), so no connection stores its framing. */
+  protected frameOf(payload: Uint8Array): Uint8Array {
+    return textFrame(payload);
   }
 
-  /** Promise callbacks, not an async loop: an idle WebSocket then holds one
-   * pending read, as an idle TCP connection does, and no suspended frames. */
+  /** For tests and tools: the session's line reader uses `readRaw` and
+   * `unwrap`, which hold no callback per read. */
   read(buffer: Uint8Array): Promise<number | null> {
-    if (this.#newlinePending) {
-      this.#newlinePending = false;
+    const w = this.w;
+    if (w?.newlinePending) {
+      w.newlinePending = false;
+      this.settle();
       buffer[0] = LF;
       return Promise.resolve(1);
     }
-    if (this.#ended) return Promise.resolve(null);
-    const leftover = this.#leftover;
-    if (leftover !== undefined) {
+    if (w?.ended) return Promise.resolve(null);
+    const leftover = w?.leftover;
+    if (w !== undefined && leftover !== undefined) {
       const n = Math.min(leftover.length, buffer.length);
       buffer.set(leftover.subarray(0, n));
-      this.#leftover = n < leftover.length ? leftover.subarray(n) : undefined;
-      return Promise.resolve(this.#parsed(buffer, n));
+      w.leftover = n < leftover.length ? leftover.subarray(n) : undefined;
+      return Promise.resolve(this.parsed(buffer, n));
     }
-    this.#readInto = buffer;
     // A failed read rejects on to the reader, which ends the session; the
     // session's close then closes the socket.
-    return this.#conn.read(buffer).then(
-      this.#onRead ??= (n) => this.#parsed(this.#readInto as Uint8Array, n),
-    );
+    return this.conn.read(buffer).then((n) => this.parsed(buffer, n));
   }
 
   /** The line reader's raw read: undefined while unread bytes or an LF are
    * waiting (then `read`). See `Deframer`. */
   readRaw(buffer: Uint8Array): Promise<number | null> | undefined {
-    if (this.#newlinePending || this.#ended || this.#leftover !== undefined) return undefined;
-    return this.#conn.read(buffer);
+    const w = this.w;
+    if (w !== undefined && (w.newlinePending || w.ended || w.leftover !== undefined)) {
+      return undefined;
+    }
+    return this.conn.read(buffer);
   }
 
   /** `n` raw bytes turned into payload at the front of `buffer`; null at
    * the end. See `Deframer`. */
   unwrap(buffer: Uint8Array, n: number | null): number | null {
     if (n === null) {
-      this.#ended = true;
-      this.#closeSocket();
+      this.wire().ended = true;
+      this.closeSocket();
       return null;
     }
-    return this.#parse(buffer, n);
+    const out = this.parse(buffer, n);
+    this.settle();
+    return out;
   }
-
-  /** For `read` (tests, tools): the buffer of the read in flight, and the
-   * callback every such read shares, made on first use. */
-  #readInto: Uint8Array | undefined;
-  #onRead: ((n: number | null) => number | null | Promise<number | null>) | undefined;
 
   /** What a read of `n` raw bytes gives the reader: payload bytes, the end,
    * or (when the bytes held only frame headers) the next read. */
-  #parsed(buffer: Uint8Array, n: number | null): number | null | Promise<number | null> {
+  private parsed(buffer: Uint8Array, n: number | null): number | null | Promise<number | null> {
     const out = this.unwrap(buffer, n);
     return out === null || out > 0 ? out : this.read(buffer);
   }
 
   write(bytes: Uint8Array): Promise<number> {
-    if (this.#closeSent || this.#ended) {
+    const w = this.w;
+    if (w !== undefined && (w.closeSent || w.ended)) {
       return Promise.reject(new Error("Cannot write to a closed WebSocket"));
     }
     const n = bytes.length;
-    return this.#send(this.#framer(bytes)).then(() => n);
+    return this.send(this.frameOf(bytes)).then(() => n);
   }
 
   /** Sends `text` as one message as it is (not through the encoder). */
   sendText(text: string): Promise<void> {
-    if (this.#closeSent || this.#ended) return Promise.resolve();
-    return this.#send(frame(0x1, new TextEncoder().encode(text)));
+    const w = this.w;
+    if (w !== undefined && (w.closeSent || w.ended)) return Promise.resolve();
+    return this.send(frame(0x1, new TextEncoder().encode(text)));
   }
 
   /** Sends a normal close and closes the socket once it is out. */
   close(): void {
-    this.#fail(CLOSE.normal);
+    this.fail(CLOSE.normal);
   }
 
   /** Walks `n` raw bytes: frame headers are taken out, payload bytes are
    * unmasked and moved to the front, and each message's end becomes an LF.
    * Returns how many bytes are now at the front of `buffer`. */
-  #parse(buffer: Uint8Array, n: number): number {
+  private parse(buffer: Uint8Array, n: number): number {
+    const w = this.wire();
     let out = 0;
     let i = 0;
-    while (i < n && !this.#ended) {
-      if (this.#step === Step.Header) {
-        (this.#header ??= new Uint8Array(14))[this.#headerLength++] = buffer[i++] as number;
-        if (this.#headerLength < this.#headerNeeded()) continue;
-        this.#headerDone();
-        if (this.#ended || this.#remaining > 0) continue;
+    while (i < n && !w.ended) {
+      if (w.step === Step.Header) {
+        (w.header ??= new Uint8Array(14))[w.headerLength++] = buffer[i++] as number;
+        if (w.headerLength < headerNeeded(w)) continue;
+        this.headerDone(w);
+        if (w.ended || w.remaining > 0) continue;
       } else {
-        const take = Math.min(this.#remaining, n - i);
-        if (this.#opcode >= 0x8) {
+        const take = Math.min(w.remaining, n - i);
+        if (w.opcode >= 0x8) {
           for (let k = 0; k < take; k++) {
-            (this.#control ??= []).push((buffer[i + k] as number) ^ this.#maskByte());
+            (w.control ??= []).push((buffer[i + k] as number) ^ maskByte(w));
           }
         } else {
           for (let k = 0; k < take; k++) {
-            buffer[out + k] = (buffer[i + k] as number) ^ this.#maskByte();
+            buffer[out + k] = (buffer[i + k] as number) ^ maskByte(w);
           }
           out += take;
         }
         i += take;
-        this.#remaining -= take;
-        if (this.#remaining > 0) continue;
-        this.#step = Step.Header;
+        w.remaining -= take;
+        if (w.remaining > 0) continue;
+        w.step = Step.Header;
       }
-      if (!this.#frameEnded()) continue;
+      if (!this.frameEnded(w)) continue;
       // A message ended: its LF goes next, before any later payload.
       if (out < i) {
         buffer[out++] = LF;
       } else {
-        this.#newlinePending = true;
-        if (i < n) this.#keepForLater(buffer.slice(i, n));
+        w.newlinePending = true;
+        if (i < n) keepForLater(w, buffer.slice(i, n));
         return out;
       }
     }
     return out;
   }
 
-  /** Puts raw bytes back in front of anything still unread. */
-  #keepForLater(bytes: Uint8Array): void {
-    const rest = this.#leftover;
-    if (rest === undefined) {
-      this.#leftover = bytes;
-      return;
-    }
-    const joined = new Uint8Array(bytes.length + rest.length);
-    joined.set(bytes);
-    joined.set(rest, bytes.length);
-    this.#leftover = joined;
-  }
-
-  #maskByte(): number {
-    const byte = (this.#mask >>> (24 - 8 * this.#maskAt)) & 0xff;
-    this.#maskAt = (this.#maskAt + 1) & 3;
-    return byte;
-  }
-
-  /** Header bytes this frame needs, given what has arrived. */
-  #headerNeeded(): number {
-    if (this.#headerLength < 2) return 2;
-    const b1 = (this.#header as Uint8Array)[1] as number;
-    const length7 = b1 & 0x7f;
-    // An unmasked frame (refused) has no key: do not wait for one.
-    return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
-  }
-
-  #headerDone(): void {
-    const h = this.#header as Uint8Array;
-    this.#header = undefined;
+  private headerDone(w: Wire): void {
+    const h = w.header as Uint8Array;
+    w.header = undefined;
     const b0 = h[0] as number;
     const b1 = h[1] as number;
-    this.#headerLength = 0;
-    this.#fin = (b0 & 0x80) !== 0;
-    this.#opcode = b0 & 0x0f;
+    w.headerLength = 0;
+    w.fin = (b0 & 0x80) !== 0;
+    w.opcode = b0 & 0x0f;
     const length7 = b1 & 0x7f;
     let length = length7;
     let at = 2;
@@ -301,141 +329,185 @@ export class WebSocketConn implements Deframer, ByteWriter {
       length = high === 0 ? new DataView(h.buffer).getUint32(6) : Infinity;
       at = 10;
     }
-    this.#mask = (((h[at] as number) << 24) | ((h[at + 1] as number) << 16) |
+    w.mask = (((h[at] as number) << 24) | ((h[at + 1] as number) << 16) |
       ((h[at + 2] as number) << 8) | (h[at + 3] as number)) >>> 0;
-    this.#maskAt = 0;
-    const problem = this.#check(b0, b1, length);
-    if (problem !== undefined) return this.#fail(problem);
-    this.#remaining = length;
+    w.maskAt = 0;
+    const problem = check(w, b0, b1, length);
+    if (problem !== undefined) return this.fail(problem);
+    w.remaining = length;
     // Only control frames keep their payload (at most 125 bytes).
-    this.#control = this.#opcode >= 0x8 ? [] : undefined;
-    if (this.#opcode < 0x8) {
-      this.#inMessage = !this.#fin;
-      this.#messageBytes += length;
+    w.control = w.opcode >= 0x8 ? [] : undefined;
+    if (w.opcode < 0x8) {
+      w.inMessage = !w.fin;
+      w.messageBytes += length;
     }
-    this.#step = length === 0 ? Step.Header : Step.Payload;
-  }
-
-  /** The close code for a frame this server will not take, if any. */
-  #check(b0: number, b1: number, length: number): number | undefined {
-    const opcode = b0 & 0x0f;
-    if ((b0 & 0x70) !== 0 || (b1 & 0x80) === 0) return CLOSE.protocolError;
-    if (opcode >= 0x8) {
-      const known = opcode === 0x8 || opcode === 0x9 || opcode === 0xa;
-      return !known || length > 125 || (b0 & 0x80) === 0 ? CLOSE.protocolError : undefined;
-    }
-    if (opcode === 0x2) return CLOSE.unsupportedData;
-    if (opcode === 0x0 ? !this.#inMessage : opcode !== 0x1 || this.#inMessage) {
-      return CLOSE.protocolError;
-    }
-    if (opcode === 0x1) this.#messageBytes = 0;
-    return this.#messageBytes + length > MAX_MESSAGE_BYTES ? CLOSE.tooBig : undefined;
+    w.step = length === 0 ? Step.Header : Step.Payload;
   }
 
   /** A frame is complete (header and payload); true if it ended a text
    * message. */
-  #frameEnded(): boolean {
-    switch (this.#opcode) {
+  private frameEnded(w: Wire): boolean {
+    switch (w.opcode) {
       case 0x8:
-        this.#closeReceived();
+        this.closeReceived(w);
         return false;
       case 0x9:
-        this.#pong(this.#control ?? []);
+        this.pong(w, w.control ?? []);
         return false;
       case 0xa:
         return false;
       default:
-        return this.#fin;
+        return w.fin;
     }
   }
 
-  #pong(payload: number[]): void {
-    if (this.#pongPending || this.#closeSent) return;
-    this.#pongPending = true;
-    this.#send(frame(0xa, new Uint8Array(payload))).finally(() => (this.#pongPending = false))
-      .catch(() => {});
+  private pong(w: Wire, payload: number[]): void {
+    if (w.pongPending || w.closeSent) return;
+    w.pongPending = true;
+    this.send(frame(0xa, new Uint8Array(payload))).finally(() => {
+      w.pongPending = false;
+      this.settle();
+    }).catch(() => {});
   }
 
-  #closeReceived(): void {
-    const control = this.#control ?? [];
+  private closeReceived(w: Wire): void {
+    const control = w.control ?? [];
     const code = control.length >= 2
       ? ((control[0] as number) << 8) | (control[1] as number)
       : CLOSE.normal;
-    this.#ended = true;
-    this.#fail(code === 1005 || code === 1006 || code === 1015 ? CLOSE.normal : code);
+    w.ended = true;
+    this.fail(code === 1005 || code === 1006 || code === 1015 ? CLOSE.normal : code);
   }
 
   /** Sends a close frame with `code` (once), stops reading, and closes the
    * socket when the frame is out or after {@linkcode CLOSE_FRAME_MS}. */
-  #fail(code: number): void {
-    this.#ended = true;
-    if (this.#closeSent) return;
-    this.#closeSent = true;
+  private fail(code: number): void {
+    const w = this.wire();
+    w.ended = true;
+    if (w.closeSent) return;
+    w.closeSent = true;
     const payload = new Uint8Array([code >> 8, code & 0xff]);
-    const timer = setTimeout(() => this.#closeSocket(), CLOSE_FRAME_MS);
-    this.#send(frame(0x8, payload)).catch(() => {}).finally(() => {
+    const timer = setTimeout(() => this.closeSocket(), CLOSE_FRAME_MS);
+    this.send(frame(0x8, payload)).catch(() => {}).finally(() => {
       clearTimeout(timer);
-      this.#closeSocket();
+      this.closeSocket();
     });
   }
 
   /** Writes one whole frame after any in flight. */
-  #send(frame: Uint8Array): Promise<void> {
-    if (this.#busy) {
-      return new Promise((resolve, reject) =>
-        (this.#waiting ??= []).push({ frame, resolve, reject })
-      );
+  private send(frame: Uint8Array): Promise<void> {
+    const w = this.wire();
+    if (w.busy) {
+      return new Promise((resolve, reject) => (w.waiting ??= []).push({ frame, resolve, reject }));
     }
-    this.#busy = true;
-    return this.#conn.write(frame).then(
+    w.busy = true;
+    return this.conn.write(frame).then(
       (n) =>
         n < frame.length
-          ? writeAll(this.#conn, frame.subarray(n)).then(() => this.#next())
-          : this.#next(),
+          ? writeAll(this.conn, frame.subarray(n)).then(() => this.next(w))
+          : this.next(w),
       (error) => {
-        this.#next();
+        this.next(w);
         throw error;
       },
     );
   }
 
-  /** The frame in flight is out: start the next one waiting. A method, not
-   * a stored closure: an idle connection holds nothing for it. */
-  #next(): void {
-    this.#busy = false;
-    const waiting = this.#waiting?.shift();
-    if (waiting) this.#send(waiting.frame).then(waiting.resolve, waiting.reject);
+  /** The frame in flight is out: start the next one waiting, or let the
+   * state go if nothing else is under way. A method, not a stored
+   * closure: an idle connection holds nothing for it. */
+  private next(w: Wire): void {
+    w.busy = false;
+    const waiting = w.waiting?.shift();
+    if (waiting) return void this.send(waiting.frame).then(waiting.resolve, waiting.reject);
+    w.waiting = undefined;
+    this.settle();
   }
 
-  #closeSocket(): void {
+  private closeSocket(): void {
     try {
-      this.#conn.close();
+      this.conn.close();
     } catch {
       // Already closed.
     }
-    this.#socketClosed = true;
-    this.#resolveDone?.();
+    const w = this.wire();
+    w.socketClosed = true;
+    w.resolveDone?.();
   }
 }
 
-/** Text frames already built, by payload: fan-out hands the same bytes to
- * every recipient's socket, so the frame is built once per line, not once
- * per recipient (a copy per WebSocket would make every broadcast churn
- * memory). Weak, so a frame goes when its payload does. */
+/** The `WebSocketConn` class whose connections frame payloads through
+ * `framer` (the page's JSON events): made once per framing, so no
+ * connection stores one. */
+export function framedBy(framer: Framer): typeof WebSocketConn {
+  return class extends WebSocketConn {
+    protected override frameOf(payload: Uint8Array): Uint8Array {
+      return framer(payload);
+    }
+  };
+}
+
+/** Puts raw bytes back in front of anything still unread. */
+function keepForLater(w: Wire, bytes: Uint8Array): void {
+  const rest = w.leftover;
+  if (rest === undefined) {
+    w.leftover = bytes;
+    return;
+  }
+  const joined = new Uint8Array(bytes.length + rest.length);
+  joined.set(bytes);
+  joined.set(rest, bytes.length);
+  w.leftover = joined;
+}
+
+function maskByte(w: Wire): number {
+  const byte = (w.mask >>> (24 - 8 * w.maskAt)) & 0xff;
+  w.maskAt = (w.maskAt + 1) & 3;
+  return byte;
+}
+
+/** Header bytes this frame needs, given what has arrived. */
+function headerNeeded(w: Wire): number {
+  if (w.headerLength < 2) return 2;
+  const b1 = (w.header as Uint8Array)[1] as number;
+  const length7 = b1 & 0x7f;
+  // An unmasked frame (refused) has no key: do not wait for one.
+  return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
+/** The close code for a frame this server will not take, if any. */
+function check(w: Wire, b0: number, b1: number, length: number): number | undefined {
+  const opcode = b0 & 0x0f;
+  if ((b0 & 0x70) !== 0 || (b1 & 0x80) === 0) return CLOSE.protocolError;
+  if (opcode >= 0x8) {
+    const known = opcode === 0x8 || opcode === 0x9 || opcode === 0xa;
+    return !known || length > 125 || (b0 & 0x80) === 0 ? CLOSE.protocolError : undefined;
+  }
+  if (opcode === 0x2) return CLOSE.unsupportedData;
+  if (opcode === 0x0 ? !w.inMessage : opcode !== 0x1 || w.inMessage) {
+    return CLOSE.protocolError;
+  }
+  if (opcode === 0x1) w.messageBytes = 0;
+  return w.messageBytes + length > MAX_MESSAGE_BYTES ? CLOSE.tooBig : undefined;
+}
+
 /**
  * Builds text frames from payloads through `encode` (lines as they are by
- * default), each payload once: a cache per encoder, so every connection
- * that encodes the same way shares it.
+ * default). Fan-out hands the same bytes to every recipient's socket, one
+ * write after another, so the last frame built is kept and reused while
+ * the payload is the same: a frame is built once per line, not once per
+ * recipient, and nothing is held per payload (a cache keyed by every
+ * payload would grow its table with every connection's own lines).
  */
 export function framer(encode?: (payload: Uint8Array) => Uint8Array): Framer {
-  const built = new WeakMap<Uint8Array, Uint8Array>();
+  let lastPayload: Uint8Array | undefined;
+  let lastFrame: Uint8Array = new Uint8Array();
   return (payload) => {
-    let frameBytes = built.get(payload);
-    if (frameBytes === undefined) {
-      frameBytes = frame(0x1, encode === undefined ? payload : encode(payload));
-      built.set(payload, frameBytes);
+    if (payload !== lastPayload) {
+      lastFrame = frame(0x1, encode === undefined ? payload : encode(payload));
+      lastPayload = payload;
     }
-    return frameBytes;
+    return lastFrame;
   };
 }
 
