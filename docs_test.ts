@@ -83,6 +83,7 @@ const NOT_OURS = new Set([
   "no-sandbox",
   "disable-gpu",
   "output",
+  "include",
   "compare",
   "help",
 ]);

@@ -11,6 +11,7 @@
 
 import { createLog } from "./app/log.ts";
 import { runServer } from "./app/run.ts";
+import { runWorkers } from "./app/workers.ts";
 import { ConfigError, parseConfig, usage } from "./cli/flags.ts";
 import { bindListeners, readOperators, readRedisCa } from "./cli/listen.ts";
 import { firstLine } from "./net/mod.ts";
@@ -26,7 +27,8 @@ export async function main(args: string[]): Promise<number> {
     const log = createLog({ format: config.logFormat, level: config.logLevel });
     const redisCa = await readRedisCa(config);
     const operators = await readOperators(config);
-    await runServer(config, await bindListeners(config), log, { redisCa, operators });
+    if (config.workers > 1) await runWorkers(config, log, { redisCa, operators });
+    else await runServer(config, await bindListeners(config), log, { redisCa, operators });
     return 0;
   } catch (error) {
     // Bad flags, taken ports, unreachable Redis: the user's to fix, in one line.

@@ -28,6 +28,7 @@ import {
   type ByteReader,
   type ByteWriter,
   describeError,
+  type Gate,
   type HttpAnswer,
   type HttpRequest,
   refusalResponse,
@@ -69,6 +70,9 @@ export interface ChatOptions {
   tlsListener?: Deno.Listener<Deno.Conn>;
   /** Where to serve the metrics endpoint (needs `metrics`). */
   metricsAddress?: HttpAddress;
+  /** The live figures the metrics endpoint shows (default: this chat's;
+   * where workers share one endpoint, all of theirs together). */
+  metricsFigures?: () => Promise<LiveFigures>;
   /** Where to serve the browser client. */
   webAddress?: HttpAddress;
   /** Origins whose pages may open the WebSocket, besides the page's own. */
@@ -85,6 +89,9 @@ export interface ChatOptions {
   httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
   /** Called once the chat is accepting users, with the HTTP ports. */
   onReady?: (info: ReadyInfo) => void;
+  /** Where connections are admitted: with `--workers`, the hub's limits,
+   * shared by every worker (default: this chat's own `Admission`). */
+  admission?: Gate;
 }
 
 /** Room history for {@linkcode runChat}. */
@@ -115,7 +122,7 @@ interface Chat {
   broker: Broker;
   metrics: Metrics | undefined;
   server: ActorRef<ChatServerMessage>;
-  admission: Admission;
+  admission: Gate;
   httpTimeouts: ChatOptions["httpTimeouts"];
   /** Aborted by the caller's signal, or by a failed start. */
   stop: AbortController;
@@ -232,7 +239,7 @@ function assemble(options: ChatOptions): Chat {
       people: options.people,
       now: options.now,
     }),
-    admission: new Admission({
+    admission: options.admission ?? new Admission({
       ...limits,
       log,
       onRefuse: metrics && ((reason) => Metrics.bump(metrics.refused, reason)),
@@ -284,7 +291,8 @@ function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): 
   const port = (listener: Deno.Listener<Deno.Conn>) => (listener.addr as Deno.NetAddr).port;
   if (options.metricsAddress && chat.metrics) {
     const listener = listenHttp(options.metricsAddress);
-    endpoints.push({ listener, route: metricsRoute(chat.metrics, figures) });
+    const shown = options.metricsFigures ?? figures;
+    endpoints.push({ listener, route: metricsRoute(chat.metrics, shown) });
     ready.metricsPort = port(listener);
   }
   if (options.webAddress) {

@@ -34,13 +34,16 @@ import type { LiveFigures, Metrics } from "./metrics.ts";
 export interface HttpAddress {
   hostname: string;
   port: number;
+  /** Share the port with the other workers of this process (`--workers`). */
+  reusePort?: boolean;
 }
 
 /** Binds an HTTP port at once, so a taken port is a one-line startup error
  * rather than a failure halfway through. */
 export function listenHttp(address: HttpAddress): Deno.Listener<Deno.Conn> {
   try {
-    return Deno.listen({ hostname: address.hostname, port: address.port });
+    const { hostname, port, reusePort } = address;
+    return Deno.listen({ hostname, port, reusePort } as Deno.TcpListenOptions);
   } catch (error) {
     const where = `${address.hostname}:${address.port}`;
     throw new StartupError(`Cannot listen on ${where}: ${describeListenError(error)}`);

@@ -25,6 +25,39 @@ export type { LiveFigures } from "../chat/server.ts";
  * metrics.render({ users: 0, remoteUsers: 0, rooms: 1, queueHighWaterBytes: 0 });
  * ```
  */
+/** {@linkcode Metrics}' counters as plain data (labelled ones as pairs). */
+export interface MetricsSnapshot {
+  connectionsAccepted: number;
+  connectionsOpen: number;
+  refused: [string, number][];
+  linesIn: number;
+  linesOut: number;
+  bytesOut: number;
+  kicks: [string, number][];
+  droppedEvents: [string, number][];
+  historyDropped: number;
+  queueHighWaterBytes: number;
+  eventLoopLagMs: number;
+  eventLoopLagMaxMs: number;
+}
+
+/**
+ * The live figures of one process from its workers' (`--workers`): each
+ * worker counts the others' users as remote, so remote users are the
+ * first worker's, less the users of the workers beside it.
+ */
+export function combineFigures(workers: LiveFigures[]): LiveFigures {
+  const users = workers.reduce((sum, w) => sum + w.users, 0);
+  const first = workers[0] ?? { users: 0, remoteUsers: 0, rooms: 0, queueHighWaterBytes: 0 };
+  return {
+    users,
+    remoteUsers: first.remoteUsers - (users - first.users),
+    // Every worker knows every room.
+    rooms: first.rooms,
+    queueHighWaterBytes: Math.max(0, ...workers.map((w) => w.queueHighWaterBytes)),
+  };
+}
+
 export class Metrics implements ChatMetrics {
   connectionsAccepted = 0;
   connectionsOpen = 0;
@@ -49,6 +82,47 @@ export class Metrics implements ChatMetrics {
   eventLoopLagMaxMs = 0;
 
   /** Adds one to `map[key]`. */
+  /** The counters as plain data: what a worker sends the main thread. */
+  snapshot(): MetricsSnapshot {
+    return {
+      connectionsAccepted: this.connectionsAccepted,
+      connectionsOpen: this.connectionsOpen,
+      refused: [...this.refused],
+      linesIn: this.linesIn,
+      linesOut: this.linesOut,
+      bytesOut: this.bytesOut,
+      kicks: [...this.kicks],
+      droppedEvents: [...this.droppedEvents],
+      historyDropped: this.historyDropped,
+      queueHighWaterBytes: this.queueHighWaterBytes,
+      eventLoopLagMs: this.eventLoopLagMs,
+      eventLoopLagMaxMs: this.eventLoopLagMaxMs,
+    };
+  }
+
+  /** Adds a worker's counters: sums, and the highest of each high-water
+   * mark and lag (the slowest worker is the one to see). */
+  add(other: MetricsSnapshot): void {
+    this.connectionsAccepted += other.connectionsAccepted;
+    this.connectionsOpen += other.connectionsOpen;
+    this.linesIn += other.linesIn;
+    this.linesOut += other.linesOut;
+    this.bytesOut += other.bytesOut;
+    this.historyDropped += other.historyDropped;
+    for (
+      const [from, into] of [
+        [other.refused, this.refused],
+        [other.kicks, this.kicks],
+        [other.droppedEvents, this.droppedEvents],
+      ] as const
+    ) {
+      for (const [key, n] of from) into.set(key, (into.get(key) ?? 0) + n);
+    }
+    this.queueHighWaterBytes = Math.max(this.queueHighWaterBytes, other.queueHighWaterBytes);
+    this.eventLoopLagMs = Math.max(this.eventLoopLagMs, other.eventLoopLagMs);
+    this.eventLoopLagMaxMs = Math.max(this.eventLoopLagMaxMs, other.eventLoopLagMaxMs);
+  }
+
   static bump(map: Map<string, number>, key: string): void {
     map.set(key, (map.get(key) ?? 0) + 1);
   }

@@ -12,7 +12,9 @@ import type { Listeners } from "../cli/listen.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
 import { formatAddress, runChat } from "./app.ts";
 import type { Log } from "./log.ts";
-import { Metrics } from "./metrics.ts";
+import { type LiveFigures, Metrics, type MetricsSnapshot } from "./metrics.ts";
+import { PortBroker, WorkerAndRedisBroker } from "../cluster/port_broker.ts";
+import type { WorkerPorts } from "../cluster/hub.ts";
 import { SqliteHistory } from "../store/sqlite_history.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
@@ -28,31 +30,31 @@ export async function runServer(
   listeners: Listeners,
   log: Log,
   files: { redisCa?: string; operators?: Map<string, string> } = {},
+  worker?: AsWorker,
 ): Promise<void> {
   const redisCa = files.redisCa;
-  logStart(config, listeners, log);
   const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) return;
-    log("[server] shutting down", { event: "shutdown" });
-    controller.abort();
-  };
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const stopSignals = worker ? listenTo(worker.signal, controller) : onSignals(log, controller);
+  if (!worker) logStart(config, { tcp: listeners.tcp.addr, tls: listeners.tls?.addr }, log);
   const metrics = config.metrics ? new Metrics() : undefined;
+  // A worker is linked to the others of its process through the hub (and,
+  // with --redis, to other processes through Redis too).
+  const ported = worker && new PortBroker(worker.ports);
   const broker = config.redis === "" ? undefined : new RedisBroker({
+    serverId: ported?.serverId,
     url: config.redis,
     ca: redisCa,
     log,
     onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
   });
-  // Linked servers share one history in Redis; a lone server keeps its own.
+  // Linked servers share one history in Redis; a lone server keeps its own
+  // (and the workers of one process share one file).
   const onDropped = metrics && ((lines: number) => (metrics.historyDropped += lines));
   const store = config.history === undefined
     ? undefined
     : broker
     ? broker.history({ ...config.history, log, onDropped })
-    : openHistory(config, log, onDropped);
+    : openHistory(config, log, onDropped, worker !== undefined);
   // Linked servers share accounts and rooms in Redis too.
   let community: SqliteCommunity | undefined;
   try {
@@ -72,32 +74,89 @@ export async function runServer(
       tlsListener: listeners.tls,
       signal: controller.signal,
       limits: config.limits,
-      broker,
+      broker: ported && broker ? new WorkerAndRedisBroker(ported, broker) : broker ?? ported,
+      admission: ported?.admission({
+        log,
+        onRefuse: metrics && ((reason) => Metrics.bump(metrics.refused, reason)),
+      }),
       log,
       metrics,
-      metricsAddress: config.metrics,
-      webAddress: config.web,
+      // The main thread serves the metrics of every worker.
+      metricsAddress: worker ? undefined : config.metrics,
+      webAddress: worker && config.web ? { ...config.web, reusePort: true } : config.web,
       allowedOrigins: config.allowedOrigins,
       history: store && { store, onJoin: config.history?.onJoin ?? 0 },
       people,
-      onReady: ({ metricsPort, webPort }) => logEndpoints(config, log, metricsPort, webPort),
+      onReady: ({ metricsPort, webPort, figures }) => {
+        if (!worker) return logEndpoints(config, log, metricsPort, webPort);
+        worker.onReady(async () => ({ metrics: metrics?.snapshot(), figures: await figures() }));
+      },
     });
   } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    stopSignals();
     await store?.close();
     await community?.close();
   }
-  log("[server] stopped", { event: "stop" });
+  if (!worker) log("[server] stopped", { event: "stop" });
 }
 
-function logStart(config: Config, listeners: Listeners, log: Log): void {
-  const address = listeners.tcp.addr;
-  log(`Chat server started on ${formatAddress(address)}`, { event: "start" });
-  log(`Connect with: nc ${connectHost(config.host)} ${address.port}`, { event: "start" });
-  if (listeners.tls) log(`TLS on ${formatAddress(listeners.tls.addr)}`, { event: "start" });
+/** How a worker of `--workers` runs its chat (see `workers.ts`). */
+export interface AsWorker {
+  /** Its channels to the hub and to the other workers. */
+  ports: WorkerPorts;
+  /** Aborted by the main thread: stop gracefully. */
+  signal: AbortSignal;
+  /** Called once it accepts users, with how to read its figures. */
+  onReady: (report: () => Promise<WorkerReport>) => void;
 }
 
-function logEndpoints(config: Config, log: Log, metricsPort?: number, webPort?: number): void {
+/** What a worker tells the main thread's metrics endpoint. */
+export interface WorkerReport {
+  metrics: MetricsSnapshot | undefined;
+  figures: LiveFigures;
+}
+
+/** SIGINT and SIGTERM start the shutdown path; returns how to stop
+ * listening for them. */
+function onSignals(log: Log, controller: AbortController): () => void {
+  const onSignal = (): void => {
+    if (controller.signal.aborted) return;
+    log("[server] shutting down", { event: "shutdown" });
+    controller.abort();
+  };
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  };
+}
+
+/** Aborts `controller` when `signal` does. */
+function listenTo(signal: AbortSignal, controller: AbortController): () => void {
+  const abort = () => controller.abort();
+  if (signal.aborted) abort();
+  else signal.addEventListener("abort", abort, { once: true });
+  return () => signal.removeEventListener("abort", abort);
+}
+
+/** The lines that say where the chat is served. */
+export function logStart(
+  config: Config,
+  addresses: { tcp: Deno.NetAddr; tls?: Deno.NetAddr },
+  log: Log,
+): void {
+  log(`Chat server started on ${formatAddress(addresses.tcp)}`, { event: "start" });
+  log(`Connect with: nc ${connectHost(config.host)} ${addresses.tcp.port}`, { event: "start" });
+  if (addresses.tls) log(`TLS on ${formatAddress(addresses.tls)}`, { event: "start" });
+}
+
+/** The lines that say where the HTTP endpoints are. */
+export function logEndpoints(
+  config: Config,
+  log: Log,
+  metricsPort?: number,
+  webPort?: number,
+): void {
   if (metricsPort !== undefined && config.metrics) {
     log(`Metrics at http://${hostFor(config.metrics.hostname)}:${metricsPort}/metrics`, {
       event: "start",
@@ -118,10 +177,11 @@ function connectHost(host: string): string {
 
 /** Opens the history store in the data directory (creating both), or
  * throws a one-line `StartupError`; none with `--history off`. */
-function openHistory(
+export function openHistory(
   config: Config,
   log: Log,
   onDropped?: (lines: number) => void,
+  shared = false,
 ): SqliteHistory | undefined {
   if (config.history === undefined) return undefined;
   const { dataDir, keep, days } = config.history;
@@ -133,6 +193,7 @@ function openHistory(
       days,
       log,
       onDropped,
+      shared,
     });
   } catch (error) {
     throw new StartupError(firstLine(error));
@@ -156,7 +217,7 @@ function makeDataDir(dataDir: string, instead: string): void {
 
 /** Opens the account store in the data directory, or throws a one-line
  * `StartupError`. */
-function openCommunity(config: Config): SqliteCommunity {
+export function openCommunity(config: Config): SqliteCommunity {
   makeDataDir(config.dataDir, "--accounts off");
   try {
     return SqliteCommunity.open(`${config.dataDir}/community.db`);

@@ -195,10 +195,32 @@ export class Registry<S = unknown> {
     return [...this.#users.values()].filter((user) => user.server === server);
   }
 
-  /** Names of everyone, this server's users first, in join order. */
+  /** Names of everyone in join order (by user number, which the cluster
+   * hands out in order), whichever server each is on: this server's users
+   * and the others' merged as they are read, so a roster that stops at 50
+   * reads about 50 users, not everyone. Each list is in the order its users
+   * arrived here, which is their numbers' order but for a user whose join
+   * overtook an earlier one's on the way. */
   *names(): Iterable<string> {
-    for (const user of this.#locals) yield user.name;
-    for (const user of this.#users.values()) if (!user.local) yield user.name;
+    const locals = this.#locals.values();
+    const remotes = this.#remotes();
+    let local = locals.next();
+    let remote = remotes.next();
+    while (true) {
+      if (!local.done && (remote.done || local.value.id < remote.value.id)) {
+        yield local.value.name;
+        local = locals.next();
+      } else if (!remote.done) {
+        yield remote.value.name;
+        remote = remotes.next();
+      } else {
+        return;
+      }
+    }
+  }
+
+  *#remotes(): IterableIterator<User<S>> {
+    for (const user of this.#users.values()) if (!user.local) yield user;
   }
 
   /** The room called `name` (any case), if it exists. */

@@ -104,17 +104,18 @@ Deno.test("Registry lists rooms lobby first, then by name", () => {
   assert.deepEqual(registry.rooms().map((r) => r.name), ["lobby", "art", "music", "zoo"]);
 });
 
-Deno.test("Registry lists names with this server's users first, each in join order", () => {
+Deno.test("Registry lists names in join order, this server's users and the others' merged", () => {
   const registry = new Registry();
   registry.add({ id: 5, name: "remote1", server: "b", local: undefined });
   registry.add({ id: 1, name: "user1", server: "a", local: local("user1") });
   registry.add({ id: 6, name: "remote2", server: "b", local: undefined });
   registry.add({ id: 2, name: "user2", server: "a", local: local("user2") });
-  assert.deepEqual([...registry.names()], ["user1", "user2", "remote1", "remote2"]);
-  assert.equal(registry.localCount, 2);
+  registry.add({ id: 7, name: "user7", server: "a", local: local("user7") });
+  assert.deepEqual([...registry.names()], ["user1", "user2", "remote1", "remote2", "user7"]);
+  assert.equal(registry.localCount, 3);
   assert.equal(registry.remoteCount, 2);
   assert.deepEqual(registry.usersOf("b").map((u) => u.id), [5, 6]);
-  assert.deepEqual([...registry.locals()].map((u) => u.id), [1, 2]);
+  assert.deepEqual([...registry.locals()].map((u) => u.id), [1, 2, 7]);
 });
 
 Deno.test("Registry keeps a doubly held name with its first holder until that one leaves", () => {

@@ -107,9 +107,12 @@ export class RemoteUsers<S> {
     for (const user of this.#registry.usersOf(server)) this.leave(user);
   }
 
-  /** Removes a remote user and announces the leave. */
+  /** Removes a remote user and announces the leave, unless its join is
+   * still waiting to be announced: then neither is (a connection that came
+   * and went at once, as its own server shows it). */
   leave(user: User<S>, reason?: string): void {
     this.#registry.remove(user);
+    if (this.#delivery.withdraw(user)) return;
     this.#delivery.announce(encodeLines(leftChat(user.name, reason)));
   }
 
@@ -124,7 +127,7 @@ export class RemoteUsers<S> {
       { id: remote.id, name: remote.name, server: remote.server, local: undefined },
       remote.room,
     );
-    if (user && announce) this.#delivery.announce(encodeLines(joinedChat(remote.name)));
+    if (user && announce) this.#delivery.announce(encodeLines(joinedChat(remote.name)), user);
   }
 
   #toRoom(user: User<S>, line: string): void {

@@ -272,10 +272,15 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "claim_expired":
       case "shutdown":
       case "link":
-      case "remote":
       case "deliver":
       case "resume":
         this.#delivery.flush();
+        return this.#immediate(message);
+      case "remote":
+        // Another server's join or leave only queues its announcement, in
+        // order: no flush, so that a join still waiting is withdrawn by its
+        // leave, as this server's own are.
+        if (!isAnnouncement(message.event)) this.#delivery.flush();
         return this.#immediate(message);
       default:
         return unreachable(message);
@@ -511,3 +516,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
 }
 
 function noop(): void {}
+
+/** Whether `event` is a join or a leave: all it sends is an announcement. */
+function isAnnouncement(event: ClusterEvent): boolean {
+  return event.type === "join" || event.type === "leave";
+}

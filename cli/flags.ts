@@ -44,6 +44,8 @@ export interface Config {
   redisCa: string;
   /** Whether to share the port with other processes (SO_REUSEPORT). */
   reusePort: boolean;
+  /** Chat workers (threads) in this process, sharing its ports. */
+  workers: number;
   /** TLS: PEM files and the port to serve them on (undefined = no TLS). */
   tls?: { cert: string; key: string; port: number };
   /** The metrics endpoint's address, if served. */
@@ -101,6 +103,15 @@ function optionalPort(value: string): number | undefined {
 function count(value: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new Invalid("expected a whole number");
+  return n;
+}
+
+/** Most workers: more threads than this machine has cores only cost. */
+const MAX_WORKERS = 64;
+
+function workerCount(value: string): number {
+  const n = atLeastOne(value);
+  if (n > MAX_WORKERS) throw new Invalid(`it must be at most ${MAX_WORKERS}`);
   return n;
 }
 
@@ -332,6 +343,12 @@ export const FLAG_SPECS = {
     help: "least severe level logged: debug, info, warn or error",
     parse: oneOf<LogLevel>("debug", "info", "warn", "error"),
   }),
+  workers: flag({
+    arg: "N",
+    fallback: "1",
+    help: "chat workers (threads) sharing the ports, one chat: more use more cores",
+    parse: workerCount,
+  }),
   "reuse-port": flag({
     arg: "",
     fallback: "false",
@@ -399,6 +416,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     redis: get("redis"),
     redisCa: get("redis-ca"),
     reusePort: get("reuse-port"),
+    workers: get("workers"),
     tls: tlsConfig(get("tls-port"), get("tls-cert"), get("tls-key")),
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),
     web: optionalAddress(get("http-host"), get("http-port")),

@@ -41,6 +41,7 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "accounts": ["off", (c) => c.accounts, false],
     "operators": ["/etc/marquee/operators", (c) => c.operators, "/etc/marquee/operators"],
     "history": ["off", (c) => c.history, undefined],
+    "workers": ["4", (c) => c.workers, 4],
     "history-on-join": ["0", (c) => c.history?.onJoin, 0],
     "history-keep": ["500", (c) => c.history?.keep, 500],
     "history-days": ["7", (c) => c.history?.days, 7],

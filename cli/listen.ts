@@ -42,8 +42,14 @@ export async function bindListeners(config: Config): Promise<Listeners> {
   try {
     const { cert, key, port } = config.tls;
     const pem = await readPem(cert, key);
+    const reusePort = config.reusePort;
     const tls = listen(
-      () => Deno.listenTls({ hostname: config.host, port, ...pem }),
+      () =>
+        Deno.listenTls(
+          { hostname: config.host, port, reusePort, ...pem } as
+            & Deno.ListenTlsOptions
+            & Deno.TlsCertifiedKeyPem,
+        ),
       `Cannot serve TLS on ${config.host}:${port}`,
     );
     return { tcp, tls };

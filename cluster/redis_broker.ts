@@ -81,6 +81,8 @@ type RedisClient = ReturnType<typeof createClient>;
 export interface RedisBrokerOptions {
   /** `redis://host:port` */
   url: string;
+  /** This server's id in the cluster (default: a random one). */
+  serverId?: string;
   /** Where log lines go. */
   log: Log;
   /** Called for each event dropped as malformed, with its fault. */
@@ -106,7 +108,7 @@ export interface RedisBrokerOptions {
  * ```
  */
 export class RedisBroker implements Broker {
-  readonly serverId: string = crypto.randomUUID().slice(0, 8);
+  readonly serverId: string;
   readonly linked = true;
   /** The URL as it may be shown: password replaced by `***`. */
   readonly #url: string;
@@ -150,6 +152,7 @@ export class RedisBroker implements Broker {
   #history: RedisHistory | undefined;
 
   constructor(options: RedisBrokerOptions) {
+    this.serverId = options.serverId ?? crypto.randomUUID().slice(0, 8);
     this.#url = redactUrl(options.url);
     this.#secret = passwordOf(options.url);
     this.#log = options.log;

@@ -21,11 +21,12 @@ import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !HAVE_REDIS, fn });
 
-/** Starts `n` in-process servers linked through `redis`, each fully linked. */
-async function cluster(redis: RedisServer, n: number): Promise<TestServer[]> {
+/** Starts `n` in-process servers linked through `redis`, each fully linked
+ * (`workers`: instances per server; the default is the suite's). */
+async function cluster(redis: RedisServer, n: number, workers?: number): Promise<TestServer[]> {
   const servers: TestServer[] = [];
   for (let i = 0; i < n; i++) {
-    const server = startServer({}, { redis: redis.url });
+    const server = startServer({}, { redis: redis.url, workers });
     await server.waitForLog((l) => l.includes("link to other servers up"));
     servers.push(server);
   }
@@ -67,6 +68,27 @@ test("two linked servers are one chat: joins, lines, actions, renames and leaves
   assert.equal(await a.readLine(), "* bob left the chat (later)");
   assert.deepEqual(await a.linesBeforeProbe(), [], "no echo of our own events");
   await stopAll([s1!, s2!], redis, [a, b]);
+});
+
+test("connect-and-quit loops on one linked server announce nothing on the other", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2, 1);
+  const { client: watcher } = await TestClient.join(s2!.port);
+  for (let i = 0; i < 30; i++) {
+    const spammer = await TestClient.connect(s1!.port);
+    await spammer.send(`/quit BUY CHEAP STUFF ${"!".repeat(1000)}`);
+    await spammer.waitForEof();
+    await spammer.close();
+  }
+  await assertChatWorks(s1!.port); // lines from s1 have reached s2 since
+  const seen = await watcher.linesBeforeProbe();
+  const adverts = seen.filter((l) => l.includes("BUY"));
+  // As on one server: the odd join may be flushed before its leave arrives.
+  assert.ok(
+    adverts.length <= 3,
+    `${adverts.length} adverts reached the other server: ${seen.slice(0, 6).join("\n")}`,
+  );
+  await stopAll([s1!, s2!], redis, [watcher]);
 });
 
 test("user numbers come from one counter: three servers never hand out the same userN", async () => {
@@ -201,7 +223,9 @@ test("a server killed with SIGKILL has its users shown as left within the presen
 
 test("when Redis goes away local chat goes on, users are told once, and the link comes back", async () => {
   const redis = await startRedis();
-  const [s1, s2] = await cluster(redis, 2);
+  // One worker each: with --workers, each worker is a server of its own in
+  // the Redis cluster, and two users of one process may be on two of them.
+  const [s1, s2] = await cluster(redis, 2, 1);
   const { client: a, name: aName } = await TestClient.join(s1!.port);
   const { client: a2, name: a2Name } = await TestClient.join(s1!.port);
   const { client: b, name: bName } = await TestClient.join(s2!.port);
@@ -285,7 +309,8 @@ test("with Redis frozen, a rename waits without holding up anyone's chat, then i
 
 test("malformed events from Redis are dropped, counted and logged once per kind, unseen by users", async () => {
   const redis = await startRedis();
-  const server = startServer({}, { redis: redis.url, metrics: true });
+  // One worker: what one Redis-linked server logs, counts and reserves.
+  const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
   await server.waitForLog((l) => l.includes("link to other servers up"));
   const { client } = await TestClient.join(server.port);
   const publish = (event: unknown) =>
@@ -319,7 +344,8 @@ test("malformed events from Redis are dropped, counted and logged once per kind,
 
 test("with Redis away and the reserve of numbers used up, newcomers are told the server is busy", async () => {
   const redis = await startRedis();
-  const server = startServer({}, { redis: redis.url, metrics: true });
+  // One worker: what one Redis-linked server logs, counts and reserves.
+  const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
   await server.waitForLog((l) => l.includes("link to other servers up"));
   const { client: first } = await TestClient.join(server.port); // reserves a block of 64
   await redis.stop();

@@ -4,7 +4,13 @@
  */
 
 import assert from "node:assert/strict";
-import { assertChatWorks, rssBytes, startServer, TestClient } from "../testing/chat_client.ts";
+import {
+  assertChatWorks,
+  rssBytes,
+  startServer,
+  TestClient,
+  type TestServer,
+} from "../testing/chat_client.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { closeWithReset } from "../testing/tcp_state.ts";
 import { replayTranscript } from "../testing/transcript.ts";
@@ -94,6 +100,13 @@ Deno.test("a message sent right before a half-close is delivered, then the leave
   await server.stop();
 });
 
+/** The server's log, its start said once: with workers (the suite's second
+ * pass), each worker starts its own ChatServer and says so. */
+function chatLog(server: TestServer): string[] {
+  const started = "[server] ChatServer started";
+  return server.logs.filter((l, i, all) => l !== started || all.indexOf(l) === i);
+}
+
 Deno.test("the server log shows starts, peers with ports, joins and leaves by current name", async () => {
   const server = startServer();
   const a = await TestClient.join(server.port);
@@ -103,7 +116,7 @@ Deno.test("the server log shows starts, peers with ports, joins and leaves by cu
   await server.waitForLog((l) => l === "[server] alice left");
   await server.stop();
   const port = (a.client.conn.localAddr as Deno.NetAddr).port;
-  assert.deepEqual(server.logs.slice(0, 5), [
+  assert.deepEqual(chatLog(server).slice(0, 5), [
     "[server] ChatServer started",
     `New connection from 127.0.0.1:${port} as user1`,
     "[server] user1 joined",
@@ -302,10 +315,12 @@ Deno.test("deno task compile bakes in exactly the runtime flags of deno task cha
   // The binary reads its certificates from one documented place, and keeps
   // its history in one: nothing else on disk.
   const files = flags(tasks.chat).filter((f) => /^--allow-(read|write)/.test(f));
+  // Besides: its own modules, which each worker of --workers loads.
   assert.deepEqual(files, [
-    "--allow-read=/etc/marquee,./marquee-data",
+    "--allow-read=/etc/marquee,./marquee-data,./actors,./app,./chat,./cli,./cluster,./net,./store",
     "--allow-write=./marquee-data",
   ]);
+  assert.match(tasks.compile, /--include app\/worker\.ts /, "the binary carries the worker");
   const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
   for (const place of ["`/etc/marquee`", "`./marquee-data`"]) {
     assert.ok(readme.includes(place), `the README names ${place}`);
@@ -335,13 +350,13 @@ Deno.test("the README's example session happens exactly as written, in that orde
   await replayTranscript(server.port, [
     ["terminal 2", readmeBlock("Terminal 2, the first client")],
     ["terminal 3", readmeBlock("Terminal 3, the second client")],
-  ]);
+  ], server.settle);
   await server.waitForLog((l) => l === "[server] alice left");
   await server.stop();
   const withoutPorts = (l: string) => l.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:PORT");
   const readmeLog = readmeBlock("Terminal 1, the server").map(withoutPorts);
   assert.deepEqual(
-    server.logs.map(withoutPorts),
+    chatLog(server).map(withoutPorts),
     readmeLog.slice(2),
     "log after the startup lines",
   );
@@ -353,7 +368,7 @@ Deno.test("the protocol's second session (more commands) happens exactly as writ
   await replayTranscript(server.port, [
     ["the first client", readmeBlock("The first client:", protocol)],
     ["the second client", readmeBlock("The second client:", protocol)],
-  ]);
+  ], server.settle);
   await server.stop();
 });
 

@@ -55,10 +55,36 @@ interface ConnectBucket {
   at: number;
 }
 
+/** Logs and counts one refusal: the line every `Gate` writes. */
+export function reportRefusal(
+  log: NonNullable<AdmissionOptions["log"]>,
+  onRefuse: (reason: string) => void,
+  peer: string,
+  reason: string,
+): void {
+  log(`Refused ${peer}: ${reason}`, { level: "warn", event: "refuse", peer, reason });
+  onRefuse(reason);
+}
+
 /** Whether `hostname` is a loopback address (exempt from the per-address limit). */
 export function isLoopback(hostname: string): boolean {
   return hostname.startsWith("127.") || hostname === "::1" ||
     hostname.startsWith("::ffff:127.");
+}
+
+/**
+ * What the accept loops ask about each connection: the one `Admission` of
+ * this process, or (with `--workers`) one that asks the process's hub, so
+ * the limits hold across every worker.
+ */
+export interface Gate {
+  /** Admits a connection from `host`, or returns the reason it is refused
+   * (already logged and counted through `refused`). */
+  admit(host: string): string | undefined | Promise<string | undefined>;
+  /** Gives back the place of a connection from `host` that has ended. */
+  release(host: string): void;
+  /** Logs and counts a refusal (every refusal goes through this). */
+  refused(peer: string, reason: string): void;
 }
 
 /**
@@ -73,7 +99,7 @@ export function isLoopback(hostname: string): boolean {
  * admission.release("10.0.0.1");
  * ```
  */
-export class Admission {
+export class Admission implements Gate {
   readonly #max: number;
   readonly #maxPerAddress: number;
   readonly #exemptLoopback: boolean;
@@ -124,13 +150,7 @@ export class Admission {
   /** Logs and counts a refusal decided here or later on the way in (no
    * user number to be had, say): every refusal goes through this. */
   refused(peer: string, reason: string): void {
-    this.#log(`Refused ${peer}: ${reason}`, {
-      level: "warn",
-      event: "refuse",
-      peer,
-      reason,
-    });
-    this.#onRefuse(reason);
+    reportRefusal(this.#log, this.#onRefuse, peer, reason);
   }
 
   #check(host: string): string | undefined {

@@ -14,7 +14,9 @@ export {
   DEFAULT_CONNECTS_PER_MINUTE,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  type Gate,
   isLoopback,
+  reportRefusal,
 } from "./admission.ts";
 export { describeError, describeListenError, firstLine, StartupError } from "./describe_error.ts";
 export {

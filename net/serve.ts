@@ -16,7 +16,7 @@
  * @module
  */
 
-import { Admission } from "./admission.ts";
+import { Admission, type Gate } from "./admission.ts";
 import { describeError } from "./describe_error.ts";
 
 /** First pause after a failed accept; doubles up to the maximum. */
@@ -35,7 +35,7 @@ export interface ServeOptions {
   handler: (conn: Deno.Conn) => Promise<void>;
   /** The limits and refusal path, shared with other listeners (default:
    * this listener's own, with the default limits). */
-  admission?: Admission;
+  admission?: Gate;
   /** Where log lines go (default: console.log). */
   log?: (line: string, fields?: Record<string, string | number>) => void;
   /** What a refused connection gets before it is closed (default: the
@@ -65,7 +65,7 @@ export async function serve(
   listener: Deno.Listener<Deno.Conn>,
   options: ServeOptions,
 ): Promise<void> {
-  const { signal, handler } = options;
+  const { signal } = options;
   const log = options.log ?? console.log;
   const admission = options.admission ?? new Admission({ log });
   const running = new Set<Promise<void>>();
@@ -96,33 +96,66 @@ export async function serve(
       continue;
     }
     const host = (conn.remoteAddr as Deno.NetAddr).hostname;
-    const refusal = admission.admit(host);
-    if (refusal !== undefined) {
-      const notice = options.refusal ? options.refusal(refusal) : encoder.encode(`! ${refusal}\n`);
-      track(running, refuse(conn, notice));
+    const answer = admission.admit(host);
+    const context = { admission, options, log, running };
+    if (typeof answer !== "object") {
+      start(conn, host, answer, context);
       continue;
     }
-    const release = (error?: unknown): void => {
-      if (error !== undefined) {
-        log(`Connection handler failed: ${describeError(error)}`, {
-          level: "error",
-          event: "error",
-        });
-      }
+    // The hub answers for every worker; until it has, the connection waits.
+    const asked = answer.catch(() => "server busy").then((refusal) => {
+      if (refusal !== undefined || !signal.aborted) return start(conn, host, refusal, context);
+      // Admitted, but the chat began to stop meanwhile: give the place back.
       admission.release(host);
-      running.delete(run);
-    };
-    const run: Promise<void> = handler(conn).then(() => release(), release);
-    running.add(run);
+      return start(conn, host, "server shutting down", context);
+    });
+    track(running, asked);
   }
   signal.removeEventListener("abort", closeListener);
   closeListener();
   await Promise.all([...running]);
 }
 
-function track(running: Set<Promise<void>>, promise: Promise<void>): void {
+/** What `start` needs from its accept loop. */
+interface AcceptContext {
+  admission: Gate;
+  options: ServeOptions;
+  log: NonNullable<ServeOptions["log"]>;
+  running: Set<Promise<void>>;
+}
+
+/** Runs an admitted connection, or refuses it with its notice. Promise
+ * callbacks, not an async function: a suspended frame per connection
+ * would cost every idle connection its memory. */
+function start(
+  conn: Deno.Conn,
+  host: string,
+  refusal: string | undefined,
+  { admission, options, log, running }: AcceptContext,
+): Promise<void> {
+  if (refusal !== undefined) {
+    const notice = options.refusal ? options.refusal(refusal) : encoder.encode(`! ${refusal}\n`);
+    return track(running, refuse(conn, notice));
+  }
+  const release = (error?: unknown): void => {
+    if (error !== undefined) {
+      log(`Connection handler failed: ${describeError(error)}`, {
+        level: "error",
+        event: "error",
+      });
+    }
+    admission.release(host);
+    running.delete(run);
+  };
+  const run: Promise<void> = options.handler(conn).then(() => release(), release);
+  running.add(run);
+  return run;
+}
+
+function track(running: Set<Promise<void>>, promise: Promise<void>): Promise<void> {
   running.add(promise);
   promise.finally(() => running.delete(promise));
+  return promise;
 }
 
 async function refuse(conn: Deno.Conn, notice: Uint8Array | undefined): Promise<void> {

@@ -40,6 +40,9 @@ export function openSqlite<T>(file: SqliteFile<T>): T {
     db = new DatabaseSync(file.path);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
+    // Workers of one process share the file: a writer waits for another's
+    // short transaction rather than failing at once.
+    db.exec("PRAGMA busy_timeout = 2000");
     migrate(db, file.version, file.schema);
     return file.build(db);
   } catch (error) {

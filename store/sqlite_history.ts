@@ -53,17 +53,22 @@ export interface SqliteHistoryOptions {
   now?: () => number;
   /** Write batches on a timer (default true; tests call `flush`). */
   autoFlush?: boolean;
+  /** The workers of one process (`--workers`) share this file: each keeps
+   * only its own users' lines, and writes them at once, so a newcomer on
+   * another worker finds them (default false: one file per server). */
+  shared?: boolean;
 }
 
 /** A SQLite-backed {@linkcode HistoryStore}; see the module doc. */
 export class SqliteHistory implements HistoryStore {
-  /** One file per server: each keeps every line its users see. */
-  readonly shared = false;
+  /** Whether other workers write this file too (see the option). */
+  readonly shared: boolean;
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #select: StatementSync;
   readonly #pruneRoom: StatementSync;
   readonly #pruneAge: StatementSync;
+  readonly #newest: StatementSync;
   readonly #keep: number;
   readonly #maxAgeMs: number;
   readonly #log: Log;
@@ -88,6 +93,8 @@ export class SqliteHistory implements HistoryStore {
     this.#onDropped = options.onDropped ?? (() => {});
     this.#now = options.now ?? Date.now;
     this.#autoFlush = options.autoFlush ?? true;
+    this.shared = options.shared ?? false;
+    this.#newest = db.prepare("SELECT max(at) AS at FROM lines");
     this.#insert = db.prepare(
       "INSERT INTO lines (at, room, sender, text, action) VALUES (?, ?, ?, ?, ?)",
     );
@@ -111,10 +118,7 @@ export class SqliteHistory implements HistoryStore {
       schema: SCHEMA,
       build: (db) => {
         const store = new SqliteHistory(db, options);
-        const newest = db.prepare("SELECT max(at) AS at FROM lines").get() as {
-          at: number | null;
-        };
-        store.#lastAt = newest.at ?? 0;
+        store.#lastAt = store.#newestAt();
         return store;
       },
     });
@@ -127,7 +131,7 @@ export class SqliteHistory implements HistoryStore {
     this.#lastAt = at;
     this.#pending.push(at === line.at ? line : { ...line, at });
     if (this.#autoFlush && this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.#timer = setTimeout(() => this.flush(), this.shared ? 0 : FLUSH_MS);
     }
   }
 
@@ -154,9 +158,13 @@ export class SqliteHistory implements HistoryStore {
     if (batch.length === 0) return;
     this.#pending = [];
     try {
-      this.#db.exec("BEGIN");
+      // Shared: take the write lock first, and keep times increasing past
+      // what the other workers wrote (a time is a page cursor).
+      this.#db.exec(this.shared ? "BEGIN IMMEDIATE" : "BEGIN");
+      let last = this.shared ? this.#newestAt() : 0;
       for (const l of batch) {
-        this.#insert.run(l.at, l.room.toLowerCase(), l.from, l.text, l.action ? 1 : 0);
+        last = Math.max(l.at, last + 1);
+        this.#insert.run(last, l.room.toLowerCase(), l.from, l.text, l.action ? 1 : 0);
       }
       this.#prune(batch);
       this.#db.exec("COMMIT");
@@ -177,6 +185,11 @@ export class SqliteHistory implements HistoryStore {
     this.flush();
     this.#closed = true;
     this.#db.close();
+  }
+
+  /** The time of the newest line in the file (0 when empty). */
+  #newestAt(): number {
+    return (this.#newest.get() as { at: number | null }).at ?? 0;
   }
 
   /** Keeps the newest lines of each room touched, and drops old ones. */

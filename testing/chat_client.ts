@@ -8,12 +8,14 @@
  * @module
  */
 
-import { type ChatLimits, type ReadyInfo, runChat } from "../app/app.ts";
-import { Metrics } from "../app/metrics.ts";
+import { type ChatLimits, DEFAULT_LIMITS, type ReadyInfo, runChat } from "../app/app.ts";
+import { combineFigures, type LiveFigures, Metrics } from "../app/metrics.ts";
 import { SqliteHistory } from "../store/sqlite_history.ts";
 import { DEFAULT_HISTORY_ON_JOIN } from "../chat/history.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
+import { Hub, wireWorkers, type WorkerPorts } from "../cluster/hub.ts";
+import { PortBroker, WorkerAndRedisBroker, workerId } from "../cluster/port_broker.ts";
 import { type ScryptCost, ScryptPasswords } from "../store/passwords.ts";
 
 /** scrypt's cost in in-process tests: the real function, 16 times cheaper
@@ -42,102 +44,130 @@ export interface TestServer {
   tlsPort?: number;
   /** The counters, when started with `metrics: true`. */
   metrics?: Metrics;
+  /** Resolves once every instance has handled everything the others sent
+   * it so far (at once with one instance): with workers, a line from
+   * another worker may otherwise still be on its way. */
+  settle(): Promise<void>;
+}
+
+/** Chat instances per test server: 1, or (`MARQUEE_TEST_WORKERS=2`, as
+ * CI sets it for a second pass of the whole suite) several linked through
+ * one hub on shared ports, as `--workers` links its workers. */
+export const TEST_WORKERS = Math.max(1, Number(Deno.env.get("MARQUEE_TEST_WORKERS") ?? "1"));
+
+/** Options for {@linkcode startServer}. */
+export interface TestServerOptions {
+  welcome?: boolean;
+  redis?: string;
+  /** PEM certificates to trust for a `rediss://` URL. */
+  redisCa?: string;
+  metrics?: boolean;
+  web?: boolean;
+  tls?: { cert: string; key: string };
+  allowedOrigins?: string[];
+  /** Keep room history, in a fresh SQLite file, as `deno task chat` does. */
+  history?: boolean;
+  httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
+  /** Keep accounts and rooms: in Redis when linked, else in a SQLite
+   * file in `dir` (a fresh temporary one if not given). */
+  accounts?: { dir?: string; operators?: Map<string, string> };
+  /** The chat's clock (to expire bans in tests). */
+  now?: () => number;
+  /** Keep debug lines in `logs` too. */
+  debug?: boolean;
+  /** Chat instances (default {@linkcode TEST_WORKERS}). */
+  workers?: number;
+}
+
+/** What every instance of one test server shares. */
+interface Shared {
+  options: TestServerOptions;
+  limits: Partial<ChatLimits>;
+  logs: string[];
+  metrics: Metrics | undefined;
+  hub: Hub | undefined;
+  signal: AbortSignal;
+  historyDir: string | undefined;
+  accountsDir: string | undefined;
+  /** The instances' links to each other (none with one instance). */
+  brokers: PortBroker[];
+  /** Every instance's live figures together (set once all are ready). */
+  figures: () => Promise<LiveFigures>;
 }
 
 /** Starts the chat on 127.0.0.1, port 0, with `limits` over the defaults. */
 export function startServer(
   limits: Partial<ChatLimits> = {},
-  options: {
-    welcome?: boolean;
-    redis?: string;
-    /** PEM certificates to trust for a `rediss://` URL. */
-    redisCa?: string;
-    metrics?: boolean;
-    web?: boolean;
-    tls?: { cert: string; key: string };
-    allowedOrigins?: string[];
-    /** Keep room history, in a fresh SQLite file, as `deno task chat` does. */
-    history?: boolean;
-    httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
-    /** Keep accounts and rooms: in Redis when linked, else in a SQLite
-     * file in `dir` (a fresh temporary one if not given). */
-    accounts?: { dir?: string; operators?: Map<string, string> };
-    /** The chat's clock (to expire bans in tests). */
-    now?: () => number;
-    /** Keep debug lines in `logs` too. */
-    debug?: boolean;
-  } = {},
+  options: TestServerOptions = {},
 ): TestServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const tlsListener = options.tls
-    ? Deno.listenTls({ hostname: "127.0.0.1", port: 0, ...options.tls })
-    : undefined;
+  const workers = options.workers ?? TEST_WORKERS;
   const controller = new AbortController();
-  const logs: string[] = [];
-  const metrics = options.metrics ? new Metrics() : undefined;
-  const loopback = { hostname: "127.0.0.1", port: 0 };
-  let ready!: (info: ReadyInfo) => void;
-  const readyInfo = new Promise<ReadyInfo>((resolve) => (ready = resolve));
-  const broker = options.redis === undefined ? undefined : new RedisBroker({
-    url: options.redis,
-    ca: options.redisCa,
-    log: (line) => logs.push(line),
-    onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
-  });
-  // Linked servers keep history in Redis, as `deno task chat` does.
-  const historyDir = options.history && !broker ? Deno.makeTempDirSync() : undefined;
-  const log = (line: string) => logs.push(line);
-  const store = !options.history
-    ? undefined
-    : broker
-    ? broker.history({ keep: 10_000, days: 30, log })
-    : SqliteHistory.open({ path: `${historyDir}/history.db`, log });
-  const accountsDir = options.accounts && !broker
-    ? options.accounts.dir ?? Deno.makeTempDirSync()
-    : undefined;
-  const community = accountsDir === undefined
-    ? undefined
-    : SqliteCommunity.open(`${accountsDir}/community.db`);
-  const people = options.accounts && {
-    store: broker ? broker.community() : community,
-    // Real scrypt at a low cost: the same code, a fraction of the time.
-    passwords: new ScryptPasswords(TEST_COST),
-    operators: options.accounts.operators,
-  };
-  const running = runChat({
-    people,
-    now: options.now,
-    history: store && { store, onJoin: DEFAULT_HISTORY_ON_JOIN },
-    tlsListener,
-    metrics,
-    metricsAddress: metrics ? loopback : undefined,
-    webAddress: options.web ? loopback : undefined,
-    onReady: ready,
-    allowedOrigins: options.allowedOrigins,
-    httpTimeouts: options.httpTimeouts,
-    listener,
+  const hub = workers > 1 ? new Hub({ ...DEFAULT_LIMITS, ...limits, now: options.now }) : undefined;
+  const prefix = crypto.randomUUID().slice(0, 8);
+  const names = Array.from({ length: workers }, (_, i) => workerId(prefix, i + 1));
+  const ports = hub && wireWorkers(hub, names);
+  const shared: Shared = {
+    options,
+    limits,
+    logs: [],
+    metrics: options.metrics ? new Metrics() : undefined,
+    hub,
     signal: controller.signal,
-    limits: { flushMs: 1_000, ...limits },
-    log: (line, fields) => {
-      // As `deno task chat` does by default: debug lines only when asked.
-      if (fields?.level !== "debug" || options.debug) logs.push(line);
-    },
-    welcome: options.welcome ?? false,
-    broker,
+    historyDir: options.history && !options.redis ? Deno.makeTempDirSync() : undefined,
+    accountsDir: options.accounts && !options.redis
+      ? options.accounts.dir ?? Deno.makeTempDirSync()
+      : undefined,
+    brokers: [],
+    figures: () => Promise.reject(new Error("not ready")),
+  };
+  const reusePort = workers > 1;
+  const local = { hostname: "127.0.0.1", port: 0, reusePort };
+  const listener = Deno.listen(local);
+  const tlsListener = options.tls ? Deno.listenTls({ ...local, ...options.tls }) : undefined;
+  const first = startInstance(shared, { tcp: listener, tls: tlsListener }, ports?.[0]);
+  // The others share the first one's ports, HTTP ones included (none, if
+  // the first could not start).
+  const rest = first.started.then((info) =>
+    info === undefined
+      ? []
+      : (ports ?? []).slice(1).map((end) =>
+        startInstance(shared, sameListeners(listener, tlsListener), end, info)
+      )
+  );
+  const done = Promise.all([first.done, rest.then((list) => Promise.all(list.map((i) => i.done)))])
+    .finally(() => {
+      hub?.close();
+      if (shared.historyDir !== undefined) Deno.removeSync(shared.historyDir, { recursive: true });
+      if (shared.accountsDir !== undefined && options.accounts?.dir === undefined) {
+        Deno.removeSync(shared.accountsDir, { recursive: true });
+      }
+    });
+  // Ready once every instance is accepting users (never, if one cannot);
+  // the figures are the whole server's, as `--workers` reports them.
+  const ready = new Promise<ReadyInfo>((resolve) => {
+    rest.then(async (list) => {
+      const infos = [await first.started, ...await Promise.all(list.map((i) => i.started))];
+      if (infos.some((info) => info === undefined)) return;
+      const each = infos.map((info) => (info as ReadyInfo).figures);
+      shared.figures = async () => combineFigures(await Promise.all(each.map((f) => f())));
+      resolve({ ...infos[0] as ReadyInfo, figures: shared.figures });
+    });
   });
-  const done = running.finally(async () => {
-    await store?.close();
-    await community?.close();
-    if (historyDir !== undefined) Deno.removeSync(historyDir, { recursive: true });
-    if (accountsDir !== undefined && options.accounts?.dir === undefined) {
-      Deno.removeSync(accountsDir, { recursive: true });
-    }
-  });
+  const logs = shared.logs;
   return {
     port: (listener.addr as Deno.NetAddr).port,
     tlsPort: tlsListener ? (tlsListener.addr as Deno.NetAddr).port : undefined,
-    metrics,
-    ready: readyInfo,
+    metrics: shared.metrics,
+    ready,
+    settle: async () => {
+      if (shared.brokers.length === 0) return;
+      const { figures } = await ready;
+      // Twice: what an instance did on hearing from another reaches it too.
+      for (let round = 0; round < 2; round++) {
+        await Promise.all(shared.brokers.map((broker) => broker.flush()));
+        await figures();
+      }
+    },
     logs,
     stop: async () => {
       controller.abort();
@@ -151,6 +181,101 @@ export function startServer(
       }
     },
   };
+}
+
+/** Listeners on the same ports as these, for another instance. */
+function sameListeners(tcp: Deno.Listener, tls: Deno.Listener | undefined) {
+  const at = (listener: Deno.Listener) => ({
+    hostname: "127.0.0.1",
+    port: (listener.addr as Deno.NetAddr).port,
+    reusePort: true,
+  });
+  const files = tls && TLS_FILES.get(tls);
+  return {
+    tcp: Deno.listen(at(tcp)),
+    tls: tls && files && Deno.listenTls({ ...at(tls), ...files }),
+  };
+}
+
+/** The certificate each test TLS listener was made with, for its twins. */
+const TLS_FILES = new WeakMap<Deno.Listener, { cert: string; key: string }>();
+
+/** One chat instance of a test server. */
+function startInstance(
+  shared: Shared,
+  listeners: { tcp: Deno.Listener; tls?: Deno.Listener },
+  ports: WorkerPorts | undefined,
+  firstReady?: ReadyInfo,
+): { started: Promise<ReadyInfo | undefined>; done: Promise<void> } {
+  const { options, logs, metrics } = shared;
+  if (options.tls && listeners.tls) TLS_FILES.set(listeners.tls, options.tls);
+  let ready!: (info: ReadyInfo | undefined) => void;
+  const started = new Promise<ReadyInfo | undefined>((resolve) => (ready = resolve));
+  const log = (line: string) => logs.push(line);
+  const ported = ports && new PortBroker(ports);
+  const redis = options.redis === undefined ? undefined : new RedisBroker({
+    serverId: ported?.serverId,
+    url: options.redis,
+    ca: options.redisCa,
+    log,
+    onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
+  });
+  if (ported) shared.brokers.push(ported);
+  const broker = ported && redis ? new WorkerAndRedisBroker(ported, redis) : redis ?? ported;
+  // Linked servers keep history in Redis, as `deno task chat` does.
+  const store = !options.history
+    ? undefined
+    : redis
+    ? redis.history({ keep: 10_000, days: 30, log })
+    : SqliteHistory.open({ path: `${shared.historyDir}/history.db`, log, shared: !!ported });
+  const community = shared.accountsDir === undefined
+    ? undefined
+    : SqliteCommunity.open(`${shared.accountsDir}/community.db`);
+  const people = options.accounts && {
+    store: redis ? redis.community() : community,
+    // Real scrypt at a low cost: the same code, a fraction of the time.
+    passwords: new ScryptPasswords(TEST_COST),
+    operators: options.accounts.operators,
+  };
+  const http = (port: number | undefined) => ({
+    hostname: "127.0.0.1",
+    port: port ?? 0,
+    reusePort: shared.hub !== undefined,
+  });
+  const running = runChat({
+    people,
+    now: options.now,
+    history: store && { store, onJoin: DEFAULT_HISTORY_ON_JOIN },
+    tlsListener: listeners.tls as Deno.Listener<Deno.Conn> | undefined,
+    metrics,
+    // The first instance serves the metrics of all, as `--workers` does.
+    metricsAddress: metrics && !firstReady ? http(undefined) : undefined,
+    metricsFigures: () => shared.figures(),
+    webAddress: options.web ? http(firstReady?.webPort) : undefined,
+    onReady: ready,
+    allowedOrigins: options.allowedOrigins,
+    httpTimeouts: options.httpTimeouts,
+    listener: listeners.tcp as Deno.Listener<Deno.Conn>,
+    signal: shared.signal,
+    limits: { flushMs: 1_000, ...shared.limits },
+    log: (line, fields) => {
+      // As `deno task chat` does by default: debug lines only when asked.
+      if (fields?.level !== "debug" || options.debug) logs.push(line);
+    },
+    welcome: options.welcome ?? false,
+    broker,
+    admission: ported?.admission({
+      log,
+      onRefuse: metrics && ((reason) => Metrics.bump(metrics.refused, reason)),
+    }),
+  });
+  const done = running.finally(async () => {
+    // Not started at all: nothing will ever be ready (a no-op otherwise).
+    ready(undefined);
+    await store?.close();
+    await community?.close();
+  });
+  return { started, done };
 }
 
 /** A line-reading TCP client. */

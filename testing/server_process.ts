@@ -9,11 +9,21 @@
 import { TextLineStream } from "./text_lines.ts";
 
 /** The runtime flags of `deno task chat` (permissions and V8 settings), so
- * tests run the server exactly as the task and the compiled binary do. */
+ * tests run the server exactly as the task and the compiled binary do. The
+ * task runs in the repository, and may read its own modules there (each
+ * worker of `--workers` loads them); a test server runs in a directory of
+ * its own, so those paths are made absolute. */
 export const CHAT_RUN_FLAGS: readonly string[] = JSON.parse(
   Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
 ).tasks.chat.split(" ").filter((word: string) =>
   word.startsWith("--allow-") || word.startsWith("--v8-flags=") || word.startsWith("--unstable-")
+).map((word: string) =>
+  word.startsWith("--allow-read=")
+    ? word.replace(
+      /(?<=[=,])\.\/(actors|app|chat|cli|cluster|net|store)\b/g,
+      (path) => new URL(`../${path}`, import.meta.url).pathname.replace(/\/$/, ""),
+    )
+    : word
 );
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

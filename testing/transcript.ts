@@ -17,7 +17,8 @@
  */
 
 import assert from "node:assert/strict";
-import { TestClient } from "./chat_client.ts";
+import { LINE_TIMEOUT_MS, TestClient } from "./chat_client.ts";
+import { pollUntil } from "./within.ts";
 
 interface Terminal {
   name: string;
@@ -29,8 +30,13 @@ interface Terminal {
 
 const isServerLine = (line: string): boolean => /^(\* |\[|! )/.test(line);
 
-/** Replays `blocks` (terminal name → its lines) against the chat on `port`. */
-export async function replayTranscript(port: number, blocks: [string, string[]][]): Promise<void> {
+/** Replays `blocks` (terminal name → its lines) against the chat on `port`;
+ * `settle` (the test server's) runs after each action, before the probes. */
+export async function replayTranscript(
+  port: number,
+  blocks: [string, string[]][],
+  settle: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   const terminals: Terminal[] = blocks.map(([name, items]) => ({
     name,
     items,
@@ -41,13 +47,19 @@ export async function replayTranscript(port: number, blocks: [string, string[]][
     while (terminals.some((t) => !t.closed)) {
       const actor = terminals.find((t) => !t.closed && !isServerLine(t.items[t.next] ?? "$"));
       if (actor === undefined) {
+        // Every open terminal waits for a line that no probe brought: one
+        // that another worker sends, or the leave of a closed terminal.
+        if (await lateLine(terminals)) continue;
         const stuck = terminals.filter((t) => !t.closed).map((t) =>
           `${t.name}: ${t.items[t.next]}`
         );
         throw new Error(`The transcript cannot go on; still expected: ${stuck.join("; ")}`);
       }
       await act(port, actor);
-      for (const terminal of terminals) await settle(terminal);
+      // The actor's own probe first: its server has then handled the action.
+      await probe(actor);
+      await settle();
+      for (const terminal of terminals) await probe(terminal);
     }
   } finally {
     await Promise.all(terminals.map((t) => t.client?.close()));
@@ -81,9 +93,29 @@ async function act(port: number, terminal: Terminal): Promise<void> {
   }
 }
 
+/** Waits for a line to reach any open terminal; it must be the next line
+ * of that terminal's block. False if none came in time. */
+async function lateLine(terminals: Terminal[]): Promise<boolean> {
+  const waiting = () => terminals.find((t) => !t.closed && (t.client?.buffered.length ?? 0) > 0);
+  try {
+    await pollUntil(
+      "a line for a waiting terminal",
+      () => waiting() !== undefined,
+      LINE_TIMEOUT_MS,
+    );
+  } catch {
+    return false;
+  }
+  const terminal = waiting() as Terminal;
+  const line = await (terminal.client as TestClient).readLine();
+  assert.equal(line, terminal.items[terminal.next], `${terminal.name}: line ${terminal.next + 1}`);
+  terminal.next++;
+  return true;
+}
+
 /** Checks that what reached `terminal` since the last action is exactly the
  * next lines of its block. */
-async function settle(terminal: Terminal): Promise<void> {
+async function probe(terminal: Terminal): Promise<void> {
   const client = terminal.client;
   if (client === undefined || terminal.closed) return;
   const arrived = client.closedByServer ? client.buffered.slice() : await client.linesBeforeProbe();

@@ -1,0 +1,275 @@
+/**
+ * `--workers N`: N chat servers in one process, one per Deno Worker, each
+ * on its own thread, that together are one chat.
+ *
+ * They are linked servers, as processes linked through Redis are, with
+ * cheaper links: each pair of workers has a `MessageChannel` for chat
+ * events, and the hub here on the main thread hands out `userN` numbers and
+ * names and admits connections against one set of limits (`cluster/hub.ts`).
+ * With `--redis`, each worker is in addition a server of the Redis cluster.
+ *
+ * The main thread binds every port first (so a taken port is the usual
+ * one-line error), then each worker binds the same ports with SO_REUSEPORT
+ * and the kernel spreads new connections over them; once all are ready,
+ * the main thread lets go of its own. It serves the metrics endpoint
+ * itself, adding up what each worker reports, and turns SIGINT and SIGTERM
+ * into each worker's graceful shutdown.
+ *
+ * @module
+ */
+
+import { unreachable } from "../actors/unreachable.ts";
+import type { Config } from "../cli/flags.ts";
+import { bindListeners, type Listeners } from "../cli/listen.ts";
+import { Hub, wireWorkers, type WorkerPorts } from "../cluster/hub.ts";
+import { workerId } from "../cluster/port_broker.ts";
+import {
+  Admission,
+  describeError,
+  refusalResponse,
+  serve,
+  serveHttpConn,
+  StartupError,
+} from "../net/mod.ts";
+import { listenHttp, metricsRoute } from "./http.ts";
+import type { Log } from "./log.ts";
+import { combineFigures, Metrics } from "./metrics.ts";
+import { logEndpoints, logStart, openCommunity, openHistory, type WorkerReport } from "./run.ts";
+import type { FromWorker, ToWorker } from "./worker.ts";
+
+/** How long a scrape waits for a worker's figures. */
+const REPORT_TIMEOUT_MS = 2_000;
+
+/** One running worker, as the main thread sees it. */
+interface Running {
+  name: string;
+  worker: Worker;
+  /** Settles when it has stopped (or died). */
+  stopped: Promise<void>;
+  /** Settles once it accepts users; rejects with its one-line failure. */
+  ready: Promise<void>;
+  /** Asks for its figures. */
+  report(): Promise<WorkerReport | undefined>;
+}
+
+/**
+ * Runs the chat as `config.workers` workers until SIGINT or SIGTERM, then
+ * stops each gracefully. Rejects with a one-line error if one cannot start,
+ * with every worker stopped and every port closed.
+ */
+export async function runWorkers(
+  config: Config,
+  log: Log,
+  files: { redisCa?: string; operators?: Map<string, string> } = {},
+): Promise<void> {
+  const own = await bindListeners({ ...config, reusePort: true });
+  const web = bindWeb(config, own);
+  const shared = sharedPorts(config, own, web);
+  logStart(config, { tcp: own.tcp.addr, tls: own.tls?.addr }, log);
+  try {
+    prepareStores(config, log);
+  } catch (error) {
+    closeAll(own, web);
+    throw error;
+  }
+  const hub = new Hub(config.limits);
+  // One prefix per process: a worker's siblings are those that share it.
+  const prefix = crypto.randomUUID().slice(0, 8);
+  const names = Array.from({ length: config.workers }, (_, i) => workerId(prefix, i + 1));
+  const workers = wireWorkers(hub, names).map((channels) =>
+    spawnWorker(channels, shared, files, hub, log)
+  );
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (error) {
+    await stopAll(workers);
+    hub.close();
+    closeAll(own, web);
+    throw new StartupError(describeError(error));
+  }
+  // Every worker listens now: the main thread's sockets would only hold
+  // connections that nobody accepts.
+  closeAll(own, web);
+  await serveUntilSignal(config, shared, workers, log);
+  await stopAll(workers);
+  hub.close();
+  log("[server] stopped", { event: "stop" });
+}
+
+/** Binds the web port, shared, before any worker does. */
+function bindWeb(config: Config, own: Listeners): Deno.Listener | undefined {
+  try {
+    return config.web && listenHttp({ ...config.web, reusePort: true });
+  } catch (error) {
+    closeAll(own, undefined);
+    throw error;
+  }
+}
+
+/** `config` with the ports the main thread got (port 0 becomes a real one,
+ * the same for every worker). */
+function sharedPorts(config: Config, own: Listeners, web: Deno.Listener | undefined): Config {
+  const port = (listener: Deno.Listener) => (listener.addr as Deno.NetAddr).port;
+  return {
+    ...config,
+    reusePort: true,
+    port: port(own.tcp),
+    tls: config.tls && own.tls && { ...config.tls, port: port(own.tls) },
+    web: config.web && web && { ...config.web, port: port(web) },
+  };
+}
+
+/** Opens the SQLite stores once, here, so that their files are made and
+ * migrated before several workers open them at once. */
+function prepareStores(config: Config, log: Log): void {
+  if (config.redis !== "") return;
+  if (config.accounts) openCommunity(config).close();
+  openHistory(config, log)?.close();
+}
+
+function closeAll(own: Listeners, web: Deno.Listener | undefined): void {
+  for (const listener of [own.tcp, own.tls, web]) {
+    try {
+      listener?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Starts one worker and wires its messages. */
+function spawnWorker(
+  channels: WorkerPorts,
+  config: Config,
+  files: { redisCa?: string; operators?: Map<string, string> },
+  hub: Hub,
+  log: Log,
+): Running {
+  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+  const start: ToWorker = {
+    type: "start",
+    config,
+    files: { redisCa: files.redisCa, operators: [...(files.operators ?? [])] },
+    channels,
+  };
+  const reports = new Map<number, (report: WorkerReport | undefined) => void>();
+  let lastId = 0;
+  let ready!: () => void;
+  let failed!: (error: Error) => void;
+  let stopped!: () => void;
+  const running: Running = {
+    name: channels.server,
+    worker,
+    ready: new Promise((resolve, reject) => [ready, failed] = [resolve, reject]),
+    stopped: new Promise((resolve) => (stopped = resolve)),
+    report: () =>
+      new Promise((resolve) => {
+        const id = ++lastId;
+        reports.set(id, resolve);
+        tell(worker, { type: "report", id });
+        setTimeout(() => reports.delete(id) && resolve(undefined), REPORT_TIMEOUT_MS);
+      }),
+  };
+  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+    const message = event.data;
+    switch (message.type) {
+      case "loaded":
+        return worker.postMessage(start, [channels.hub, ...channels.peers]);
+      case "ready":
+        return ready();
+      case "failed":
+        failed(new Error(message.message));
+        return stopped();
+      case "stopped":
+        return stopped();
+      case "report":
+        reports.get(message.id)?.(message.report);
+        reports.delete(message.id);
+        return;
+      default:
+        return unreachable(message);
+    }
+  };
+  worker.onerror = (event: ErrorEvent) => {
+    // A worker that dies takes its users with it; the others go on, and
+    // are told as linked servers are told of a server that fell silent.
+    event.preventDefault();
+    log(`[server] worker ${channels.server} failed: ${event.message}`, {
+      level: "error",
+      event: "error",
+    });
+    hub.detach(channels.server);
+    failed(new Error(event.message));
+    stopped();
+  };
+  running.ready.catch(() => {});
+  return running;
+}
+
+function tell(worker: Worker, message: ToWorker): void {
+  worker.postMessage(message);
+}
+
+/** Says where the chat is, serves the metrics endpoint if asked, and waits
+ * for SIGINT or SIGTERM. */
+async function serveUntilSignal(
+  config: Config,
+  shared: Config,
+  workers: Running[],
+  log: Log,
+): Promise<void> {
+  log(`[server] ${workers.length} workers`, { event: "start", workers: workers.length });
+  const stop = new AbortController();
+  const metrics = config.metrics && listenHttp(config.metrics);
+  const metricsPort = metrics && (metrics.addr as Deno.NetAddr).port;
+  logEndpoints(config, log, metricsPort, shared.web?.port);
+  const serving = metrics ? serveMetrics(metrics, config, workers, stop.signal, log) : undefined;
+  await signalled(log);
+  stop.abort();
+  await serving;
+}
+
+/** Serves `/metrics`, adding up every worker's counters and figures. */
+function serveMetrics(
+  listener: Deno.Listener,
+  config: Config,
+  workers: Running[],
+  signal: AbortSignal,
+  log: Log,
+): Promise<void> {
+  const route = async (request: Parameters<ReturnType<typeof metricsRoute>>[0]) => {
+    const reports = (await Promise.all(workers.map((w) => w.report())))
+      .filter((r): r is WorkerReport => r !== undefined);
+    const total = new Metrics();
+    for (const report of reports) if (report.metrics) total.add(report.metrics);
+    const figures = combineFigures(reports.map((r) => r.figures));
+    return metricsRoute(total, () => Promise.resolve(figures))(request);
+  };
+  return serve(listener, {
+    signal,
+    admission: new Admission({ ...config.limits, log }),
+    log,
+    refusal: refusalResponse,
+    handler: (conn) => serveHttpConn(conn, { signal, route }),
+  });
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function signalled(log: Log): Promise<void> {
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  return new Promise((resolve) => {
+    const onSignal = (): void => {
+      for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      log("[server] shutting down", { event: "shutdown" });
+      resolve();
+    };
+    for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  });
+}
+
+/** Asks every worker to stop and waits until each has; then ends them. */
+async function stopAll(workers: Running[]): Promise<void> {
+  for (const running of workers) tell(running.worker, { type: "stop" });
+  await Promise.all(workers.map((w) => w.stopped));
+  for (const running of workers) running.worker.terminate();
+}

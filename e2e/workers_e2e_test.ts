@@ -1,0 +1,134 @@
+/**
+ * `--workers`, as the binary runs it: several Deno Workers in one process,
+ * sharing its ports, one chat. (The whole behaviour suite also runs against
+ * in-process workers linked the same way: `MARQUEE_TEST_WORKERS=2`.)
+ */
+
+import assert from "node:assert/strict";
+import { TestClient } from "../testing/chat_client.ts";
+import { runToExit, startServerProcess } from "../testing/server_process.ts";
+
+/** Joins `n` clients; with two workers and SO_REUSEPORT spreading the
+ * connections, some land on each. */
+async function joinMany(port: number, n: number) {
+  const joined = [];
+  for (let i = 0; i < n; i++) joined.push(await TestClient.join(port));
+  return joined;
+}
+
+Deno.test("--workers 2 is one chat: one userN sequence, everyone hears everyone", async () => {
+  const server = await startServerProcess(["--workers", "2", "--flood-rate", "0"]);
+  try {
+    await server.waitForLog((l) => l === "[server] 2 workers");
+    const joined = await joinMany(server.port, 8);
+    assert.deepEqual(
+      joined.map((j) => j.name),
+      Array.from({ length: 8 }, (_, i) => `user${i + 1}`),
+    );
+    const last = joined.at(-1)!;
+    await last.client.send("hello from the last");
+    for (const { client } of joined.slice(0, -1)) {
+      assert.equal(
+        await client.readUntil((l) => l.startsWith("[")),
+        `[${last.name}]: hello from the last`,
+      );
+    }
+    await Promise.all(joined.map((j) => j.client.close()));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("with --workers, a name goes to one user however many ask at once", async () => {
+  const server = await startServerProcess(["--workers", "2", "--flood-rate", "0"]);
+  try {
+    await server.waitForLog((l) => l === "[server] 2 workers");
+    const joined = await joinMany(server.port, 6);
+    await Promise.all(joined.map((j) => j.client.send("/nick sam")));
+    // Each hears its own answer: its rename, or a refusal.
+    const answers = await Promise.all(
+      joined.map(({ client, name }) =>
+        client.readUntil((l) => l.startsWith("!") || l === `* ${name} is now known as sam`)
+      ),
+    );
+    const winners = answers.filter((a) => a.endsWith("is now known as sam"));
+    const refused = answers.filter((a) => a.startsWith("! "));
+    assert.equal(winners.length, 1, answers.join("\n"));
+    assert.equal(refused.length, 5, answers.join("\n"));
+    await Promise.all(joined.map((j) => j.client.close()));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("with --workers, the per-address limit counts connections on every worker", async () => {
+  const server = await startServerProcess([
+    "--workers",
+    "2",
+    "--max-per-address",
+    "4",
+    "--limit-loopback",
+  ]);
+  try {
+    await server.waitForLog((l) => l === "[server] 2 workers");
+    const joined = await joinMany(server.port, 4);
+    const fifth = await TestClient.connect(server.port);
+    assert.equal(await fifth.readLine(), "! too many connections from your address");
+    await fifth.close();
+    await Promise.all(joined.map((j) => j.client.close()));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("with --workers, the metrics endpoint adds up every worker", async () => {
+  const server = await startServerProcess(["--workers", "2", "--metrics-port", "0"]);
+  try {
+    const url = /Metrics at (\S+)/.exec(
+      await server.waitForLog((l) => l.startsWith("Metrics")),
+    )![1]!;
+    await server.waitForLog((l) => l === "[server] 2 workers");
+    const joined = await joinMany(server.port, 6);
+    await joined.at(-1)!.client.send("counted once");
+    await joined[0]!.client.readUntil((l) => l.includes("counted once"));
+    const text = await (await fetch(url)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+    assert.equal(value("marquee_users"), 6);
+    assert.equal(value("marquee_remote_users"), 0, "no other process");
+    assert.equal(value("marquee_connections_accepted_total"), 6);
+    assert.equal(value("marquee_lines_in_total"), 1);
+    await Promise.all(joined.map((j) => j.client.close()));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("SIGTERM stops every worker: everyone is told, and the process exits 0", async () => {
+  const server = await startServerProcess(["--workers", "2"]);
+  await server.waitForLog((l) => l === "[server] 2 workers");
+  const joined = await joinMany(server.port, 6);
+  const status = server.stopWithin(8_000, "SIGTERM");
+  for (const { client } of joined) {
+    assert.equal(
+      await client.readUntil((l) => l.includes("shutting down")),
+      "* server shutting down",
+    );
+  }
+  assert.equal((await status).code, 0);
+  await Promise.all(joined.map((j) => j.client.close()));
+  assert.ok(server.stdout.includes("[server] stopped"));
+});
+
+Deno.test("--workers 0 and a taken port are one line each and exit code 2", async () => {
+  const zero = await runToExit(["--workers", "0"]);
+  assert.equal(zero.code, 2);
+  assert.equal(zero.stderr, 'marquee: Invalid --workers "0": it must be at least 1\n');
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const run = await runToExit(["--workers", "2", "--port", String(taken.addr.port)]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^marquee: Cannot listen on 127\.0\.0\.1:\d+: [^\n]+\n$/);
+  } finally {
+    taken.close();
+  }
+});
