@@ -9,9 +9,9 @@
  * With `--redis`, each worker is in addition a server of the Redis cluster.
  *
  * The main thread binds every port first (so a taken port is the usual
- * one-line error), then each worker binds the same ports with SO_REUSEPORT
- * and the kernel spreads new connections over them; once all are ready,
- * the main thread lets go of its own. It serves the metrics endpoint
+ * one-line error, and port 0 becomes one port for all), lets go of them,
+ * and each worker binds the same ports with SO_REUSEPORT: the kernel
+ * spreads new connections over the workers listening. It serves the metrics endpoint
  * itself, adding up what each worker reports, and turns SIGINT and SIGTERM
  * into each worker's graceful shutdown.
  *
@@ -66,12 +66,10 @@ export async function runWorkers(
   const web = bindWeb(config, own);
   const shared = sharedPorts(config, own, web);
   logStart(config, { tcp: own.tcp.addr, tls: own.tls?.addr }, log);
-  try {
-    prepareStores(config, log);
-  } catch (error) {
-    closeAll(own, web);
-    throw error;
-  }
+  // The ports are known and free: let go of them before the workers take
+  // them, so that no connection waits on a socket nobody accepts from.
+  closeAll(own, web);
+  prepareStores(config, log);
   const hub = new Hub(config.limits);
   // One prefix per process: a worker's siblings are those that share it.
   const prefix = crypto.randomUUID().slice(0, 8);
@@ -84,12 +82,8 @@ export async function runWorkers(
   } catch (error) {
     await stopAll(workers);
     hub.close();
-    closeAll(own, web);
     throw new StartupError(describeError(error));
   }
-  // Every worker listens now: the main thread's sockets would only hold
-  // connections that nobody accepts.
-  closeAll(own, web);
   await serveUntilSignal(config, shared, workers, log);
   await stopAll(workers);
   hub.close();

@@ -459,6 +459,7 @@ async function main(): Promise<number> {
         json: { type: "boolean", default: false },
         compare: { type: "boolean", default: false },
         rounds: { type: "string", default: "3" },
+        workers: { type: "string", default: "1" },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -470,7 +471,7 @@ async function main(): Promise<number> {
     console.log(
       "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] " +
         "[--clients N] [--json]\n" +
-        "       deno task bench --compare [--rounds N] [--scenario A,B,C,D]" +
+        "       deno task bench --compare [--rounds N] [--scenario A,B,C,D] [--workers 1,2]" +
         "   (beside the C epoll server, one run, ratios)",
     );
     return 0;
@@ -494,7 +495,12 @@ async function main(): Promise<number> {
       console.error("bench: --compare runs the scenarios A, B, C and D only");
       return 2;
     }
-    return await compare(rounds, names);
+    const workers = values.workers.split(",").map(Number);
+    if (!workers.every((n) => Number.isInteger(n) && n >= 1 && n <= 64)) {
+      console.error("bench: --workers takes worker counts from 1 to 64, as in 1,2");
+      return 2;
+    }
+    return await compare(rounds, names, workers);
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0 && duration <= 3600)) {

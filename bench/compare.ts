@@ -106,18 +106,31 @@ export function ratioTable(list: Ratio[], cores: number): string {
   ].join("\n");
 }
 
-/** The command compare.sh runs for Marquee: `deno task chat`'s flags. */
-async function marqueeCommand(): Promise<string> {
+/** The command compare.sh runs for Marquee with `workers` workers, named
+ * `marquee` (one) or `marquee-wN`: `deno task chat`'s flags. */
+async function marqueeCommand(workers: number): Promise<string> {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   const task: string = config.tasks.chat;
   const flags = task.split(" ").filter((w) => w.startsWith("--"));
   const main = new URL("../main.ts", import.meta.url).pathname;
   const args = "--history off --flood-rate 0 --max-connections 20000 --port {port}";
-  return `marquee=${Deno.execPath()} run ${flags.join(" ")} ${main} ${args}`;
+  return `${marqueeName(workers)}=${Deno.execPath()} run ${
+    flags.join(" ")
+  } ${main} ${args} --workers ${workers}`;
 }
 
-/** Runs the comparison; resolves with the exit code. */
-export async function compare(rounds: number, scenarios: string[]): Promise<number> {
+/** What compare.sh calls Marquee with `workers` workers. */
+export function marqueeName(workers: number): string {
+  return workers === 1 ? "marquee" : `marquee-w${workers}`;
+}
+
+/** Runs the comparison (Marquee with each count of `workers` beside the C
+ * server); resolves with the exit code. */
+export async function compare(
+  rounds: number,
+  scenarios: string[],
+  workers: number[] = [1],
+): Promise<number> {
   const child = new Deno.Command("bash", {
     args: [
       COMPARE_SCRIPT,
@@ -126,7 +139,7 @@ export async function compare(rounds: number, scenarios: string[]): Promise<numb
       "-s",
       scenarios.join(" "),
       "c-epoll",
-      await marqueeCommand(),
+      ...await Promise.all(workers.map(marqueeCommand)),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -145,6 +158,10 @@ export async function compare(rounds: number, scenarios: string[]): Promise<numb
     );
     return 2;
   }
-  console.log(ratioTable(ratios(parseSummary(text)), navigator.hardwareConcurrency));
+  const rows = parseSummary(text);
+  for (const n of workers) {
+    console.log(`\n--workers ${n}:`);
+    console.log(ratioTable(ratios(rows, marqueeName(n)), navigator.hardwareConcurrency));
+  }
   return 0;
 }

@@ -26,7 +26,7 @@ import {
 } from "./community.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Link } from "./link.ts";
-import type { CommunityStore, Log } from "./ports.ts";
+import type { ClusterEvent, CommunityStore, Log } from "./ports.ts";
 import {
   encodeLines,
   errorLine,
@@ -291,6 +291,36 @@ export class Moderation<S> {
       const reason = registered ? `${name} is registered, and not online` : `no such user: ${name}`;
       return this.#c.delivery.reply(user, registered ? infoLine(reason) : errorLine(reason));
     }
+    const oper = user.local?.oper === true;
+    if (target.local !== undefined || !this.#c.link.up) {
+      return this.#c.delivery.reply(user, infoLine(this.#facts(target, oper)));
+    }
+    // Idle time, login and address are known to the user's own server: ask
+    // it (the answer comes back as a `whois_reply`).
+    this.#c.link.publish({ type: "whois", server: "", asker: user.id, target: target.id, oper });
+  }
+
+  /** Another server's user asked about one of ours: answer with the facts. */
+  answerWhois(event: Extract<ClusterEvent, { type: "whois" }>): void {
+    const target = this.#c.registry.user(event.target);
+    if (target?.local === undefined) return;
+    const facts = this.#facts(target, event.oper);
+    const reply = { type: "whois_reply", server: "", asker: event.asker, facts } as const;
+    this.#c.link.publish({ ...reply, to: event.server });
+  }
+
+  /** The answer to one of ours. */
+  whoisAnswered(event: Extract<ClusterEvent, { type: "whois_reply" }>): void {
+    const asker = this.#c.registry.user(event.asker);
+    if (event.to !== this.#c.link.serverId || asker?.local === undefined) return;
+    this.#c.delivery.reply(asker, infoLine(event.facts));
+  }
+
+  /** What `/whois` says of `target`: everything for a user of this server
+   * (the address only to an operator); for another server's user, what
+   * this one knows (when that server cannot be asked). */
+  #facts(target: User<S>, oper: boolean): string {
+    const registered = this.#c.community.registered(target.name);
     const facts = [registered ? "registered" : "not registered"];
     const local = target.local;
     if (local?.account === target.name.toLowerCase()) facts.push("logged in");
@@ -298,8 +328,8 @@ export class Moderation<S> {
     facts.push(`in ${target.room.name}`);
     if (local === undefined) facts.push("on another server");
     else facts.push(`idle ${formatLeft(this.#c.now() - local.activeAt)}`);
-    if (local !== undefined && user.local?.oper) facts.push(`from ${local.address}`);
-    this.#c.delivery.reply(user, infoLine(`${target.name}: ${facts.join(", ")}`));
+    if (local !== undefined && oper) facts.push(`from ${local.address}`);
+    return `${target.name}: ${facts.join(", ")}`;
   }
 
   #topic(user: User<S>, text: string): void {

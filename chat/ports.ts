@@ -67,7 +67,13 @@ export type ClusterEvent =
   | { type: "conflict"; server: string; name: string }
   /** Something a person did that every server applies: a ban, a topic, a
    * kick, a registration (see `chat/community.ts`). */
-  | { type: "act"; server: string; act: Act };
+  | { type: "act"; server: string; act: Act }
+  /** A user here asked `/whois` about `target`, a user of another server:
+   * that server answers (with the address too when `oper`). */
+  | { type: "whois"; server: string; asker: number; target: number; oper: boolean }
+  /** The answer to `asker`, a user of the server `to`: the facts, as its
+   * own server would list them. */
+  | { type: "whois_reply"; server: string; to: string; asker: number; facts: string };
 
 /** Where a broker delivers what it hears. */
 export interface BrokerListener {

@@ -89,7 +89,11 @@ export class RemoteUsers<S> {
       case "sync":
       case "heartbeat":
       case "act":
-        return; // The chat server answers sync and enacts acts; presence is the broker's.
+      case "whois":
+      case "whois_reply":
+        // The chat server answers sync and /whois and enacts acts; presence
+        // is the broker's.
+        return;
       default:
         return unreachable(event);
     }

@@ -320,6 +320,10 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "remote":
         if (message.event.type === "sync") return this.#publishRoster();
         if (message.event.type === "act") return this.#moderation.enact(message.event.act);
+        if (message.event.type === "whois") return this.#moderation.answerWhois(message.event);
+        if (message.event.type === "whois_reply") {
+          return this.#moderation.whoisAnswered(message.event);
+        }
         return this.#remote.apply(message.event);
       case "deliver":
         return this.#withLocal(message.id, (user) => this.#delivery.reply(user, ...message.lines));

@@ -99,6 +99,20 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
   bye: (_, server) => ({ type: "bye", server }),
   conflict: (v, server) => ({ type: "conflict", server, name: name(v.name) }),
   act: (v, server) => ({ type: "act", server, act: act(v.act) }),
+  whois: (v, server) => ({
+    type: "whois",
+    server,
+    asker: userId(v.asker),
+    target: userId(v.target),
+    oper: bool(v.oper),
+  }),
+  whois_reply: (v, server) => ({
+    type: "whois_reply",
+    server,
+    to: serverId(v.to),
+    asker: userId(v.asker),
+    facts: text(v.facts),
+  }),
 };
 
 /** One act, rebuilt from checked fields (see `chat/community.ts`). */

@@ -16,6 +16,8 @@ const VALID = [
   { type: "sync", server: "s1" },
   { type: "heartbeat", server: "s1" },
   { type: "bye", server: "s1" },
+  { type: "whois", server: "s1", asker: 3, target: 9, oper: false },
+  { type: "whois_reply", server: "s1", to: "s2", asker: 9, facts: "alice: registered, in lobby" },
 ];
 
 Deno.test("parseEvent accepts every event type with well-formed fields", () => {
@@ -66,6 +68,9 @@ Deno.test("parseEvent drops events with a missing or ill-typed field", () => {
     { type: "roster", server: "s1", users: "everyone" },
     { type: "roster", server: "s1", users: [user, { ...user, name: "" }] },
     { type: "heartbeat", server: "s".repeat(65) },
+    { type: "whois", server: "x", asker: 1, target: 2, oper: "yes" },
+    { type: "whois_reply", server: "x", to: "", asker: 1, facts: "bob: here" },
+    { type: "whois_reply", server: "x", to: "s2", asker: 1, facts: "bob\n* forged line" },
   ];
   for (const event of bad) {
     const message = JSON.stringify(event);

@@ -91,6 +91,21 @@ test("connect-and-quit loops on one linked server announce nothing on the other"
   await stopAll([s1!, s2!], redis, [watcher]);
 });
 
+test("/whois of a user on another server says what that server knows: idle time, and to operators the address", async () => {
+  const redis = await startRedis();
+  const [s1, s2] = await cluster(redis, 2, 1);
+  const { client: a } = await TestClient.join(s1!.port);
+  await waitForRemoteUsers(s2!, 1);
+  const { client: b, name: bName } = await TestClient.join(s2!.port);
+  await a.readUntil((l) => l === `* ${bName} joined the chat`);
+  await a.send(`/whois ${bName}`);
+  assert.match(
+    await a.readUntil((l) => l.startsWith(`* ${bName}:`)),
+    new RegExp(`^\\* ${bName}: not registered, in lobby, idle \\d+s$`),
+  );
+  await stopAll([s1!, s2!], redis, [a, b]);
+});
+
 test("user numbers come from one counter: three servers never hand out the same userN", async () => {
   const redis = await startRedis();
   const servers = await cluster(redis, 3);
