@@ -11,6 +11,8 @@
  * @module
  */
 
+const EMPTY = new Uint8Array();
+
 /** How long "joined/left the chat" lines may wait to leave together: people
  * do not notice 50 ms on a join, and a storm shares one write per reader. */
 export const ANNOUNCE_BATCH_MS = 50;
@@ -37,13 +39,18 @@ export interface Batch<T> {
  */
 export class Announcer<T> {
   #pending: { line: Uint8Array; newcomer?: T }[] = [];
+  /** Each newcomer waiting in the batch, and its entry: a withdrawal is a
+   * lookup, not a scan (a dead server's thousands of users leave at once). */
+  #joins = new Map<T, { line: Uint8Array; newcomer?: T }>();
   /** Whether a flush is already scheduled: one timer at a time. */
   #scheduled = false;
 
   /** Queues `line`; true when the caller must schedule a flush (then call
    * {@linkcode due} when it fires). */
   add(line: Uint8Array, newcomer?: T): boolean {
-    this.#pending.push({ line, newcomer });
+    const entry = { line, newcomer };
+    this.#pending.push(entry);
+    if (newcomer !== undefined) this.#joins.set(newcomer, entry);
     if (this.#scheduled) return false;
     this.#scheduled = true;
     return true;
@@ -60,9 +67,12 @@ export class Announcer<T> {
    * announced to nobody: reconnect-and-quit loops cannot turn joins, leaves
    * and quit reasons into a broadcast channel. */
   withdraw(newcomer: T): boolean {
-    const at = this.#pending.findIndex((entry) => entry.newcomer === newcomer);
-    if (at < 0) return false;
-    this.#pending.splice(at, 1);
+    const entry = this.#joins.get(newcomer);
+    if (entry === undefined) return false;
+    this.#joins.delete(newcomer);
+    // Emptied where it stands; the batch skips it.
+    entry.line = EMPTY;
+    entry.newcomer = undefined;
     return true;
   }
 
@@ -77,8 +87,11 @@ export class Announcer<T> {
     const pending = this.#pending;
     if (pending.length === 0) return undefined;
     this.#pending = [];
+    this.#joins.clear();
     let total = 0;
     for (const entry of pending) total += entry.line.length;
+    // Everything in it was withdrawn: nothing to send.
+    if (total === 0) return undefined;
     const bytes = new Uint8Array(total);
     const resumeAt = new Map<T, number>();
     let offset = 0;

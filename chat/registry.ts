@@ -145,6 +145,9 @@ export class Registry<S = unknown> {
   /** This server's users, in join order: the recipients of every
    * broadcast, kept apart so fan-out never walks other servers' users. */
   readonly #locals = new Set<User<S>>();
+  /** Users of other servers, in the order they became known here: kept
+   * apart so a roster reads the first few of each without a scan. */
+  readonly #remotes = new Set<User<S>>();
 
   constructor() {
     this.#rooms.set(LOBBY, { name: LOBBY, users: new Set() });
@@ -203,7 +206,7 @@ export class Registry<S = unknown> {
    * overtook an earlier one's on the way. */
   *names(): Iterable<string> {
     const locals = this.#locals.values();
-    const remotes = this.#remotes();
+    const remotes = this.#remotes.values();
     let local = locals.next();
     let remote = remotes.next();
     while (true) {
@@ -217,10 +220,6 @@ export class Registry<S = unknown> {
         return;
       }
     }
-  }
-
-  *#remotes(): IterableIterator<User<S>> {
-    for (const user of this.#users.values()) if (!user.local) yield user;
   }
 
   /** The room called `name` (any case), if it exists. */
@@ -247,6 +246,7 @@ export class Registry<S = unknown> {
     if (!this.#names.has(key)) this.#names.set(key, user);
     room.users.add(user);
     if (user.local) this.#locals.add(user);
+    else this.#remotes.add(user);
     return user;
   }
 
@@ -257,6 +257,7 @@ export class Registry<S = unknown> {
     this.#forgetName(user);
     this.#leaveRoom(user);
     this.#locals.delete(user);
+    this.#remotes.delete(user);
   }
 
   /** Why `user` may not take `name`, or undefined if it may (locally: a
