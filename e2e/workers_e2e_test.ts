@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { TestClient } from "../testing/chat_client.ts";
+import { RawWebSocket } from "../testing/raw_websocket.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 
 /** Joins `n` clients; with two workers and SO_REUSEPORT spreading the
@@ -98,6 +99,32 @@ Deno.test("with --workers, the metrics endpoint adds up every worker", async () 
     assert.equal(value("marquee_connections_accepted_total"), 6);
     assert.equal(value("marquee_lines_in_total"), 1);
     await Promise.all(joined.map((j) => j.client.close()));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("with --workers, the web port is shared too: browsers and nc users are one chat", async () => {
+  const server = await startServerProcess(["--workers", "2", "--http-port", "0"]);
+  try {
+    const page = /Web client at (\S+)/.exec(
+      await server.waitForLog((l) => l.startsWith("Web")),
+    )![1]!;
+    await server.waitForLog((l) => l === "[server] 2 workers");
+    assert.match(await (await fetch(page)).text(), /<title>/);
+    const webPort = Number(new URL(page).port);
+    const sockets: RawWebSocket[] = [];
+    for (let i = 0; i < 4; i++) sockets.push(await RawWebSocket.open(webPort));
+    const { client, name } = await TestClient.join(server.port);
+    await client.send("to the browsers");
+    for (const socket of sockets) {
+      assert.equal(
+        await socket.readUntil((l) => l.startsWith("[")),
+        `[${name}]: to the browsers`,
+      );
+    }
+    for (const socket of sockets) socket.close();
+    await client.close();
   } finally {
     await server.stop();
   }
