@@ -22,13 +22,14 @@ import {
 } from "../net/mod.ts";
 import { WEB_PAGE, WEB_PAGE_CSP } from "./web_page.ts";
 import { jsonMessage } from "../chat/wire_events.ts";
+import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** The subprotocol the page asks for: events as JSON instead of lines. */
 export const JSON_SUBPROTOCOL = "marquee.json";
 
-/** JSON frames, built once per payload for every page that asked. */
+/** Connections whose frames carry JSON events (the page asked for them),
+ * each frame built once per payload. */
 const JsonWebSocketConn = framedBy(framer((payload) => jsonMessage(payload)));
-import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** Where to listen. */
 export interface HttpAddress {

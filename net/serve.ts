@@ -69,6 +69,7 @@ export async function serve(
   const log = options.log ?? console.log;
   const admission = options.admission ?? new Admission({ log });
   const running = new Set<Promise<void>>();
+  const context: AcceptContext = { admission, options, log, running };
 
   const closeListener = (): void => {
     try {
@@ -97,7 +98,6 @@ export async function serve(
     }
     const host = (conn.remoteAddr as Deno.NetAddr).hostname;
     const answer = admission.admit(host);
-    const context = { admission, options, log, running };
     if (typeof answer !== "object") {
       start(conn, host, answer, context);
       continue;
