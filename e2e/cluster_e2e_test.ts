@@ -72,6 +72,7 @@ test("two linked servers are one chat: joins, lines, actions, renames and leaves
 
 test("connect-and-quit loops on one linked server announce nothing on the other", async () => {
   const redis = await startRedis();
+  // One worker each: this is about what crosses between Redis-linked servers.
   const [s1, s2] = await cluster(redis, 2, 1);
   const { client: watcher } = await TestClient.join(s2!.port);
   for (let i = 0; i < 30; i++) {
@@ -93,6 +94,7 @@ test("connect-and-quit loops on one linked server announce nothing on the other"
 
 test("/whois of a user on another server says what that server knows: idle time, and to operators the address", async () => {
   const redis = await startRedis();
+  // One worker each: this is about what crosses between Redis-linked servers.
   const [s1, s2] = await cluster(redis, 2, 1);
   const { client: a } = await TestClient.join(s1!.port);
   await waitForRemoteUsers(s2!, 1);
