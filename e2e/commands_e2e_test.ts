@@ -154,9 +154,12 @@ Deno.test("joins and leaves of the chat reach every room, renames only the room"
     assert.equal(await b!.readLine(), "* user2 is now known as bob");
     const { client: c } = await TestClient.join(server.port);
     assert.equal(await b!.readLine(), "* user3 joined the chat");
+    // Both have seen the join before c leaves: a connection that leaves
+    // while its join still waits to be announced is announced to nobody,
+    // and with workers each decides that on its own.
+    assert.equal(await a!.readLine(), "* user3 joined the chat");
     await c.close();
     assert.equal(await b!.readLine(), "* user3 left the chat");
-    assert.equal(await a!.readLine(), "* user3 joined the chat");
     assert.equal(await a!.readLine(), "* user3 left the chat");
     assert.deepEqual(await a!.linesBeforeProbe(), [], "the rename stayed in games");
   });
