@@ -37,6 +37,10 @@ import { combineFigures, Metrics } from "./metrics.ts";
 import { logEndpoints, logStart, openCommunity, openHistory, type WorkerReport } from "./run.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
+/** How long past the shutdown timeout the main thread waits for a worker
+ * to finish its own shutdown before ending it. */
+const STOP_MARGIN_MS = 2_000;
+
 /** How long a scrape waits for a worker's figures. */
 const REPORT_TIMEOUT_MS = 2_000;
 
@@ -80,12 +84,12 @@ export async function runWorkers(
   try {
     await Promise.all(workers.map((w) => w.ready));
   } catch (error) {
-    await stopAll(workers);
+    await stopAll(workers, config.limits.flushMs, log);
     hub.close();
     throw new StartupError(describeError(error));
   }
   await serveUntilSignal(config, shared, workers, log);
-  await stopAll(workers);
+  await stopAll(workers, config.limits.flushMs, log);
   hub.close();
   log("[server] stopped", { event: "stop" });
 }
@@ -261,9 +265,19 @@ function signalled(log: Log): Promise<void> {
   });
 }
 
-/** Asks every worker to stop and waits until each has; then ends them. */
-async function stopAll(workers: Running[]): Promise<void> {
+/** Asks every worker to stop and waits until each has, or until the
+ * shutdown timeout (and a margin) has passed: a worker that hangs must not
+ * hold the process. Then ends them all. */
+async function stopAll(workers: Running[], flushMs: number, log: Log): Promise<void> {
   for (const running of workers) tell(running.worker, { type: "stop" });
-  await Promise.all(workers.map((w) => w.stopped));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), flushMs + STOP_MARGIN_MS);
+  });
+  const stopped = Promise.all(workers.map((w) => w.stopped));
+  if ((await Promise.race([stopped, deadline])) === "late") {
+    log("[server] a worker did not stop in time; ending it", { level: "warn", event: "shutdown" });
+  }
+  clearTimeout(timer);
   for (const running of workers) running.worker.terminate();
 }
