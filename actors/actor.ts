@@ -86,6 +86,16 @@ export function spawn<M>(
   return new Cell<M>(actor, options);
 }
 
+/** What `#next` found: the mailbox is empty and the cell waits to be woken. */
+const PARKED = Symbol("parked");
+
+/**
+ * The run loop. It is driven by callbacks, not an async loop: an idle actor
+ * is parked on its mailbox with no pending promise and no suspended frame,
+ * which with ten thousand idle sessions is most of what an actor costs.
+ * Synchronous handlers run back to back in one turn; a handler's promise
+ * holds the loop until it settles.
+ */
 class Cell<M> implements ContextHost {
   readonly address: Address<M>;
   readonly done: Promise<void>;
@@ -97,22 +107,34 @@ class Cell<M> implements ContextHost {
    * streams) can reach its successor. */
   #context: Context<M>;
   readonly #factory: (() => Actor<M>) | undefined;
-  readonly #supervisor: Supervisor;
+  readonly #policy: SupervisionPolicy;
+  /** Made at the first failure: most actors never fail. */
+  #supervisor: Supervisor | undefined;
   readonly #onError: (error: unknown) => void;
   #actor: Actor<M>;
   #stopRequested = false;
-  #system: (() => void | Promise<void>)[] = [];
+  /** Made at the first system task: most actors never get one. */
+  #system: (() => void | Promise<void>)[] | undefined;
   #escalated: { error: unknown } | undefined;
+  readonly #resolveDone: () => void;
+  readonly #rejectDone: (error: unknown) => void;
+  /** The one callback the mailbox and a handler's promise resume the loop with. */
+  readonly #resume = (): void => this.#drive();
 
   constructor(actor: Actor<M> | (() => Actor<M>), options: SpawnOptions) {
     this.#factory = typeof actor === "function" ? actor : undefined;
     this.#actor = typeof actor === "function" ? actor() : actor;
     this.#mailbox = new Mailbox<M>({ capacity: options.capacity });
     this.address = new Address(this.#mailbox);
-    this.#supervisor = new Supervisor(options.supervision ?? STOP);
-    this.#onError = options.onError ?? (() => {});
+    this.#policy = options.supervision ?? STOP;
+    this.#onError = options.onError ?? ignore;
     this.#context = new Context(this.address, this);
-    this.done = this.#run();
+    // The promise's own resolving functions: no closure of ours per actor.
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.done = promise;
+    this.#resolveDone = resolve;
+    this.#rejectDone = reject;
+    this.#begin();
   }
 
   get stopping(): boolean {
@@ -120,7 +142,7 @@ class Cell<M> implements ContextHost {
   }
 
   enqueueSystem(task: () => void | Promise<void>): void {
-    this.#system.push(task);
+    (this.#system ??= []).push(task);
     this.#mailbox.notify();
   }
 
@@ -130,28 +152,80 @@ class Cell<M> implements ContextHost {
     this.#mailbox.notify();
   }
 
-  async #run(): Promise<void> {
+  /** Runs `started` (synchronously, as part of `spawn`), then the loop from
+   * a microtask: no handler runs before `spawn` has returned. */
+  #begin(): void {
+    let started: void | Promise<void>;
     try {
-      await this.#actor.started(this.#context);
+      started = this.#actor.started(this.#context);
     } catch (error) {
       this.#onError(error);
       this.#stopRequested = true;
+      queueMicrotask(this.#resume);
+      return;
     }
+    if (!(started instanceof Promise)) return queueMicrotask(this.#resume);
+    started.then(this.#resume, (error: unknown) => {
+      this.#onError(error);
+      this.#stopRequested = true;
+      this.#drive();
+    });
+  }
+
+  /** Handles what is queued until the mailbox is empty (then parks), a
+   * handler returns a promise (then resumes when it settles), or a stop. */
+  #drive(): void {
     while (!this.#stopRequested) {
-      const task = this.#system.shift();
-      if (task !== undefined) {
-        await this.#guard(task);
-        continue;
+      const pending = this.#next();
+      if (pending === PARKED) return;
+      if (pending !== undefined) {
+        pending.then(this.#resume, (error: unknown) => {
+          // Supervision itself failed (a restart's hooks are caught, so
+          // this is a bug): stop, and let `done` say why.
+          this.#escalated ??= { error };
+          this.#stopRequested = true;
+          this.#drive();
+        });
+        return;
       }
-      const message = this.#mailbox.tryReceive();
-      if (message !== undefined) {
-        await this.#guard(() => this.#actor.handle(message, this.#context));
-        continue;
-      }
-      if (this.#mailbox.closed) break;
-      await this.#mailbox.wait();
     }
-    this.#stopRequested = true;
+    void this.#finish();
+  }
+
+  /** Runs the next system task or message. */
+  #next(): void | Promise<void> | typeof PARKED {
+    const task = this.#system?.shift();
+    if (task !== undefined) return this.#guard(task, undefined);
+    const message = this.#mailbox.tryReceive();
+    if (message !== undefined) return this.#guard(undefined, message);
+    if (this.#mailbox.closed) {
+      this.#stopRequested = true;
+      return;
+    }
+    this.#mailbox.onWake(this.#resume);
+    return PARKED;
+  }
+
+  /** Runs a system task, or else handles `message`, under supervision. */
+  #guard(
+    task: (() => void | Promise<void>) | undefined,
+    message: M | undefined,
+  ): void | Promise<void> {
+    let result: void | Promise<void>;
+    try {
+      result = task ? task() : this.#actor.handle(message as M, this.#context);
+    } catch (error) {
+      return this.#failed(error);
+    }
+    if (result instanceof Promise) return result.then(undefined, (error) => this.#failed(error));
+  }
+
+  #failed(error: unknown): void | Promise<void> {
+    this.#onError(error);
+    return this.#supervise(error);
+  }
+
+  async #finish(): Promise<void> {
     const ctx = this.#context;
     try {
       await this.#actor.stopping(ctx);
@@ -165,43 +239,18 @@ class Cell<M> implements ContextHost {
     } catch (error) {
       this.#onError(error);
     }
-    if (this.#escalated) throw this.#escalated.error;
+    if (this.#escalated) this.#rejectDone(this.#escalated.error);
+    else this.#resolveDone();
   }
 
-  /** Runs one handler; synchronous handlers are not awaited, so a drained
-   * mailbox is handled in a single turn of the event loop. */
-  async #guard(fn: () => void | Promise<void>): Promise<void> {
-    try {
-      const result = fn();
-      if (result instanceof Promise) await result;
-    } catch (error) {
-      this.#onError(error);
-      await this.#supervise(error);
-    }
-  }
-
-  async #supervise(error: unknown): Promise<void> {
+  #supervise(error: unknown): void | Promise<void> {
+    this.#supervisor ??= new Supervisor(this.#policy);
     const directive = this.#supervisor.decide(Date.now());
     switch (directive) {
       case "resume":
         return;
       case "restart":
-        if (this.#factory === undefined) throw new Error("Cannot restart without a factory");
-        await this.#context[DISPOSE]();
-        try {
-          await this.#actor.stopped(this.#context);
-        } catch (hookError) {
-          this.#onError(hookError);
-        }
-        this.#context = new Context(this.address, this);
-        this.#actor = this.#factory();
-        try {
-          await this.#actor.started(this.#context);
-        } catch (hookError) {
-          this.#onError(hookError);
-          this.#stopRequested = true;
-        }
-        return;
+        return this.#restart();
       case "escalate":
         this.#escalated = { error };
         this.#stopRequested = true;
@@ -213,4 +262,24 @@ class Cell<M> implements ContextHost {
         return unreachable(directive);
     }
   }
+
+  async #restart(): Promise<void> {
+    if (this.#factory === undefined) throw new Error("Cannot restart without a factory");
+    await this.#context[DISPOSE]();
+    try {
+      await this.#actor.stopped(this.#context);
+    } catch (hookError) {
+      this.#onError(hookError);
+    }
+    this.#context = new Context(this.address, this);
+    this.#actor = this.#factory();
+    try {
+      await this.#actor.started(this.#context);
+    } catch (hookError) {
+      this.#onError(hookError);
+      this.#stopRequested = true;
+    }
+  }
 }
+
+function ignore(): void {}

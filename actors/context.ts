@@ -65,7 +65,7 @@ export class Context<M> {
   #abort: AbortController | undefined;
   #disposed = false;
   #timers: Set<ReturnType<typeof setTimeout>> | undefined;
-  #streams: Set<{ pump: Promise<void>; cancel: () => void }> | undefined;
+  #streams: Stream<M>[] | undefined;
 
   constructor(address: Address<M>, host: ContextHost) {
     this.address = address;
@@ -92,41 +92,40 @@ export class Context<M> {
    */
   addStream(source: Source<M>, options: AddStreamOptions = {}): void {
     const onEnd = options.onEnd ?? (() => this.stop());
-    const iterator = toIterator(source);
-    // Promise callbacks rather than an async loop: an idle stream then costs
-    // one pending promise, not a suspended frame per actor.
-    const pump = new Promise<void>((resolve) => {
-      const finish = (failure: unknown): void => {
-        // A disposed context's streams end silently: after a restart the
-        // new instance must not hear of the old one's streams.
-        if (!this.#disposed && !this.#host.stopping) {
-          this.#host.enqueueSystem(() => onEnd(failure));
-        }
-        resolve();
-      };
-      const step = (): void => {
-        if (this.#disposed) return finish(undefined);
-        try {
-          iterator.next().then(deliver, finish);
-        } catch (error) {
-          finish(error);
-        }
-      };
-      const deliver = (next: IteratorResult<M>): void => {
-        if (next.done || this.#disposed) return finish(undefined);
-        try {
-          this.address.send(next.value).then(step, finish);
-        } catch (error) {
-          finish(error);
-        }
-      };
-      step();
-    });
-    // Cancelling on stop unblocks a ReadableStream's pending read; an async
-    // generator finishes at its next step (the owner closes its resource).
-    const entry = { pump, cancel: () => void iterator.return?.()?.catch(() => {}) };
-    (this.#streams ??= new Set()).add(entry);
-    pump.finally(() => this.#streams?.delete(entry));
+    const stream: Stream<M> = { iterator: toIterator(source), ended: false, waiting: undefined };
+    // Three callbacks made once, not an async loop or a promise chain: an
+    // idle stream then costs its source's one pending read and no more.
+    const finish = (failure: unknown): void => {
+      if (stream.ended) return;
+      stream.ended = true;
+      this.#streams = this.#streams?.filter((other) => other !== stream);
+      // A disposed context's streams end silently: after a restart the
+      // new instance must not hear of the old one's streams.
+      if (!this.#disposed && !this.#host.stopping) {
+        this.#host.enqueueSystem(() => onEnd(failure));
+      }
+      for (const wake of stream.waiting ?? []) wake();
+    };
+    const step = (): void => {
+      if (this.#disposed) return finish(undefined);
+      try {
+        stream.iterator.next().then(deliver, finish);
+      } catch (error) {
+        finish(error);
+      }
+    };
+    const deliver = (next: IteratorResult<M>): void => {
+      if (next.done || this.#disposed) return finish(undefined);
+      try {
+        // Straight on while the mailbox has room; wait for room otherwise.
+        if (this.address.trySend(next.value)) return step();
+        this.address.send(next.value).then(step, finish);
+      } catch (error) {
+        finish(error);
+      }
+    };
+    this.#streams = [...this.#streams ?? [], stream];
+    step();
   }
 
   /** Sends `message` to self after `ms`; returns a function that cancels it. */
@@ -161,9 +160,11 @@ export class Context<M> {
     this.#abort?.abort();
     for (const id of this.#timers ?? []) clearTimeout(id);
     this.#timers?.clear();
-    const streams = [...this.#streams ?? []];
-    for (const stream of streams) stream.cancel();
-    await Promise.all(streams.map((stream) => stream.pump));
+    const streams = this.#streams ?? [];
+    // Cancelling unblocks a ReadableStream's pending read; an async
+    // generator finishes at its next step (the owner closes its resource).
+    for (const stream of streams) stream.iterator.return?.()?.catch(() => {});
+    await Promise.all(streams.map(ended));
   }
 
   #deliver(message: M): void {
@@ -174,6 +175,19 @@ export class Context<M> {
       // Closed between the check and the send: the actor is gone, so is the tick.
     }
   }
+}
+
+/** An attached stream, until it ends. */
+interface Stream<M> {
+  readonly iterator: AsyncIterator<M>;
+  ended: boolean;
+  /** Who waits for it to end (a dispose): made only when someone does. */
+  waiting: (() => void)[] | undefined;
+}
+
+function ended<M>(stream: Stream<M>): Promise<void> | undefined {
+  if (stream.ended) return undefined;
+  return new Promise((resolve) => (stream.waiting ??= []).push(resolve));
 }
 
 function toIterator<T>(source: Source<T>): AsyncIterator<T> {

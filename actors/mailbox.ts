@@ -63,7 +63,8 @@ export class Mailbox<M> implements AsyncIterable<M> {
   #items: M[] = [];
   #head = 0;
   #closed = false;
-  #senders: WaitingSender<M>[] = [];
+  /** Made when a sender first has to wait: most mailboxes never fill. */
+  #senders: WaitingSender<M>[] | undefined;
   #wake: (() => void) | undefined;
 
   constructor(options: MailboxOptions = {}) {
@@ -95,7 +96,7 @@ export class Mailbox<M> implements AsyncIterable<M> {
    * full (or when senders are already waiting, to keep their order). */
   trySend(message: M): boolean {
     if (this.#closed) throw new MailboxClosedError();
-    if (this.size >= this.#capacity || this.#senders.length > 0) return false;
+    if (this.size >= this.#capacity || this.#senders?.length) return false;
     this.#push(message);
     return true;
   }
@@ -104,12 +105,12 @@ export class Mailbox<M> implements AsyncIterable<M> {
    * {@linkcode MailboxClosedError} if the mailbox is or becomes closed. */
   send(message: M): Promise<void> {
     if (this.#closed) return Promise.reject(new MailboxClosedError());
-    if (this.size < this.#capacity && this.#senders.length === 0) {
+    if (this.size < this.#capacity && !this.#senders?.length) {
       this.#push(message);
       return RESOLVED;
     }
     return new Promise<void>((resolve, reject) => {
-      this.#senders.push({ message, resolve, reject });
+      (this.#senders ??= []).push({ message, resolve, reject });
     });
   }
 
@@ -126,7 +127,7 @@ export class Mailbox<M> implements AsyncIterable<M> {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    const waiting = this.#senders.shift();
+    const waiting = this.#senders?.shift();
     if (waiting) {
       this.#push(waiting.message);
       waiting.resolve();
@@ -138,17 +139,24 @@ export class Mailbox<M> implements AsyncIterable<M> {
    * `notify()` is called. Only one receiver may wait at a time. */
   wait(): Promise<void> {
     if (this.size > 0 || this.#closed) return RESOLVED;
-    return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-    });
+    return new Promise<void>((resolve) => this.onWake(resolve));
+  }
+
+  /** Calls `wake` once, from a microtask, at the next message, close or
+   * `notify()`: the receiver's callback, so a parked receiver holds no
+   * promise. Replaces any earlier one. */
+  onWake(wake: () => void): void {
+    this.#wake = wake;
   }
 
   /** Wakes a receiver blocked in `wait()` without a message: lets the owner
    * react to events that do not travel through the queue (stop requests). */
   notify(): void {
     const wake = this.#wake;
+    if (wake === undefined) return;
     this.#wake = undefined;
-    wake?.();
+    // Never inside the sender's call: the receiver runs after it returns.
+    queueMicrotask(wake);
   }
 
   /** Stops accepting messages. Queued messages can still be received; senders
@@ -156,8 +164,8 @@ export class Mailbox<M> implements AsyncIterable<M> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const senders = this.#senders;
-    this.#senders = [];
+    const senders = this.#senders ?? [];
+    this.#senders = undefined;
     for (const sender of senders) sender.reject(new MailboxClosedError());
     this.notify();
   }

@@ -367,19 +367,28 @@ function acceptSessions(
     // A refused TLS client is closed at once: a notice would have to wait
     // for a handshake that a hostile client never completes.
     refusal: transport === "tls" ? () => undefined : undefined,
-    handler: async (conn: Deno.Conn) => {
-      if (transport === "tls" && !(await handshake(conn as Deno.TlsConn, signal))) return;
-      const tcp = conn as Partial<Deno.TcpConn>;
-      try {
-        // TLS connections may lack these; plain TCP ones always have them.
-        tcp.setNoDelay?.(true);
-        tcp.setKeepAlive?.(true);
-      } catch {
-        // The peer may already be gone; the session will notice on read.
-      }
-      return runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, transport === "tls");
-    },
+    // No async function here: its suspended frame would stay with every
+    // idle connection.
+    handler: (conn: Deno.Conn) =>
+      transport === "tls"
+        ? handshake(conn as Deno.TlsConn, signal).then((ok) =>
+          ok ? runStream(chat, conn, true) : undefined
+        )
+        : runStream(chat, conn, false),
   });
+}
+
+/** Runs a TCP or TLS connection (handshaken) as a session. */
+function runStream(chat: Chat, conn: Deno.Conn, secure: boolean): Promise<void> {
+  const tcp = conn as Partial<Deno.TcpConn>;
+  try {
+    // TLS connections may lack these; plain TCP ones always have them.
+    tcp.setNoDelay?.(true);
+    tcp.setKeepAlive?.(true);
+  } catch {
+    // The peer may already be gone; the session will notice on read.
+  }
+  return runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, secure);
 }
 
 /** Completes a TLS handshake, or closes the connection if it takes longer
@@ -426,25 +435,44 @@ function helloEvent(chat: Chat): { type: "hello"; maxLineBytes: number; time: nu
   return { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
 }
 
-/** Runs one admitted connection, whatever it came in through. */
-async function runSession(
+/** Runs one admitted connection, whatever it came in through. Promise
+ * callbacks, not an async function: a suspended frame per connection would
+ * cost every idle connection its memory. */
+function runSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
   secure = false,
 ): Promise<void> {
-  const { log, metrics, limits } = chat;
-  let id: number;
+  let numbered: Promise<number>;
   try {
-    id = await chat.broker.nextUserNumber();
-  } catch {
+    numbered = chat.broker.nextUserNumber();
+  } catch (error) {
+    numbered = Promise.reject(error);
+  }
+  return numbered.then(
+    (id) => spawnSession(chat, conn, peer, secure, id),
     // No number can be had (Redis away, local reserve used up): refuse
     // rather than risk two users with the same name in the cluster.
-    chat.admission.refused(formatAddress(peer), "no user number available");
-    await conn.write(BUSY).catch(() => {});
-    conn.close();
-    return;
-  }
+    () => refuseBusy(chat, conn, peer),
+  );
+}
+
+async function refuseBusy(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Promise<void> {
+  chat.admission.refused(formatAddress(peer), "no user number available");
+  await conn.write(BUSY).catch(() => {});
+  conn.close();
+}
+
+/** Starts user `id`'s session; resolves once it has ended. */
+function spawnSession(
+  chat: Chat,
+  conn: SessionConn,
+  peer: Deno.NetAddr,
+  secure: boolean,
+  id: number,
+): Promise<void> {
+  const { log, metrics, limits } = chat;
   const name = `user${id}`;
   const peerText = formatAddress(peer);
   log(`New connection from ${peerText} as ${name}`, {
@@ -471,13 +499,14 @@ async function runSession(
     }),
     { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
   );
-  await session.done;
-  if (metrics) metrics.connectionsOpen--;
-  // A WebSocket's close frame goes out before its connection counts as gone.
-  if (conn instanceof WebSocketConn) {
-    conn.close();
-    await conn.done;
-  }
+  return session.done.then(() => {
+    if (metrics) metrics.connectionsOpen--;
+    // A WebSocket's close frame goes out before its connection counts as gone.
+    if (conn instanceof WebSocketConn) {
+      conn.close();
+      return conn.done;
+    }
+  });
 }
 
 /** How often the event-loop probe fires: often enough to catch a stall,

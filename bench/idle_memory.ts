@@ -16,6 +16,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { writeHeapSnapshot } from "node:v8";
 import { runChat } from "../app/app.ts";
 import { RawWebSocket } from "../testing/raw_websocket.ts";
 
@@ -32,7 +33,11 @@ export interface IdleCost {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Measures `clients` idle connections of each transport. */
-async function measure(transport: Transport, clients: number): Promise<IdleCost> {
+async function measure(
+  transport: Transport,
+  clients: number,
+  snapshot?: string,
+): Promise<IdleCost> {
   const controller = new AbortController();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let ready: (webPort: number) => void = () => {};
@@ -67,7 +72,9 @@ async function measure(transport: Transport, clients: number): Promise<IdleCost>
     if (value === undefined || !value.startsWith("held")) throw new Error("the holder failed");
     // Let the joins' fan-out drain before the heap is read.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return heapAfterGc();
+    const heap = heapAfterGc();
+    if (snapshot !== undefined) writeHeapSnapshot(`${snapshot}-${transport}-${n}.heapsnapshot`);
+    return heap;
   };
   const first = Math.floor(clients / 5);
   const before = await hold(first);
@@ -123,7 +130,11 @@ async function openClient(transport: Transport, port: number): Promise<{ close()
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { clients: { type: "string", default: "5000" }, hold: { type: "string" } },
+    options: {
+      clients: { type: "string", default: "5000" },
+      hold: { type: "string" },
+      snapshot: { type: "string" },
+    },
     allowPositionals: true,
   });
   if (values.hold !== undefined) {
@@ -131,7 +142,8 @@ if (import.meta.main) {
   } else {
     if (gc === undefined) console.error("bench:idle: run with --v8-flags=--expose-gc");
     const clients = Number(values.clients);
-    const costs = [await measure("tcp", clients), await measure("ws", clients)];
+    const snapshot = values.snapshot;
+    const costs = [await measure("tcp", clients, snapshot), await measure("ws", clients, snapshot)];
     for (const cost of costs) {
       console.log(
         `${cost.transport}: ${cost.heapPerConnection} B of heap per idle connection (${cost.clients} clients)`,

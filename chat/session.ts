@@ -151,7 +151,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         );
       },
     });
-    this.#outbox.closed.then((reason) => {
+    this.#outbox.whenClosed((reason) => {
       ctx.address.send({ type: "outbox_closed", reason }).catch(() => {});
     });
     if (this.#limits.idleTimeoutMs > 0) {

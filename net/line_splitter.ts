@@ -29,7 +29,7 @@ export const DEFAULT_MAX_LINE_BYTES = 4096;
 
 /** First read buffer per connection: enough for a typed line, small enough
  * that ten thousand idle connections hold 2.5 MiB of buffers between them. */
-const INITIAL_READ_BYTES = 256;
+const INITIAL_READ_BYTES = 64;
 /** Largest read buffer: big reads amortise the per-read cost for clients
  * that send a lot; beyond 64 KiB the gain is gone. */
 const MAX_READ_BYTES = 64 * 1024;
@@ -60,9 +60,12 @@ export interface LineSplitterOptions {
  * // out: line "hi", too_long, line "ok"
  * ```
  */
+/** Decoding whole lines keeps no state between calls, so every splitter
+ * shares one decoder. */
+const decoder = new TextDecoder();
+
 export class LineSplitter {
   readonly #max: number;
-  readonly #decoder = new TextDecoder();
   #pending: Uint8Array | undefined;
   #pendingLength = 0;
   #discarding = false;
@@ -108,12 +111,12 @@ export class LineSplitter {
       } else if (this.#pendingLength === 0) {
         out.push({
           type: "line",
-          text: this.#decoder.decode(chunk.subarray(start, start + length)),
+          text: decoder.decode(chunk.subarray(start, start + length)),
         });
       } else {
         this.#append(chunk.subarray(start, end));
         const bytes = (this.#pending as Uint8Array).subarray(0, length);
-        out.push({ type: "line", text: this.#decoder.decode(bytes) });
+        out.push({ type: "line", text: decoder.decode(bytes) });
       }
       this.#pendingLength = 0;
       start = newline + 1;

@@ -113,17 +113,13 @@ export class Outbox {
   #state = State.Open;
   #flushWaiting = false;
   #deadline: ReturnType<typeof setTimeout> | undefined;
-  #resolveClosed!: (reason: OutboxCloseReason) => void;
   #closedReason: OutboxCloseReason = "closed";
-  /** Resolves with the reason once the socket is closed. */
-  readonly closed: Promise<OutboxCloseReason>;
+  /** Made only when asked for: an idle outbox holds no promise. */
+  #closed: Promise<OutboxCloseReason> | undefined;
+  #resolveClosed: ((reason: OutboxCloseReason) => void) | undefined;
+  #onClosed: ((reason: OutboxCloseReason) => void) | undefined;
   // Bound once per outbox: the write path then allocates no closure, async
   // frame or extra promise per write, only the write's own promise.
-  readonly #start = (): void => {
-    if (!this.#deferred) return; // started early, or closed meanwhile
-    this.#deferred = false;
-    this.#writeNext();
-  };
   readonly #written = (n: number): void => this.#afterWrite(n);
   readonly #failed = (): void => this.#writeFailed();
   #chunk: Uint8Array | undefined;
@@ -136,9 +132,30 @@ export class Outbox {
     this.#overBudgetMs = options.overBudgetMs ?? DEFAULT_OVER_BUDGET_MS;
     this.#now = options.now ?? Date.now;
     this.#notice = options.overflowNotice;
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
+  }
+
+  /** The end of the turn came: starts the deferred write. For this
+   * module's immediate only (a method, not a closure per outbox). */
+  startDeferred(): void {
+    if (!this.#deferred) return; // started early, or closed meanwhile
+    this.#deferred = false;
+    this.#writeNext();
+  }
+
+  /** Resolves with the reason once the socket is closed. */
+  get closed(): Promise<OutboxCloseReason> {
+    if (this.#closed !== undefined) return this.#closed;
+    if (this.#state === State.Closed) return this.#closed = Promise.resolve(this.#closedReason);
+    const { promise, resolve } = Promise.withResolvers<OutboxCloseReason>();
+    this.#resolveClosed = resolve;
+    return this.#closed = promise;
+  }
+
+  /** Calls `callback` with the reason once the socket is closed: what
+   * `closed` tells, without a promise held for the outbox's whole life. */
+  whenClosed(callback: (reason: OutboxCloseReason) => void): void {
+    if (this.#state !== State.Closed) this.#onClosed = callback;
+    else queueMicrotask(() => callback(this.#closedReason));
   }
 
   /** Bytes accepted but not yet written (queued plus in flight). */
@@ -176,7 +193,7 @@ export class Outbox {
     if (!this.#writing) {
       this.#writing = true;
       this.#deferred = true;
-      deferWrite(this.#start);
+      deferWrite(this);
     } else if (this.#deferred && this.#queuedBytes >= EAGER_WRITE_BYTES) {
       this.#deferred = false;
       this.#writeNext();
@@ -283,7 +300,7 @@ export class Outbox {
     this.#deferred = true;
     this.#deadline = setTimeout(() => this.#finish("overflow"), OVERFLOW_NOTICE_MS);
     this.#flushWaiting = true;
-    deferWrite(this.#start);
+    deferWrite(this);
   }
 
   #finish(reason: OutboxCloseReason): void {
@@ -300,7 +317,8 @@ export class Outbox {
     } catch {
       // Already closed by the peer side of the program: nothing left to do.
     }
-    this.#resolveClosed(this.#closedReason);
+    this.#resolveClosed?.(this.#closedReason);
+    this.#onClosed?.(this.#closedReason);
   }
 }
 
@@ -309,16 +327,16 @@ export class Outbox {
  * loop has delivered every read that completed in this turn, so lines from
  * many senders (and many reads of one sender) share each client's write; a
  * microtask would run after the first fan-out and write each line alone. */
-let pendingWrites: (() => void)[] = [];
+let pendingWrites: Outbox[] = [];
 
 function startPendingWrites(): void {
-  const starts = pendingWrites;
+  const outboxes = pendingWrites;
   pendingWrites = [];
-  for (const start of starts) start();
+  for (const outbox of outboxes) outbox.startDeferred();
 }
 
-function deferWrite(start: () => void): void {
-  if (pendingWrites.push(start) === 1) setImmediate(startPendingWrites);
+function deferWrite(outbox: Outbox): void {
+  if (pendingWrites.push(outbox) === 1) setImmediate(startPendingWrites);
 }
 
 /** How long the best-effort overflow notice may take before we hang up. */

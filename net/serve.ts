@@ -147,7 +147,13 @@ function start(
     admission.release(host);
     running.delete(run);
   };
-  const run: Promise<void> = options.handler(conn).then(() => release(), release);
+  let handled: Promise<void>;
+  try {
+    handled = options.handler(conn);
+  } catch (error) {
+    handled = Promise.reject(error);
+  }
+  const run: Promise<void> = handled.then(() => release(), release);
   running.add(run);
   return run;
 }
