@@ -12,7 +12,7 @@
 
 import { Address } from "./address.ts";
 import { Context, type ContextHost, DISPOSE } from "./context.ts";
-import { Mailbox } from "./mailbox.ts";
+import { Mailbox, type Waiter } from "./mailbox.ts";
 import { unreachable } from "./unreachable.ts";
 import { STOP, type SupervisionPolicy, Supervisor } from "./supervision.ts";
 
@@ -58,6 +58,9 @@ export interface SpawnOptions {
   supervision?: SupervisionPolicy;
   /** Called with every caught failure, whatever the directive: for logging. */
   onError?: (error: unknown) => void;
+  /** Called once the actor has fully stopped, with the failure it escalated
+   * if any: what `done` tells, without a promise per actor. */
+  onStopped?: (failure: { error: unknown } | undefined) => void;
 }
 
 /** A running actor, as seen by whoever spawned it. */
@@ -66,7 +69,8 @@ export interface ActorRef<M> {
   readonly address: Address<M>;
   /** Asks it to stop after the message in hand. Safe to call twice. */
   stop(): void;
-  /** Resolves once it has fully stopped; rejects if it escalated a failure. */
+  /** Resolves once it has fully stopped; rejects if it escalated a failure.
+   * Made when first asked for (a failure also reaches `onError`). */
   readonly done: Promise<void>;
 }
 
@@ -86,6 +90,16 @@ export function spawn<M>(
   return new Cell<M>(actor, options);
 }
 
+/** Cells woken since the microtask that drives them was queued: one
+ * microtask for all of them, and no closure per cell. */
+let woken: Cell<unknown>[] = [];
+
+function driveWoken(): void {
+  const cells = woken;
+  woken = [];
+  for (const cell of cells) cell.drive();
+}
+
 /** What `#next` found: the mailbox is empty and the cell waits to be woken. */
 const PARKED = Symbol("parked");
 
@@ -96,9 +110,8 @@ const PARKED = Symbol("parked");
  * Synchronous handlers run back to back in one turn; a handler's promise
  * holds the loop until it settles.
  */
-class Cell<M> implements ContextHost {
+class Cell<M> implements ContextHost, Waiter {
   readonly address: Address<M>;
-  readonly done: Promise<void>;
   stop(): void {
     this.requestStop();
   }
@@ -116,10 +129,10 @@ class Cell<M> implements ContextHost {
   /** Made at the first system task: most actors never get one. */
   #system: (() => void | Promise<void>)[] | undefined;
   #escalated: { error: unknown } | undefined;
-  readonly #resolveDone: () => void;
-  readonly #rejectDone: (error: unknown) => void;
-  /** The one callback the mailbox and a handler's promise resume the loop with. */
-  readonly #resume = (): void => this.#drive();
+  /** `undefined` while running; then `null`, or the escalated failure. */
+  #outcome: { error: unknown } | null | undefined;
+  #done: PromiseWithResolvers<void> | undefined;
+  readonly #onStopped: SpawnOptions["onStopped"];
 
   constructor(actor: Actor<M> | (() => Actor<M>), options: SpawnOptions) {
     this.#factory = typeof actor === "function" ? actor : undefined;
@@ -129,12 +142,26 @@ class Cell<M> implements ContextHost {
     this.#policy = options.supervision ?? STOP;
     this.#onError = options.onError ?? ignore;
     this.#context = new Context(this.address, this);
-    // The promise's own resolving functions: no closure of ours per actor.
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.done = promise;
-    this.#resolveDone = resolve;
-    this.#rejectDone = reject;
+    this.#onStopped = options.onStopped;
     this.#begin();
+  }
+
+  get done(): Promise<void> {
+    if (this.#done === undefined) {
+      this.#done = Promise.withResolvers<void>();
+      if (this.#outcome !== undefined) this.#settle();
+    }
+    return this.#done.promise;
+  }
+
+  /** Runs the loop from a microtask, never inside the waker's call. */
+  wake(): void {
+    if (woken.push(this as Cell<unknown>) === 1) queueMicrotask(driveWoken);
+  }
+
+  /** Called by {@linkcode driveWoken} only. */
+  drive(): void {
+    this.#drive();
   }
 
   get stopping(): boolean {
@@ -161,11 +188,10 @@ class Cell<M> implements ContextHost {
     } catch (error) {
       this.#onError(error);
       this.#stopRequested = true;
-      queueMicrotask(this.#resume);
-      return;
+      return this.wake();
     }
-    if (!(started instanceof Promise)) return queueMicrotask(this.#resume);
-    started.then(this.#resume, (error: unknown) => {
+    if (!(started instanceof Promise)) return this.wake();
+    started.then(() => this.#drive(), (error: unknown) => {
       this.#onError(error);
       this.#stopRequested = true;
       this.#drive();
@@ -179,7 +205,7 @@ class Cell<M> implements ContextHost {
       const pending = this.#next();
       if (pending === PARKED) return;
       if (pending !== undefined) {
-        pending.then(this.#resume, (error: unknown) => {
+        pending.then(() => this.#drive(), (error: unknown) => {
           // Supervision itself failed (a restart's hooks are caught, so
           // this is a bug): stop, and let `done` say why.
           this.#escalated ??= { error };
@@ -202,7 +228,7 @@ class Cell<M> implements ContextHost {
       this.#stopRequested = true;
       return;
     }
-    this.#mailbox.onWake(this.#resume);
+    this.#mailbox.onWake(this);
     return PARKED;
   }
 
@@ -239,8 +265,14 @@ class Cell<M> implements ContextHost {
     } catch (error) {
       this.#onError(error);
     }
-    if (this.#escalated) this.#rejectDone(this.#escalated.error);
-    else this.#resolveDone();
+    this.#outcome = this.#escalated ?? null;
+    this.#settle();
+    this.#onStopped?.(this.#escalated);
+  }
+
+  #settle(): void {
+    if (this.#outcome) this.#done?.reject(this.#outcome.error);
+    else this.#done?.resolve();
   }
 
   #supervise(error: unknown): void | Promise<void> {

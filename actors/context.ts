@@ -26,9 +26,13 @@ export interface ContextHost {
 export type StreamEndHandler = (error: unknown | undefined) => void | Promise<void>;
 
 /** Options for {@linkcode Context.addStream}. */
-export interface AddStreamOptions {
+export interface AddStreamOptions<M> {
   /** Called when the stream ends or fails; defaults to stopping the actor. */
   onEnd?: StreamEndHandler;
+  /** Instead of `onEnd`: messages sent to the actor, behind the stream's
+   * items, when it ends or fails (when they cannot be, it stops). Shared
+   * messages, not a closure per stream. */
+  endWith?: { ended: M; failed: M };
 }
 
 /** Symbol the runtime uses to tear a context down; not part of the actor API. */
@@ -90,8 +94,9 @@ export class Context<M> {
    * of buffering it). When the source ends or fails, `onEnd` runs in the
    * actor's turn; by default it stops the actor.
    */
-  addStream(source: Source<M>, options: AddStreamOptions = {}): void {
-    const onEnd = options.onEnd ?? (() => this.stop());
+  addStream(source: Source<M>, options: AddStreamOptions<M> = {}): void {
+    const { endWith } = options;
+    const { onEnd } = options;
     const stream: Stream<M> = { iterator: toIterator(source), ended: false, waiting: undefined };
     // Three callbacks made once, not an async loop or a promise chain: an
     // idle stream then costs its source's one pending read and no more.
@@ -101,8 +106,12 @@ export class Context<M> {
       this.#streams = this.#streams?.filter((other) => other !== stream);
       // A disposed context's streams end silently: after a restart the
       // new instance must not hear of the old one's streams.
-      if (!this.#disposed && !this.#host.stopping) {
-        this.#host.enqueueSystem(() => onEnd(failure));
+      if (this.#disposed || this.#host.stopping) {
+        // Ended by the stop itself: nothing to tell.
+      } else if (endWith) {
+        this.#sendOrStop(failure === undefined ? endWith.ended : endWith.failed);
+      } else {
+        this.#host.enqueueSystem(() => onEnd ? onEnd(failure) : this.stop());
       }
       for (const wake of stream.waiting ?? []) wake();
     };
@@ -165,6 +174,14 @@ export class Context<M> {
     // generator finishes at its next step (the owner closes its resource).
     for (const stream of streams) stream.iterator.return?.()?.catch(() => {});
     await Promise.all(streams.map(ended));
+  }
+
+  #sendOrStop(message: M): void {
+    try {
+      this.address.send(message).catch(() => this.stop());
+    } catch {
+      this.stop();
+    }
   }
 
   #deliver(message: M): void {

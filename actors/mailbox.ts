@@ -37,6 +37,12 @@ export interface MailboxOptions {
   capacity?: number;
 }
 
+/** A receiver waiting for a message. `wake` is called inside the sender's
+ * call, so it must defer its work (a promise's resolve does). */
+export interface Waiter {
+  wake(): void;
+}
+
 interface WaitingSender<M> {
   message: M;
   resolve: () => void;
@@ -65,7 +71,7 @@ export class Mailbox<M> implements AsyncIterable<M> {
   #closed = false;
   /** Made when a sender first has to wait: most mailboxes never fill. */
   #senders: WaitingSender<M>[] | undefined;
-  #wake: (() => void) | undefined;
+  #waiter: Waiter | undefined;
 
   constructor(options: MailboxOptions = {}) {
     const capacity = options.capacity ?? DEFAULT_MAILBOX_CAPACITY;
@@ -139,24 +145,21 @@ export class Mailbox<M> implements AsyncIterable<M> {
    * `notify()` is called. Only one receiver may wait at a time. */
   wait(): Promise<void> {
     if (this.size > 0 || this.#closed) return RESOLVED;
-    return new Promise<void>((resolve) => this.onWake(resolve));
+    return new Promise<void>((resolve) => this.onWake({ wake: resolve }));
   }
 
-  /** Calls `wake` once, from a microtask, at the next message, close or
-   * `notify()`: the receiver's callback, so a parked receiver holds no
-   * promise. Replaces any earlier one. */
-  onWake(wake: () => void): void {
-    this.#wake = wake;
+  /** Wakes `waiter` once, at the next message, close or `notify()`: a
+   * parked receiver then holds no promise. Replaces any earlier one. */
+  onWake(waiter: Waiter): void {
+    this.#waiter = waiter;
   }
 
   /** Wakes a receiver blocked in `wait()` without a message: lets the owner
    * react to events that do not travel through the queue (stop requests). */
   notify(): void {
-    const wake = this.#wake;
-    if (wake === undefined) return;
-    this.#wake = undefined;
-    // Never inside the sender's call: the receiver runs after it returns.
-    queueMicrotask(wake);
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.wake();
   }
 
   /** Stops accepting messages. Queued messages can still be received; senders

@@ -435,27 +435,30 @@ function helloEvent(chat: Chat): { type: "hello"; maxLineBytes: number; time: nu
   return { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
 }
 
-/** Runs one admitted connection, whatever it came in through. Promise
- * callbacks, not an async function: a suspended frame per connection would
- * cost every idle connection its memory. */
+/** Runs one admitted connection, whatever it came in through; resolves
+ * once it has ended. One promise per connection, settled by callbacks: a
+ * suspended async frame or a chain of promises would stay with every idle
+ * connection. */
 function runSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
   secure = false,
 ): Promise<void> {
+  const ended = Promise.withResolvers<void>();
   let numbered: Promise<number>;
   try {
     numbered = chat.broker.nextUserNumber();
   } catch (error) {
     numbered = Promise.reject(error);
   }
-  return numbered.then(
-    (id) => spawnSession(chat, conn, peer, secure, id),
+  numbered.then(
+    (id) => spawnSession(chat, conn, peer, secure, id, ended.resolve),
     // No number can be had (Redis away, local reserve used up): refuse
     // rather than risk two users with the same name in the cluster.
-    () => refuseBusy(chat, conn, peer),
+    () => refuseBusy(chat, conn, peer).then(ended.resolve),
   );
+  return ended.promise;
 }
 
 async function refuseBusy(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Promise<void> {
@@ -464,14 +467,15 @@ async function refuseBusy(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Pr
   conn.close();
 }
 
-/** Starts user `id`'s session; resolves once it has ended. */
+/** Starts user `id`'s session; calls `ended` once it is over. */
 function spawnSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
   secure: boolean,
   id: number,
-): Promise<void> {
+  ended: () => void,
+): void {
   const { log, metrics, limits } = chat;
   const name = `user${id}`;
   const peerText = formatAddress(peer);
@@ -484,29 +488,27 @@ function spawnSession(
     metrics.connectionsAccepted++;
     metrics.connectionsOpen++;
   }
-  const server = chat.server.address;
-  const session = spawn(
+  const onStopped = (): void => {
+    if (metrics) metrics.connectionsOpen--;
+    // A WebSocket's close frame goes out before its connection counts as gone.
+    if (!(conn instanceof WebSocketConn)) return ended();
+    conn.close();
+    conn.done.then(ended);
+  };
+  spawn(
     new ClientSession({
       conn,
       id,
       name,
-      server,
+      server: chat.server.address,
       limits,
       log,
       metrics,
       address: peer.hostname,
       secure,
     }),
-    { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
+    { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError, onStopped },
   );
-  return session.done.then(() => {
-    if (metrics) metrics.connectionsOpen--;
-    // A WebSocket's close frame goes out before its connection counts as gone.
-    if (conn instanceof WebSocketConn) {
-      conn.close();
-      return conn.done;
-    }
-  });
 }
 
 /** How often the event-loop probe fires: often enough to catch a stall,

@@ -71,6 +71,17 @@ const SLOW_DOWN = encodeLines(errorLine("slow down"));
 const FLOODING = encodeLines(errorLine("disconnected: flooding"));
 const IDLE = encodeLines(errorLine("disconnected: idle too long"));
 
+/** The end-of-stream messages, made once for every session. */
+const INPUT_ENDED: { ended: ClientSessionMessage; failed: ClientSessionMessage } = {
+  ended: { type: "input_ended", failed: false },
+  failed: { type: "input_ended", failed: true },
+};
+const OUTBOX_CLOSED: Record<OutboxCloseReason, ClientSessionMessage> = {
+  closed: { type: "outbox_closed", reason: "closed" },
+  overflow: { type: "outbox_closed", reason: "overflow" },
+  error: { type: "outbox_closed", reason: "error" },
+};
+
 const tooLongNotices = new Map<number, Uint8Array>();
 
 /** The "line too long" notice for a cap, encoded once per cap, not per session. */
@@ -103,6 +114,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   #joined = false;
   #left = false;
   #lastLineAt = Date.now();
+  /** Our own address, once started: where the outbox's close is told. */
+  #self: Address<ClientSessionMessage> | undefined;
 
   constructor(options: ClientSessionOptions) {
     super();
@@ -142,18 +155,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       maxLineBytes: this.#limits.maxLineBytes,
       telnet: this.#conn.telnet !== false,
     });
-    ctx.addStream(lines, {
-      // Through the mailbox, behind the lines already read: a client that
-      // sends a line and closes at once still has its line handled.
-      onEnd: (error) => {
-        ctx.address.send({ type: "input_ended", failed: error !== undefined }).catch(() =>
-          ctx.stop()
-        );
-      },
-    });
-    this.#outbox.whenClosed((reason) => {
-      ctx.address.send({ type: "outbox_closed", reason }).catch(() => {});
-    });
+    // Through the mailbox, behind the lines already read: a client that
+    // sends a line and closes at once still has its line handled.
+    ctx.addStream(lines, { endWith: INPUT_ENDED });
+    this.#self = ctx.address;
+    this.#outbox.whenClosed(this);
     if (this.#limits.idleTimeoutMs > 0) {
       ctx.runInterval(Math.max(1000, this.#limits.idleTimeoutMs / 4), { type: "idle_check" });
     }
@@ -191,6 +197,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       default:
         return unreachable(message);
     }
+  }
+
+  /** The outbox closed: told through the mailbox, like everything else. */
+  outboxClosed(reason: OutboxCloseReason): void {
+    this.#self?.send(OUTBOX_CLOSED[reason]).catch(() => {});
   }
 
   override async stopping(): Promise<void> {

@@ -54,6 +54,12 @@ export interface ByteWriter {
 /** Why an outbox closed: asked to, over its budget, or the socket failed. */
 export type OutboxCloseReason = "closed" | "overflow" | "error";
 
+/** Who is told when an outbox closes: an object, not a closure, so the
+ * owner (a session) needs no closure per connection for it. */
+export interface CloseListener {
+  outboxClosed(reason: OutboxCloseReason): void;
+}
+
 /** Options for {@linkcode Outbox}. */
 export interface OutboxOptions {
   /** Byte budget (queued plus in flight); over it for `overBudgetMs`, or
@@ -117,11 +123,15 @@ export class Outbox {
   /** Made only when asked for: an idle outbox holds no promise. */
   #closed: Promise<OutboxCloseReason> | undefined;
   #resolveClosed: ((reason: OutboxCloseReason) => void) | undefined;
-  #onClosed: ((reason: OutboxCloseReason) => void) | undefined;
+  #onClosed: CloseListener | undefined;
   // Bound once per outbox: the write path then allocates no closure, async
-  // frame or extra promise per write, only the write's own promise.
-  readonly #written = (n: number): void => this.#afterWrite(n);
-  readonly #failed = (): void => this.#writeFailed();
+  // frame or extra promise per write, only the write's own promise. One
+  // callback for both outcomes: a write resolves with a count and rejects
+  // with an error.
+  readonly #settled = (result: unknown): void => {
+    if (typeof result === "number") this.#afterWrite(result);
+    else this.#writeFailed();
+  };
   #chunk: Uint8Array | undefined;
   #offset = 0;
 
@@ -151,11 +161,11 @@ export class Outbox {
     return this.#closed = promise;
   }
 
-  /** Calls `callback` with the reason once the socket is closed: what
-   * `closed` tells, without a promise held for the outbox's whole life. */
-  whenClosed(callback: (reason: OutboxCloseReason) => void): void {
-    if (this.#state !== State.Closed) this.#onClosed = callback;
-    else queueMicrotask(() => callback(this.#closedReason));
+  /** Tells `listener` the reason once the socket is closed: what `closed`
+   * tells, without a promise held for the outbox's whole life. */
+  whenClosed(listener: CloseListener): void {
+    if (this.#state !== State.Closed) this.#onClosed = listener;
+    else queueMicrotask(() => listener.outboxClosed(this.#closedReason));
   }
 
   /** Bytes accepted but not yet written (queued plus in flight). */
@@ -244,7 +254,7 @@ export class Outbox {
     const chunk = this.#chunk as Uint8Array;
     try {
       this.#writer.write(this.#offset === 0 ? chunk : chunk.subarray(this.#offset))
-        .then(this.#written, this.#failed);
+        .then(this.#settled, this.#settled);
     } catch {
       this.#writeFailed();
     }
@@ -318,7 +328,7 @@ export class Outbox {
       // Already closed by the peer side of the program: nothing left to do.
     }
     this.#resolveClosed?.(this.#closedReason);
-    this.#onClosed?.(this.#closedReason);
+    this.#onClosed?.outboxClosed(this.#closedReason);
   }
 }
 

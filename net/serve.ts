@@ -153,7 +153,8 @@ function start(
   } catch (error) {
     handled = Promise.reject(error);
   }
-  const run: Promise<void> = handled.then(() => release(), release);
+  // The handler resolves with nothing: one callback serves both outcomes.
+  const run: Promise<void> = handled.then(release, release);
   running.add(run);
   return run;
 }
