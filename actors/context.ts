@@ -38,7 +38,11 @@ export interface AddStreamOptions<M> {
 /** Symbol the runtime uses to tear a context down; not part of the actor API. */
 export const DISPOSE: unique symbol = Symbol("dispose");
 
-type Source<T> = AsyncIterable<T> | ReadableStream<T>;
+/** Context's hooks for its stream links: not part of the actor API. */
+const OFFER: unique symbol = Symbol("offer");
+const ENDED: unique symbol = Symbol("ended");
+
+type Source<T> = AsyncIterable<T> | ReadableStream<T> | PushSource<T>;
 
 /**
  * The actor's view of its own runtime, passed to every hook and handler.
@@ -69,7 +73,7 @@ export class Context<M> {
   #abort: AbortController | undefined;
   #disposed = false;
   #timers: Set<ReturnType<typeof setTimeout>> | undefined;
-  #streams: Stream<M>[] | undefined;
+  #streams: StreamLink<M>[] | undefined;
 
   constructor(address: Address<M>, host: ContextHost) {
     this.address = address;
@@ -95,46 +99,49 @@ export class Context<M> {
    * actor's turn; by default it stops the actor.
    */
   addStream(source: Source<M>, options: AddStreamOptions<M> = {}): void {
-    const { endWith } = options;
-    const { onEnd } = options;
-    const stream: Stream<M> = { iterator: toIterator(source), ended: false, waiting: undefined };
-    // Three callbacks made once, not an async loop or a promise chain: an
-    // idle stream then costs its source's one pending read and no more.
-    const finish = (failure: unknown): void => {
-      if (stream.ended) return;
-      stream.ended = true;
-      this.#streams = this.#streams?.filter((other) => other !== stream);
-      // A disposed context's streams end silently: after a restart the
-      // new instance must not hear of the old one's streams.
-      if (this.#disposed || this.#host.stopping) {
-        // Ended by the stop itself: nothing to tell.
-      } else if (endWith) {
-        this.#sendOrStop(failure === undefined ? endWith.ended : endWith.failed);
-      } else {
-        this.#host.enqueueSystem(() => onEnd ? onEnd(failure) : this.stop());
-      }
-      for (const wake of stream.waiting ?? []) wake();
-    };
-    const step = (): void => {
-      if (this.#disposed) return finish(undefined);
-      try {
-        stream.iterator.next().then(deliver, finish);
-      } catch (error) {
-        finish(error);
-      }
-    };
-    const deliver = (next: IteratorResult<M>): void => {
-      if (next.done || this.#disposed) return finish(undefined);
-      try {
-        // Straight on while the mailbox has room; wait for room otherwise.
-        if (this.address.trySend(next.value)) return step();
-        this.address.send(next.value).then(step, finish);
-      } catch (error) {
-        finish(error);
-      }
-    };
-    this.#streams = [...this.#streams ?? [], stream];
-    step();
+    const link = new StreamLink(this, isPushSource(source) ? source : new Pull(source), options);
+    this.#streams = [...this.#streams ?? [], link];
+    link.source.pushTo(link);
+  }
+
+  /** A linked stream's next item: into the mailbox, or a promise of room. */
+  [OFFER](link: StreamLink<M>, item: M): Promise<void> | undefined {
+    if (this.#disposed) {
+      link.source.cancel();
+      return undefined;
+    }
+    try {
+      // Straight on while the mailbox has room; wait for room otherwise.
+      if (this.address.trySend(item)) return undefined;
+      return this.address.send(item).catch((error: unknown) => this.#cut(link, error));
+    } catch (error) {
+      this.#cut(link, error);
+      return undefined;
+    }
+  }
+
+  /** A linked stream ended, or failed; the first call counts. */
+  [ENDED](link: StreamLink<M>, failure: unknown): void {
+    if (link.ended) return;
+    link.ended = true;
+    this.#streams = this.#streams?.filter((other) => other !== link);
+    const { endWith, onEnd } = link.options;
+    // A disposed context's streams end silently: after a restart the new
+    // instance must not hear of the old one's streams.
+    if (this.#disposed || this.#host.stopping) {
+      // Ended by the stop itself: nothing to tell.
+    } else if (endWith) {
+      this.#sendOrStop(failure === undefined ? endWith.ended : endWith.failed);
+    } else {
+      this.#host.enqueueSystem(() => onEnd ? onEnd(failure) : this.stop());
+    }
+    for (const wake of link.waiting ?? []) wake();
+  }
+
+  /** The mailbox refused an item (it closed): the stream goes no further. */
+  #cut(link: StreamLink<M>, error: unknown): void {
+    link.source.cancel();
+    this[ENDED](link, error);
   }
 
   /** Sends `message` to self after `ms`; returns a function that cancels it. */
@@ -172,7 +179,7 @@ export class Context<M> {
     const streams = this.#streams ?? [];
     // Cancelling unblocks a ReadableStream's pending read; an async
     // generator finishes at its next step (the owner closes its resource).
-    for (const stream of streams) stream.iterator.return?.()?.catch(() => {});
+    for (const stream of streams) stream.source.cancel();
     await Promise.all(streams.map(ended));
   }
 
@@ -194,20 +201,97 @@ export class Context<M> {
   }
 }
 
-/** An attached stream, until it ends. */
-interface Stream<M> {
-  readonly iterator: AsyncIterator<M>;
-  ended: boolean;
+/**
+ * A source that hands its items to a sink instead of being pulled: no
+ * promise per item, and none held between items, which is what an idle
+ * socket reader should cost. The source waits for the promise `push`
+ * returns (the mailbox is full) before pushing more, and calls `end` once,
+ * with its failure if it failed.
+ */
+export interface PushSource<T> {
+  /** Starts pushing to `sink`; called once. */
+  pushTo(sink: PushSink<T>): void;
+  /** Push no more, and end soon (a pending read may finish first). */
+  cancel(): void;
+}
+
+/** Where a {@linkcode PushSource} pushes. */
+export interface PushSink<T> {
+  /** Takes one item; a promise means wait for it before the next. */
+  push(item: T): Promise<void> | undefined;
+  /** The source is done; `failure` if it failed. */
+  end(failure?: unknown): void;
+}
+
+function isPushSource<T>(source: Source<T>): source is PushSource<T> {
+  return typeof (source as Partial<PushSource<T>>).pushTo === "function";
+}
+
+/** An attached stream, until it ends: the sink its source pushes to. */
+class StreamLink<M> implements PushSink<M> {
+  ended = false;
   /** Who waits for it to end (a dispose): made only when someone does. */
   waiting: (() => void)[] | undefined;
+  constructor(
+    readonly context: Context<M>,
+    readonly source: PushSource<M>,
+    readonly options: AddStreamOptions<M>,
+  ) {}
+
+  push(item: M): Promise<void> | undefined {
+    return this.context[OFFER](this, item);
+  }
+
+  end(failure?: unknown): void {
+    this.context[ENDED](this, failure);
+  }
 }
 
-function ended<M>(stream: Stream<M>): Promise<void> | undefined {
-  if (stream.ended) return undefined;
-  return new Promise((resolve) => (stream.waiting ??= []).push(resolve));
+function ended<M>(link: StreamLink<M>): Promise<void> | undefined {
+  if (link.ended) return undefined;
+  return new Promise((resolve) => (link.waiting ??= []).push(resolve));
 }
 
-function toIterator<T>(source: Source<T>): AsyncIterator<T> {
+/** An async iterable or a ReadableStream, pulled and pushed on. */
+class Pull<T> implements PushSource<T> {
+  readonly #iterator: AsyncIterator<T>;
+  #sink: PushSink<T> | undefined;
+  #cancelled = false;
+  readonly #step = (): void => {
+    if (this.#cancelled) return this.#sink?.end();
+    try {
+      this.#iterator.next().then(this.#deliver, this.#fail);
+    } catch (error) {
+      this.#fail(error);
+    }
+  };
+  readonly #deliver = (next: IteratorResult<T>): void => {
+    if (next.done || this.#cancelled) return this.#sink?.end();
+    const wait = this.#sink?.push(next.value);
+    if (wait === undefined) this.#step();
+    else wait.then(this.#step);
+  };
+  readonly #fail = (error: unknown): void => this.#sink?.end(error);
+
+  constructor(source: AsyncIterable<T> | ReadableStream<T>) {
+    this.#iterator = toIterator(source);
+  }
+
+  pushTo(sink: PushSink<T>): void {
+    this.#sink = sink;
+    this.#step();
+  }
+
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    // Unblocks a ReadableStream's pending read; an async generator finishes
+    // at its next step (the owner closes its resource).
+    this.#iterator.return?.()?.catch(() => {});
+  }
+}
+
+function toIterator<T>(source: AsyncIterable<T> | ReadableStream<T>): AsyncIterator<T> {
   if (source instanceof ReadableStream) {
     const reader = source.getReader();
     return {

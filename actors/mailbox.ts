@@ -66,7 +66,8 @@ const RESOLVED: Promise<void> = Promise.resolve();
  */
 export class Mailbox<M> implements AsyncIterable<M> {
   readonly #capacity: number;
-  #items: M[] = [];
+  /** Absent while empty: an idle mailbox holds no array. */
+  #items: M[] | undefined;
   #head = 0;
   #closed = false;
   /** Made when a sender first has to wait: most mailboxes never fill. */
@@ -90,7 +91,7 @@ export class Mailbox<M> implements AsyncIterable<M> {
 
   /** Messages queued now (not counting senders still waiting for room). */
   get size(): number {
-    return this.#items.length - this.#head;
+    return (this.#items?.length ?? 0) - this.#head;
   }
 
   /** Whether `close()` has been called. */
@@ -122,15 +123,16 @@ export class Mailbox<M> implements AsyncIterable<M> {
 
   /** Takes the oldest message, or `undefined` when empty. */
   tryReceive(): M | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const message = this.#items[this.#head] as M;
-    (this.#items as (M | undefined)[])[this.#head] = undefined;
+    const items = this.#items;
+    if (items === undefined) return undefined;
+    const message = items[this.#head] as M;
+    (items as (M | undefined)[])[this.#head] = undefined;
     this.#head++;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
+    if (this.#head === items.length) {
+      this.#items = undefined;
       this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= items.length) {
+      this.#items = items.slice(this.#head);
       this.#head = 0;
     }
     const waiting = this.#senders?.shift();
@@ -187,7 +189,7 @@ export class Mailbox<M> implements AsyncIterable<M> {
   }
 
   #push(message: M): void {
-    this.#items.push(message);
+    (this.#items ??= []).push(message);
     this.notify();
   }
 }

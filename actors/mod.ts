@@ -8,7 +8,13 @@
 
 export { Actor, type ActorRef, spawn, type SpawnOptions } from "./actor.ts";
 export { Address, type AskOptions, AskTimeoutError, DEFAULT_ASK_TIMEOUT_MS } from "./address.ts";
-export { type AddStreamOptions, Context, type StreamEndHandler } from "./context.ts";
+export {
+  type AddStreamOptions,
+  Context,
+  type PushSink,
+  type PushSource,
+  type StreamEndHandler,
+} from "./context.ts";
 export {
   DEFAULT_MAILBOX_CAPACITY,
   Mailbox,

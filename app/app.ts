@@ -488,13 +488,6 @@ function spawnSession(
     metrics.connectionsAccepted++;
     metrics.connectionsOpen++;
   }
-  const onStopped = (): void => {
-    if (metrics) metrics.connectionsOpen--;
-    // A WebSocket's close frame goes out before its connection counts as gone.
-    if (!(conn instanceof WebSocketConn)) return ended();
-    conn.close();
-    conn.done.then(ended);
-  };
   spawn(
     new ClientSession({
       conn,
@@ -506,9 +499,33 @@ function spawnSession(
       metrics,
       address: peer.hostname,
       secure,
+      onEnded: new SessionEnd(conn, metrics, ended),
     }),
-    { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError, onStopped },
+    { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
   );
+}
+
+/** What follows a session's end: an object of three fields rather than a
+ * closure and its scope, held by every connection while it lasts. */
+class SessionEnd {
+  readonly #conn: SessionConn;
+  readonly #metrics: Metrics | undefined;
+  readonly #ended: () => void;
+
+  constructor(conn: SessionConn, metrics: Metrics | undefined, ended: () => void) {
+    this.#conn = conn;
+    this.#metrics = metrics;
+    this.#ended = ended;
+  }
+
+  sessionEnded(): void {
+    if (this.#metrics) this.#metrics.connectionsOpen--;
+    const conn = this.#conn;
+    // A WebSocket's close frame goes out before its connection counts as gone.
+    if (!(conn instanceof WebSocketConn)) return this.#ended();
+    conn.close();
+    conn.done.then(this.#ended);
+  }
 }
 
 /** How often the event-loop probe fires: often enough to catch a stall,

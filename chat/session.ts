@@ -64,6 +64,8 @@ export interface ClientSessionOptions {
   /** The peer's address (no port), and whether the connection is TLS. */
   address: string;
   secure: boolean;
+  /** Told last, once the session is over and its queued lines are out. */
+  onEnded?: { sessionEnded(): void };
 }
 
 const OVERFLOW_NOTICE = encodeLines(errorLine("disconnected: not reading fast enough"));
@@ -107,13 +109,15 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   /** Why this session ended, for the log; the first reason found wins. */
   #cause: string | undefined;
   readonly #outbox: Outbox;
-  readonly #flood: TokenBucket;
+  /** Made at the first line: a client that never speaks costs none. */
+  #flood: TokenBucket | undefined;
   /** The user's current name, for log lines; the ChatServer says when it
    * changes (a message, not shared state). */
   #name: string;
   #joined = false;
   #left = false;
   #lastLineAt = Date.now();
+  readonly #onEnded: { sessionEnded(): void } | undefined;
   /** Our own address, once started: where the outbox's close is told. */
   #self: Address<ClientSessionMessage> | undefined;
 
@@ -128,14 +132,10 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#metrics = options.metrics;
     this.#address = options.address;
     this.#secure = options.secure;
+    this.#onEnded = options.onEnded;
     this.#outbox = new Outbox(this.#conn, {
       maxQueuedBytes: this.#limits.maxQueuedBytes,
       overflowNotice: OVERFLOW_NOTICE,
-    });
-    this.#flood = new TokenBucket({
-      rate: this.#limits.floodRate,
-      burst: this.#limits.floodBurst,
-      kickAfterMs: this.#limits.floodKickMs,
     });
   }
 
@@ -204,6 +204,10 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#self?.send(OUTBOX_CLOSED[reason]).catch(() => {});
   }
 
+  override stopped(): void {
+    this.#onEnded?.sessionEnded();
+  }
+
   override async stopping(): Promise<void> {
     if (this.#joined && !this.#left) {
       this.#left = true;
@@ -264,7 +268,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
 
   /** Applies flood control to a line arriving at `now`; false drops it. */
   #withinFloodLimit(now: number, ctx: Context<ClientSessionMessage>): boolean {
-    const verdict = this.#flood.take(now);
+    const verdict = (this.#flood ??= new TokenBucket({
+      rate: this.#limits.floodRate,
+      burst: this.#limits.floodBurst,
+      kickAfterMs: this.#limits.floodKickMs,
+    })).take(now);
     switch (verdict) {
       case "ok":
         return true;

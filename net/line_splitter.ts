@@ -20,7 +20,7 @@
  * @module
  */
 
-import { unreachable } from "../actors/mod.ts";
+import { type PushSink, type PushSource, unreachable } from "../actors/mod.ts";
 
 /** Default cap on a line's content in bytes (the LF and a CR before it are
  * not counted): generous for chat, small enough that ten thousand clients
@@ -252,73 +252,137 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 export function readLines(
   reader: ByteReader,
   options: ReadLinesOptions = {},
-): AsyncIterableIterator<LineEvent> {
+): AsyncIterableIterator<LineEvent> & PushSource<LineEvent> {
   return new LineReader(reader, options);
 }
 
-class LineReader implements AsyncIterableIterator<LineEvent> {
+class LineReader implements AsyncIterableIterator<LineEvent>, PushSource<LineEvent> {
   readonly #reader: ByteReader;
-  readonly #splitter: LineSplitter;
-  /** Absent for a reader that carries no telnet (a WebSocket). */
-  readonly #telnet: TelnetFilter | undefined;
+  /** The splitter and telnet filter are made at the first bytes: a
+   * client that never sends costs neither. */
+  #splitter: LineSplitter | undefined;
+  readonly #maxLineBytes: number | undefined;
+  readonly #telnetOn: boolean;
+  /** Never made for a reader that carries no telnet (a WebSocket). */
+  #telnet: TelnetFilter | undefined;
   /** Present for a framed reader (a WebSocket): raw reads are unwrapped
    * here, so the reader adds no promise of its own to each read. */
   readonly #frames: Deframer | undefined;
   /** The read in flight is a raw one. */
   #raw = false;
   #buffer = new Uint8Array(INITIAL_READ_BYTES);
-  #events: LineEvent[] = [];
+  /** Made at the first read: a client that never sends costs no array. */
+  #events: LineEvent[] | undefined;
   #next = 0;
   #done = false;
-  readonly #onRead = (read: number | null):
-    | Promise<IteratorResult<LineEvent>>
-    | IteratorResult<
-      LineEvent
-    > => {
-    let n = read;
-    if (this.#raw) {
-      this.#raw = false;
-      n = (this.#frames as Deframer).unwrap(this.#buffer, n);
-      if (n === 0) return this.next();
-    }
-    if (n === null || this.#done) {
-      this.#done = true;
-      return DONE;
-    }
-    const buffer = this.#buffer;
-    this.#events.length = 0;
-    this.#next = 0;
-    const bytes = buffer.subarray(0, n);
-    this.#splitter.push(this.#telnet ? this.#telnet.filter(bytes) : bytes, this.#events);
-    if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
-      this.#buffer = new Uint8Array(buffer.length * 4);
-    }
-    return this.next();
-  };
+  /** Push mode's sink (see `pushTo`). */
+  #sink: PushSink<LineEvent> | undefined;
+  /** Where a finished read goes: made once, for the mode in use. */
+  #then: ((read: number | null) => Promise<IteratorResult<LineEvent>>) | undefined;
+  #pushed: ((result: unknown) => void) | undefined;
 
   constructor(reader: ByteReader, options: ReadLinesOptions) {
     this.#reader = reader;
-    this.#splitter = new LineSplitter(options);
-    this.#telnet = options.telnet === false ? undefined : new TelnetFilter();
+    this.#maxLineBytes = options.maxLineBytes;
+    this.#telnetOn = options.telnet !== false;
     this.#frames = isDeframer(reader) ? reader : undefined;
   }
 
   next(): Promise<IteratorResult<LineEvent>> {
-    if (this.#next < this.#events.length) {
-      return Promise.resolve({ done: false, value: this.#events[this.#next++] as LineEvent });
+    const events = this.#events;
+    if (events !== undefined && this.#next < events.length) {
+      return Promise.resolve({ done: false, value: events[this.#next++] as LineEvent });
     }
     if (this.#done) return Promise.resolve(DONE);
-    const raw = this.#frames?.readRaw(this.#buffer);
-    if (raw !== undefined) {
-      this.#raw = true;
-      return raw.then(this.#onRead);
-    }
-    return this.#reader.read(this.#buffer).then(this.#onRead);
+    return this.#read().then(
+      this.#then ??= (read) => {
+        this.#take(read);
+        return this.next();
+      },
+    );
   }
 
   return(): Promise<IteratorResult<LineEvent>> {
     this.#done = true;
     return Promise.resolve(DONE);
+  }
+
+  /** Push mode, for an actor's stream: each line goes straight to `sink`,
+   * with one pending read and no promise of ours held between lines. */
+  pushTo(sink: PushSink<LineEvent>): void {
+    this.#sink = sink;
+    this.#pump();
+  }
+
+  /** Ends push mode at the next step (the pending read finishes first). */
+  cancel(): void {
+    this.#done = true;
+  }
+
+  /** Pushes the lines read, then reads again; waits when the sink is full. */
+  #pump(): void {
+    const sink = this.#sink as PushSink<LineEvent>;
+    const events = this.#events;
+    while (events !== undefined && this.#next < events.length) {
+      if (this.#done) return sink.end();
+      const wait = sink.push(events[this.#next++] as LineEvent);
+      if (wait !== undefined) return void wait.then(() => this.#pump());
+    }
+    if (this.#done) return sink.end();
+    // One callback for both outcomes: a read resolves with a count or
+    // null, and rejects with an error.
+    const pushed = this.#pushed ??= (result) => {
+      if (typeof result !== "number" && result !== null) return this.#fail(result);
+      try {
+        this.#take(result);
+      } catch (error) {
+        return this.#fail(error);
+      }
+      this.#pump();
+    };
+    try {
+      this.#read().then(pushed, pushed);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#done = true;
+    this.#sink?.end(error);
+  }
+
+  /** Starts a read into the buffer: a raw one if the reader is framed. */
+  #read(): Promise<number | null> {
+    const raw = this.#frames?.readRaw(this.#buffer);
+    if (raw === undefined) return this.#reader.read(this.#buffer);
+    this.#raw = true;
+    return raw;
+  }
+
+  /** Takes a finished read: its lines into the events, or the end. */
+  #take(read: number | null): void {
+    let n = read;
+    if (this.#raw) {
+      this.#raw = false;
+      n = (this.#frames as Deframer).unwrap(this.#buffer, n);
+      if (n === 0) return; // A frame not yet whole: read again.
+    }
+    if (n === null || this.#done) {
+      this.#done = true;
+      return;
+    }
+    const buffer = this.#buffer;
+    const events = this.#events ??= [];
+    events.length = 0;
+    this.#next = 0;
+    const bytes = buffer.subarray(0, n);
+    const splitter = this.#splitter ??= new LineSplitter({ maxLineBytes: this.#maxLineBytes });
+    if (this.#telnetOn) this.#telnet ??= new TelnetFilter();
+    splitter.push(this.#telnet ? this.#telnet.filter(bytes) : bytes, events);
+    if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
+      this.#buffer = new Uint8Array(buffer.length * 4);
+    }
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<LineEvent> {

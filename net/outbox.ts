@@ -108,7 +108,8 @@ export class Outbox {
   /** When the queue last went over budget; undefined while under it. */
   #overSince: number | undefined;
   readonly #notice: Uint8Array | undefined;
-  #queue: Uint8Array[] = [];
+  /** Absent while nothing is queued: an idle outbox holds no array. */
+  #queue: Uint8Array[] | undefined;
   #queuedBytes = 0;
   #inFlightBytes = 0;
   #highWater = 0;
@@ -196,7 +197,7 @@ export class Outbox {
       this.#overflow();
       return false;
     }
-    this.#queue.push(bytes);
+    (this.#queue ??= []).push(bytes);
     this.#queuedBytes += bytes.length;
     if (pending > this.#highWater) this.#highWater = pending;
     if (pending > BACKLOG_BYTES) backlogged = true;
@@ -239,7 +240,7 @@ export class Outbox {
 
   /** Starts the next write, or ends the writer task when nothing is queued. */
   #writeNext(): void {
-    if (this.#queue.length === 0 || this.#state === State.Closed) {
+    if (this.#queue === undefined || this.#state === State.Closed) {
       this.#writing = false;
       if (this.#flushWaiting) this.#finish(this.#closedReason);
       return;
@@ -280,8 +281,8 @@ export class Outbox {
   }
 
   #takeQueued(): Uint8Array {
-    const queue = this.#queue;
-    this.#queue = [];
+    const queue = this.#queue as Uint8Array[];
+    this.#queue = undefined;
     const total = this.#queuedBytes;
     this.#queuedBytes = 0;
     if (queue.length === 1) return queue[0] as Uint8Array;
@@ -295,7 +296,7 @@ export class Outbox {
   }
 
   #overflow(): void {
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     if (this.#writing || this.#notice === undefined) {
       // A write is stuck in flight, so a notice could not get past it anyway.
@@ -304,7 +305,7 @@ export class Outbox {
     }
     this.#state = State.Closing;
     this.#closedReason = "overflow";
-    this.#queue.push(this.#notice);
+    this.#queue = [this.#notice];
     this.#queuedBytes = this.#notice.length;
     this.#writing = true;
     this.#deferred = true;
@@ -318,7 +319,7 @@ export class Outbox {
     if (this.#closedReason === "closed") this.#closedReason = reason;
     this.#state = State.Closed;
     this.#deferred = false;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queuedBytes = 0;
     this.#flushWaiting = false;
     clearTimeout(this.#deadline);
