@@ -298,8 +298,8 @@ function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): 
   if (options.webAddress) {
     const listener = listenHttp(options.webAddress);
     const allowedOrigins = options.allowedOrigins;
-    const onSocket = (socket: WebSocketConn, json: boolean) =>
-      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr, json);
+    const onSocket = (socket: WebSocketConn, json: boolean, ended: () => void) =>
+      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr, json, ended);
     const route = webRoute({ allowedOrigins, onSocket });
     endpoints.push({ listener, route });
     ready.webPort = port(listener);
@@ -368,18 +368,22 @@ function acceptSessions(
     // for a handshake that a hostile client never completes.
     refusal: transport === "tls" ? () => undefined : undefined,
     // No async function here: its suspended frame would stay with every
-    // idle connection.
-    handler: (conn: Deno.Conn) =>
-      transport === "tls"
-        ? handshake(conn as Deno.TlsConn, signal).then((ok) =>
-          ok ? runStream(chat, conn, true) : undefined
-        )
-        : runStream(chat, conn, false),
+    // idle connection. One promise per connection, settled by a callback.
+    handler: (conn: Deno.Conn) => {
+      const { promise, resolve } = Promise.withResolvers<void>();
+      if (transport === "tcp") runStream(chat, conn, false, resolve);
+      else {
+        handshake(conn as Deno.TlsConn, signal).then((ok) =>
+          ok ? runStream(chat, conn, true, resolve) : resolve()
+        );
+      }
+      return promise;
+    },
   });
 }
 
 /** Runs a TCP or TLS connection (handshaken) as a session. */
-function runStream(chat: Chat, conn: Deno.Conn, secure: boolean): Promise<void> {
+function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ended: () => void): void {
   const tcp = conn as Partial<Deno.TcpConn>;
   try {
     // TLS connections may lack these; plain TCP ones always have them.
@@ -388,7 +392,7 @@ function runStream(chat: Chat, conn: Deno.Conn, secure: boolean): Promise<void> 
   } catch {
     // The peer may already be gone; the session will notice on read.
   }
-  return runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, secure);
+  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, secure, ended);
 }
 
 /** Completes a TLS handshake, or closes the connection if it takes longer
@@ -423,29 +427,30 @@ function runWebSocket(
   socket: WebSocketConn,
   peer: Deno.NetAddr,
   json: boolean,
-): Promise<void> {
+  ended: () => void,
+): void {
   // The page learns the line cap first, to count bytes as they are typed;
   // frames go out in order, so this one precedes the session's first line.
   if (json) socket.sendText(JSON.stringify([helloEvent(chat)])).catch(() => {});
   // Straight to the session: no promise chain held per idle browser.
-  return runSession(chat, socket, peer);
+  runSession(chat, socket, peer, false, ended);
 }
 
 function helloEvent(chat: Chat): { type: "hello"; maxLineBytes: number; time: number } {
   return { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
 }
 
-/** Runs one admitted connection, whatever it came in through; resolves
- * once it has ended. One promise per connection, settled by callbacks: a
- * suspended async frame or a chain of promises would stay with every idle
- * connection. */
+/** Runs one admitted connection, whatever it came in through; calls
+ * `ended` once it is over. Callbacks, not an async function or a promise
+ * of its own: a suspended frame or a chain of promises would stay with
+ * every idle connection. */
 function runSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
-  secure = false,
-): Promise<void> {
-  const ended = Promise.withResolvers<void>();
+  secure: boolean,
+  ended: () => void,
+): void {
   let numbered: Promise<number>;
   try {
     numbered = chat.broker.nextUserNumber();
@@ -453,12 +458,11 @@ function runSession(
     numbered = Promise.reject(error);
   }
   numbered.then(
-    (id) => spawnSession(chat, conn, peer, secure, id, ended.resolve),
+    (id) => spawnSession(chat, conn, peer, secure, id, ended),
     // No number can be had (Redis away, local reserve used up): refuse
     // rather than risk two users with the same name in the cluster.
-    () => refuseBusy(chat, conn, peer).then(ended.resolve),
+    () => refuseBusy(chat, conn, peer).then(ended),
   );
-  return ended.promise;
 }
 
 async function refuseBusy(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Promise<void> {

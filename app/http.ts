@@ -73,7 +73,7 @@ export function metricsRoute(
 export interface WebRouteOptions {
   /** Runs an upgraded WebSocket (as a chat session); `json` when it asked
    * for events as JSON (the page does; other clients get lines). */
-  onSocket: (socket: WebSocketConn, json: boolean) => Promise<void>;
+  onSocket: (socket: WebSocketConn, json: boolean, ended: () => void) => void;
   /** Origins allowed besides the page's own (`*`: any). */
   allowedOrigins?: readonly string[];
 }
@@ -129,8 +129,8 @@ function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
       "sec-websocket-accept": acceptKey(key),
       ...(json ? { "sec-websocket-protocol": JSON_SUBPROTOCOL } : {}),
     },
-    run: (conn, leftover) =>
-      options.onSocket(new (json ? JsonWebSocketConn : WebSocketConn)(conn, leftover), json),
+    run: (conn, leftover, ended) =>
+      options.onSocket(new (json ? JsonWebSocketConn : WebSocketConn)(conn, leftover), json, ended),
   };
 }
 

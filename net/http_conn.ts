@@ -62,8 +62,8 @@ export type HttpAnswer =
     /** Headers of the `101 Switching Protocols` response. */
     headers: Record<string, string>;
     /** Runs the connection from here on; `leftover` holds bytes the client
-     * sent after the request head. */
-    run: (conn: Deno.Conn, leftover: Uint8Array) => Promise<void>;
+     * sent after the request head. It calls `ended` once it is over. */
+    run: (conn: Deno.Conn, leftover: Uint8Array, ended: () => void) => void;
   };
 
 /** Options for {@linkcode serveHttpConn}. */
@@ -106,12 +106,30 @@ export function refusalResponse(reason: string): Uint8Array {
  * ends it, or a route upgrades it. Never throws; closes `conn` unless an
  * upgrade took it over.
  */
-export async function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions): Promise<void> {
+export function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions): Promise<void> {
+  // One promise for the connection's whole life, settled by a callback: an
+  // upgraded connection's run would otherwise be adopted by this function's
+  // own promise, one more promise held by every idle WebSocket.
+  const { promise, resolve } = Promise.withResolvers<void>();
+  exchange(conn, options, resolve);
+  return promise;
+}
+
+/** The requests and answers, until the connection closes or is upgraded;
+ * calls `ended` once the connection is over. */
+async function exchange(
+  conn: Deno.Conn,
+  options: HttpConnOptions,
+  ended: () => void,
+): Promise<void> {
   const reader = new HeadReader(conn, options);
   const onAbort = (): void => {
     if (!reader.upgraded) closeQuietly(conn);
   };
-  if (options.signal?.aborted) return closeQuietly(conn);
+  if (options.signal?.aborted) {
+    closeQuietly(conn);
+    return ended();
+  }
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     while (true) {
@@ -132,7 +150,14 @@ export async function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions): 
         await writeWithin(conn, encoder.encode(head(101, answer.headers, undefined, false)));
         // Not awaited here: the upgraded connection lives on without this
         // frame, the reader or the request holding memory for its lifetime.
-        return answer.run(conn, reader.takeLeftover());
+        const leftover = reader.takeLeftover();
+        try {
+          return answer.run(conn, leftover, ended);
+        } catch {
+          // The run never started: nobody else will end this connection.
+          closeQuietly(conn);
+          return ended();
+        }
       }
       const close = request.headers.get("connection")?.toLowerCase() === "close";
       await writeResponse(conn, answer.status, answer, request.method, close);
@@ -143,7 +168,10 @@ export async function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions): 
     // this connection is over, nobody else is affected.
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
-    if (!reader.upgraded) closeQuietly(conn);
+    if (!reader.upgraded) {
+      closeQuietly(conn);
+      ended();
+    }
   }
 }
 
