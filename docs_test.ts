@@ -78,6 +78,8 @@ const NOT_OURS = new Set([
   "unstable-net",
   "v8-flags",
   "max-semi-space-size",
+  "memory-reducer-delay-ms",
+  "gc-memory-reducer-start-delay-ms",
   "trace-gc",
   "no-check",
   "no-sandbox",
