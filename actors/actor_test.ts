@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { within } from "../testing/within.ts";
 import { setImmediate } from "node:timers";
-import { Actor, AskTimeoutError, type Context, MailboxClosedError, spawn } from "./mod.ts";
+import {
+  Actor,
+  AskTimeoutError,
+  type Context,
+  MailboxClosedError,
+  type PushSink,
+  type PushSource,
+  spawn,
+} from "./mod.ts";
 
 type CounterMessage =
   | { type: "add"; n: number }
@@ -364,4 +372,95 @@ Deno.test("Context addStream pulls no further than the mailbox has room for: bac
   release();
   ref.stop();
   await ref.done;
+});
+
+Deno.test("Actor's done, first asked for after the actor stopped, still says how it ended", async () => {
+  let told!: (failure: { error: unknown } | undefined) => void;
+  const stopped = new Promise<{ error: unknown } | undefined>((resolve) => (told = resolve));
+  const ref = spawn(new Counter(), { supervision: { directive: "escalate" }, onStopped: told });
+  await ref.address.send({ type: "boom" });
+  const failure = await within(stopped, 2_000, "onStopped was never called");
+  assert.match(String(failure?.error), /boom/);
+  await assert.rejects(ref.done, /boom/);
+});
+
+Deno.test("Actor's onStopped is told once, after the stopped hook", async () => {
+  const events: string[] = [];
+  const ref = spawn(new Counter(events), {
+    onStopped: (failure) => events.push(`told ${failure}`),
+  });
+  ref.address.trySend({ type: "add", n: 1 });
+  ref.stop();
+  await ref.done;
+  assert.deepEqual(events, ["started", "stopping", "stopped", "told undefined"]);
+});
+
+Deno.test("spawn runs no handler before it returns, even for messages sent from started", () => {
+  const handled: number[] = [];
+  class Eager extends Actor<number> {
+    override started(ctx: Context<number>): void {
+      ctx.address.trySend(1);
+    }
+    handle(n: number): void {
+      handled.push(n);
+    }
+  }
+  const ref = spawn(new Eager());
+  assert.deepEqual(handled, []);
+  ref.stop();
+  return ref.done;
+});
+
+Deno.test("Context addStream takes a push source's items, waits when the mailbox is full, and ends with its end messages", async () => {
+  type Msg = { type: "item"; n: number } | { type: "ended"; failed: boolean };
+  const seen: Msg[] = [];
+  let waits = 0;
+  // A source that pushes 10 items as fast as the sink allows.
+  const source: PushSource<Msg> = {
+    pushTo(sink: PushSink<Msg>): void {
+      let n = 0;
+      const next = (): void => {
+        while (n < 10) {
+          const wait = sink.push({ type: "item", n: ++n });
+          if (wait !== undefined) {
+            waits++;
+            return void wait.then(next);
+          }
+        }
+        sink.end();
+      };
+      next();
+    },
+    cancel(): void {},
+  };
+  class Reader extends Actor<Msg> {
+    override started(ctx: Context<Msg>): void {
+      ctx.addStream(source, {
+        endWith: {
+          ended: { type: "ended", failed: false },
+          failed: { type: "ended", failed: true },
+        },
+      });
+    }
+    handle(message: Msg, ctx: Context<Msg>): void {
+      seen.push(message);
+      if (message.type === "ended") ctx.stop();
+    }
+  }
+  const ref = spawn(new Reader(), { capacity: 3 });
+  await ref.done;
+  assert.deepEqual(seen.map((m) => m.type === "item" ? m.n : m.type), [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    "ended",
+  ]);
+  assert.ok(waits > 0, "a mailbox of 3 never made the source wait for 10 items");
 });

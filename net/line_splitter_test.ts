@@ -100,3 +100,70 @@ Deno.test("readLines grows its buffer for big senders and yields every line", as
   }
   assert.equal(count, 5000);
 });
+
+/** A reader that serves `chunks` one read at a time, then ends (or fails). */
+function chunked(chunks: string[], failure?: Error) {
+  let next = 0;
+  return {
+    read(buffer: Uint8Array): Promise<number | null> {
+      const chunk = chunks[next++];
+      if (chunk === undefined) return failure ? Promise.reject(failure) : Promise.resolve(null);
+      const data = bytes(chunk);
+      buffer.set(data.subarray(0, buffer.length));
+      return Promise.resolve(Math.min(data.length, buffer.length));
+    },
+  };
+}
+
+Deno.test("readLines in push mode hands every line to the sink, waits when told to, and ends once", async () => {
+  const pushed: LineEvent[] = [];
+  const ends: unknown[] = [];
+  let release!: () => void;
+  const lines = readLines(chunked(["a\nb\n", "c\n"]));
+  const ended = new Promise<void>((resolve) => {
+    lines.pushTo({
+      push(event) {
+        pushed.push(event);
+        // The first line makes the reader wait until the test lets it go.
+        if (pushed.length === 1) return new Promise<void>((r) => (release = r));
+      },
+      end(failure) {
+        ends.push(failure);
+        resolve();
+      },
+    });
+  });
+  await Promise.resolve();
+  assert.deepEqual(pushed, [line("a")], "the reader went on while told to wait");
+  release();
+  await ended;
+  assert.deepEqual(pushed, [line("a"), line("b"), line("c")]);
+  assert.deepEqual(ends, [undefined]);
+});
+
+Deno.test("readLines in push mode ends with the failure of a read that fails", async () => {
+  const lines = readLines(chunked(["ok\n"], new Error("connection reset")));
+  const pushed: LineEvent[] = [];
+  const failure = await new Promise<unknown>((resolve) =>
+    lines.pushTo({ push: (event) => void pushed.push(event), end: resolve })
+  );
+  assert.deepEqual(pushed, [line("ok")]);
+  assert.match(String(failure), /connection reset/);
+});
+
+Deno.test("readLines in push mode pushes nothing more once cancelled", async () => {
+  const lines = readLines(chunked(["a\nb\nc\n"]));
+  const pushed: LineEvent[] = [];
+  const ended = new Promise<void>((resolve) =>
+    lines.pushTo({
+      push(event) {
+        pushed.push(event);
+        lines.cancel();
+        return undefined;
+      },
+      end: () => resolve(),
+    })
+  );
+  await ended;
+  assert.deepEqual(pushed, [line("a")]);
+});

@@ -214,3 +214,24 @@ Deno.test("Outbox closes with reason error when a write fails", async () => {
   outbox.push(b("x\n"));
   assert.equal(await outbox.closed, "error");
 });
+
+Deno.test("Outbox tells its close listener the reason once, and makes its closed promise even after closing", async () => {
+  const writer = new ManualWriter();
+  writer.write = () => Promise.reject(new Error("connection reset"));
+  const outbox = new Outbox(writer);
+  const told: string[] = [];
+  outbox.whenClosed({ outboxClosed: (reason) => told.push(reason) });
+  outbox.push(b("x\n"));
+  await tick();
+  assert.deepEqual(told, ["error"]);
+  await outbox.close();
+  assert.deepEqual(told, ["error"], "told twice");
+  assert.equal(await outbox.closed, "error");
+});
+
+Deno.test("Outbox tells a close listener that comes after the close, too", async () => {
+  const outbox = new Outbox(new ManualWriter());
+  await outbox.close();
+  const told = await new Promise<string>((resolve) => outbox.whenClosed({ outboxClosed: resolve }));
+  assert.equal(told, "closed");
+});
