@@ -73,7 +73,8 @@ export class Context<M> {
   #abort: AbortController | undefined;
   #disposed = false;
   #timers: Set<ReturnType<typeof setTimeout>> | undefined;
-  #streams: StreamLink<M>[] | undefined;
+  /** One link, or several: a lone stream (the common case) needs no array. */
+  #streams: StreamLink<M> | StreamLink<M>[] | undefined;
 
   constructor(address: Address<M>, host: ContextHost) {
     this.address = address;
@@ -100,7 +101,8 @@ export class Context<M> {
    */
   addStream(source: Source<M>, options: AddStreamOptions<M> = {}): void {
     const link = new StreamLink(this, isPushSource(source) ? source : new Pull(source), options);
-    this.#streams = [...this.#streams ?? [], link];
+    const streams = this.#streams;
+    this.#streams = streams === undefined ? link : [...linked(streams), link];
     link.source.pushTo(link);
   }
 
@@ -124,7 +126,8 @@ export class Context<M> {
   [ENDED](link: StreamLink<M>, failure: unknown): void {
     if (link.ended) return;
     link.ended = true;
-    this.#streams = this.#streams?.filter((other) => other !== link);
+    const rest = linked(this.#streams).filter((other) => other !== link);
+    this.#streams = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest;
     const { endWith, onEnd } = link.options;
     // A disposed context's streams end silently: after a restart the new
     // instance must not hear of the old one's streams.
@@ -176,7 +179,7 @@ export class Context<M> {
     this.#abort?.abort();
     for (const id of this.#timers ?? []) clearTimeout(id);
     this.#timers?.clear();
-    const streams = this.#streams ?? [];
+    const streams = linked(this.#streams);
     // Cancelling unblocks a ReadableStream's pending read; an async
     // generator finishes at its next step (the owner closes its resource).
     for (const stream of streams) stream.source.cancel();
@@ -245,6 +248,11 @@ class StreamLink<M> implements PushSink<M> {
   end(failure?: unknown): void {
     this.context[ENDED](this, failure);
   }
+}
+
+function linked<M>(streams: StreamLink<M> | StreamLink<M>[] | undefined): StreamLink<M>[] {
+  if (streams === undefined) return [];
+  return Array.isArray(streams) ? streams : [streams];
 }
 
 function ended<M>(link: StreamLink<M>): Promise<void> | undefined {

@@ -28,6 +28,7 @@ import {
   type ByteReader,
   type ByteWriter,
   describeError,
+  type Ending,
   type Gate,
   type HttpAnswer,
   type HttpRequest,
@@ -298,8 +299,8 @@ function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): 
   if (options.webAddress) {
     const listener = listenHttp(options.webAddress);
     const allowedOrigins = options.allowedOrigins;
-    const onSocket = (socket: WebSocketConn, json: boolean, ended: () => void) =>
-      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr, json, ended);
+    const onSocket = (socket: WebSocketConn, json: boolean, ending: Ending) =>
+      runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr, json, ending);
     const route = webRoute({ allowedOrigins, onSocket });
     endpoints.push({ listener, route });
     ready.webPort = port(listener);
@@ -315,7 +316,8 @@ function serveHttp(chat: Chat, endpoint: HttpEndpoint): Promise<void> {
     admission: chat.admission,
     log: chat.log,
     refusal: refusalResponse,
-    handler: (conn) => serveHttpConn(conn, { ...chat.httpTimeouts, signal, route: endpoint.route }),
+    handler: (conn, ending) =>
+      serveHttpConn(conn, { ...chat.httpTimeouts, signal, route: endpoint.route }, ending),
   });
 }
 
@@ -368,22 +370,18 @@ function acceptSessions(
     // for a handshake that a hostile client never completes.
     refusal: transport === "tls" ? () => undefined : undefined,
     // No async function here: its suspended frame would stay with every
-    // idle connection. One promise per connection, settled by a callback.
-    handler: (conn: Deno.Conn) => {
-      const { promise, resolve } = Promise.withResolvers<void>();
-      if (transport === "tcp") runStream(chat, conn, false, resolve);
-      else {
-        handshake(conn as Deno.TlsConn, signal).then((ok) =>
-          ok ? runStream(chat, conn, true, resolve) : resolve()
-        );
-      }
-      return promise;
+    // idle connection.
+    handler: (conn, ending) => {
+      if (transport === "tcp") return runStream(chat, conn, false, ending);
+      handshake(conn as Deno.TlsConn, signal).then((ok) =>
+        ok ? runStream(chat, conn, true, ending) : ending.end()
+      );
     },
   });
 }
 
 /** Runs a TCP or TLS connection (handshaken) as a session. */
-function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ended: () => void): void {
+function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ending: Ending): void {
   const tcp = conn as Partial<Deno.TcpConn>;
   try {
     // TLS connections may lack these; plain TCP ones always have them.
@@ -392,7 +390,7 @@ function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ended: () => vo
   } catch {
     // The peer may already be gone; the session will notice on read.
   }
-  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, secure, ended);
+  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, secure, ending);
 }
 
 /** Completes a TLS handshake, or closes the connection if it takes longer
@@ -427,21 +425,21 @@ function runWebSocket(
   socket: WebSocketConn,
   peer: Deno.NetAddr,
   json: boolean,
-  ended: () => void,
+  ending: Ending,
 ): void {
   // The page learns the line cap first, to count bytes as they are typed;
   // frames go out in order, so this one precedes the session's first line.
   if (json) socket.sendText(JSON.stringify([helloEvent(chat)])).catch(() => {});
   // Straight to the session: no promise chain held per idle browser.
-  runSession(chat, socket, peer, false, ended);
+  runSession(chat, socket, peer, false, ending);
 }
 
 function helloEvent(chat: Chat): { type: "hello"; maxLineBytes: number; time: number } {
   return { type: "hello", maxLineBytes: chat.limits.maxLineBytes, time: Date.now() };
 }
 
-/** Runs one admitted connection, whatever it came in through; calls
- * `ended` once it is over. Callbacks, not an async function or a promise
+/** Runs one admitted connection, whatever it came in through; ends
+ * `ending` once it is over. Callbacks, not an async function or a promise
  * of its own: a suspended frame or a chain of promises would stay with
  * every idle connection. */
 function runSession(
@@ -449,7 +447,7 @@ function runSession(
   conn: SessionConn,
   peer: Deno.NetAddr,
   secure: boolean,
-  ended: () => void,
+  ending: Ending,
 ): void {
   let numbered: Promise<number>;
   try {
@@ -458,10 +456,10 @@ function runSession(
     numbered = Promise.reject(error);
   }
   numbered.then(
-    (id) => spawnSession(chat, conn, peer, secure, id, ended),
+    (id) => spawnSession(chat, conn, peer, secure, id, ending),
     // No number can be had (Redis away, local reserve used up): refuse
     // rather than risk two users with the same name in the cluster.
-    () => refuseBusy(chat, conn, peer).then(ended),
+    () => refuseBusy(chat, conn, peer).then(() => ending.end()),
   );
 }
 
@@ -471,14 +469,14 @@ async function refuseBusy(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Pr
   conn.close();
 }
 
-/** Starts user `id`'s session; calls `ended` once it is over. */
+/** Starts user `id`'s session; ends `ending` once it is over. */
 function spawnSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
   secure: boolean,
   id: number,
-  ended: () => void,
+  ending: Ending,
 ): void {
   const { log, metrics, limits } = chat;
   const name = `user${id}`;
@@ -503,7 +501,7 @@ function spawnSession(
       metrics,
       address: peer.hostname,
       secure,
-      onEnded: new SessionEnd(conn, metrics, ended),
+      onEnded: new SessionEnd(conn, metrics, ending),
     }),
     { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
   );
@@ -514,21 +512,21 @@ function spawnSession(
 class SessionEnd {
   readonly #conn: SessionConn;
   readonly #metrics: Metrics | undefined;
-  readonly #ended: () => void;
+  readonly #ending: Ending;
 
-  constructor(conn: SessionConn, metrics: Metrics | undefined, ended: () => void) {
+  constructor(conn: SessionConn, metrics: Metrics | undefined, ending: Ending) {
     this.#conn = conn;
     this.#metrics = metrics;
-    this.#ended = ended;
+    this.#ending = ending;
   }
 
   sessionEnded(): void {
     if (this.#metrics) this.#metrics.connectionsOpen--;
     const conn = this.#conn;
     // A WebSocket's close frame goes out before its connection counts as gone.
-    if (!(conn instanceof WebSocketConn)) return this.#ended();
+    if (!(conn instanceof WebSocketConn)) return this.#ending.end();
     conn.close();
-    conn.done.then(this.#ended);
+    conn.done.then(() => this.#ending.end());
   }
 }
 

@@ -11,6 +11,7 @@
 import {
   acceptKey,
   describeListenError,
+  type Ending,
   framedBy,
   framer,
   type HttpAnswer,
@@ -73,7 +74,7 @@ export function metricsRoute(
 export interface WebRouteOptions {
   /** Runs an upgraded WebSocket (as a chat session); `json` when it asked
    * for events as JSON (the page does; other clients get lines). */
-  onSocket: (socket: WebSocketConn, json: boolean, ended: () => void) => void;
+  onSocket: (socket: WebSocketConn, json: boolean, ending: Ending) => void;
   /** Origins allowed besides the page's own (`*`: any). */
   allowedOrigins?: readonly string[];
 }
@@ -129,8 +130,12 @@ function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
       "sec-websocket-accept": acceptKey(key),
       ...(json ? { "sec-websocket-protocol": JSON_SUBPROTOCOL } : {}),
     },
-    run: (conn, leftover, ended) =>
-      options.onSocket(new (json ? JsonWebSocketConn : WebSocketConn)(conn, leftover), json, ended),
+    run: (conn, leftover, ending) =>
+      options.onSocket(
+        new (json ? JsonWebSocketConn : WebSocketConn)(conn, leftover),
+        json,
+        ending,
+      ),
   };
 }
 

@@ -248,7 +248,7 @@ function serveMetrics(
     admission: new Admission({ ...config.limits, log }),
     log,
     refusal: refusalResponse,
-    handler: (conn) => serveHttpConn(conn, { signal, route }),
+    handler: (conn, ending) => serveHttpConn(conn, { signal, route }, ending),
   });
 }
 

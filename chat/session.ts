@@ -78,6 +78,7 @@ const INPUT_ENDED: { ended: ClientSessionMessage; failed: ClientSessionMessage }
   ended: { type: "input_ended", failed: false },
   failed: { type: "input_ended", failed: true },
 };
+const READ_OPTIONS = { endWith: INPUT_ENDED };
 const OUTBOX_CLOSED: Record<OutboxCloseReason, ClientSessionMessage> = {
   closed: { type: "outbox_closed", reason: "closed" },
   overflow: { type: "outbox_closed", reason: "overflow" },
@@ -157,7 +158,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     });
     // Through the mailbox, behind the lines already read: a client that
     // sends a line and closes at once still has its line handled.
-    ctx.addStream(lines, { endWith: INPUT_ENDED });
+    ctx.addStream(lines, READ_OPTIONS);
     this.#self = ctx.address;
     this.#outbox.whenClosed(this);
     if (this.#limits.idleTimeoutMs > 0) {

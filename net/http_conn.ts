@@ -20,6 +20,8 @@
  * @module
  */
 
+import type { Ending } from "./serve.ts";
+
 /** Time for a request's headers to arrive once it has begun: a browser
  * sends them in one packet; ten seconds forgives any real network. */
 export const HEADER_TIMEOUT_MS = 10_000;
@@ -62,8 +64,8 @@ export type HttpAnswer =
     /** Headers of the `101 Switching Protocols` response. */
     headers: Record<string, string>;
     /** Runs the connection from here on; `leftover` holds bytes the client
-     * sent after the request head. It calls `ended` once it is over. */
-    run: (conn: Deno.Conn, leftover: Uint8Array, ended: () => void) => void;
+     * sent after the request head. It ends `ending` once it is over. */
+    run: (conn: Deno.Conn, leftover: Uint8Array, ending: Ending) => void;
   };
 
 /** Options for {@linkcode serveHttpConn}. */
@@ -106,21 +108,19 @@ export function refusalResponse(reason: string): Uint8Array {
  * ends it, or a route upgrades it. Never throws; closes `conn` unless an
  * upgrade took it over.
  */
-export function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions): Promise<void> {
-  // One promise for the connection's whole life, settled by a callback: an
-  // upgraded connection's run would otherwise be adopted by this function's
-  // own promise, one more promise held by every idle WebSocket.
-  const { promise, resolve } = Promise.withResolvers<void>();
-  exchange(conn, options, resolve);
-  return promise;
+export function serveHttpConn(conn: Deno.Conn, options: HttpConnOptions, ending: Ending): void {
+  // Not awaited by anyone: the connection says it is over through
+  // `ending`, and an upgraded one hands `ending` on, so that no promise of
+  // this exchange stays with an idle WebSocket.
+  void exchange(conn, options, ending);
 }
 
 /** The requests and answers, until the connection closes or is upgraded;
- * calls `ended` once the connection is over. */
+ * ends `ending` once the connection is over. */
 async function exchange(
   conn: Deno.Conn,
   options: HttpConnOptions,
-  ended: () => void,
+  ending: Ending,
 ): Promise<void> {
   const reader = new HeadReader(conn, options);
   const onAbort = (): void => {
@@ -128,7 +128,7 @@ async function exchange(
   };
   if (options.signal?.aborted) {
     closeQuietly(conn);
-    return ended();
+    return ending.end();
   }
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -152,11 +152,11 @@ async function exchange(
         // frame, the reader or the request holding memory for its lifetime.
         const leftover = reader.takeLeftover();
         try {
-          return answer.run(conn, leftover, ended);
+          return answer.run(conn, leftover, ending);
         } catch {
           // The run never started: nobody else will end this connection.
           closeQuietly(conn);
-          return ended();
+          return ending.end();
         }
       }
       const close = request.headers.get("connection")?.toLowerCase() === "close";
@@ -170,7 +170,7 @@ async function exchange(
     options.signal?.removeEventListener("abort", onAbort);
     if (!reader.upgraded) {
       closeQuietly(conn);
-      ended();
+      ending.end();
     }
   }
 }

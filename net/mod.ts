@@ -35,7 +35,7 @@ export {
   type OutboxCloseReason,
   takeBacklog,
 } from "./outbox.ts";
-export { serve, type ServeOptions } from "./serve.ts";
+export { type Ending, serve, type ServeOptions } from "./serve.ts";
 export {
   type HttpAnswer,
   type HttpConnOptions,

@@ -1,7 +1,7 @@
 /**
  * The accept loop: takes connections from a listener until an `AbortSignal`
  * fires, applies the connection limits, and hands each accepted connection
- * to a handler whose promise tracks that connection's life.
+ * to a handler, which says when that connection is over.
  *
  * Every connection goes through `Admission` (shared with the other
  * listeners); refusals (server full, too many from one address) get a
@@ -27,12 +27,19 @@ const ACCEPT_BACKOFF_MAX_MS = 1_000;
 
 const encoder = new TextEncoder();
 
+/** How a handler says that its connection is over: once (an error, if
+ * given, is logged). An object rather than a promise: every idle
+ * connection holds it for its whole life. */
+export interface Ending {
+  end(error?: unknown): void;
+}
+
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
   /** Stops accepting when aborted. */
   signal: AbortSignal;
-  /** Runs a connection; its promise settles when the connection is done. */
-  handler: (conn: Deno.Conn) => Promise<void>;
+  /** Runs a connection, and calls `ending.end()` once it is over. */
+  handler: (conn: Deno.Conn, ending: Ending) => void;
   /** The limits and refusal path, shared with other listeners (default:
    * this listener's own, with the default limits). */
   admission?: Gate;
@@ -55,7 +62,10 @@ export interface ServeOptions {
  * const listener = Deno.listen({ port: 0 });
  * const done = serve(listener, {
  *   signal: controller.signal,
- *   handler: async (conn) => conn.close(),
+ *   handler: (conn, ending) => {
+ *     conn.close();
+ *     ending.end();
+ *   },
  * });
  * controller.abort();
  * await done;
@@ -68,8 +78,14 @@ export async function serve(
   const { signal } = options;
   const log = options.log ?? console.log;
   const admission = options.admission ?? new Admission({ log });
-  const running = new Set<Promise<void>>();
-  const context: AcceptContext = { admission, options, log, running };
+  const context: AcceptContext = {
+    admission,
+    options,
+    log,
+    pending: new Set(),
+    open: new Set(),
+    drained: undefined,
+  };
 
   const closeListener = (): void => {
     try {
@@ -109,11 +125,14 @@ export async function serve(
       admission.release(host);
       return start(conn, host, "server shutting down", context);
     });
-    track(running, asked);
+    track(context.pending, asked);
   }
   signal.removeEventListener("abort", closeListener);
   closeListener();
-  await Promise.all([...running]);
+  // Admissions still being asked for and refusals first: they may open
+  // connections. Then every open connection.
+  await Promise.all([...context.pending]);
+  if (context.open.size > 0) await new Promise<void>((resolve) => (context.drained = resolve));
 }
 
 /** What `start` needs from its accept loop. */
@@ -121,42 +140,60 @@ interface AcceptContext {
   admission: Gate;
   options: ServeOptions;
   log: NonNullable<ServeOptions["log"]>;
-  running: Set<Promise<void>>;
+  /** Refusals being sent, and connections waiting for admission. */
+  pending: Set<Promise<void>>;
+  /** Connections handed to the handler and not yet over. */
+  open: Set<Slot>;
+  /** Called when the last open connection ends, once the loop waits. */
+  drained: (() => void) | undefined;
 }
 
-/** Runs an admitted connection, or refuses it with its notice. Promise
- * callbacks, not an async function: a suspended frame per connection
- * would cost every idle connection its memory. */
+/** Runs an admitted connection, or refuses it with its notice. */
 function start(
   conn: Deno.Conn,
   host: string,
   refusal: string | undefined,
-  { admission, options, log, running }: AcceptContext,
-): Promise<void> {
+  context: AcceptContext,
+): Promise<void> | undefined {
   if (refusal !== undefined) {
+    const { options } = context;
     const notice = options.refusal ? options.refusal(refusal) : encoder.encode(`! ${refusal}\n`);
-    return track(running, refuse(conn, notice));
+    return track(context.pending, refuse(conn, notice));
   }
-  const release = (error?: unknown): void => {
+  const slot = new Slot(host, context);
+  context.open.add(slot);
+  try {
+    context.options.handler(conn, slot);
+  } catch (error) {
+    slot.end(error);
+  }
+}
+
+/** One connection handed to the handler: its `end` gives its place back. */
+class Slot implements Ending {
+  readonly #host: string;
+  readonly #context: AcceptContext;
+  #ended = false;
+
+  constructor(host: string, context: AcceptContext) {
+    this.#host = host;
+    this.#context = context;
+  }
+
+  end(error?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const context = this.#context;
     if (error !== undefined) {
-      log(`Connection handler failed: ${describeError(error)}`, {
+      context.log(`Connection handler failed: ${describeError(error)}`, {
         level: "error",
         event: "error",
       });
     }
-    admission.release(host);
-    running.delete(run);
-  };
-  let handled: Promise<void>;
-  try {
-    handled = options.handler(conn);
-  } catch (error) {
-    handled = Promise.reject(error);
+    context.admission.release(this.#host);
+    context.open.delete(this);
+    if (context.open.size === 0) context.drained?.();
   }
-  // The handler resolves with nothing: one callback serves both outcomes.
-  const run: Promise<void> = handled.then(release, release);
-  running.add(run);
-  return run;
 }
 
 function track(running: Set<Promise<void>>, promise: Promise<void>): Promise<void> {
