@@ -79,6 +79,8 @@ const NOT_OURS = new Set([
   "v8-flags",
   "max-semi-space-size",
   "memory-reducer-delay-ms",
+  "expose-gc",
+  "snapshot",
   "gc-memory-reducer-start-delay-ms",
   "trace-gc",
   "no-check",
