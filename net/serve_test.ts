@@ -40,22 +40,48 @@ Deno.test("serve resolves only once every connection it handed out has ended", a
   assert.equal(server.admission.open, 0);
 });
 
-Deno.test("serve counts a connection's end once, even when its handler ends it twice and then throws", async () => {
-  let ended!: () => void;
-  const handled = new Promise<void>((r) => (ended = r));
-  const server = serving((conn, ending) => {
-    conn.close();
-    ending.end();
-    ending.end();
-    ended();
-    throw new Error("handler broke after ending");
-  });
+/** Connects once, waits for the handler to have run, does `meanwhile`,
+ * then stops `server` and waits for it. */
+async function connectThenStopAfter(
+  server: ReturnType<typeof serving>,
+  handled: Promise<void>,
+  meanwhile: () => void,
+) {
   const client = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   await within(handled, 2_000, "the handler never ran");
+  meanwhile();
   client.close();
   server.controller.abort();
   await within(server.done, 2_000, "serve never resolved");
+}
+
+function connectThenStop(server: ReturnType<typeof serving>, handled: Promise<void>) {
+  return connectThenStopAfter(server, handled, () => {});
+}
+
+Deno.test("serve counts a connection's end once, even when its handler ends it twice and then throws", async () => {
+  const endings: Ending[] = [];
+  let second!: () => void;
+  const bothHandled = new Promise<void>((r) => (second = r));
+  const server = serving((conn, ending) => {
+    endings.push(ending);
+    if (endings.length === 1) {
+      conn.close();
+      ending.end();
+      ending.end();
+      throw new Error("handler broke after ending");
+    }
+    second();
+  });
+  const first = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  // The second connection is still open: one place taken, whatever the first did.
+  await connectThenStopAfter(server, bothHandled, () => {
+    assert.equal(server.admission.open, 1);
+    endings[1]?.end();
+  });
+  first.close();
   assert.equal(server.admission.open, 0);
+  assert.deepEqual(server.logged, []);
 });
 
 Deno.test("serve logs a handler that throws before ending, and frees its place", async () => {
@@ -66,11 +92,7 @@ Deno.test("serve logs a handler that throws before ending, and frees its place",
     failed();
     throw new Error("handler broke");
   });
-  const client = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-  await within(handled, 2_000, "the handler never ran");
-  client.close();
-  server.controller.abort();
-  await within(server.done, 2_000, "serve never resolved");
+  await connectThenStop(server, handled);
   assert.equal(server.admission.open, 0);
   assert.ok(server.logged.some((line) => line.includes("handler broke")), server.logged.join("\n"));
 });
