@@ -97,7 +97,17 @@ let woken: Cell<unknown>[] = [];
 function driveWoken(): void {
   const cells = woken;
   woken = [];
-  for (const cell of cells) cell.drive();
+  for (const cell of cells) {
+    try {
+      cell.drive();
+    } catch (error) {
+      // Only a throwing `onError` gets here. The others still run; the
+      // failure is thrown on its own, as loudly as before.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
 }
 
 /** What `#next` found: the mailbox is empty and the cell waits to be woken. */
