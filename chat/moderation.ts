@@ -54,6 +54,9 @@ export interface PeopleContext<S> {
   moveTo(user: User<S>, room: string): void;
   /** Disconnects a local user: `notice` to them, `reason` in their leave. */
   disconnect(user: User<S>, notice: string, reason: string): void;
+  /** Has `whoisExpired(asker, target, token)` called once a `/whois` asked
+   * of another server has had its time to be answered. */
+  expireWhois(asker: number, target: number, token: number): void;
 }
 
 /** The commands handled here. */
@@ -93,6 +96,10 @@ const NO_STORE = "this server keeps no accounts or rooms (it runs with --account
  */
 export class Moderation<S> {
   readonly #c: PeopleContext<S>;
+  /** `/whois` questions another server has not answered yet, by asker and
+   * target: the token of the latest. */
+  readonly #asked = new Map<string, number>();
+  #lastToken = 0;
 
   constructor(context: PeopleContext<S>) {
     this.#c = context;
@@ -296,8 +303,27 @@ export class Moderation<S> {
       return this.#c.delivery.reply(user, infoLine(this.#facts(target, oper)));
     }
     // Idle time, login and address are known to the user's own server: ask
-    // it (the answer comes back as a `whois_reply`).
+    // it (the answer comes back as a `whois_reply`), but not forever.
+    const token = ++this.#lastToken;
+    this.#asked.set(whoisKey(user.id, target.id), token);
     this.#c.link.publish({ type: "whois", server: "", asker: user.id, target: target.id, oper });
+    this.#c.expireWhois(user.id, target.id, token);
+  }
+
+  /** A `/whois` of another server's user had its time: if no answer came,
+   * the asker gets what this server knows. */
+  whoisExpired(asker: number, targetId: number, token: number): void {
+    const key = whoisKey(asker, targetId);
+    if (this.#asked.get(key) !== token) return; // answered, or asked again since
+    this.#asked.delete(key);
+    const user = this.#c.registry.user(asker);
+    if (user?.local === undefined) return;
+    const target = this.#c.registry.user(targetId);
+    if (target === undefined) {
+      return this.#c.delivery.reply(user, errorLine("no such user any more"));
+    }
+    const facts = `${this.#facts(target, false)} (its server did not answer)`;
+    this.#c.delivery.reply(user, infoLine(facts));
   }
 
   /** Another server's user asked about one of ours: answer with the facts. */
@@ -305,7 +331,13 @@ export class Moderation<S> {
     const target = this.#c.registry.user(event.target);
     if (target?.local === undefined) return;
     const facts = this.#facts(target, event.oper);
-    const reply = { type: "whois_reply", server: "", asker: event.asker, facts } as const;
+    const reply = {
+      type: "whois_reply",
+      server: "",
+      asker: event.asker,
+      target: event.target,
+      facts,
+    } as const;
     this.#c.link.publish({ ...reply, to: event.server });
   }
 
@@ -313,6 +345,8 @@ export class Moderation<S> {
   whoisAnswered(event: Extract<ClusterEvent, { type: "whois_reply" }>): void {
     const asker = this.#c.registry.user(event.asker);
     if (event.to !== this.#c.link.serverId || asker?.local === undefined) return;
+    // An answer after its time (the asker was told already) is dropped.
+    if (!this.#asked.delete(whoisKey(event.asker, event.target))) return;
     this.#c.delivery.reply(asker, infoLine(event.facts));
   }
 
@@ -565,4 +599,8 @@ function sanctionLine(what: string, s: Sanction, now: number, operator: boolean)
     : `${s.label}'s address`;
   const left = s.until === 0 ? "for good" : `${formatLeft(s.until - now)} left`;
   return infoLine(`  ${whom} ${what} by ${s.by}, ${left}${s.reason ? ` (${s.reason})` : ""}`);
+}
+
+function whoisKey(asker: number, target: number): string {
+  return `${asker}:${target}`;
 }

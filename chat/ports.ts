@@ -71,9 +71,16 @@ export type ClusterEvent =
   /** A user here asked `/whois` about `target`, a user of another server:
    * that server answers (with the address too when `oper`). */
   | { type: "whois"; server: string; asker: number; target: number; oper: boolean }
-  /** The answer to `asker`, a user of the server `to`: the facts, as its
-   * own server would list them. */
-  | { type: "whois_reply"; server: string; to: string; asker: number; facts: string };
+  /** The answer to `asker`, a user of the server `to`, about `target`: the
+   * facts, as its own server would list them. */
+  | {
+    type: "whois_reply";
+    server: string;
+    to: string;
+    asker: number;
+    target: number;
+    facts: string;
+  };
 
 /** Where a broker delivers what it hears. */
 export interface BrokerListener {

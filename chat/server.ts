@@ -70,6 +70,8 @@ export type ChatServerMessage =
   | { type: "leave"; id: number; reason?: string; cause?: string }
   | ({ type: "claim_answer"; id: number } & ClaimAnswer)
   | { type: "claim_expired"; id: number; token: number }
+  /** A `/whois` asked of another server had its time (see Moderation). */
+  | { type: "whois_expired"; asker: number; target: number; token: number }
   | { type: "shutdown"; flushMs: number; reply: () => void }
   | { type: "stats"; reply: (stats: LiveFigures) => void }
   | { type: "flush_announcements" }
@@ -99,6 +101,7 @@ type Immediate = Extract<
       | "command"
       | "claim_answer"
       | "claim_expired"
+      | "whois_expired"
       | "shutdown"
       | "link"
       | "remote"
@@ -106,6 +109,10 @@ type Immediate = Extract<
       | "resume";
   }
 >;
+
+/** How long `/whois` waits for another server's answer: as long as a
+ * name claim may take. */
+const WHOIS_TIMEOUT_MS = 2_000;
 
 /** Options for {@linkcode ChatServer}. */
 export interface ChatServerOptions {
@@ -119,6 +126,9 @@ export interface ChatServerOptions {
   metrics?: ChatMetrics;
   /** How long a cluster-wide name claim may take (default 2 s). */
   claimTimeoutMs?: number;
+  /** How long `/whois` waits for another server's answer before saying
+   * what this one knows (default 2 s). */
+  whoisTimeoutMs?: number;
   /** Room history; none is kept without. */
   history?: RoomHistory;
   /** The clock, in ms (tests pass a fake one). */
@@ -210,6 +220,13 @@ export class ChatServer extends Actor<ChatServerMessage> {
       moveTo: (user: ChatUser, room: string) => this.#commands.move(user, room),
       disconnect: (user: ChatUser, notice: string, reason: string) =>
         this.#disconnect(user, notice, reason),
+      expireWhois: (asker: number, target: number, token: number) =>
+        this.#later(options.whoisTimeoutMs ?? WHOIS_TIMEOUT_MS, {
+          type: "whois_expired",
+          asker,
+          target,
+          token,
+        }),
     };
     this.#moderation = new Moderation(context);
     const accounts = new Accounts({
@@ -270,6 +287,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       case "command":
       case "claim_answer":
       case "claim_expired":
+      case "whois_expired":
       case "shutdown":
       case "link":
       case "deliver":
@@ -313,6 +331,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return this.#withLocal(message.id, (user) => this.#renames.answered(user, message));
       case "claim_expired":
         return this.#withLocal(message.id, (user) => this.#renames.expired(user, message.token));
+      case "whois_expired":
+        return this.#moderation.whoisExpired(message.asker, message.target, message.token);
       case "shutdown":
         return this.#shutdown(message.flushMs, message.reply);
       case "link":

@@ -21,13 +21,16 @@ interface TestUser {
   command(command: Extract<ChatServerMessage, { type: "command" }>["command"]): Promise<void>;
 }
 
-function startChat(options: { broker?: Broker; claimTimeoutMs?: number } = {}) {
+function startChat(
+  options: { broker?: Broker; claimTimeoutMs?: number; whoisTimeoutMs?: number } = {},
+) {
   const logs: string[] = [];
   const ref = spawn(
     new ChatServer({
       log: (line) => logs.push(line),
       broker: options.broker ?? new LocalBroker(),
       claimTimeoutMs: options.claimTimeoutMs,
+      whoisTimeoutMs: options.whoisTimeoutMs,
     }),
     { supervision: { directive: "resume" } },
   );
@@ -227,5 +230,52 @@ Deno.test("ChatServer wraps /who after 20 names and /rooms after 20 rooms", asyn
     `* rooms: ${rooms.slice(0, 20).join(", ")}`,
     `* ${rooms.slice(20).join(", ")}`,
   ]);
+  await chat.stop();
+});
+
+Deno.test("ChatServer answers /whois of another server's user with what it knows when that server does not answer in time, and drops the late answer", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker, whoisTimeoutMs: 20 });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  const sam = { server: "there", id: 50, name: "sam", room: "lobby" };
+  await chat.server.send({ type: "remote", event: { type: "join", server: "there", user: sam } });
+  await skipTo(a.sink, "* sam joined the chat");
+  await a.command({ name: "whois", target: "sam" });
+  assert.ok(
+    broker.published.some((e) => e.type === "whois" && e.target === 50),
+    "the server was asked",
+  );
+  assert.equal(
+    await a.sink.nextLine(),
+    "* sam: not registered, in lobby, on another server (its server did not answer)",
+  );
+  const late = { type: "whois_reply", server: "there", to: "here", asker: 1, target: 50 } as const;
+  await chat.server.send({ type: "remote", event: { ...late, facts: "sam: idle 1s" } });
+  await a.command({ name: "who" });
+  assert.equal(await a.sink.nextLine(), "* in lobby: user1, sam", "the late answer was shown");
+  await chat.stop();
+});
+
+Deno.test("ChatServer shows another server's answer to /whois that comes in time, once", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker, whoisTimeoutMs: 20 });
+  await chat.server.send({ type: "link", up: true });
+  const a = await chat.join(1);
+  for (const [id, name] of [[50, "sam"], [51, "kim"]] as const) {
+    const user = { server: "there", id, name, room: "lobby" };
+    await chat.server.send({ type: "remote", event: { type: "join", server: "there", user } });
+    await skipTo(a.sink, `* ${name} joined the chat`);
+  }
+  await a.command({ name: "whois", target: "sam" });
+  const reply = { type: "whois_reply", server: "there", to: "here", asker: 1, target: 50 } as const;
+  await chat.server.send({ type: "remote", event: { ...reply, facts: "sam: idle 1s" } });
+  assert.equal(await a.sink.nextLine(), "* sam: idle 1s");
+  // kim's question expires after sam's would have: sam's must say nothing more.
+  await a.command({ name: "whois", target: "kim" });
+  assert.equal(
+    await a.sink.nextLine(),
+    "* kim: not registered, in lobby, on another server (its server did not answer)",
+  );
   await chat.stop();
 });

@@ -111,6 +111,7 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     server,
     to: serverId(v.to),
     asker: userId(v.asker),
+    target: userId(v.target),
     facts: text(v.facts),
   }),
 };

@@ -17,7 +17,14 @@ const VALID = [
   { type: "heartbeat", server: "s1" },
   { type: "bye", server: "s1" },
   { type: "whois", server: "s1", asker: 3, target: 9, oper: false },
-  { type: "whois_reply", server: "s1", to: "s2", asker: 9, facts: "alice: registered, in lobby" },
+  {
+    type: "whois_reply",
+    server: "s1",
+    to: "s2",
+    asker: 9,
+    target: 3,
+    facts: "alice: registered, in lobby",
+  },
 ];
 
 Deno.test("parseEvent accepts every event type with well-formed fields", () => {
@@ -69,8 +76,16 @@ Deno.test("parseEvent drops events with a missing or ill-typed field", () => {
     { type: "roster", server: "s1", users: [user, { ...user, name: "" }] },
     { type: "heartbeat", server: "s".repeat(65) },
     { type: "whois", server: "x", asker: 1, target: 2, oper: "yes" },
-    { type: "whois_reply", server: "x", to: "", asker: 1, facts: "bob: here" },
-    { type: "whois_reply", server: "x", to: "s2", asker: 1, facts: "bob\n* forged line" },
+    { type: "whois_reply", server: "x", to: "", asker: 1, target: 2, facts: "bob: here" },
+    {
+      type: "whois_reply",
+      server: "x",
+      to: "s2",
+      asker: 1,
+      target: 2,
+      facts: "bob\n* forged line",
+    },
+    { type: "whois_reply", server: "x", to: "s2", asker: 1, facts: "bob: here" },
   ];
   for (const event of bad) {
     const message = JSON.stringify(event);
