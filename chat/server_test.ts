@@ -233,14 +233,23 @@ Deno.test("ChatServer wraps /who after 20 names and /rooms after 20 rooms", asyn
   await chat.stop();
 });
 
-Deno.test("ChatServer answers /whois of another server's user with what it knows when that server does not answer in time, and drops the late answer", async () => {
+/** A linked chat (whois timeout 20 ms) with user1 here and `others` on
+ * the server "there", numbered from 50, each seen joining by user1. */
+async function withRemoteUsers(others: string[]) {
   const broker = new FakeBroker();
   const chat = startChat({ broker, whoisTimeoutMs: 20 });
   await chat.server.send({ type: "link", up: true });
   const a = await chat.join(1);
-  const sam = { server: "there", id: 50, name: "sam", room: "lobby" };
-  await chat.server.send({ type: "remote", event: { type: "join", server: "there", user: sam } });
-  await skipTo(a.sink, "* sam joined the chat");
+  for (const [i, name] of others.entries()) {
+    const user = { server: "there", id: 50 + i, name, room: "lobby" };
+    await chat.server.send({ type: "remote", event: { type: "join", server: "there", user } });
+    await skipTo(a.sink, `* ${name} joined the chat`);
+  }
+  return { broker, chat, a };
+}
+
+Deno.test("ChatServer answers /whois of another server's user with what it knows when that server does not answer in time, and drops the late answer", async () => {
+  const { broker, chat, a } = await withRemoteUsers(["sam"]);
   await a.command({ name: "whois", target: "sam" });
   assert.ok(
     broker.published.some((e) => e.type === "whois" && e.target === 50),
@@ -258,15 +267,7 @@ Deno.test("ChatServer answers /whois of another server's user with what it knows
 });
 
 Deno.test("ChatServer shows another server's answer to /whois that comes in time, once", async () => {
-  const broker = new FakeBroker();
-  const chat = startChat({ broker, whoisTimeoutMs: 20 });
-  await chat.server.send({ type: "link", up: true });
-  const a = await chat.join(1);
-  for (const [id, name] of [[50, "sam"], [51, "kim"]] as const) {
-    const user = { server: "there", id, name, room: "lobby" };
-    await chat.server.send({ type: "remote", event: { type: "join", server: "there", user } });
-    await skipTo(a.sink, `* ${name} joined the chat`);
-  }
+  const { chat, a } = await withRemoteUsers(["sam", "kim"]);
   await a.command({ name: "whois", target: "sam" });
   const reply = { type: "whois_reply", server: "there", to: "here", asker: 1, target: 50 } as const;
   await chat.server.send({ type: "remote", event: { ...reply, facts: "sam: idle 1s" } });
