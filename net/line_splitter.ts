@@ -362,14 +362,11 @@ class LineReader implements AsyncIterableIterator<LineEvent>, PushSource<LineEve
     const sink = this.#sink as PushSink<LineEvent>;
     const events = this.#events;
     while (events !== undefined && this.#next < events.length) {
-      if (this.#done) return sink.end();
+      if (this.#done) return this.#end();
       const wait = sink.push(events[this.#next++] as LineEvent);
       if (wait !== undefined) return void wait.then(() => this.#pump());
     }
-    if (this.#done) {
-      this.#giveBack();
-      return sink.end();
-    }
+    if (this.#done) return this.#end();
     // One callback for both outcomes: a read resolves with a count or
     // null, and rejects with an error.
     const pushed = this.#pushed ??= (result) => {
@@ -386,6 +383,12 @@ class LineReader implements AsyncIterableIterator<LineEvent>, PushSource<LineEve
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  /** Push mode is over, with no read pending: the slot goes back. */
+  #end(): void {
+    this.#giveBack();
+    this.#sink?.end();
   }
 
   #fail(error: unknown): void {
