@@ -76,6 +76,11 @@ Deno.test("random binary garbage cannot break the server for anyone", async () =
   for (let i = 0; i < garbage.length; i += 65536) {
     crypto.getRandomValues(garbage.subarray(i, i + 65536));
   }
+  // No 0xff: a random IAC SB opens a telnet subnegotiation that swallows
+  // everything up to an IAC SE, which random bytes rarely hold, so how many
+  // lines got through would be luck (175 to 1,030 of ~1,000 over 16 runs;
+  // one run fell under the 100 checked below). Telnet has tests of its own.
+  for (let i = 0; i < garbage.length; i++) if (garbage[i] === 0xff) garbage[i] = 0xfe;
   const noise = await TestClient.connect(server.port);
   await noise.writeAll(garbage);
   // Half-close and keep reading: closing with the server's replies unread
