@@ -10,7 +10,9 @@
  * flight new lines simply queue, so a busy client gets fewer, larger writes.
  * A client whose queue reaches {@linkcode EAGER_WRITE_BYTES} before the
  * writer task starts is written to at once: waiting longer would save no
- * system call and only bring it closer to its budget.
+ * system call and only bring it closer to its budget. Each `write` first
+ * takes one of the isolate's write slots ({@linkcode WriteSlots}), so a
+ * fan-out to a thousand clients never has a thousand writes in flight.
  *
  * Policy: the byte budget is measured in time. A queue may pass its budget
  * for a moment (a burst from many senders lands in one turn of the event
@@ -24,6 +26,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { sharedWriteSlots, type SlotWaiter, type WriteSlots } from "./write_slots.ts";
 
 /** Bytes queued for one client before we give up on it: about 15,000 chat
  * lines, far more than any reader that is still reading lets pile up. */
@@ -72,6 +75,8 @@ export interface OutboxOptions {
   now?: () => number;
   /** Line sent, best effort, to a client dropped for being over budget. */
   overflowNotice?: Uint8Array;
+  /** The slots its writes take (default: the isolate's shared ones). */
+  writeSlots?: WriteSlots;
 }
 
 /** Options for {@linkcode Outbox.close}. */
@@ -99,8 +104,9 @@ const enum State {
  * await outbox.close({ flushMs: 1000 });
  * ```
  */
-export class Outbox {
+export class Outbox implements SlotWaiter {
   readonly #writer: ByteWriter;
+  readonly #slots: WriteSlots;
   readonly #max: number;
   readonly #hardCap: number;
   readonly #overBudgetMs: number;
@@ -130,6 +136,7 @@ export class Outbox {
   // callback for both outcomes: a write resolves with a count and rejects
   // with an error.
   readonly #settled = (result: unknown): void => {
+    this.#slots.give();
     if (typeof result === "number") this.#afterWrite(result);
     else this.#writeFailed();
   };
@@ -143,6 +150,7 @@ export class Outbox {
     this.#overBudgetMs = options.overBudgetMs ?? DEFAULT_OVER_BUDGET_MS;
     this.#now = options.now ?? Date.now;
     this.#notice = options.overflowNotice;
+    this.#slots = options.writeSlots ?? sharedWriteSlots;
   }
 
   /** The end of the turn came: starts the deferred write. For this
@@ -238,25 +246,54 @@ export class Outbox {
     return now - this.#overSince >= this.#overBudgetMs;
   }
 
-  /** Starts the next write, or ends the writer task when nothing is queued. */
+  /** Starts the next write once a write slot is free (see write_slots.ts
+   * for why writes wait for one), or ends the writer task when nothing is
+   * queued. */
   #writeNext(): void {
-    if (this.#queue === undefined || this.#state === State.Closed) {
-      this.#writing = false;
-      if (this.#flushWaiting) this.#finish(this.#closedReason);
-      return;
-    }
+    if (this.#idle()) return;
+    if (this.#slots.take(this)) this.#writeQueued();
+  }
+
+  /** Ends the writer task if nothing is left to write (true if it did). */
+  #idle(): boolean {
+    if (this.#queue !== undefined && this.#state !== State.Closed) return false;
+    this.#writing = false;
+    if (this.#flushWaiting) this.#finish(this.#closedReason);
+    return true;
+  }
+
+  /** Writes everything queued, holding a write slot. The queue is taken
+   * only now, so lines that came while the outbox waited for the slot go
+   * in this same write. */
+  #writeQueued(): void {
     this.#chunk = this.#takeQueued();
     this.#offset = 0;
     this.#inFlightBytes = this.#chunk.length;
-    this.#writeChunk();
+    this.#issueWrite();
   }
 
-  #writeChunk(): void {
+  /** A write slot came free for this outbox's waiting write: false if it
+   * closed meanwhile and has nothing to write. For {@linkcode WriteSlots}
+   * only. */
+  slotGranted(): boolean {
+    if (this.#chunk !== undefined && this.#state !== State.Closed) {
+      this.#issueWrite();
+      return true;
+    }
+    this.#chunk = undefined;
+    this.#inFlightBytes = 0;
+    if (this.#idle()) return false;
+    this.#writeQueued();
+    return true;
+  }
+
+  #issueWrite(): void {
     const chunk = this.#chunk as Uint8Array;
     try {
       this.#writer.write(this.#offset === 0 ? chunk : chunk.subarray(this.#offset))
         .then(this.#settled, this.#settled);
     } catch {
+      this.#slots.give();
       this.#writeFailed();
     }
   }
@@ -265,7 +302,8 @@ export class Outbox {
     this.#offset += n;
     // write() may take only part of the buffer: keep going until done.
     if (this.#state !== State.Closed && this.#offset < (this.#chunk as Uint8Array).length) {
-      return this.#writeChunk();
+      if (this.#slots.take(this)) this.#issueWrite();
+      return;
     }
     this.#chunk = undefined;
     this.#inFlightBytes = 0;

@@ -8,6 +8,7 @@ import {
   Outbox,
 } from "./outbox.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
+import { WriteSlots } from "./write_slots.ts";
 
 /** A writer whose writes complete when the test says so. */
 class ManualWriter implements ByteWriter {
@@ -234,4 +235,65 @@ Deno.test("Outbox tells a close listener that comes after the close, too", async
   await outbox.close();
   const told = await new Promise<string>((resolve) => outbox.whenClosed({ outboxClosed: resolve }));
   assert.equal(told, "closed");
+});
+
+Deno.test("Outboxes sharing write slots keep no more writes in flight than there are slots", async () => {
+  const slots = new WriteSlots(2);
+  const writers = [0, 1, 2, 3, 4].map(() => new ManualWriter());
+  const outboxes = writers.map((w) => new Outbox(w, { writeSlots: slots }));
+  for (const outbox of outboxes) outbox.push(b("hello\n"));
+  await tick();
+  assert.deepEqual(writers.map((w) => w.inFlight), [1, 1, 0, 0, 0]);
+  assert.equal(slots.waiting, 3);
+  writers[0]!.complete();
+  await tick();
+  assert.deepEqual(writers.map((w) => w.inFlight), [0, 1, 1, 0, 0]);
+  for (const w of writers) while (w.complete()) await tick();
+  writers[1]!.complete();
+  await tick();
+  for (const w of writers) while (w.complete()) await tick();
+  assert.deepEqual(writers.map((w) => text(w.writes)), writers.map(() => "hello\n"));
+  assert.equal(slots.waiting, 0);
+  for (const outbox of outboxes) await outbox.close();
+});
+
+Deno.test("An outbox waiting for a write slot sends what queued meanwhile in that one write", async () => {
+  const slots = new WriteSlots(1);
+  const [first, second] = [new ManualWriter(), new ManualWriter()];
+  const busy = new Outbox(first, { writeSlots: slots });
+  const waiting = new Outbox(second, { writeSlots: slots });
+  busy.push(b("a\n"));
+  waiting.push(b("1\n"));
+  await tick();
+  waiting.push(b("2\n"));
+  await tick();
+  assert.equal(second.inFlight, 0);
+  first.complete();
+  await tick();
+  assert.equal(second.inFlight, 1);
+  second.complete();
+  assert.deepEqual(second.writes.map((w) => text([w])), ["1\n2\n"]);
+  await busy.close();
+  await waiting.close();
+});
+
+Deno.test("An outbox closed while it waits for a write slot passes the slot on unused", async () => {
+  const slots = new WriteSlots(1);
+  const writers = [new ManualWriter(), new ManualWriter(), new ManualWriter()];
+  const [busy, closing, next] = writers.map((w) => new Outbox(w, { writeSlots: slots })) as [
+    Outbox,
+    Outbox,
+    Outbox,
+  ];
+  for (const outbox of [busy, closing, next]) outbox.push(b("x\n"));
+  await tick();
+  assert.equal(slots.waiting, 2);
+  await closing.close();
+  writers[0]!.complete();
+  await tick();
+  assert.deepEqual(writers.map((w) => w.inFlight), [0, 0, 1]);
+  assert.equal(writers[1]!.writes.length, 0);
+  writers[2]!.complete();
+  await busy.close();
+  await next.close();
 });
