@@ -26,7 +26,7 @@
  */
 
 import { setImmediate } from "node:timers";
-import { sharedWriteSlots, type SlotWaiter, type WriteSlots } from "./write_slots.ts";
+import { sharedWriteSlots, type SlotHolder, type WriteSlots } from "./write_slots.ts";
 
 /** Bytes queued for one client before we give up on it: about 15,000 chat
  * lines, far more than any reader that is still reading lets pile up. */
@@ -104,7 +104,7 @@ const enum State {
  * await outbox.close({ flushMs: 1000 });
  * ```
  */
-export class Outbox implements SlotWaiter {
+export class Outbox implements SlotHolder {
   readonly #writer: ByteWriter;
   readonly #slots: WriteSlots;
   readonly #max: number;
@@ -136,12 +136,14 @@ export class Outbox implements SlotWaiter {
   // callback for both outcomes: a write resolves with a count and rejects
   // with an error.
   readonly #settled = (result: unknown): void => {
-    this.#slots.give();
+    this.#slots.give(this);
     if (typeof result === "number") this.#afterWrite(result);
     else this.#writeFailed();
   };
   #chunk: Uint8Array | undefined;
   #offset = 0;
+  /** For {@linkcode WriteSlots} only: the lease of the write slot held. */
+  slotLease: number | undefined = undefined;
 
   constructor(writer: ByteWriter, options: OutboxOptions = {}) {
     this.#writer = writer;
@@ -293,7 +295,7 @@ export class Outbox implements SlotWaiter {
       this.#writer.write(this.#offset === 0 ? chunk : chunk.subarray(this.#offset))
         .then(this.#settled, this.#settled);
     } catch {
-      this.#slots.give();
+      this.#slots.give(this);
       this.#writeFailed();
     }
   }

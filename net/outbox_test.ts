@@ -238,7 +238,7 @@ Deno.test("Outbox tells a close listener that comes after the close, too", async
 });
 
 Deno.test("Outboxes sharing write slots keep no more writes in flight than there are slots", async () => {
-  const slots = new WriteSlots(2);
+  const slots = new WriteSlots({ limit: 2, leaseMs: 0 });
   const writers = [0, 1, 2, 3, 4].map(() => new ManualWriter());
   const outboxes = writers.map((w) => new Outbox(w, { writeSlots: slots }));
   for (const outbox of outboxes) outbox.push(b("hello\n"));
@@ -258,7 +258,7 @@ Deno.test("Outboxes sharing write slots keep no more writes in flight than there
 });
 
 Deno.test("An outbox waiting for a write slot sends what queued meanwhile in that one write", async () => {
-  const slots = new WriteSlots(1);
+  const slots = new WriteSlots({ limit: 1, leaseMs: 0 });
   const [first, second] = [new ManualWriter(), new ManualWriter()];
   const busy = new Outbox(first, { writeSlots: slots });
   const waiting = new Outbox(second, { writeSlots: slots });
@@ -278,7 +278,7 @@ Deno.test("An outbox waiting for a write slot sends what queued meanwhile in tha
 });
 
 Deno.test("An outbox closed while it waits for a write slot passes the slot on unused", async () => {
-  const slots = new WriteSlots(1);
+  const slots = new WriteSlots({ limit: 1, leaseMs: 0 });
   const writers = [new ManualWriter(), new ManualWriter(), new ManualWriter()];
   const [busy, closing, next] = writers.map((w) => new Outbox(w, { writeSlots: slots })) as [
     Outbox,
@@ -296,4 +296,28 @@ Deno.test("An outbox closed while it waits for a write slot passes the slot on u
   writers[2]!.complete();
   await busy.close();
   await next.close();
+});
+
+Deno.test("Writes stuck on readers that stopped reading hold their slots only until the lease runs out", async () => {
+  const slots = new WriteSlots({ limit: 2, leaseMs: 0 });
+  const stuck = [new ManualWriter(), new ManualWriter()];
+  const reader = new ManualWriter();
+  const outboxes = [...stuck, reader].map((w) => new Outbox(w, { writeSlots: slots }));
+  for (const outbox of outboxes) outbox.push(b("line\n"));
+  await tick();
+  assert.deepEqual([...stuck, reader].map((w) => w.inFlight), [1, 1, 0]);
+  slots.expireLeases(); // the round in which the stuck writes began ends
+  assert.equal(reader.inFlight, 0);
+  slots.expireLeases(); // and the next: their leases run out
+  assert.equal(reader.inFlight, 1);
+  reader.complete();
+  await tick();
+  assert.equal(slots.lent, 0);
+  // A stuck write that completes at last gives back nothing (its slot went
+  // on when its lease ran out): two slots, never three.
+  stuck[0]!.complete();
+  await tick();
+  assert.equal(slots.lent, 0);
+  for (const outbox of outboxes) await outbox.close();
+  assert.equal(slots.lent, 0);
 });

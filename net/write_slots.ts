@@ -14,6 +14,11 @@
  * Kept under the budget, every write completes in the turn after it is
  * issued.
  *
+ * A slot is lent, not given: a write that has not completed within its
+ * lease ({@linkcode SLOT_LEASE_MS}) is waiting for a reader whose socket
+ * buffer is full, and its slot goes on, so readers that stop reading cannot
+ * hold up everyone else's writes.
+ *
  * @module
  */
 
@@ -25,67 +30,144 @@
  * ms with 128. */
 export const MAX_WRITES_IN_FLIGHT = 96;
 
-/** A writer waiting for a slot: told when it has one, and says whether it
- * used it (a writer closed while it waited has nothing left to write). */
-export interface SlotWaiter {
+/** How long a write may hold its slot. One that has not completed by then
+ * is waiting for a reader whose socket buffer is full, or for a long turn
+ * of the event loop, not for a poll: it must not keep others waiting. A
+ * lease ends one to two of these after it began. Measured with 5 ms, a
+ * slow reader (the bench's own generator) stretched scenario C's joins to
+ * 14.6 s; with 2 ms, 11.8 s; B did not change. */
+export const SLOT_LEASE_MS = 2;
+
+/** A writer that takes slots. */
+export interface SlotHolder {
+  /** A slot it waited for is its own now: false if it no longer wants it
+   * (it closed while it waited), and the slot goes on. */
   slotGranted(): boolean;
+  /** Set by {@linkcode WriteSlots} only: the lease round of the slot it
+   * holds, undefined while it holds none (or its lease ran out). */
+  slotLease: number | undefined;
+}
+
+/** Options for {@linkcode WriteSlots}. */
+export interface WriteSlotsOptions {
+  /** Slots (default {@linkcode MAX_WRITES_IN_FLIGHT}). */
+  limit?: number;
+  /** Lease length in ms (default {@linkcode SLOT_LEASE_MS}); 0: leases run
+   * out only when {@linkcode WriteSlots.expireLeases} is called (tests). */
+  leaseMs?: number;
 }
 
 /**
- * Counts slots and queues the writers that found none.
+ * Lends slots and queues the writers that found none.
  *
  * @example
  * ```ts
- * import { WriteSlots } from "./write_slots.ts";
- * const slots = new WriteSlots(1);
- * const waiter = { slotGranted: () => (console.log("my turn"), true) };
- * slots.take(waiter); // true: a slot was free
- * slots.take(waiter); // false: queued
- * slots.give(); // logs "my turn": the slot passed to the waiter
+ * import { type SlotHolder, WriteSlots } from "./write_slots.ts";
+ * const slots = new WriteSlots({ limit: 1, leaseMs: 0 });
+ * const first: SlotHolder = { slotLease: undefined, slotGranted: () => true };
+ * const second: SlotHolder = { slotLease: undefined, slotGranted: () => (console.log("my turn"), true) };
+ * slots.take(first); // true: a slot was free
+ * slots.take(second); // false: queued
+ * slots.give(first); // logs "my turn": the slot passed to the waiter
  * ```
  */
 export class WriteSlots {
+  readonly #limit: number;
+  readonly #leaseMs: number;
   #free: number;
-  #waiting: (SlotWaiter | undefined)[] = [];
+  #waiting: (SlotHolder | undefined)[] = [];
   #head = 0;
+  /** Lease rounds: holders lent a slot in this round, and in the last. */
+  #round = 0;
+  #young: SlotHolder[] = [];
+  #old: SlotHolder[] = [];
+  #clock: ReturnType<typeof setInterval> | undefined;
 
-  constructor(limit: number = MAX_WRITES_IN_FLIGHT) {
-    this.#free = limit;
+  constructor(options: WriteSlotsOptions = {}) {
+    this.#limit = options.limit ?? MAX_WRITES_IN_FLIGHT;
+    this.#leaseMs = options.leaseMs ?? SLOT_LEASE_MS;
+    this.#free = this.#limit;
   }
 
-  /** Takes a slot for `waiter` (true), or queues it to be granted one by a
-   * later {@linkcode give} (false). */
-  take(waiter: SlotWaiter): boolean {
+  /** Lends `holder` a slot (true), or queues it to be granted one when a
+   * slot comes back (false). */
+  take(holder: SlotHolder): boolean {
     if (this.#free > 0) {
       this.#free--;
+      this.#lend(holder);
       return true;
     }
-    this.#waiting.push(waiter);
+    this.#waiting.push(holder);
     return false;
   }
 
-  /** Gives a slot back: to the writer that has waited longest and still
-   * wants it, if any. A loop, not a recursion, past the writers that no
-   * longer do: thousands may close at once. */
-  give(): void {
-    for (;;) {
-      const next = this.#waiting[this.#head];
-      if (next === undefined) {
-        this.#free++;
-        return;
-      }
-      this.#waiting[this.#head++] = undefined;
-      if (this.#head === this.#waiting.length) {
-        this.#waiting = [];
-        this.#head = 0;
-      }
-      if (next.slotGranted()) return;
+  /** `holder`'s write completed: its slot, if its lease has not run out,
+   * goes to the writer that has waited longest, or back to the free ones. */
+  give(holder: SlotHolder): void {
+    if (holder.slotLease === undefined) return;
+    holder.slotLease = undefined;
+    this.#passOn();
+  }
+
+  /** Ends the leases lent in the round before this one that are still
+   * held, and starts a new round: what the lease clock does. */
+  expireLeases(): void {
+    const expiring = this.#round - 1;
+    for (const holder of this.#old) {
+      if (holder.slotLease !== expiring) continue; // given back, or lent again since
+      holder.slotLease = undefined;
+      this.#passOn();
     }
+    this.#old = this.#young;
+    this.#young = [];
+    this.#round++;
   }
 
   /** Writers waiting for a slot. */
   get waiting(): number {
     return this.#waiting.length - this.#head;
+  }
+
+  /** Slots lent out. */
+  get lent(): number {
+    return this.#limit - this.#free;
+  }
+
+  #lend(holder: SlotHolder): void {
+    holder.slotLease = this.#round;
+    this.#young.push(holder);
+    if (this.#clock === undefined && this.#leaseMs > 0) {
+      this.#clock = setInterval(() => this.expireLeases(), this.#leaseMs);
+      Deno.unrefTimer(this.#clock);
+    }
+  }
+
+  /** A slot came back: to the longest waiter that still wants it. A loop,
+   * not a recursion, past those that do not: thousands may close at once. */
+  #passOn(): void {
+    for (;;) {
+      const next = this.#waiting[this.#head];
+      if (next === undefined) return this.#freed();
+      this.#waiting[this.#head++] = undefined;
+      if (this.#head === this.#waiting.length) {
+        this.#waiting = [];
+        this.#head = 0;
+      }
+      // Lent before it writes, so a write that fails at once can give it back.
+      this.#lend(next);
+      if (next.slotGranted()) return;
+      next.slotLease = undefined;
+    }
+  }
+
+  #freed(): void {
+    this.#free++;
+    if (this.#free < this.#limit || this.#clock === undefined) return;
+    // Nothing lent: the clock stops, and what it tracked is stale.
+    clearInterval(this.#clock);
+    this.#clock = undefined;
+    this.#young = [];
+    this.#old = [];
   }
 }
 
