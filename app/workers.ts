@@ -44,6 +44,17 @@ const STOP_MARGIN_MS = 2_000;
 /** How long a scrape waits for a worker's figures. */
 const REPORT_TIMEOUT_MS = 2_000;
 
+/** How long the workers may take to start: well under a second is usual.
+ * A worker that never answers fails the start, in one line that says how
+ * far it got, rather than leaving the process announced and not listening. */
+export const WORKER_START_TIMEOUT_MS = 20_000;
+
+/** Options for {@linkcode runWorkers}. */
+export interface RunWorkersOptions {
+  /** Default {@linkcode WORKER_START_TIMEOUT_MS}. */
+  startTimeoutMs?: number;
+}
+
 /** One running worker, as the main thread sees it. */
 interface Running {
   name: string;
@@ -52,6 +63,8 @@ interface Running {
   stopped: Promise<void>;
   /** Settles once it accepts users; rejects with its one-line failure. */
   ready: Promise<void>;
+  /** How far its start got, for the error if it never becomes ready. */
+  step: "loading" | "starting" | "ready";
   /** Asks for its figures. */
   report(): Promise<WorkerReport | undefined>;
 }
@@ -65,6 +78,7 @@ export async function runWorkers(
   config: Config,
   log: Log,
   files: { redisCa?: string; operators?: Map<string, string> } = {},
+  options: RunWorkersOptions = {},
 ): Promise<void> {
   const own = await bindListeners({ ...config, reusePort: true });
   const web = bindWeb(config, own);
@@ -82,7 +96,7 @@ export async function runWorkers(
     spawnWorker(channels, shared, files, hub, log)
   );
   try {
-    await Promise.all(workers.map((w) => w.ready));
+    await allReady(workers, options.startTimeoutMs ?? WORKER_START_TIMEOUT_MS);
   } catch (error) {
     await stopAll(workers, config.limits.flushMs, log);
     hub.close();
@@ -92,6 +106,23 @@ export async function runWorkers(
   await stopAll(workers, config.limits.flushMs, log);
   hub.close();
   log("[server] stopped", { event: "stop" });
+}
+
+/** Resolves once every worker is ready; rejects with the first failure, or
+ * with which worker was late and how far it got after `timeoutMs`. */
+function allReady(workers: Running[], timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const worker = workers.find((w) => w.step !== "ready") ?? workers[0];
+      const where = worker?.step === "loading"
+        ? "its code never loaded"
+        : "it never said it was ready";
+      reject(new Error(`worker ${worker?.name} did not start within ${timeoutMs} ms (${where})`));
+    }, timeoutMs);
+  });
+  return Promise.race([Promise.all(workers.map((w) => w.ready)), late])
+    .then(() => {}).finally(() => clearTimeout(timer));
 }
 
 /** Binds the web port, shared, before any worker does. */
@@ -158,6 +189,7 @@ function spawnWorker(
   const running: Running = {
     name: channels.server,
     worker,
+    step: "loading",
     ready: new Promise((resolve, reject) => [ready, failed] = [resolve, reject]),
     stopped: new Promise((resolve) => (stopped = resolve)),
     report: () =>
@@ -172,8 +204,10 @@ function spawnWorker(
     const message = event.data;
     switch (message.type) {
       case "loaded":
+        running.step = "starting";
         return worker.postMessage(start, [channels.hub, ...channels.peers]);
       case "ready":
+        running.step = "ready";
         return ready();
       case "failed":
         failed(new Error(message.message));

@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { TestClient } from "../testing/chat_client.ts";
 import { RawWebSocket } from "../testing/raw_websocket.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
+import { runWorkers } from "../app/workers.ts";
+import { parseConfig } from "../cli/flags.ts";
+import { StartupError } from "../net/mod.ts";
 
 /** Joins `n` clients; with two workers and SO_REUSEPORT spreading the
  * connections, some land on each. */
@@ -157,5 +160,33 @@ Deno.test("--workers 0 and a taken port are one line each and exit code 2", asyn
     assert.match(run.stderr, /^marquee: Cannot listen on 127\.0\.0\.1:\d+: [^\n]+\n$/);
   } finally {
     taken.close();
+  }
+});
+
+Deno.test("workers that are not ready in time fail the start in one line, and let the port go", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const dataDir = await Deno.makeTempDir();
+  const config = parseConfig(
+    ["--workers", "2", "--port", String(port), "--data-dir", dataDir, "--shutdown-timeout", "0"],
+    () => undefined,
+  );
+  const lines: string[] = [];
+  try {
+    // No worker starts in 1 ms: the deadline, not a worker, ends the start.
+    const start = runWorkers(config, (line) => lines.push(line), {}, { startTimeoutMs: 1 });
+    await assert.rejects(start, (error: Error) => {
+      assert.ok(error instanceof StartupError);
+      assert.match(
+        error.message,
+        /^worker \S+ did not start within 1 ms \(its code never loaded\)$/,
+      );
+      return true;
+    });
+    // Every worker is stopped and the port is free again.
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
