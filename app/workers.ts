@@ -65,6 +65,9 @@ interface Running {
   ready: Promise<void>;
   /** How far its start got, for the error if it never becomes ready. */
   step: "loading" | "starting" | "ready";
+  /** Set once it is being stopped: a worker that loads only now is not
+   * started (it would bind ports that are being let go). */
+  stopping: boolean;
   /** Asks for its figures. */
   report(): Promise<WorkerReport | undefined>;
 }
@@ -190,6 +193,7 @@ function spawnWorker(
     name: channels.server,
     worker,
     step: "loading",
+    stopping: false,
     ready: new Promise((resolve, reject) => [ready, failed] = [resolve, reject]),
     stopped: new Promise((resolve) => (stopped = resolve)),
     report: () =>
@@ -204,6 +208,7 @@ function spawnWorker(
     const message = event.data;
     switch (message.type) {
       case "loaded":
+        if (running.stopping) return;
         running.step = "starting";
         return worker.postMessage(start, [channels.hub, ...channels.peers]);
       case "ready":
@@ -303,7 +308,10 @@ function signalled(log: Log): Promise<void> {
  * shutdown timeout (and a margin) has passed: a worker that hangs must not
  * hold the process. Then ends them all. */
 async function stopAll(workers: Running[], flushMs: number, log: Log): Promise<void> {
-  for (const running of workers) tell(running.worker, { type: "stop" });
+  for (const running of workers) {
+    running.stopping = true;
+    tell(running.worker, { type: "stop" });
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<"late">((resolve) => {
     timer = setTimeout(() => resolve("late"), flushMs + STOP_MARGIN_MS);
