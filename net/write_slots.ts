@@ -4,8 +4,9 @@
  *
  * Why: the tokio runtime under Deno lets one poll of the isolate's pending
  * operations complete at most 128 socket operations (its cooperative
- * budget); the rest wait for a later poll, and under load they can wait
- * long. Measured with Deno 2.9.6: of 1,000 writes to idle loopback sockets
+ * budget); the rest wait for a later poll, which Deno puts off while an
+ * immediate is pending, as one always is in a busy server (the Outbox
+ * starts its writes from one). Measured with Deno 2.9.6: of 1,000 writes to idle loopback sockets
  * issued at once, 128 completed in the first turn of the event loop, 256 by
  * the second, and the rest only some 20 ms later; in scenario B (1,000
  * clients, every line to all of them, one write per client in flight) one
@@ -35,7 +36,8 @@ export const MAX_WRITES_IN_FLIGHT = 96;
  * of the event loop, not for a poll: it must not keep others waiting. A
  * lease ends one to two of these after it began. Measured with 5 ms, a
  * slow reader (the bench's own generator) stretched scenario C's joins to
- * 14.6 s; with 2 ms, 11.8 s; B did not change. */
+ * 14.6 s; with 2 ms, 11.8 s. B's p99 was 29 ms with leases of 1 and of
+ * 2 ms (single runs). */
 export const SLOT_LEASE_MS = 2;
 
 /** A writer that takes slots. */
