@@ -460,6 +460,7 @@ async function main(): Promise<number> {
         compare: { type: "boolean", default: false },
         rounds: { type: "string", default: "3" },
         workers: { type: "string", default: "1" },
+        floor: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     }).values;
@@ -472,7 +473,9 @@ async function main(): Promise<number> {
       "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] " +
         "[--clients N] [--json]\n" +
         "       deno task bench --compare [--rounds N] [--scenario A,B,C,D] [--workers 1,2]" +
-        "   (beside the C epoll server, one run, ratios)",
+        " [--floor]\n" +
+        "         (beside the C epoll server, one run, ratios; --floor adds bench/floor.ts,\n" +
+        "         the least a Deno server does for these scenarios)",
     );
     return 0;
   }
@@ -500,7 +503,7 @@ async function main(): Promise<number> {
       console.error("bench: --workers takes worker counts from 1 to 64, as in 1,2");
       return 2;
     }
-    return await compare(rounds, names, workers);
+    return await compare(rounds, names, workers, values.floor);
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0 && duration <= 3600)) {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { stormLines } from "./bench.ts";
-import { parseSummary, ratios, ratioTable } from "./compare.ts";
+import { FLOOR_NAME, parseSummary, ratios, ratioTable } from "./compare.ts";
+import { Floor } from "./floor.ts";
+import { TestClient } from "../testing/chat_client.ts";
 
 Deno.test("stormLines counts each client's join, welcome, roster and later joins", () => {
   // Three clients: each gets its join and welcome (2), the users before it
@@ -33,6 +35,43 @@ Deno.test("--compare turns compare.sh's medians into ratios to the C server", ()
   assert.equal(by("10,000 connected, s").ratio.toFixed(2), "0.54");
   assert.equal(list.filter((r) => r.scenario === "B").length, 0, "no B rows: not in the summary");
   assert.match(ratioTable(list, 2), /^Marquee \/ C epoll, one run, medians, 2 cores:/);
+});
+
+Deno.test("--compare --floor puts the runtime floor's ratio beside Marquee's", () => {
+  const summary = [
+    "| c-epoll | D | 3 | 100/100 | 0.01 | 50 | 4950 | 0.0000 | 0.9 | 1.1 | 1.500 | 1.7 | 2.0 | 2 | 2 | 0 (0) | 0 | 1648 | - |",
+    "| marquee | D | 3 | 100/100 | 0.04 | 50 | 4950 | 0.0000 | 1.4 | 2.0 | 4.500 | 4.8 | 8.7 | 6 | 3 | 3 (1) | 0 | 62828 | - |",
+    `| ${FLOOR_NAME} | D | 3 | 100/100 | 0.05 | 50 | 4950 | 0.0000 | 1.3 | 1.7 | 3.000 | 3.4 | 3.9 | 5 | 3 | 1 (0) | 0 | 49272 | - |`,
+  ].join("\n");
+  const rows = parseSummary(summary);
+  const table = ratioTable(ratios(rows), 2, ratios(rows, FLOOR_NAME));
+  assert.match(table, /\| Deno floor \| floor \/ C \|$/m);
+  assert.match(table, /^\| D \| p99 ms \| 1\.5 \| 4\.5 \| 3\.00× \| 3 \| 2\.00× \|$/m);
+});
+
+Deno.test("The runtime floor speaks what the load generator needs: joins, lines to the others, leaves", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const floor = new Floor();
+  const serving: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) serving.push(floor.serve(conn));
+  })();
+  const { port } = listener.addr;
+  const first = await TestClient.connect(port);
+  assert.equal(await first.readLine(), "* user1 joined the chat");
+  const second = await TestClient.connect(port);
+  assert.equal(await second.readLine(), "* user2 joined the chat");
+  assert.equal(await first.readLine(), "* user2 joined the chat");
+  await second.send("hello\r\n\r\nagain");
+  assert.equal(await first.readLine(), "[user2]: hello");
+  assert.equal(await first.readLine(), "[user2]: again");
+  await second.close();
+  assert.equal(await first.readLine(), "* user2 left the chat");
+  assert.deepEqual(second.buffered, [], "no echo of its own lines");
+  await first.close();
+  listener.close();
+  await accepting;
+  await Promise.all(serving);
 });
 
 Deno.test("bench:idle measures what an idle TCP and an idle WebSocket connection cost", async () => {

@@ -90,18 +90,29 @@ export function ratios(rows: Medians[], marquee = "marquee", reference = "c-epol
   return out;
 }
 
-/** The ratio table, as markdown. */
-export function ratioTable(list: Ratio[], cores: number): string {
+/** The ratio table, as markdown; with `floor` (the runtime floor's ratios
+ * from the same run), two more columns that show how much of each ratio is
+ * the runtime's. */
+export function ratioTable(list: Ratio[], cores: number, floor?: Ratio[]): string {
   const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
+  const times = (r: Ratio) => Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}×` : "-";
+  const floorOf = (r: Ratio) =>
+    floor?.find((f) => f.scenario === r.scenario && f.measure === r.measure);
+  const extra = (r: Ratio) => {
+    if (floor === undefined) return "";
+    const f = floorOf(r);
+    return f === undefined ? " - | - |" : ` ${fmt(f.marquee)} | ${times(f)} |`;
+  };
   return [
     `Marquee / C epoll, one run, medians, ${cores} cores:`,
     "",
-    "| scenario | measure | C epoll | Marquee | Marquee / C |",
-    "| -------- | ------- | ------- | ------- | ----------- |",
+    "| scenario | measure | C epoll | Marquee | Marquee / C |" +
+    (floor ? " Deno floor | floor / C |" : ""),
+    "| -------- | ------- | ------- | ------- | ----------- |" +
+    (floor ? " ---------- | --------- |" : ""),
     ...list.map((r) =>
-      `| ${r.scenario} | ${r.measure} | ${fmt(r.reference)} | ${fmt(r.marquee)} | ${
-        Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}×` : "-"
-      } |`
+      `| ${r.scenario} | ${r.measure} | ${fmt(r.reference)} | ${fmt(r.marquee)} | ${times(r)} |` +
+      extra(r)
     ),
   ].join("\n");
 }
@@ -124,12 +135,24 @@ export function marqueeName(workers: number): string {
   return workers === 1 ? "marquee" : `marquee-w${workers}`;
 }
 
+/** What compare.sh calls the runtime floor (bench/floor.ts). */
+export const FLOOR_NAME = "deno-floor";
+
+/** The command compare.sh runs for the runtime floor: only the permission
+ * it needs, and the V8 setting Marquee runs with. */
+function floorCommand(): string {
+  const floor = new URL("./floor.ts", import.meta.url).pathname;
+  return `${FLOOR_NAME}=${Deno.execPath()} run --v8-flags=--max-semi-space-size=2 ` +
+    `--allow-net=127.0.0.1 ${floor} {port}`;
+}
+
 /** Runs the comparison (Marquee with each count of `workers` beside the C
- * server); resolves with the exit code. */
+ * server, and the runtime floor if `floor`); resolves with the exit code. */
 export async function compare(
   rounds: number,
   scenarios: string[],
   workers: number[] = [1],
+  floor = false,
 ): Promise<number> {
   const child = new Deno.Command("bash", {
     args: [
@@ -140,6 +163,7 @@ export async function compare(
       scenarios.join(" "),
       "c-epoll",
       ...await Promise.all(workers.map(marqueeCommand)),
+      ...(floor ? [floorCommand()] : []),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -159,9 +183,12 @@ export async function compare(
     return 2;
   }
   const rows = parseSummary(text);
+  const floorRatios = floor ? ratios(rows, FLOOR_NAME) : undefined;
   for (const n of workers) {
     console.log(`\n--workers ${n}:`);
-    console.log(ratioTable(ratios(rows, marqueeName(n)), navigator.hardwareConcurrency));
+    console.log(
+      ratioTable(ratios(rows, marqueeName(n)), navigator.hardwareConcurrency, floorRatios),
+    );
   }
   return 0;
 }
