@@ -2,7 +2,10 @@
  * The browser client end to end in real headless Chromium (Debian's
  * `chromium`, driven by playwright-core; no browser download): a browser
  * users and a TCP user chat, rename, move rooms, whisper and reconnect.
- * Screenshots at desktop and phone widths are saved to `docs/screenshots/`.
+ * It takes screenshots at desktop and phone widths; with
+ * MARQUEE_UPDATE_SCREENSHOTS=1 it saves them to `docs/screenshots/`, else to
+ * a temporary directory, so that a test run leaves the working tree as it
+ * found it.
  *
  * Skipped where Chromium is not installed; CI installs it and sets
  * MARQUEE_REQUIRE_CHROMIUM=1, which turns the skip into a failure.
@@ -15,8 +18,26 @@ import { ScryptPasswords } from "../store/passwords.ts";
 import { haveTool } from "../testing/tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-/** Where the screenshots go (desktop and 375 px wide): docs/ shows them. */
-const SCREENSHOTS = new URL("../docs/screenshots", import.meta.url).pathname;
+/** Where docs/ shows the screenshots (desktop and 375 px wide) from. */
+const DOCS_SCREENSHOTS = new URL("../docs/screenshots", import.meta.url).pathname;
+
+/** The directory this run saves its screenshots to, and how to clean up. */
+async function screenshotDirectory(): Promise<{ path: string; done(): Promise<void> }> {
+  if (Deno.env.get("MARQUEE_UPDATE_SCREENSHOTS") === "1") {
+    await Deno.mkdir(DOCS_SCREENSHOTS, { recursive: true });
+    return { path: DOCS_SCREENSHOTS, done: () => Promise.resolve() };
+  }
+  const path = await Deno.makeTempDir({ prefix: "marquee-screenshots-" });
+  return { path, done: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** Saves a screenshot of `page` as `name`.png and checks that it is a PNG. */
+async function screenshot(page: Page, directory: string, name: string): Promise<void> {
+  const path = `${directory}/${name}.png`;
+  await page.screenshot({ path });
+  const head = (await Deno.readFile(path)).subarray(0, 4);
+  assert.deepEqual([...head], [0x89, 0x50, 0x4e, 0x47], `${name}.png is a PNG`);
+}
 const HAVE_CHROMIUM = haveTool({
   name: "chromium",
   command: CHROMIUM,
@@ -66,6 +87,7 @@ Deno.test({
     const { webPort } = await server.ready;
     const tcp = await TestClient.join(server.port);
     const browser = await launchChromium();
+    const screenshots = await screenshotDirectory();
     try {
       const ann = await openChat(browser, webPort!);
       const ben = await openChat(browser, webPort!);
@@ -190,8 +212,7 @@ Deno.test({
       await fresh.page.keyboard.press("Tab");
       assert.equal(await fresh.page.evaluate("document.activeElement?.id"), "send");
 
-      await Deno.mkdir(SCREENSHOTS, { recursive: true });
-      await ann.page.screenshot({ path: `${SCREENSHOTS}/desktop.png` });
+      await screenshot(ann.page, screenshots.path, "desktop");
       const small = await openChat(browser, webPort!, 375);
       await type(small.page, "/join games");
       await small.page.locator("#room").filter({ hasText: "games" }).waitFor();
@@ -202,13 +223,14 @@ Deno.test({
         await small.page.evaluate("document.documentElement.scrollWidth <= 375"),
         "no sideways scroll",
       );
-      await small.page.screenshot({ path: `${SCREENSHOTS}/mobile.png` });
+      await screenshot(small.page, screenshots.path, "mobile");
       await small.page.getByRole("button", { name: "People and rooms" }).click();
       await small.page.getByRole("complementary").getByRole("button", { name: /^Join lobby/ })
         .waitFor();
-      await small.page.screenshot({ path: `${SCREENSHOTS}/mobile-panel.png` });
+      await screenshot(small.page, screenshots.path, "mobile-panel");
     } finally {
       await browser.close();
+      await screenshots.done();
     }
     await tcp.client.close();
     await server.stop();
