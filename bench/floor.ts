@@ -10,7 +10,11 @@
  * TCP path uses: `Deno.listen`, the {@linkcode LineSplitter} and the
  * {@linkcode Outbox} with its write slots. It has none of the chat: no
  * actors, sessions, names, commands, rooms, limits, accounts or logs. Not a
- * server to run: `deno task bench --compare --floor` runs it.
+ * server to run: `deno task bench --compare --floor` runs it. A floor for
+ * the scenarios A, B and D only: it announces each join to everyone in a
+ * line of its own and reads into 16 KiB, so in C it is slower and bigger
+ * than Marquee, whose joins go out in batches and whose read buffers start
+ * small.
  *
  * Usage: `deno run --allow-net=127.0.0.1 bench/floor.ts PORT`
  *
