@@ -89,6 +89,7 @@ const NOT_OURS = new Set([
   "output",
   "include",
   "compare",
+  "floor",
   "help",
 ]);
 
