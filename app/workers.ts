@@ -53,6 +53,11 @@ export const WORKER_START_TIMEOUT_MS = 20_000;
 export interface RunWorkersOptions {
   /** Default {@linkcode WORKER_START_TIMEOUT_MS}. */
   startTimeoutMs?: number;
+  /** Stops the chat as SIGINT or SIGTERM do (tests, which must not signal
+   * their own process). */
+  signal?: AbortSignal;
+  /** The module each worker runs (default `worker.ts`; a test wraps it). */
+  workerModule?: URL;
 }
 
 /** One running worker, as the main thread sees it. */
@@ -95,8 +100,9 @@ export async function runWorkers(
   // One prefix per process: a worker's siblings are those that share it.
   const prefix = crypto.randomUUID().slice(0, 8);
   const names = Array.from({ length: config.workers }, (_, i) => workerId(prefix, i + 1));
+  const module = options.workerModule ?? new URL("./worker.ts", import.meta.url);
   const workers = wireWorkers(hub, names).map((channels) =>
-    spawnWorker(channels, shared, files, hub, log)
+    spawnWorker(module, channels, shared, files, hub, log)
   );
   try {
     await allReady(workers, options.startTimeoutMs ?? WORKER_START_TIMEOUT_MS);
@@ -105,7 +111,7 @@ export async function runWorkers(
     hub.close();
     throw new StartupError(describeError(error));
   }
-  await serveUntilSignal(config, shared, workers, log);
+  await serveUntilSignal(config, shared, workers, log, options.signal);
   await stopAll(workers, config.limits.flushMs, log);
   hub.close();
   log("[server] stopped", { event: "stop" });
@@ -171,13 +177,16 @@ function closeAll(own: Listeners, web: Deno.Listener | undefined): void {
 
 /** Starts one worker and wires its messages. */
 function spawnWorker(
+  module: URL,
   channels: WorkerPorts,
   config: Config,
   files: { redisCa?: string; operators?: Map<string, string> },
   hub: Hub,
   log: Log,
 ): Running {
-  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+  // Named after its server, so that Deno's own report of an uncaught error
+  // says which worker it was.
+  const worker = new Worker(module.href, { type: "module", name: channels.server });
   const start: ToWorker = {
     type: "start",
     config,
@@ -248,12 +257,13 @@ function tell(worker: Worker, message: ToWorker): void {
 }
 
 /** Says where the chat is, serves the metrics endpoint if asked, and waits
- * for SIGINT or SIGTERM. */
+ * for SIGINT or SIGTERM (or `signal`). */
 async function serveUntilSignal(
   config: Config,
   shared: Config,
   workers: Running[],
   log: Log,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   log(`[server] ${workers.length} workers`, { event: "start", workers: workers.length });
   const stop = new AbortController();
@@ -261,7 +271,7 @@ async function serveUntilSignal(
   const metricsPort = metrics && (metrics.addr as Deno.NetAddr).port;
   logEndpoints(config, log, metricsPort, shared.web?.port);
   const serving = metrics ? serveMetrics(metrics, config, workers, stop.signal, log) : undefined;
-  await signalled(log);
+  await signalled(log, signal);
   stop.abort();
   await serving;
 }
@@ -291,16 +301,19 @@ function serveMetrics(
   });
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-function signalled(log: Log): Promise<void> {
+/** Resolves on the first SIGINT or SIGTERM, or once `abort` aborts. */
+function signalled(log: Log, abort: AbortSignal | undefined): Promise<void> {
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   return new Promise((resolve) => {
     const onSignal = (): void => {
       for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+      abort?.removeEventListener("abort", onSignal);
       log("[server] shutting down", { event: "shutdown" });
       resolve();
     };
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+    if (abort?.aborted) onSignal();
+    else abort?.addEventListener("abort", onSignal);
   });
 }
 

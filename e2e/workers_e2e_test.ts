@@ -11,6 +11,38 @@ import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { runWorkers } from "../app/workers.ts";
 import { parseConfig } from "../cli/flags.ts";
 import { StartupError } from "../net/mod.ts";
+import { CRASH_CHANNEL } from "../testing/crash_channel.ts";
+
+/** Log lines as they come, for a test that runs the workers in-process:
+ * it waits for a line, not for time. */
+class LogLines {
+  readonly #lines: string[] = [];
+  #waiting: (() => void) | undefined;
+
+  /** The `Log` to give the server. */
+  readonly add = (line: string): void => {
+    this.#lines.push(line);
+    this.#waiting?.();
+  };
+
+  /** Resolves once a line that matches has been logged (checked from the
+   * first line on); rejects after `timeoutMs`. */
+  async next(match: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.#lines.find(match);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`no such log line in ${timeoutMs} ms:\n${this.#lines.join("\n")}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiting = () => (clearTimeout(timer), resolve());
+      });
+    }
+  }
+}
 
 /** Joins `n` clients; with two workers and SO_REUSEPORT spreading the
  * connections, some land on each. */
@@ -187,6 +219,81 @@ Deno.test("workers that are not ready in time fail the start in one line, and le
     // Every worker is stopped and the port is free again.
     Deno.listen({ hostname: "127.0.0.1", port }).close();
   } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a worker that crashes takes only its own users: the rest are told they left and chat on", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const dataDir = await Deno.makeTempDir();
+  const config = parseConfig(
+    [
+      ...[
+        "--workers",
+        "2",
+        "--port",
+        String(port),
+        "--data-dir",
+        dataDir,
+        "--shutdown-timeout",
+        "0",
+      ],
+      // The per-address limit on loopback too, exactly as many as join:
+      // the crashed worker's connections must be let go for more to come.
+      ...["--limit-loopback", "--max-per-address", "20", "--connects-per-minute", "6000"],
+    ],
+    () => undefined,
+  );
+  const logged = new LogLines();
+  const stop = new AbortController();
+  const running = runWorkers(config, logged.add, {}, {
+    signal: stop.signal,
+    workerModule: new URL("../testing/crashing_worker.ts", import.meta.url),
+  });
+  const crash = new BroadcastChannel(CRASH_CHANNEL);
+  try {
+    await logged.next((l) => l === "[server] 2 workers");
+    // The kernel spreads connections over the two workers at random: with
+    // 20, all on one worker is a one-in-half-a-million chance.
+    const joined = await joinMany(port, 20);
+    for (const { client } of joined) await client.linesBeforeProbe();
+    crash.postMessage(1);
+    await logged.next((l) => /^\[server\] worker \S+-w1 failed: .*crashed on purpose/.test(l));
+    // Each client either is cut off (it was on the crashed worker) or hears
+    // of the first of those who were.
+    const firstLines = await Promise.all(joined.map((j) => j.client.readLine().catch(() => "")));
+    const gone = joined.filter((j, i) => firstLines[i] === "" && j.client.closedByServer);
+    const left = joined.filter((_, i) => firstLines[i] !== "");
+    assert.equal(gone.length + left.length, joined.length);
+    assert.ok(gone.length > 0 && left.length > 0, `${gone.length} gone, ${left.length} left`);
+    for (const survivor of left) {
+      const told = [firstLines[joined.indexOf(survivor)]!];
+      while (told.length < gone.length) told.push(await survivor.client.readLine());
+      const names = told.map((line) => /^\* (\S+) left the chat/.exec(line)?.[1] ?? line);
+      assert.deepEqual(names.toSorted(), gone.map((j) => j.name).toSorted());
+    }
+    // Those cut off no longer count against their address: as many can
+    // come back. The rest chat on with them (on the surviving worker: the
+    // crashed one's listener went with it).
+    const back = await joinMany(port, gone.length);
+    const newcomer = back.at(-1)!;
+    const over = await TestClient.connect(port);
+    assert.equal(await over.readLine(), "! too many connections from your address");
+    await over.close();
+    await left[0]!.client.send("still here");
+    for (const { client } of [...left.slice(1), newcomer]) {
+      assert.equal(
+        await client.readUntil((l) => l.includes("still here")),
+        `[${left[0]!.name}]: still here`,
+      );
+    }
+    await Promise.all([...joined, ...back].map((j) => j.client.close()));
+  } finally {
+    crash.close();
+    stop.abort();
+    await running;
     await Deno.remove(dataDir, { recursive: true });
   }
 });
