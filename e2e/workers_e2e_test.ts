@@ -195,15 +195,23 @@ Deno.test("--workers 0 and a taken port are one line each and exit code 2", asyn
   }
 });
 
-Deno.test("workers that are not ready in time fail the start in one line, and let the port go", async () => {
+/** A two-worker config for `runWorkers` in this process: a port that was
+ * free a moment ago, a fresh data directory, no shutdown wait, and `extra`
+ * flags. */
+async function twoWorkers(extra: string[] = []) {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
   const dataDir = await Deno.makeTempDir();
-  const config = parseConfig(
-    ["--workers", "2", "--port", String(port), "--data-dir", dataDir, "--shutdown-timeout", "0"],
-    () => undefined,
-  );
+  const config = parseConfig([
+    ...["--workers", "2", "--port", String(port), "--data-dir", dataDir],
+    ...["--shutdown-timeout", "0", ...extra],
+  ], () => undefined);
+  return { port, dataDir, config };
+}
+
+Deno.test("workers that are not ready in time fail the start in one line, and let the port go", async () => {
+  const { port, dataDir, config } = await twoWorkers();
   const lines: string[] = [];
   try {
     // No worker starts in 1 ms: the deadline, not a worker, ends the start.
@@ -224,27 +232,10 @@ Deno.test("workers that are not ready in time fail the start in one line, and le
 });
 
 Deno.test("a worker that crashes takes only its own users: the rest are told they left and chat on", async () => {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  probe.close();
-  const dataDir = await Deno.makeTempDir();
-  const config = parseConfig(
-    [
-      ...[
-        "--workers",
-        "2",
-        "--port",
-        String(port),
-        "--data-dir",
-        dataDir,
-        "--shutdown-timeout",
-        "0",
-      ],
-      // The per-address limit on loopback too, exactly as many as join:
-      // the crashed worker's connections must be let go for more to come.
-      ...["--limit-loopback", "--max-per-address", "20", "--connects-per-minute", "6000"],
-    ],
-    () => undefined,
+  // The per-address limit on loopback too, exactly as many as join: the
+  // crashed worker's connections must be let go for more to come.
+  const { port, dataDir, config } = await twoWorkers(
+    ["--limit-loopback", "--max-per-address", "20", "--connects-per-minute", "6000"],
   );
   const logged = new LogLines();
   const stop = new AbortController();
