@@ -12,37 +12,7 @@ import { runWorkers } from "../app/workers.ts";
 import { parseConfig } from "../cli/flags.ts";
 import { StartupError } from "../net/mod.ts";
 import { CRASH_CHANNEL } from "../testing/crash_channel.ts";
-
-/** Log lines as they come, for a test that runs the workers in-process:
- * it waits for a line, not for time. */
-class LogLines {
-  readonly #lines: string[] = [];
-  #waiting: (() => void) | undefined;
-
-  /** The `Log` to give the server. */
-  readonly add = (line: string): void => {
-    this.#lines.push(line);
-    this.#waiting?.();
-  };
-
-  /** Resolves once a line that matches has been logged (checked from the
-   * first line on); rejects after `timeoutMs`. */
-  async next(match: (line: string) => boolean, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.#lines.find(match);
-      if (found !== undefined) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(`no such log line in ${timeoutMs} ms:\n${this.#lines.join("\n")}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiting = () => (clearTimeout(timer), resolve());
-      });
-    }
-  }
-}
+import { pollUntil } from "../testing/within.ts";
 
 /** Joins `n` clients; with two workers and SO_REUSEPORT spreading the
  * connections, some land on each. */
@@ -237,21 +207,22 @@ Deno.test("a worker that crashes takes only its own users: the rest are told the
   const { port, dataDir, config } = await twoWorkers(
     ["--limit-loopback", "--max-per-address", "20", "--connects-per-minute", "6000"],
   );
-  const logged = new LogLines();
+  const logged: string[] = [];
   const stop = new AbortController();
-  const running = runWorkers(config, logged.add, {}, {
+  const running = runWorkers(config, (line) => logged.push(line), {}, {
     signal: stop.signal,
     workerModule: new URL("../testing/crashing_worker.ts", import.meta.url),
   });
   const crash = new BroadcastChannel(CRASH_CHANNEL);
   try {
-    await logged.next((l) => l === "[server] 2 workers");
+    await pollUntil("the workers are ready", () => logged.includes("[server] 2 workers"));
     // The kernel spreads connections over the two workers at random: with
     // 20, all on one worker is a one-in-half-a-million chance.
     const joined = await joinMany(port, 20);
     for (const { client } of joined) await client.linesBeforeProbe();
     crash.postMessage(1);
-    await logged.next((l) => /^\[server\] worker \S+-w1 failed: .*crashed on purpose/.test(l));
+    const crashed = /^\[server\] worker \S+-w1 failed: .*crashed on purpose/;
+    await pollUntil("the crash is logged", () => logged.some((l) => crashed.test(l)));
     // Each client either is cut off (it was on the crashed worker) or hears
     // of the first of those who were.
     const firstLines = await Promise.all(joined.map((j) => j.client.readLine().catch(() => "")));
