@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { TestClient } from "../testing/chat_client.ts";
 import { RawWebSocket } from "../testing/raw_websocket.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
-import { runWorkers } from "../app/workers.ts";
+import { runWorkers, WORKER_START_TIMEOUT_MS } from "../app/workers.ts";
 import { parseConfig } from "../cli/flags.ts";
 import { StartupError } from "../net/mod.ts";
 import { CRASH_CHANNEL } from "../testing/crash_channel.ts";
@@ -215,7 +215,15 @@ Deno.test("a worker that crashes takes only its own users: the rest are told the
   });
   const crash = new BroadcastChannel(CRASH_CHANNEL);
   try {
-    await pollUntil("the workers are ready", () => logged.includes("[server] 2 workers"));
+    // As long as a start may take: on a fresh cache each worker's code is
+    // compiled first, which took CI over 5 s. A start that fails ends the
+    // wait at once, with its own error.
+    let ended = false;
+    running.then(() => {}, () => {}).finally(() => ended = true);
+    const ready = () => logged.includes("[server] 2 workers");
+    await pollUntil("the workers are ready", () => ended || ready(), WORKER_START_TIMEOUT_MS);
+    if (!ready()) await running;
+    assert.ok(ready(), `the workers stopped before they were ready:\n${logged.join("\n")}`);
     // The kernel spreads connections over the two workers at random: with
     // 20, all on one worker is a one-in-half-a-million chance.
     const joined = await joinMany(port, 20);
