@@ -36,6 +36,7 @@ export {
   takeBacklog,
 } from "./outbox.ts";
 export { type Ending, serve, type ServeOptions } from "./serve.ts";
+export { sharedWriteSlots, WORKER_WRITES_IN_FLIGHT } from "./write_slots.ts";
 export {
   type HttpAnswer,
   type HttpConnOptions,

@@ -31,6 +31,17 @@
  * ms with 128. */
 export const MAX_WRITES_IN_FLIGHT = 96;
 
+/** Write operations each worker of `--workers` keeps in flight. With
+ * {@linkcode MAX_WRITES_IN_FLIGHT}, two workers on 2 cores joined scenario
+ * C's 10,000 clients in 15-21 s, against 3 s for one isolate alone: a
+ * worker's turns are longer (a write took 1.2 ms from issue to completion
+ * at the median, against 0.5 ms), so as many writes a turn carry fewer
+ * lines a second. With 192 they joined in 6.2-7.4 s, and A, B and D did no
+ * worse (two `compare.sh` runs). One isolate alone with 192 brings back
+ * B's stall (p99 3.7 s against 31 ms); why a worker does not stall is not
+ * established. */
+export const WORKER_WRITES_IN_FLIGHT = 192;
+
 /** How long a write may hold its slot. One that has not completed by then
  * is waiting for a reader whose socket buffer is full, or for a long turn
  * of the event loop, not for a poll: it must not keep others waiting. A
@@ -74,7 +85,7 @@ export interface WriteSlotsOptions {
  * ```
  */
 export class WriteSlots {
-  readonly #limit: number;
+  #limit: number;
   readonly #leaseMs: number;
   #free: number;
   #waiting: (SlotHolder | undefined)[] = [];
@@ -125,6 +136,15 @@ export class WriteSlots {
     this.#round++;
   }
 
+  /** Changes how many slots there are: more go to those waiting at once;
+   * fewer take effect as lent ones come back. */
+  setLimit(limit: number): void {
+    const added = limit - this.#limit;
+    this.#limit = limit;
+    if (added < 0) this.#free += added;
+    for (let i = 0; i < added; i++) this.#passOn();
+  }
+
   /** Writers waiting for a slot. */
   get waiting(): number {
     return this.#waiting.length - this.#head;
@@ -147,6 +167,8 @@ export class WriteSlots {
   /** A slot came back: to the longest waiter that still wants it. A loop,
    * not a recursion, past those that do not: thousands may close at once. */
   #passOn(): void {
+    // Over the limit (it was lowered): this slot is one of those to go.
+    if (this.#free < 0) return this.#freed();
     for (;;) {
       const next = this.#waiting[this.#head];
       if (next === undefined) return this.#freed();

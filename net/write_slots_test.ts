@@ -80,3 +80,29 @@ Deno.test("The lease clock runs only while a slot is lent", async () => {
   // Nothing is lent: the clock has stopped, or this test would leak its timer.
   assert.equal(slots.lent, 0);
 });
+
+Deno.test("More write slots go to waiters at once; fewer take effect as lent ones come back", () => {
+  const granted: string[] = [];
+  const slots = new WriteSlots({ limit: 1, leaseMs: 0 });
+  const [a, b, c, d] = ["a", "b", "c", "d"].map((name) => holder(name, granted)) as SlotHolder[];
+  slots.take(a!);
+  slots.take(b!);
+  slots.take(c!);
+  slots.setLimit(2);
+  assert.deepEqual(granted, ["b"]);
+  assert.equal(slots.lent, 2);
+  slots.setLimit(4);
+  assert.deepEqual(granted, ["b", "c"]);
+  assert.equal(slots.take(d!), true);
+  // Down to one with four lent: none is lent again until three come back.
+  slots.setLimit(1);
+  const e = holder("e", granted);
+  assert.equal(slots.take(e), false);
+  slots.give(a!);
+  slots.give(b!);
+  slots.give(c!);
+  assert.deepEqual(granted, ["b", "c"]);
+  slots.give(d!);
+  assert.deepEqual(granted, ["b", "c", "e"]);
+  assert.equal(slots.lent, 1);
+});
