@@ -36,11 +36,11 @@ export const MAX_WRITES_IN_FLIGHT = 96;
  * C's 10,000 clients in 15-21 s, against 3 s for one isolate alone: a
  * worker's turns are longer (a write took 1.2 ms from issue to completion
  * at the median, against 0.5 ms), so as many writes a turn carry fewer
- * lines a second. With 192 they joined in 5.9-7.4 s (three runs); B did
- * no worse in the two runs that set 96 and 192 side by side, nor A and D
- * in the one of them that measured them (docs/performance.md). One isolate alone with 192 brings back
- * B's stall (p99 3.7 s against 31 ms); why a worker does not stall is not
- * established. */
+ * lines a second. With 192 they joined in 5.9-7.4 s (three runs). Where 96
+ * and 192 ran side by side, B was no worse (two runs), nor A and D (the
+ * one run that measured them); docs/performance.md has the figures. One
+ * isolate alone with 192 brings back B's stall (p99 3.7 s against 31 ms);
+ * why a worker does not stall is not established. */
 export const WORKER_WRITES_IN_FLIGHT = 192;
 
 /** How long a write may hold its slot. One that has not completed by then
