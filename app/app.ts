@@ -19,7 +19,8 @@ import { type ActorRef, spawn } from "../actors/mod.ts";
 import { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
 import type { Broker, HistoryStore, Log } from "../chat/ports.ts";
 import { RoomHistory } from "../chat/history.ts";
-import { encodeLines, errorLine, infoLine } from "../chat/protocol.ts";
+import { type Face, refused } from "../chat/events.ts";
+import { render } from "../chat/render.ts";
 import { ChatServer, type ChatServerMessage, type PeopleOptions } from "../chat/server.ts";
 import { ClientSession } from "../chat/session.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
@@ -48,7 +49,10 @@ export { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
 const SESSION_MAILBOX_CAPACITY = 32;
 
 /** Sent to a connection refused because no user number could be had. */
-const BUSY = encodeLines(errorLine("server busy: try again in a moment"));
+const BUSY: Record<Face, Uint8Array> = {
+  text: render("text", [refused({ refusal: "busy" })], 0),
+  json: render("json", [refused({ refusal: "busy" })], 0),
+};
 
 /** Options for {@linkcode runChat}. */
 export interface ChatOptions {
@@ -132,11 +136,6 @@ interface Chat {
   onSessionError: (error: unknown) => void;
 }
 
-/** The welcome line a newcomer gets after the roster. */
-export function welcomeLines(name: string): string[] {
-  return [infoLine(`welcome, ${name}! type /help for commands`)];
-}
-
 /**
  * Starts the ChatServer actor under the `resume` policy: a handler that
  * throws loses that one message (and logs it), never the chat's state.
@@ -158,7 +157,7 @@ export function spawnChatServer(
   const server = new ChatServer({
     history,
     log,
-    welcome: options.welcome === false ? undefined : welcomeLines,
+    welcome: options.welcome !== false,
     broker: options.broker ?? new LocalBroker(),
     metrics: options.metrics,
     people: options.people,
@@ -390,7 +389,7 @@ function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ending: Ending)
   } catch {
     // The peer may already be gone; the session will notice on read.
   }
-  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, secure, ending);
+  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, { secure, face: "text" }, ending);
 }
 
 /** Completes a TLS handshake, or closes the connection if it takes longer
@@ -431,7 +430,7 @@ function runWebSocket(
   // frames go out in order, so this one precedes the session's first line.
   if (json) socket.sendText(JSON.stringify([helloEvent(chat)])).catch(() => {});
   // Straight to the session: no promise chain held per idle browser.
-  runSession(chat, socket, peer, false, ending);
+  runSession(chat, socket, peer, { secure: false, face: json ? "json" : "text" }, ending);
 }
 
 function helloEvent(chat: Chat): { type: "hello"; maxLineBytes: number; time: number } {
@@ -446,7 +445,7 @@ function runSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
-  secure: boolean,
+  how: SessionKind,
   ending: Ending,
 ): void {
   let numbered: Promise<number>;
@@ -456,16 +455,27 @@ function runSession(
     numbered = Promise.reject(error);
   }
   numbered.then(
-    (id) => spawnSession(chat, conn, peer, secure, id, ending),
+    (id) => spawnSession(chat, conn, peer, how, id, ending),
     // No number can be had (Redis away, local reserve used up): refuse
     // rather than risk two users with the same name in the cluster.
-    () => refuseBusy(chat, conn, peer).then(() => ending.end()),
+    () => refuseBusy(chat, conn, peer, how.face).then(() => ending.end()),
   );
 }
 
-async function refuseBusy(chat: Chat, conn: SessionConn, peer: Deno.NetAddr): Promise<void> {
+/** Whether a connection is encrypted, and how its client reads events. */
+interface SessionKind {
+  secure: boolean;
+  face: Face;
+}
+
+async function refuseBusy(
+  chat: Chat,
+  conn: SessionConn,
+  peer: Deno.NetAddr,
+  face: Face,
+): Promise<void> {
   chat.admission.refused(formatAddress(peer), "no user number available");
-  await conn.write(BUSY).catch(() => {});
+  await conn.write(BUSY[face]).catch(() => {});
   conn.close();
 }
 
@@ -474,7 +484,7 @@ function spawnSession(
   chat: Chat,
   conn: SessionConn,
   peer: Deno.NetAddr,
-  secure: boolean,
+  how: SessionKind,
   id: number,
   ending: Ending,
 ): void {
@@ -500,7 +510,8 @@ function spawnSession(
       log,
       metrics,
       address: peer.hostname,
-      secure,
+      secure: how.secure,
+      face: how.face,
       onEnded: new SessionEnd(conn, metrics, ending),
     }),
     { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },

@@ -22,15 +22,15 @@ import {
   WebSocketConn,
 } from "../net/mod.ts";
 import { WEB_PAGE, WEB_PAGE_CSP } from "./web_page.ts";
-import { jsonMessage } from "../chat/wire_events.ts";
+import { jsonFrame } from "../chat/render.ts";
 import type { LiveFigures, Metrics } from "./metrics.ts";
 
 /** The subprotocol the page asks for: events as JSON instead of lines. */
 export const JSON_SUBPROTOCOL = "marquee.json";
 
-/** Connections whose frames carry JSON events (the page asked for them),
- * each frame built once per payload. */
-const JsonWebSocketConn = framedBy(framer((payload) => jsonMessage(payload)));
+/** Connections whose frames carry JSON events (the page asked for them):
+ * each write's objects as one array, each frame built once per payload. */
+const JsonWebSocketConn = framedBy(framer(jsonFrame));
 
 /** Where to listen. */
 export interface HttpAddress {

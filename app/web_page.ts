@@ -115,7 +115,7 @@ export const WEB_PAGE = `<!doctype html>
   const state = { me: "", room: "lobby", people: [], maxLineBytes: 4096, unread: 0, unseen: 0 };
   // Replies the page asked for itself (to fill the side panel): not shown.
   const quiet = { who: 0, rooms: 0 };
-  let socket = null, retries = 0, retryTimer = 0, history = null, list = null, wanted = null;
+  let socket = null, retries = 0, retryTimer = 0, history = null, wanted = null;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -160,9 +160,8 @@ export const WEB_PAGE = `<!doctype html>
       case "room": return entry(e, "event", "You are in " + e.room + " (" + e.users + (e.users === 1 ? " user)" : " users)"));
       case "topic": return entry(e, "info", "Topic: " + e.text + " (set by " + e.by + ")");
       case "error": return entry(e, "error", "! " + e.text);
-      case "who": return entry(e, "info", "In " + e.room + ": " + e.names.join(", "));
+      case "who": return entry(e, "info", "In " + e.room + ": " + e.names.join(", ") + " (" + e.names.length + " here, " + e.online + " online in all)");
       case "rooms": return entry(e, "info", "Rooms: " + e.rooms.map((r) => r.name + " (" + r.users + ")").join(", "));
-      case "more": return entry(e, "info", e.items.join(", "));
       default: return entry(e, "info", e.text ?? "");
     }
   }
@@ -243,15 +242,10 @@ export const WEB_PAGE = `<!doctype html>
         return true;
       case "enter": people(() => add(e.name)); soon(); return true;
       case "exit": case "leave": people(() => remove(e.name)); soon(); return true;
-      case "who": list = "who"; people(() => { state.people = e.names.slice(); }); return !quietly("who");
-      case "rooms": list = { rooms: e.rooms.slice() }; drawRooms(list.rooms); return !quietly("rooms", true);
-      case "more":
-        if (list === "who") { people(() => state.people.push(...e.items)); return quiet.whoShown; }
-        if (list && list.rooms) { list.rooms.push(...e.items.map(parseRoom)); drawRooms(list.rooms); return quiet.roomsShown; }
-        return true;
+      case "who": people(() => { state.people = e.names.slice(); }); return !quietly("who");
+      case "rooms": drawRooms(e.rooms); return !quietly("rooms");
       case "info":
-        if (list === "who" && /^\\d+ in \\S+, \\d+ online in all/.test(e.text)) { list = null; return quiet.whoShown; }
-        if (e.text.startsWith("no earlier lines in ")) earlier.disabled = true;
+        if (e.notice === "no_earlier_lines") earlier.disabled = true;
         return true;
       default: return true;
     }
@@ -260,12 +254,7 @@ export const WEB_PAGE = `<!doctype html>
   function quietly(what) {
     const mine = quiet[what] > 0;
     if (mine) quiet[what]--;
-    quiet[what + "Shown"] = !mine;
     return mine;
-  }
-  function parseRoom(item) {
-    const m = /^(\\S+) \\((\\d+)\\)$/.exec(item);
-    return { name: m ? m[1] : item, users: m ? Number(m[2]) : 0 };
   }
 
   function receive(e) {

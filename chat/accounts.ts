@@ -17,9 +17,8 @@ import { unreachable } from "../actors/mod.ts";
 import type { Command } from "./commands.ts";
 import { FailureLimit } from "./community.ts";
 import type { Moderation, PeopleContext } from "./moderation.ts";
-import { STORE_FAILED } from "./moderation.ts";
+import { type Notice, noticed, type Refusal, refused } from "./events.ts";
 import type { Passwords } from "./ports.ts";
-import { errorLine, formatLeft, infoLine } from "./protocol.ts";
 import { isAssignedName, type User } from "./registry.ts";
 
 /** The commands handled here. */
@@ -36,11 +35,6 @@ export const ACCOUNT_FAILURES = { burst: 5, refillMs: 12_000 } as const;
 export const ADDRESS_FAILURES = { burst: 20, refillMs: 3_000 } as const;
 
 /** Said once per plain-TCP connection that sends a password. */
-export const PLAINTEXT_NOTICE =
-  "this connection is not encrypted: connect to the server's TLS port, if it has one, to keep your password private";
-
-const NO_ACCOUNTS = "this server keeps no accounts (it runs with --accounts off)";
-
 /** What {@linkcode Accounts} needs besides the shared context. */
 export interface AccountsOptions<S> {
   context: PeopleContext<S>;
@@ -98,19 +92,16 @@ export class Accounts<S> {
     const local = user.local;
     if (local === undefined) return false;
     if (needsStore && this.#c.store === undefined) {
-      this.#c.delivery.reply(user, errorLine(NO_ACCOUNTS));
+      this.#refuse(user, { refusal: "no_accounts" });
       return false;
     }
     if (local.busy) {
-      this.#c.delivery.reply(
-        user,
-        errorLine("one moment: your last account command is still running"),
-      );
+      this.#refuse(user, { refusal: "account_busy" });
       return false;
     }
     if (!local.secure && !local.warnedPlain) {
       local.warnedPlain = true;
-      this.#c.delivery.reply(user, infoLine(PLAINTEXT_NOTICE));
+      this.#tell(user, { notice: "plaintext" });
     }
     return true;
   }
@@ -119,31 +110,23 @@ export class Accounts<S> {
     const local = user.local!;
     const name = user.name;
     if (local.account !== undefined) {
-      return this.#refuse(user, `you are logged in as ${local.account} already`);
+      return this.#refuse(user, { refusal: "logged_in_already", name: local.account });
     }
-    if (isAssignedName(name)) {
-      return this.#refuse(
-        user,
-        "choose a name first (/nick NAME): userN names cannot be registered",
-      );
-    }
+    if (isAssignedName(name)) return this.#refuse(user, { refusal: "choose_name_first" });
     if (this.#c.community.registered(name)) {
-      return this.#refuse(user, `${name} is registered already`);
+      return this.#refuse(user, { refusal: "registered_already", name });
     }
     const store = this.#c.store!;
     const created = this.#o.passwords.hash(password).then((hash) =>
       store.createAccount({ name, hash, created: this.#c.now() })
     );
     this.#busy(user, created, (u, ok) => {
-      if (!ok) return this.#refuse(u, `${name} is registered already`);
+      if (!ok) return this.#refuse(u, { refusal: "registered_already", name });
       if (u.name.toLowerCase() !== name.toLowerCase()) {
-        return this.#c.delivery.reply(
-          u,
-          infoLine(`you registered ${name}: /login ${name} PASSWORD to use it`),
-        );
+        return this.#tell(u, { notice: "registered_elsewhere", name });
       }
       u.local!.account = name.toLowerCase();
-      this.#c.delivery.reply(u, infoLine(`you registered ${name} and are logged in`));
+      this.#tell(u, { notice: "registered", name });
       this.#claimCreatedRoom(u);
     }, (ok) => {
       // Whether or not its owner is still here: the account exists now.
@@ -169,7 +152,7 @@ export class Accounts<S> {
   #login(user: User<S>, name: string, password: string): void {
     const key = name.toLowerCase();
     if (user.local!.account === key) {
-      return this.#refuse(user, `you are logged in as ${name} already`);
+      return this.#refuse(user, { refusal: "logged_in_already", name });
     }
     if (this.#limited(user, key)) return;
     const store = this.#c.store!;
@@ -182,17 +165,14 @@ export class Accounts<S> {
       if (account === undefined) return this.#failed(u, key, "login");
       const holder = this.#c.registry.named(account.name);
       if (holder !== undefined && holder !== u) {
-        return this.#refuse(
-          u,
-          `${account.name} is in use on another connection; it stays theirs until they leave`,
-        );
+        return this.#refuse(u, { refusal: "account_in_use", name: account.name });
       }
       u.local!.account = key;
       this.#c.log(`[server] ${u.name} logged in as ${account.name}`, {
         event: "login",
         user: account.name,
       });
-      this.#c.delivery.reply(u, infoLine(`you are logged in as ${account.name}`));
+      this.#tell(u, { notice: "logged_in", name: account.name });
       if (u.name !== account.name) this.#o.rename(u, account.name);
       this.#claimCreatedRoom(u);
     });
@@ -200,18 +180,16 @@ export class Accounts<S> {
 
   #logout(user: User<S>): void {
     const local = user.local!;
-    if (local.account === undefined) return this.#refuse(user, "you are not logged in");
+    if (local.account === undefined) return this.#refuse(user, { refusal: "not_logged_in" });
     local.account = undefined;
-    if (user.name === local.assigned) {
-      return this.#c.delivery.reply(user, infoLine("you are logged out"));
-    }
-    this.#c.delivery.reply(user, infoLine(`you are logged out; you are ${local.assigned} again`));
+    if (user.name === local.assigned) return this.#tell(user, { notice: "logged_out" });
+    this.#tell(user, { notice: "logged_out", assigned: local.assigned });
     this.#o.rename(user, local.assigned);
   }
 
   #changePassword(user: User<S>, old: string, password: string): void {
     const account = user.local!.account;
-    if (account === undefined) return this.#refuse(user, "log in first (/login NAME PASSWORD)");
+    if (account === undefined) return this.#refuse(user, { refusal: "log_in_first" });
     if (this.#limited(user, account)) return;
     const store = this.#c.store!;
     const changed = this.#verified(account, old).then(async (ok) => {
@@ -221,13 +199,13 @@ export class Accounts<S> {
     this.#busy(user, changed, (u, ok) => {
       if (!ok) return this.#failed(u, account, "password change");
       this.#c.log(`[server] ${u.name} changed their password`, { event: "password", user: u.name });
-      this.#c.delivery.reply(u, infoLine("password changed"));
+      this.#tell(u, { notice: "password_changed" });
     });
   }
 
   #unregister(user: User<S>, password: string): void {
     const account = user.local!.account;
-    if (account === undefined) return this.#refuse(user, "log in first (/login NAME PASSWORD)");
+    if (account === undefined) return this.#refuse(user, { refusal: "log_in_first" });
     if (this.#limited(user, account)) return;
     const store = this.#c.store!;
     const deleted = this.#verified(account, password).then(async (ok) => {
@@ -238,7 +216,7 @@ export class Accounts<S> {
     this.#busy(user, deleted, (u, ok) => {
       if (!ok) return this.#failed(u, account, "unregister");
       u.local!.account = undefined;
-      this.#c.delivery.reply(u, infoLine(`${account} is no longer registered`));
+      this.#tell(u, { notice: "unregistered", name: account });
     }, (ok) => {
       if (!ok) return;
       this.#release(account, by);
@@ -275,10 +253,7 @@ export class Accounts<S> {
         user: u.name,
         operator: key,
       });
-      this.#c.delivery.reply(
-        u,
-        infoLine("you are a server operator now (/help lists what you may do)"),
-      );
+      this.#tell(u, { notice: "oper" });
     });
   }
 
@@ -296,7 +271,7 @@ export class Accounts<S> {
       this.#byAddress.retryIn(user.local!.address, now),
     );
     if (wait === 0) return false;
-    this.#refuse(user, `too many failed attempts: try again in ${formatLeft(wait)}`);
+    this.#refuse(user, { refusal: "too_many_failures", waitMs: wait });
     return true;
   }
 
@@ -312,10 +287,8 @@ export class Accounts<S> {
       account: key,
       peer: address,
     });
-    this.#refuse(
-      user,
-      what === "login" || what === "oper" ? "wrong name or password" : "wrong password",
-    );
+    const login = what === "login" || what === "oper";
+    this.#refuse(user, { refusal: login ? "wrong_credentials" : "wrong_password" });
   }
 
   /** Runs `work` with the user's account commands on hold; `always` gets
@@ -340,11 +313,15 @@ export class Accounts<S> {
       if (u !== undefined) then(u, value);
     }, () => {
       const u = back();
-      if (u !== undefined) this.#refuse(u, STORE_FAILED);
+      if (u !== undefined) this.#refuse(u, { refusal: "store_failed" });
     });
   }
 
-  #refuse(user: User<S>, reason: string): void {
-    this.#c.delivery.reply(user, errorLine(reason));
+  #refuse(user: User<S>, refusal: Refusal): void {
+    this.#c.delivery.reply(user, refused(refusal));
+  }
+
+  #tell(user: User<S>, notice: Notice): void {
+    this.#c.delivery.reply(user, noticed(notice));
   }
 }

@@ -11,44 +11,47 @@
  * @module
  */
 
-const EMPTY = new Uint8Array();
-
 /** How long "joined/left the chat" lines may wait to leave together: people
  * do not notice 50 ms on a join, and a storm shares one write per reader. */
 export const ANNOUNCE_BATCH_MS = 50;
 
 /** A batch ready to send. `resumeAt` maps each newcomer announced in the
- * batch to the offset just past its own join line: it already got that
- * line and everything before it in its roster, so it gets only the rest. */
-export interface Batch<T> {
-  bytes: Uint8Array;
+ * batch to the index just past its own join: it already got that and
+ * everything before it in its roster, so it gets only the rest. */
+export interface Batch<T, E> {
+  items: E[];
   resumeAt: Map<T, number>;
 }
 
+interface Entry<T, E> {
+  item: E | undefined;
+  newcomer?: T;
+}
+
 /**
- * Collects announcement lines until the next flush.
+ * Collects announcements (join and leave events) until the next flush.
  *
  * @example
  * ```ts
  * import { Announcer } from "./announcer.ts";
- * const announcer = new Announcer<string>();
- * const first = announcer.add(new TextEncoder().encode("* bob joined the chat\n"), "bob");
+ * const announcer = new Announcer<string, string>();
+ * const first = announcer.add("bob joined", "bob");
  * // first === true: schedule a flush in ANNOUNCE_BATCH_MS
- * const batch = announcer.take(); // the bytes, and bob's resume offset
+ * const batch = announcer.take(); // the items, and bob's resume index
  * ```
  */
-export class Announcer<T> {
-  #pending: { line: Uint8Array; newcomer?: T }[] = [];
+export class Announcer<T, E> {
+  #pending: Entry<T, E>[] = [];
   /** Each newcomer waiting in the batch, and its entry: a withdrawal is a
    * lookup, not a scan (a dead server's thousands of users leave at once). */
-  #joins = new Map<T, { line: Uint8Array; newcomer?: T }>();
+  #joins = new Map<T, Entry<T, E>>();
   /** Whether a flush is already scheduled: one timer at a time. */
   #scheduled = false;
 
-  /** Queues `line`; true when the caller must schedule a flush (then call
+  /** Queues `item`; true when the caller must schedule a flush (then call
    * {@linkcode due} when it fires). */
-  add(line: Uint8Array, newcomer?: T): boolean {
-    const entry = { line, newcomer };
+  add(item: E, newcomer?: T): boolean {
+    const entry: Entry<T, E> = { item, newcomer };
     this.#pending.push(entry);
     if (newcomer !== undefined) this.#joins.set(newcomer, entry);
     if (this.#scheduled) return false;
@@ -57,7 +60,7 @@ export class Announcer<T> {
   }
 
   /** The scheduled flush fired: takes the batch, if any is left. */
-  due(): Batch<T> | undefined {
+  due(): Batch<T, E> | undefined {
     this.#scheduled = false;
     return this.take();
   }
@@ -71,7 +74,7 @@ export class Announcer<T> {
     if (entry === undefined) return false;
     this.#joins.delete(newcomer);
     // Emptied where it stands; the batch skips it.
-    entry.line = EMPTY;
+    entry.item = undefined;
     entry.newcomer = undefined;
     return true;
   }
@@ -83,23 +86,19 @@ export class Announcer<T> {
 
   /** Takes everything queued as one batch, or undefined if nothing waits;
    * an early flush, before any other line is sent. */
-  take(): Batch<T> | undefined {
+  take(): Batch<T, E> | undefined {
     const pending = this.#pending;
     if (pending.length === 0) return undefined;
     this.#pending = [];
     this.#joins.clear();
-    let total = 0;
-    for (const entry of pending) total += entry.line.length;
-    // Everything in it was withdrawn: nothing to send.
-    if (total === 0) return undefined;
-    const bytes = new Uint8Array(total);
+    const items: E[] = [];
     const resumeAt = new Map<T, number>();
-    let offset = 0;
     for (const entry of pending) {
-      bytes.set(entry.line, offset);
-      offset += entry.line.length;
-      if (entry.newcomer !== undefined) resumeAt.set(entry.newcomer, offset);
+      if (entry.item === undefined) continue;
+      items.push(entry.item);
+      if (entry.newcomer !== undefined) resumeAt.set(entry.newcomer, items.length);
     }
-    return { bytes, resumeAt };
+    // Everything in it was withdrawn: nothing to send.
+    return items.length === 0 ? undefined : { items, resumeAt };
   }
 }

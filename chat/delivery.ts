@@ -22,8 +22,9 @@
 
 import { afterPendingWrites, takeBacklog } from "../net/mod.ts";
 import { Announcer } from "./announcer.ts";
+import type { ChatEvent } from "./events.ts";
 import type { ChatMetrics } from "./ports.ts";
-import { encodeLines } from "./protocol.ts";
+import { Outgoing } from "./render.ts";
 import type { Registry, Room, User } from "./registry.ts";
 
 /** Options for {@linkcode Delivery}. */
@@ -32,10 +33,12 @@ export interface DeliveryOptions<S> {
   /** Called when a batch of announcements starts: flush in a moment. */
   scheduleFlush: () => void;
   metrics?: ChatMetrics;
+  /** The clock, in ms: when events are rendered (`time`, ban lengths). */
+  now?: () => number;
 }
 
 /**
- * Sends lines to users; see the module doc.
+ * Sends events to users, each rendered once per face; see the module doc.
  *
  * @example
  * ```ts
@@ -43,25 +46,27 @@ export interface DeliveryOptions<S> {
  * import { Registry } from "./registry.ts";
  * const registry = new Registry();
  * const delivery = new Delivery({ registry, scheduleFlush: () => {} });
- * delivery.broadcast(new TextEncoder().encode("* hello\n"));
+ * delivery.broadcast({ type: "shutdown" });
  * ```
  */
 export class Delivery<S> {
   readonly #registry: Registry<S>;
-  readonly #announcer = new Announcer<User<S>>();
+  readonly #announcer = new Announcer<User<S>, ChatEvent>();
   readonly #scheduleFlush: () => void;
   readonly #metrics: ChatMetrics | undefined;
+  readonly #now: () => number;
 
   constructor(options: DeliveryOptions<S>) {
     this.#registry = options.registry;
     this.#scheduleFlush = options.scheduleFlush;
     this.#metrics = options.metrics;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Queues a join or leave line for the next batch; `newcomer` already
-   * has it (and everything before it) in its roster. */
-  announce(bytes: Uint8Array, newcomer?: User<S>): void {
-    if (this.#announcer.add(bytes, newcomer)) this.#scheduleFlush();
+  /** Queues a join or leave for the next batch; `newcomer` already has it
+   * (and everything before it) in its roster. */
+  announce(event: ChatEvent, newcomer?: User<S>): void {
+    if (this.#announcer.add(event, newcomer)) this.#scheduleFlush();
   }
 
   /** Takes back `newcomer`'s join if nobody has seen it yet; true if so
@@ -87,55 +92,69 @@ export class Delivery<S> {
   }
 
   /** To every local user. */
-  broadcast(bytes: Uint8Array): void {
+  broadcast(event: ChatEvent): void {
+    this.#broadcast(new Outgoing([event], this.#now()));
+  }
+
+  #broadcast(out: Outgoing): void {
     let recipients = 0;
     for (const user of this.#registry.locals()) {
-      user.local?.sink.push(bytes);
+      const local = user.local;
+      if (local === undefined) continue;
+      local.sink.push(out.bytes(local.face));
       recipients++;
     }
-    this.#metrics?.sent(bytes, recipients);
+    this.#counted(out, recipients);
   }
 
   /** To the local users in `room`, except `except`. */
-  toRoom(room: Room<S>, bytes: Uint8Array, except?: User<S>): void {
+  toRoom(room: Room<S>, event: ChatEvent, except?: User<S>): void {
+    const out = new Outgoing([event], this.#now());
     let recipients = 0;
     for (const user of room.users) {
       const local = user.local;
       if (local === undefined || user === except) continue;
-      local.sink.push(bytes);
+      local.sink.push(out.bytes(local.face));
       recipients++;
     }
-    this.#metrics?.sent(bytes, recipients);
+    this.#counted(out, recipients);
   }
 
-  /** To one local user (remote users are reached through their server). */
-  send(user: User<S>, bytes: Uint8Array): void {
-    if (user.local === undefined) return;
-    user.local.sink.push(bytes);
-    this.#metrics?.sent(bytes, 1);
+  /** Events to one local user (remote users are reached through their
+   * server). */
+  reply(user: User<S>, ...events: ChatEvent[]): void {
+    const local = user.local;
+    if (local === undefined || events.length === 0) return;
+    const out = new Outgoing(events, this.#now());
+    local.sink.push(out.bytes(local.face));
+    this.#counted(out, 1);
   }
 
-  /** Lines to one user. */
-  reply(user: User<S>, ...lines: string[]): void {
-    this.send(user, encodeLines(...lines));
+  #counted(out: Outgoing, recipients: number): void {
+    if (this.#metrics !== undefined && recipients > 0) {
+      this.#metrics.sent(out.bytes("text"), recipients);
+    }
   }
 
   /** Everyone gets the whole batch but the newcomers in it, who get only
    * what follows their own join. */
-  #deliverBatch(batch: { bytes: Uint8Array; resumeAt: Map<User<S>, number> } | undefined): void {
+  #deliverBatch(batch: { items: ChatEvent[]; resumeAt: Map<User<S>, number> } | undefined): void {
     if (batch === undefined) return;
-    const { bytes, resumeAt } = batch;
-    if (resumeAt.size === 0) return this.broadcast(bytes);
+    const { items, resumeAt } = batch;
+    const out = new Outgoing(items, this.#now());
+    if (resumeAt.size === 0) return this.#broadcast(out);
     let whole = 0;
     for (const user of this.#registry.locals()) {
+      const local = user.local;
+      if (local === undefined) continue;
       const from = resumeAt.get(user);
       if (from === undefined) {
-        user.local?.sink.push(bytes);
+        local.sink.push(out.bytes(local.face));
         whole++;
-      } else if (from < bytes.length) {
-        this.send(user, bytes.subarray(from));
+      } else if (from < items.length) {
+        this.reply(user, ...items.slice(from));
       }
     }
-    this.#metrics?.sent(bytes, whole);
+    this.#counted(out, whole);
   }
 }

@@ -13,8 +13,8 @@
  * @module
  */
 
+import { type ChatEvent, noticed, refused } from "./events.ts";
 import type { HistoryLine, HistoryStore, Log } from "./ports.ts";
-import { errorLine, infoLine } from "./protocol.ts";
 
 /** Lines a newcomer gets on joining a room, by default. */
 export const DEFAULT_HISTORY_ON_JOIN = 10;
@@ -27,8 +27,8 @@ export const MAX_HISTORY_PAGE = 200;
  * millisecond ahead to keep times unique, so "now" is not enough). */
 const LATEST = Number.MAX_SAFE_INTEGER;
 
-/** Lines to send: now, or once a networked store has answered. */
-export type Lines = string[] | Promise<string[]>;
+/** Events to send: now, or once a networked store has answered. */
+export type Replies = ChatEvent[] | Promise<ChatEvent[]>;
 
 /** What `/history` asked for. */
 export interface PageRequest {
@@ -81,44 +81,36 @@ export class RoomHistory {
    * or the store cannot be read: joining never fails for history), now or
    * later. Where it starts is `viewer`'s cursor: `/history more` continues
    * before it. */
-  onJoin(room: string, viewer: object): Lines {
+  onJoin(room: string, viewer: object): Replies {
     this.#cursors.set(viewer, { room, before: LATEST });
     if (this.#onJoin === 0) return [];
     return this.#read(room, this.#onJoin, LATEST, (lines) => {
       if (lines === undefined || lines.length === 0) return [];
-      return this.#framed(viewer, room, lines, `recent in ${room}:`, "end of recent", false);
+      return [this.#framed(viewer, room, lines, "recent")];
     });
   }
 
   /** A `/history` page for `viewer` in `room`: up to `limit` lines before
    * `before` (ms), before the viewer's last page or replay (`more`), or the
    * latest; now or later. */
-  page(room: string, viewer: object, request: PageRequest): Lines {
+  page(room: string, viewer: object, request: PageRequest): Replies {
     const cursor = this.#cursors.get(viewer);
     const before = request.more
       ? (cursor?.room === room ? cursor.before : LATEST)
       : request.before ?? LATEST;
     const limit = Math.min(request.limit, MAX_HISTORY_PAGE);
     return this.#read(room, limit, before, (lines) => {
-      if (lines === undefined) return [errorLine("history is unavailable right now")];
-      if (lines.length === 0) return [infoLine(`no earlier lines in ${room}`)];
-      return this.#framed(viewer, room, lines, `history of ${room}:`, "end of history", true);
+      if (lines === undefined) return [refused({ refusal: "history_unavailable" })];
+      if (lines.length === 0) return [noticed({ notice: "no_earlier_lines", room })];
+      return [this.#framed(viewer, room, lines, "page")];
     });
   }
 
   /** Kept lines between a header and a footer; the oldest becomes
    * `viewer`'s cursor for `/history more`. */
-  #framed(
-    viewer: object,
-    room: string,
-    lines: HistoryLine[],
-    header: string,
-    footer: string,
-    seconds: boolean,
-  ): string[] {
+  #framed(viewer: object, room: string, lines: HistoryLine[], kind: "recent" | "page"): ChatEvent {
     this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
-    const now = this.#now();
-    return [infoLine(header), ...lines.map((line) => shown(line, now, seconds)), infoLine(footer)];
+    return { type: "history", room, kind, lines };
   }
 
   /** Reads from the store and shapes the result, synchronously when the
@@ -127,8 +119,8 @@ export class RoomHistory {
     room: string,
     limit: number,
     before: number,
-    shape: (lines: HistoryLine[] | undefined) => string[],
-  ): Lines {
+    shape: (lines: HistoryLine[] | undefined) => ChatEvent[],
+  ): Replies {
     let answer: HistoryLine[] | Promise<HistoryLine[]>;
     try {
       answer = this.#store.recent(room, limit, before);
@@ -154,18 +146,6 @@ export class RoomHistory {
     this.#readFailed = true;
     return undefined;
   }
-}
-
-/** A kept line as shown: `* 14:02 [alice]: hi` or `* 14:02 alice waves`,
- * with the date when it is not from today (UTC), and seconds in pages. */
-function shown(line: HistoryLine, now: number, seconds: boolean): string {
-  const at = new Date(line.at).toISOString();
-  const today = at.slice(0, 10) === new Date(now).toISOString().slice(0, 10);
-  const time = at.slice(11, seconds ? 19 : 16);
-  const when = today ? time : `${at.slice(0, 10)} ${time}`;
-  return infoLine(
-    line.action ? `${when} ${line.from} ${line.text}` : `${when} [${line.from}]: ${line.text}`,
-  );
 }
 
 /**

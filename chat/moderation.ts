@@ -28,13 +28,15 @@ import type { Delivery } from "./delivery.ts";
 import type { Link } from "./link.ts";
 import type { ClusterEvent, CommunityStore, Log } from "./ports.ts";
 import {
-  encodeLines,
-  errorLine,
-  formatLeft,
-  infoLine,
-  LOBBY,
-  moderationLines as say,
-} from "./protocol.ts";
+  type ChatEvent,
+  noticed,
+  type Refusal,
+  refused,
+  type SanctionEntry,
+  type WhoisFacts,
+} from "./events.ts";
+import { LOBBY } from "./protocol.ts";
+import { whoisText } from "./render.ts";
 import type { Registry, Room, User } from "./registry.ts";
 
 /** What accounts and moderation need from the chat server. */
@@ -53,7 +55,7 @@ export interface PeopleContext<S> {
   /** Moves a local user to `room` as `/join` does. */
   moveTo(user: User<S>, room: string): void;
   /** Disconnects a local user: `notice` to them, `reason` in their leave. */
-  disconnect(user: User<S>, notice: string, reason: string): void;
+  disconnect(user: User<S>, notice: Refusal, reason: string): void;
   /** Has `whoisExpired(asker, target, token)` called once a `/whois` asked
    * of another server has had its time to be answered. */
   expireWhois(asker: number, target: number, token: number): void;
@@ -80,10 +82,6 @@ export type ModerationCommand = Extract<
       | "announce";
   }
 >;
-
-/** Said when a change cannot be kept. */
-export const STORE_FAILED = "cannot do that now: the store is unavailable (try again later)";
-const NO_STORE = "this server keeps no accounts or rooms (it runs with --accounts off)";
 
 /**
  * Moderation; see the module doc.
@@ -152,11 +150,11 @@ export class Moderation<S> {
     return this.#c.community.rank(room, local.account, local.oper === true);
   }
 
-  /** The topic line a newcomer to `room` gets, if it has one. */
-  topicLines(room: string): string[] {
+  /** The topic a newcomer to `room` gets, if it has one. */
+  topicEvents(room: string): ChatEvent[] {
     const state = this.#c.community.room(room);
     if (state === undefined || state.topic === "") return [];
-    return [say.topic(state.name, state.topic, state.topicBy)];
+    return [{ type: "topic", room: state.name, text: state.topic, by: state.topicBy }];
   }
 
   /** Carries out `act` for `by`: written first if it is kept, then enacted
@@ -164,12 +162,12 @@ export class Moderation<S> {
   perform(act: Act, by: User<S> | undefined, done: () => void = () => {}): void {
     if (!isStored(act)) return this.#took(act, done);
     const store = this.#c.store;
-    if (store === undefined) return this.#tell(by, errorLine(NO_STORE));
+    if (store === undefined) return this.#tell(by, refused({ refusal: "no_store" }));
     const id = by?.id;
     this.#c.after(store.write(act), (kept) => {
       if (kept) return this.#took(act, done);
-      this.#tellId(id, errorLine(`${act.room} is owned already`));
-    }, () => this.#tellId(id, errorLine(STORE_FAILED)));
+      this.#tellId(id, refused({ refusal: "room_owned", room: act.room }));
+    }, () => this.#tellId(id, refused({ refusal: "store_failed" })));
   }
 
   #took(act: Act, done: () => void): void {
@@ -185,31 +183,45 @@ export class Moderation<S> {
     this.#c.community.apply(act);
     switch (act.kind) {
       case "claim":
-        return this.#toRoom(act.room, say.owned(act.room, act.by));
+        return this.#toRoom(act.room, { type: "owned", room: act.room, owner: act.by });
       case "release":
-        return this.#toRoom(act.room, say.released(act.room));
+        return this.#toRoom(act.room, { type: "released", room: act.room });
       case "topic":
-        return this.#toRoom(act.room, say.topicSet(act.by, act.text));
-      case "op":
-        return this.#toRoom(
-          act.room,
-          (act.on ? say.opped : say.deopped)(act.by, this.#shown(act.account), act.room),
-        );
+        return this.#toRoom(act.room, {
+          type: "topic_set",
+          room: act.room,
+          by: act.by,
+          text: act.text,
+        });
+      case "op": {
+        const { room, by, on } = act;
+        return this.#toRoom(room, { type: "opped", room, name: this.#shown(act.account), by, on });
+      }
       case "ban":
         return this.#enactBan(act.room, act.sanction);
       case "unban":
         if (act.room === "") return;
-        return this.#toRoom(act.room, say.unbanned(this.#shown(act.target), act.room, act.by));
+        return this.#toRoom(act.room, {
+          type: "unbanned",
+          room: act.room,
+          name: this.#shown(act.target),
+          by: act.by,
+        });
       case "mute":
         return this.#enactMute(act.room, act.sanction);
       case "unmute":
-        return this.#toRoom(act.room, say.unmuted(this.#shown(act.target), act.by));
+        return this.#toRoom(act.room, {
+          type: "unmuted",
+          room: act.room,
+          name: this.#shown(act.target),
+          by: act.by,
+        });
       case "kick":
         return this.#enactKick(act.room, act.target, act.by, act.reason);
       case "kill":
         return this.#enactKill(act.target, act.by, act.reason);
       case "announce":
-        return this.#c.delivery.broadcast(encodeLines(say.announcement(act.by, act.text)));
+        return this.#c.delivery.broadcast({ type: "announcement", by: act.by, text: act.text });
       case "account":
         return;
       default:
@@ -219,23 +231,29 @@ export class Moderation<S> {
 
   #enactBan(room: string, ban: Sanction): void {
     if (ban.label !== undefined) return; // an address kept with a name's ban: no news
-    const now = this.#c.now();
-    const name = this.#shown(ban.target);
-    if (room === "") {
-      this.#c.delivery.broadcast(encodeLines(
-        say.banned(name, "the server", ban.by, ban.until, now, ban.reason),
-      ));
-    } else {
-      this.#toRoom(room, say.banned(name, room, ban.by, ban.until, now, ban.reason));
-    }
+    const { by, until, reason } = ban;
+    const news: ChatEvent = {
+      type: "banned",
+      room,
+      name: this.#shown(ban.target),
+      by,
+      until,
+      reason,
+    };
+    if (room === "") this.#c.delivery.broadcast(news);
+    else this.#toRoom(room, news);
     const place = room === "" ? "this server" : room;
-    const notice = say.youAreBanned(place, ban.by, ban.until, now, ban.reason);
     for (const user of this.#localsMatching(room, ban.target)) {
       this.#keepAddress(room, ban, user);
       if (room === "") {
-        this.#c.disconnect(user, notice.slice(2), `banned by ${ban.by}`);
+        const now = this.#c.now();
+        this.#c.disconnect(
+          user,
+          { refusal: "banned_off", place, by, until, now, reason },
+          `banned by ${by}`,
+        );
       } else {
-        this.#c.delivery.reply(user, notice);
+        this.#c.delivery.reply(user, { type: "you_are_banned", place, by, until, reason });
         this.#c.moveTo(user, LOBBY);
       }
     }
@@ -253,33 +271,29 @@ export class Moderation<S> {
   }
 
   #enactMute(room: string, mute: Sanction): void {
-    const now = this.#c.now();
-    this.#toRoom(room, say.muted(this.#shown(mute.target), mute.by, mute.until, now, mute.reason));
+    const { by, until, reason } = mute;
+    this.#toRoom(room, { type: "muted", room, name: this.#shown(mute.target), by, until, reason });
     const target = this.#c.registry.named(mute.target);
     if (target?.local !== undefined) {
-      this.#c.delivery.reply(target, say.youAreMuted(room, mute.by, mute.until, now, mute.reason));
+      this.#c.delivery.reply(target, { type: "you_are_muted", room, by, until, reason });
     }
   }
 
   #enactKick(room: string, targetName: string, by: string, reason: string): void {
-    this.#toRoom(room, say.kicked(this.#shown(targetName), by, reason));
+    this.#toRoom(room, { type: "kicked", room, name: this.#shown(targetName), by, reason });
     const target = this.#c.registry.named(targetName);
     if (target?.local === undefined || !sameRoom(target.room, room)) return;
     if (target.room.name === LOBBY) {
-      return this.#c.disconnect(
-        target,
-        `you were kicked by ${by}${reason ? ` (${reason})` : ""}`,
-        `kicked by ${by}`,
-      );
+      return this.#c.disconnect(target, { refusal: "kicked_off", by, reason }, `kicked by ${by}`);
     }
-    this.#c.delivery.reply(target, say.youWereKicked(room, by, reason));
+    this.#c.delivery.reply(target, { type: "you_were_kicked", room, by, reason });
     this.#c.moveTo(target, LOBBY);
   }
 
   #enactKill(targetName: string, by: string, reason: string): void {
     const target = this.#c.registry.named(targetName);
     if (target?.local === undefined) return;
-    this.#c.disconnect(target, say.youWereKilled(by, reason).slice(2), say.killReason(by, reason));
+    this.#c.disconnect(target, { refusal: "killed", by, reason }, `killed by ${by}: ${reason}`);
   }
 
   /** Local users a ban on `target` (a name or an address) in `room` ("":
@@ -295,12 +309,16 @@ export class Moderation<S> {
     const target = this.#c.registry.named(name);
     const registered = this.#c.community.registered(name);
     if (target === undefined) {
-      const reason = registered ? `${name} is registered, and not online` : `no such user: ${name}`;
-      return this.#c.delivery.reply(user, registered ? infoLine(reason) : errorLine(reason));
+      return this.#c.delivery.reply(
+        user,
+        registered
+          ? noticed({ notice: "registered_offline", name })
+          : refused({ refusal: "no_such_user", name }),
+      );
     }
     const oper = user.local?.oper === true;
     if (target.local !== undefined || !this.#c.link.up) {
-      return this.#c.delivery.reply(user, infoLine(this.#facts(target, oper)));
+      return this.#c.delivery.reply(user, { type: "whois", facts: this.#facts(target, oper) });
     }
     // Idle time, login and address are known to the user's own server: ask
     // it (the answer comes back as a `whois_reply`), but not forever.
@@ -319,18 +337,16 @@ export class Moderation<S> {
     const user = this.#c.registry.user(asker);
     if (user?.local === undefined) return;
     const target = this.#c.registry.user(targetId);
-    if (target === undefined) {
-      return this.#c.delivery.reply(user, errorLine("no such user any more"));
-    }
-    const facts = `${this.#facts(target, false)} (its server did not answer)`;
-    this.#c.delivery.reply(user, infoLine(facts));
+    if (target === undefined) return this.#refuse(user, { refusal: "no_such_user_any_more" });
+    const facts = { ...this.#facts(target, false), unanswered: true };
+    this.#c.delivery.reply(user, { type: "whois", facts });
   }
 
   /** Another server's user asked about one of ours: answer with the facts. */
   answerWhois(event: Extract<ClusterEvent, { type: "whois" }>): void {
     const target = this.#c.registry.user(event.target);
     if (target?.local === undefined) return;
-    const facts = this.#facts(target, event.oper);
+    const facts = whoisText(this.#facts(target, event.oper));
     const reply = {
       type: "whois_reply",
       server: "",
@@ -347,33 +363,32 @@ export class Moderation<S> {
     if (event.to !== this.#c.link.serverId || asker?.local === undefined) return;
     // An answer after its time (the asker was told already) is dropped.
     if (!this.#asked.delete(whoisKey(event.asker, event.target))) return;
-    this.#c.delivery.reply(asker, infoLine(event.facts));
+    this.#c.delivery.reply(asker, { type: "whois_told", text: event.facts });
   }
 
   /** What `/whois` says of `target`: everything for a user of this server
    * (the address only to an operator); for another server's user, what
    * this one knows (when that server cannot be asked). */
-  #facts(target: User<S>, oper: boolean): string {
-    const registered = this.#c.community.registered(target.name);
-    const facts = [registered ? "registered" : "not registered"];
+  #facts(target: User<S>, oper: boolean): WhoisFacts {
     const local = target.local;
-    if (local?.account === target.name.toLowerCase()) facts.push("logged in");
-    if (local?.oper) facts.push("server operator");
-    facts.push(`in ${target.room.name}`);
-    if (local === undefined) facts.push("on another server");
-    else facts.push(`idle ${formatLeft(this.#c.now() - local.activeAt)}`);
-    if (local !== undefined && oper) facts.push(`from ${local.address}`);
-    return `${target.name}: ${facts.join(", ")}`;
+    const facts: WhoisFacts = {
+      name: target.name,
+      registered: this.#c.community.registered(target.name),
+      loggedIn: local?.account === target.name.toLowerCase(),
+      oper: local?.oper === true,
+      room: target.room.name,
+    };
+    if (local !== undefined) facts.idleMs = this.#c.now() - local.activeAt;
+    if (local !== undefined && oper) facts.address = local.address;
+    return facts;
   }
 
   #topic(user: User<S>, text: string): void {
     const room = user.room.name;
     if (text === "") {
       const state = this.#c.community.room(room);
-      return this.#c.delivery.reply(
-        user,
-        say.topic(room, state?.topic ?? "", state?.topicBy ?? ""),
-      );
+      const text = state?.topic ?? "";
+      return this.#c.delivery.reply(user, { type: "topic", room, text, by: state?.topicBy ?? "" });
     }
     if (!this.#may(user, room, "op", "set the topic")) return;
     const topic = text === "-" ? "" : text;
@@ -385,7 +400,7 @@ export class Moderation<S> {
     if (!this.#may(user, room.name, "op", "kick", false)) return;
     const target = this.#c.registry.named(name);
     if (target === undefined || target.room !== room) {
-      return this.#c.delivery.reply(user, errorLine(`${name} is not in ${room.name}`));
+      return this.#refuse(user, { refusal: "not_in_room", name, room: room.name });
     }
     if (!this.#outranks(user, room.name, target.name)) return;
     this.perform(
@@ -397,12 +412,7 @@ export class Moderation<S> {
   #sanction(user: User<S>, kind: "ban" | "mute", target: string, ms: number, reason: string): void {
     const room = user.room.name;
     if (!this.#may(user, room, "op", kind)) return;
-    if (kind === "ban" && room === LOBBY) {
-      return this.#c.delivery.reply(
-        user,
-        errorLine("nobody can be banned from the lobby (operators: /gban)"),
-      );
-    }
+    if (kind === "ban" && room === LOBBY) return this.#refuse(user, { refusal: "lobby_ban" });
     if (!this.#outranks(user, room, target)) return;
     const until = ms === 0 ? 0 : this.#c.now() + ms;
     const sanction = { target, by: user.name, reason, until };
@@ -417,10 +427,8 @@ export class Moderation<S> {
       ? this.#c.community.bans(room, now).some((b) => b.target === target || b.label === target)
       : this.#c.community.mutes(room, now).some((m) => m.target === target);
     if (!held) {
-      return this.#c.delivery.reply(
-        user,
-        errorLine(`${target} is not ${kind === "unban" ? "banned" : "muted"} in ${room}`),
-      );
+      const what = kind === "unban" ? "banned" : "muted";
+      return this.#refuse(user, { refusal: "not_sanctioned", target, what, room });
     }
     this.perform({ kind, room, target, by: user.name }, user);
   }
@@ -430,14 +438,14 @@ export class Moderation<S> {
     if (!this.#may(user, room, "op", "list bans", false)) return;
     const now = this.#c.now();
     const operator = user.local?.oper === true;
-    const lines = [
-      ...this.#c.community.bans(room, now).map((b) => sanctionLine("banned", b, now, operator)),
-      ...this.#c.community.mutes(room, now).map((m) => sanctionLine("muted", m, now, operator)),
+    const entries = [
+      ...this.#c.community.bans(room, now).map((b) => sanctionEntry("banned", b, operator)),
+      ...this.#c.community.mutes(room, now).map((m) => sanctionEntry("muted", m, operator)),
     ];
-    if (lines.length === 0) {
-      return this.#c.delivery.reply(user, infoLine(`nobody is banned or muted in ${room}`));
+    if (entries.length === 0) {
+      return this.#c.delivery.reply(user, noticed({ notice: "nobody_banned", room }));
     }
-    this.#c.delivery.reply(user, infoLine(`bans and mutes in ${room}:`), ...lines);
+    this.#c.delivery.reply(user, { type: "bans", room, entries });
   }
 
   #op(user: User<S>, name: string, on: boolean): void {
@@ -445,27 +453,17 @@ export class Moderation<S> {
     if (!this.#may(user, room, "owner", on ? "make ops" : "take op")) return;
     const account = name.toLowerCase();
     if (on && !this.#c.community.registered(account)) {
-      return this.#c.delivery.reply(
-        user,
-        errorLine(`${name} is not registered: only registered users can be ops`),
-      );
+      return this.#refuse(user, { refusal: "not_registered_for_op", name });
     }
     const isOp = this.#c.community.room(room)?.ops.has(account) === true;
-    if (isOp === on) {
-      return this.#c.delivery.reply(
-        user,
-        errorLine(`${name} is ${on ? "already" : "not"} an op of ${room}`),
-      );
-    }
+    if (isOp === on) return this.#refuse(user, { refusal: "op_already", name, room, on });
     this.perform({ kind: "op", room, account, on, by: user.name }, user);
   }
 
   #kill(user: User<S>, name: string, reason: string): void {
     if (!this.#may(user, "", "operator", "kill", false)) return;
     const target = this.#c.registry.named(name);
-    if (target === undefined) {
-      return this.#c.delivery.reply(user, errorLine(`no such user: ${name}`));
-    }
+    if (target === undefined) return this.#refuse(user, { refusal: "no_such_user", name });
     this.perform({ kind: "kill", target: target.name, by: user.name, reason }, user);
   }
 
@@ -483,13 +481,11 @@ export class Moderation<S> {
     const banned = this.#c.community.bans("", this.#c.now()).some((b) =>
       b.target === target || b.label === target
     );
-    if (!banned) {
-      return this.#c.delivery.reply(user, errorLine(`${target} is not banned from the server`));
-    }
+    if (!banned) return this.#refuse(user, { refusal: "not_server_banned", target });
     this.perform(
       { kind: "unban", room: "", target, by: user.name },
       user,
-      () => this.#tell(user, infoLine(`${target} is no longer banned from the server`)),
+      () => this.#tell(user, noticed({ notice: "server_unbanned", target })),
     );
   }
 
@@ -508,13 +504,11 @@ export class Moderation<S> {
         : rank === "owner"
         ? `the owner of ${room}`
         : `ops of ${room}`;
-      this.#c.delivery.reply(user, errorLine(`only ${who} may ${what}`));
+      this.#refuse(user, { refusal: "rank_needed", who, what });
       return false;
     }
     if (kept && room !== "" && !this.#c.community.keeps(room)) {
-      const why =
-        `${room} is not registered: a room keeps a topic, ops, bans and mutes once a registered user owns it`;
-      this.#c.delivery.reply(user, errorLine(why));
+      this.#refuse(user, { refusal: "room_not_registered", room });
       return false;
     }
     return true;
@@ -531,18 +525,18 @@ export class Moderation<S> {
       false,
     );
     if (mine === "operator" || !atLeast(theirs, mine)) return true;
-    this.#c.delivery.reply(
-      user,
-      errorLine(
-        `${target} is ${theirs === "owner" ? "the owner" : "an op"} of ${room}: you cannot do that`,
-      ),
-    );
+    const rank = theirs === "owner" ? "owner" : "op";
+    this.#refuse(user, { refusal: "outranked", target, rank, room });
     return false;
   }
 
-  #toRoom(room: string, line: string): void {
+  #toRoom(room: string, event: ChatEvent): void {
     const live = this.#c.registry.room(room);
-    if (live !== undefined) this.#c.delivery.toRoom(live, encodeLines(line));
+    if (live !== undefined) this.#c.delivery.toRoom(live, event);
+  }
+
+  #refuse(user: User<S>, refusal: Refusal): void {
+    this.#c.delivery.reply(user, refused(refusal));
   }
 
   /** A name as shown: the online user's spelling, else as given. */
@@ -550,12 +544,12 @@ export class Moderation<S> {
     return this.#c.registry.named(name)?.name ?? name;
   }
 
-  #tell(user: User<S> | undefined, line: string): void {
-    if (user?.local !== undefined) this.#c.delivery.reply(user, line);
+  #tell(user: User<S> | undefined, event: ChatEvent): void {
+    if (user?.local !== undefined) this.#c.delivery.reply(user, event);
   }
 
-  #tellId(id: number | undefined, line: string): void {
-    if (id !== undefined) this.#tell(this.#c.registry.user(id), line);
+  #tellId(id: number | undefined, event: ChatEvent): void {
+    if (id !== undefined) this.#tell(this.#c.registry.user(id), event);
   }
 
   /** Who did what to whom, where and why, for the operator's log. */
@@ -590,15 +584,15 @@ function sameRoom<S>(room: Room<S>, name: string): boolean {
   return room.name.toLowerCase() === name.toLowerCase();
 }
 
-/** `*   alice banned by bob, 9m left (spam)` */
-function sanctionLine(what: string, s: Sanction, now: number, operator: boolean): string {
+/** One entry of `/bans`: an address kept with a name's ban shows as that
+ * name's, and only operators see the address itself. */
+function sanctionEntry(what: "banned" | "muted", s: Sanction, operator: boolean): SanctionEntry {
   const whom = s.label === undefined
     ? s.target
     : operator
     ? `${s.target} (${s.label}'s address)`
     : `${s.label}'s address`;
-  const left = s.until === 0 ? "for good" : `${formatLeft(s.until - now)} left`;
-  return infoLine(`  ${whom} ${what} by ${s.by}, ${left}${s.reason ? ` (${s.reason})` : ""}`);
+  return { whom, what, by: s.by, until: s.until, reason: s.reason };
 }
 
 function whoisKey(asker: number, target: number): string {

@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { Face, Refusal } from "./events.ts";
 import { LOBBY } from "./protocol.ts";
 
 /** Where a local user's lines go: the connection's Outbox. */
@@ -27,6 +28,8 @@ export interface Sink {
 /** The parts only a user of this server has. */
 export interface Local<S = unknown> {
   sink: Sink;
+  /** How the user's client reads events: text lines or the page's JSON. */
+  face: Face;
   /** The `userN` name given at connect, which only its owner may take back. */
   assigned: string;
   /** Whatever the server needs to reach the user's session. */
@@ -262,15 +265,15 @@ export class Registry<S = unknown> {
 
   /** Why `user` may not take `name`, or undefined if it may (locally: a
    * linked server also claims chosen names cluster-wide). */
-  refuseName(user: User<S>, name: string): string | undefined {
-    if (name === user.name) return `you are already ${name}`;
+  refuseName(user: User<S>, name: string): Refusal | undefined {
+    if (name === user.name) return { refusal: "already_named", name };
     const key = name.toLowerCase();
-    if (isReservedName(key)) return `name reserved: ${name}`;
+    if (isReservedName(key)) return { refusal: "name_reserved", name, assigned: false };
     if (looksAssigned(name) && key !== user.local?.assigned.toLowerCase()) {
-      return `name reserved: ${name} (userN names are assigned)`;
+      return { refusal: "name_reserved", name, assigned: true };
     }
     const holder = this.#names.get(key);
-    if (holder !== undefined && holder !== user) return `name taken: ${name}`;
+    if (holder !== undefined && holder !== user) return { refusal: "name_taken", name };
     return undefined;
   }
 

@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
 import { Registry } from "./registry.ts";
 import { FakeSink } from "../testing/fake_sink.ts";
+import { type Refusal, refusalText } from "./events.ts";
+
+/** A refusal as the user reads it. */
+function textOf(refusal: Refusal | undefined): string | undefined {
+  return refusal === undefined ? undefined : refusalText(refusal);
+}
 
 function local(name: string) {
   return {
     sink: new FakeSink(),
+    face: "text" as const,
     assigned: name,
     session: undefined,
     address: "127.0.0.1",
@@ -37,26 +44,34 @@ Deno.test("Registry refuses a number it already knows: numbers are unique in the
 
 Deno.test("Registry refuses your own name, 'server', other users' userN names and taken names", () => {
   const { registry, alice } = withUsers();
-  assert.equal(registry.refuseName(alice, "user1"), "you are already user1");
-  assert.equal(registry.refuseName(alice, "Server"), "name reserved: Server");
+  assert.equal(textOf(registry.refuseName(alice, "user1")), "you are already user1");
+  assert.equal(textOf(registry.refuseName(alice, "Server")), "name reserved: Server");
   // `* a user on another server also had the name ...` and `* your name ...
   // is held by ...` would be forgeable by users called a and your.
-  assert.equal(registry.refuseName(alice, "a"), "name reserved: a");
-  assert.equal(registry.refuseName(alice, "Your"), "name reserved: Your");
+  assert.equal(textOf(registry.refuseName(alice, "a")), "name reserved: a");
+  assert.equal(textOf(registry.refuseName(alice, "Your")), "name reserved: Your");
   // `* 2026-11-28 12:30 alice waves` is a replayed history line.
-  assert.equal(registry.refuseName(alice, "2026-11-28"), "name reserved: 2026-11-28");
-  assert.equal(registry.refuseName(alice, "_-_"), "name reserved: _-_");
+  assert.equal(textOf(registry.refuseName(alice, "2026-11-28")), "name reserved: 2026-11-28");
+  assert.equal(textOf(registry.refuseName(alice, "_-_")), "name reserved: _-_");
   assert.equal(
-    registry.refuseName(alice, "user9"),
+    textOf(registry.refuseName(alice, "user9")),
     "name reserved: user9 (userN names are assigned)",
   );
   assert.equal(
-    registry.refuseName(alice, "USER2"),
+    textOf(registry.refuseName(alice, "USER2")),
     "name reserved: USER2 (userN names are assigned)",
   );
-  assert.equal(registry.refuseName(alice, "CAROL"), "name taken: CAROL", "remote names count");
-  assert.equal(registry.refuseName(alice, "alice"), undefined);
-  assert.equal(registry.refuseName(alice, "User1"), undefined, "a case change of your own userN");
+  assert.equal(
+    textOf(registry.refuseName(alice, "CAROL")),
+    "name taken: CAROL",
+    "remote names count",
+  );
+  assert.equal(textOf(registry.refuseName(alice, "alice")), undefined);
+  assert.equal(
+    textOf(registry.refuseName(alice, "User1")),
+    undefined,
+    "a case change of your own userN",
+  );
 });
 
 Deno.test("Registry renames: the old name is free at once and the new one is held", () => {
@@ -64,7 +79,7 @@ Deno.test("Registry renames: the old name is free at once and the new one is hel
   registry.rename(alice, "alice");
   assert.equal(registry.named("user1"), undefined);
   assert.equal(registry.named("ALICE"), alice);
-  assert.equal(registry.refuseName(bob, "alice"), "name taken: alice");
+  assert.equal(textOf(registry.refuseName(bob, "alice")), "name taken: alice");
   registry.rename(alice, "Alice");
   assert.equal(registry.named("alice"), alice, "a case change keeps the name");
 });
@@ -76,7 +91,7 @@ Deno.test("Registry removes a user everywhere, freeing its name and room", () =>
   registry.remove(alice);
   assert.equal(registry.user(1), undefined);
   assert.equal(registry.named("alice"), undefined);
-  assert.equal(registry.refuseName(bob, "alice"), undefined);
+  assert.equal(textOf(registry.refuseName(bob, "alice")), undefined);
   assert.equal(registry.room("games"), undefined, "the emptied room is gone");
   assert.equal(registry.localCount, 1);
 });

@@ -13,17 +13,7 @@
 import { unreachable } from "../actors/mod.ts";
 import type { Delivery } from "./delivery.ts";
 import type { ClusterEvent, RemoteUser } from "./ports.ts";
-import {
-  actionLine,
-  chatLine,
-  encodeLines,
-  infoLine,
-  joinedChat,
-  leftChat,
-  nameKept,
-  privateLine,
-  renamed,
-} from "./protocol.ts";
+import { type ChatEvent, noticed } from "./events.ts";
 import type { Registry, User } from "./registry.ts";
 import type { RoomHistory } from "./history.ts";
 
@@ -63,14 +53,14 @@ export class RemoteUsers<S> {
         return this.#withUser(event, (user) => this.leave(user, event.reason));
       case "say":
         return this.#withUser(event, (user) => {
-          this.#toRoom(user, chatLine(user.name, event.text));
+          this.#toRoom(user, { type: "say", from: user.name, text: event.text });
           this.#history?.keepRemote(user.room.name, user.name, event.text, false);
         });
       case "me":
         return this.#withUser(
           event,
           (user) => {
-            this.#toRoom(user, actionLine(user.name, event.action));
+            this.#toRoom(user, { type: "action", from: user.name, text: event.action });
             this.#history?.keepRemote(user.room.name, user.name, event.action, true);
           },
         );
@@ -103,7 +93,7 @@ export class RemoteUsers<S> {
   #keptName(name: string): void {
     const user = this.#registry.named(name);
     if (user?.local === undefined) return;
-    this.#delivery.reply(user, infoLine(nameKept(name)));
+    this.#delivery.reply(user, noticed({ notice: "name_kept", name }));
   }
 
   /** Shows every user of `server` as left. */
@@ -117,7 +107,8 @@ export class RemoteUsers<S> {
   leave(user: User<S>, reason?: string): void {
     this.#registry.remove(user);
     if (this.#delivery.withdraw(user)) return;
-    this.#delivery.announce(encodeLines(leftChat(user.name, reason)));
+    const name = user.name;
+    this.#delivery.announce(reason ? { type: "leave", name, reason } : { type: "leave", name });
   }
 
   #withUser(event: { server: string; id: number }, fn: (user: User<S>) => void): void {
@@ -131,29 +122,33 @@ export class RemoteUsers<S> {
       { id: remote.id, name: remote.name, server: remote.server, local: undefined },
       remote.room,
     );
-    if (user && announce) this.#delivery.announce(encodeLines(joinedChat(remote.name)), user);
+    if (user && announce) this.#delivery.announce({ type: "join", name: remote.name }, user);
   }
 
-  #toRoom(user: User<S>, line: string): void {
-    this.#delivery.toRoom(user.room, encodeLines(line));
+  #toRoom(user: User<S>, event: ChatEvent): void {
+    this.#delivery.toRoom(user.room, event);
   }
 
   #rename(user: User<S>, name: string): void {
     const old = user.name;
     this.#registry.rename(user, name);
-    this.#toRoom(user, renamed(old, name));
+    this.#toRoom(user, { type: "rename", from: old, to: name });
   }
 
   #move(user: User<S>, roomName: string): void {
     const from = this.#registry.move(user, roomName);
-    this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
-    this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
+    this.#delivery.toRoom(from, { type: "exit", name: user.name, room: from.name });
+    this.#delivery.toRoom(
+      user.room,
+      { type: "enter", name: user.name, room: user.room.name },
+      user,
+    );
   }
 
   #privateMessage(from: string, to: string, text: string): void {
     const target = this.#registry.named(to);
     if (target?.local) {
-      this.#delivery.send(target, encodeLines(privateLine(from, target.name, text)));
+      this.#delivery.reply(target, { type: "private", from, to: target.name, text });
     }
   }
 

@@ -14,7 +14,7 @@
 import type { Delivery } from "./delivery.ts";
 import type { Link } from "./link.ts";
 import type { Log } from "./ports.ts";
-import { encodeLines, errorLine, infoLine, nameLostNotice, renamed } from "./protocol.ts";
+import { noticed, type Refusal, refused } from "./events.ts";
 import { isAssignedName, type Local, type Registry, type User } from "./registry.ts";
 
 /** How long a rename waits for the other servers to confirm a name: long
@@ -43,10 +43,6 @@ export interface RenamesOptions<S> {
   claimTimeoutMs?: number;
 }
 
-const NAMES_NEED_LINK = "cannot change names while the link to other servers is down";
-const CLAIM_TIMED_OUT =
-  "cannot change your name now: the other servers did not answer in time (try again)";
-
 /**
  * Renames local users; see the module doc.
  *
@@ -69,16 +65,14 @@ export class Renames<S> {
   /** `/nick NAME` from a local user. */
   nick(user: User<S>, nick: string): void {
     const refusal = this.#o.registry.refuseName(user, nick);
-    if (refusal !== undefined) return this.#o.delivery.reply(user, errorLine(refusal));
-    if (localOf(user).claim) {
-      return this.#o.delivery.reply(user, errorLine("a name change is already under way"));
-    }
+    if (refusal !== undefined) return this.#refuse(user, refusal);
+    if (localOf(user).claim) return this.#refuse(user, { refusal: "rename_under_way" });
     // userN names are unique by construction and a case change keeps the
     // name; only a new chosen name needs the other servers' consent.
     const needsClaim = this.#o.link.linked && !isAssignedName(nick) &&
       nick.toLowerCase() !== user.name.toLowerCase();
     if (!needsClaim) return this.#rename(user, nick);
-    if (!this.#o.link.up) return this.#o.delivery.reply(user, errorLine(NAMES_NEED_LINK));
+    if (!this.#o.link.up) return this.#refuse(user, { refusal: "names_need_link" });
     this.#claim(user, nick);
   }
 
@@ -89,14 +83,18 @@ export class Renames<S> {
     if (claim === undefined || claim.token !== answer.token) return this.#tooLate(user, answer);
     local.claim = undefined;
     if (!answer.granted) {
-      const reason = this.#o.link.up ? `name taken: ${claim.name}` : NAMES_NEED_LINK;
-      return this.#o.delivery.reply(user, errorLine(reason));
+      return this.#refuse(
+        user,
+        this.#o.link.up
+          ? { refusal: "name_taken", name: claim.name }
+          : { refusal: "names_need_link" },
+      );
     }
     // Checked again: the name may have been taken here while we waited.
     const refusal = this.#o.registry.refuseName(user, claim.name);
     if (refusal === undefined) return this.#rename(user, claim.name);
     this.#o.link.release(claim.name.toLowerCase());
-    this.#o.delivery.reply(user, errorLine(refusal));
+    this.#refuse(user, refusal);
   }
 
   /** A claim's time ran out before its answer came. */
@@ -104,7 +102,7 @@ export class Renames<S> {
     const local = localOf(user);
     if (local.claim?.token !== token) return;
     local.claim = undefined;
-    this.#o.delivery.reply(user, errorLine(CLAIM_TIMED_OUT));
+    this.#refuse(user, { refusal: "claim_timed_out" });
   }
 
   #claim(user: User<S>, nick: string): void {
@@ -131,7 +129,7 @@ export class Renames<S> {
   lost(user: User<S>): void {
     const name = user.name;
     const back = localOf(user).assigned;
-    this.#o.delivery.reply(user, infoLine(nameLostNotice(name, back)));
+    this.#o.delivery.reply(user, noticed({ notice: "name_lost", name, back }));
     this.#rename(user, back);
     this.#o.link.publish({ type: "conflict", server: "", name });
   }
@@ -141,13 +139,17 @@ export class Renames<S> {
     if (old.toLowerCase() !== nick.toLowerCase()) this.#o.link.release(old.toLowerCase());
     this.#o.registry.rename(user, nick);
     this.#o.renamed(user, nick);
-    this.#o.delivery.toRoom(user.room, encodeLines(renamed(old, nick)));
+    this.#o.delivery.toRoom(user.room, { type: "rename", from: old, to: nick });
     this.#o.link.publish({ type: "nick", server: "", id: user.id, name: nick });
     this.#o.log(`[server] ${old} is now known as ${nick}`, {
       event: "rename",
       user: nick,
       from: old,
     });
+  }
+
+  #refuse(user: User<S>, refusal: Refusal): void {
+    this.#o.delivery.reply(user, refused(refusal));
   }
 }
 

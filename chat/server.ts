@@ -24,17 +24,10 @@ import type { Broker, ChatMetrics, ClusterEvent, CommunityStore, Log, Passwords 
 import { Accounts } from "./accounts.ts";
 import { Community, type Snapshot } from "./community.ts";
 import { Moderation } from "./moderation.ts";
-import {
-  encodeLines,
-  errorLine,
-  infoLine,
-  joinedChat,
-  leftChat,
-  ROSTER_LIMIT,
-  SHUTTING_DOWN,
-} from "./protocol.ts";
+import { type ChatEvent, type Face, noticed, type Refusal } from "./events.ts";
+import { ROSTER_LIMIT } from "./protocol.ts";
 import { Registry, type Sink, type User } from "./registry.ts";
-import { moderationLines } from "./protocol.ts";
+import { render } from "./render.ts";
 import { RemoteUsers } from "./remote.ts";
 import { type ClaimAnswer, Renames } from "./renames.ts";
 import type { RoomHistory } from "./history.ts";
@@ -60,6 +53,8 @@ export type ChatServerMessage =
     id: number;
     name: string;
     sink: Sink;
+    /** How the client reads events. */
+    face: Face;
     session: SessionAddress;
     /** Where the connection comes from (no port), and whether it is TLS. */
     address: string;
@@ -79,8 +74,8 @@ export type ChatServerMessage =
   | { type: "link"; up: boolean }
   | { type: "server_lost"; server: string }
   | { type: "name_lost"; key: string }
-  /** Lines for one user that a networked history store has answered. */
-  | { type: "deliver"; id: number; lines: string[] }
+  /** Events for one user that a networked history store has answered. */
+  | { type: "deliver"; id: number; events: ChatEvent[] }
   /** The second half of a handler that had to wait (for a store, or a
    * password's hash): run in a turn of its own. */
   | { type: "resume"; run: () => void }
@@ -118,8 +113,8 @@ const WHOIS_TIMEOUT_MS = 2_000;
 export interface ChatServerOptions {
   /** Where log lines go. */
   log: Log;
-  /** Extra `* ` lines a newcomer gets after the roster. */
-  welcome?: (name: string) => string[];
+  /** Whether a newcomer is welcomed after the roster (default false). */
+  welcome?: boolean;
   /** The link to other servers (`LocalBroker` when there are none). */
   broker: Broker;
   /** Counters for the metrics endpoint, if one is served. */
@@ -153,16 +148,10 @@ const NO_PASSWORDS: Passwords = {
   verify: () => Promise.resolve(false),
 };
 
-const LINK_LOST = encodeLines(infoLine("link to other servers lost"));
-const LINK_DOWN_NOTICE = infoLine(
-  "link to other servers is down: users on other servers may not see you, nor you them",
-);
-const LINK_RESTORED = encodeLines(infoLine("link to other servers restored"));
-
 /** The chat's single source of truth; see the module doc. */
 export class ChatServer extends Actor<ChatServerMessage> {
   readonly #log: Log;
-  readonly #welcome: (name: string) => string[];
+  readonly #welcome: boolean;
   readonly #link: Link;
   readonly #registry = new Registry<SessionAddress>();
   readonly #delivery: Delivery<SessionAddress>;
@@ -182,12 +171,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
   constructor(options: ChatServerOptions) {
     super();
     this.#log = options.log;
-    this.#welcome = options.welcome ?? (() => []);
+    this.#welcome = options.welcome ?? false;
+    this.#now = options.now ?? Date.now;
     this.#link = new Link(options.broker);
     const registry = this.#registry;
     const delivery = new Delivery({
       registry,
       metrics: options.metrics,
+      now: this.#now,
       scheduleFlush: () => this.#later(ANNOUNCE_BATCH_MS, { type: "flush_announcements" }),
     });
     this.#delivery = delivery;
@@ -204,7 +195,6 @@ export class ChatServer extends Actor<ChatServerMessage> {
     });
     this.#history = options.history;
     this.#remote = new RemoteUsers(registry, delivery, options.history);
-    this.#now = options.now ?? Date.now;
     this.#metrics = options.metrics;
     this.#store = options.people?.store;
     const context = {
@@ -218,7 +208,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       after: <T>(p: Promise<T>, then: (v: T) => void, failed: (e: unknown) => void) =>
         this.#after(p, then, failed),
       moveTo: (user: ChatUser, room: string) => this.#commands.move(user, room),
-      disconnect: (user: ChatUser, notice: string, reason: string) =>
+      disconnect: (user: ChatUser, notice: Refusal, reason: string) =>
         this.#disconnect(user, notice, reason),
       expireWhois: (asker: number, target: number, token: number) =>
         this.#later(options.whoisTimeoutMs ?? WHOIS_TIMEOUT_MS, {
@@ -346,7 +336,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
         }
         return this.#remote.apply(message.event);
       case "deliver":
-        return this.#withLocal(message.id, (user) => this.#delivery.reply(user, ...message.lines));
+        return this.#withLocal(message.id, (user) => this.#delivery.reply(user, ...message.events));
       case "resume":
         return message.run();
       default:
@@ -360,25 +350,26 @@ export class ChatServer extends Actor<ChatServerMessage> {
   }
 
   #join(message: Extract<ChatServerMessage, { type: "join" }>): void {
-    const { id, name, sink, session, address, secure } = message;
+    const { id, name, sink, face, session, address, secure } = message;
     if (this.#shuttingDown) {
       void sink.close();
       return;
     }
-    if (this.#refusedAtConnect(sink, address)) return;
-    const announcement = joinedChat(name);
-    const lines = [announcement, ...this.#roster(), ...this.#welcome(name)];
-    lines.push(...this.#moderation.topicLines(this.#registry.lobby.name));
+    if (this.#refusedAtConnect(sink, face, address)) return;
+    const announcement: ChatEvent = { type: "join", name };
+    const events: ChatEvent[] = [announcement, this.#roster()];
+    if (this.#welcome) events.push({ type: "welcome", name });
+    events.push(...this.#moderation.topicEvents(this.#registry.lobby.name));
     // Someone arriving during an outage must not take the roster at face value.
-    if (this.#link.linked && !this.#link.up) lines.push(LINK_DOWN_NOTICE);
-    const local = { sink, assigned: name, session, address, secure, activeAt: this.#now() };
+    if (this.#link.linked && !this.#link.up) events.push(noticed({ notice: "link_down" }));
+    const local = { sink, face, assigned: name, session, address, secure, activeAt: this.#now() };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.
     const recent = this.#history?.onJoin(user.room.name, user) ?? [];
-    if (Array.isArray(recent)) lines.push(...recent);
+    if (Array.isArray(recent)) events.push(...recent);
     else this.#deliverLater(user, recent);
-    this.#delivery.send(user, encodeLines(...lines));
-    this.#delivery.announce(encodeLines(announcement), user);
+    this.#delivery.reply(user, ...events);
+    this.#delivery.announce(announcement, user);
     const remote = { server: user.server, id, name, room: user.room.name };
     this.#link.publish({ type: "join", server: "", user: remote });
     this.#log(`[server] ${name} joined`, { event: "join", user: name });
@@ -386,12 +377,13 @@ export class ChatServer extends Actor<ChatServerMessage> {
 
   /** A connection from an address banned from the server is told why and
    * closed, and nobody hears of it. */
-  #refusedAtConnect(sink: Sink, address: string): boolean {
+  #refusedAtConnect(sink: Sink, face: Face, address: string): boolean {
     const now = this.#now();
     const ban = this.#community.serverBan(undefined, address, now);
     if (ban === undefined) return false;
+    const { by, until, reason } = ban;
     sink.push(
-      encodeLines(moderationLines.youAreBanned("this server", ban.by, ban.until, now, ban.reason)),
+      render(face, [{ type: "you_are_banned", place: "this server", by, until, reason }], now),
     );
     void sink.close({ flushMs: 1_000 });
     this.#log(`[server] refused ${address}: banned from the server`, {
@@ -404,10 +396,10 @@ export class ChatServer extends Actor<ChatServerMessage> {
 
   /** Disconnects a local user on the server's initiative (a kill, a server
    * ban): `notice` to them, then their leave, with `reason`, to everyone. */
-  #disconnect(user: ChatUser, notice: string, reason: string): void {
+  #disconnect(user: ChatUser, notice: Refusal, reason: string): void {
     const sink = user.local?.sink;
     if (sink === undefined) return;
-    this.#delivery.reply(user, errorLine(notice));
+    this.#delivery.reply(user, { type: "refusal", refusal: notice });
     this.#leave(user.id, reason, `kicked: ${reason}`);
     this.#metrics?.kicked(reason.startsWith("killed") ? "killed" : "banned");
     void sink.close({ flushMs: 1_000 });
@@ -420,18 +412,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
     promise.then((value) => run(() => then(value)), (error) => run(() => failed(error)));
   }
 
-  /** The roster lines a newcomer gets after its own join line. */
-  #roster(): string[] {
-    const lines: string[] = [];
+  /** The roster a newcomer gets after its own join. */
+  #roster(): ChatEvent {
+    const names: string[] = [];
     for (const name of this.#registry.names()) {
-      if (lines.length === ROSTER_LIMIT) break;
-      lines.push(joinedChat(name));
+      if (names.length === ROSTER_LIMIT) break;
+      names.push(name);
     }
-    const online = this.#registry.size;
-    if (online > ROSTER_LIMIT) {
-      lines.push(infoLine(`and ${online - ROSTER_LIMIT} more (/who lists everyone)`));
-    }
-    return lines;
+    return { type: "roster", names, more: Math.max(0, this.#registry.size - ROSTER_LIMIT) };
   }
 
   #leave(id: number, reason: string | undefined, cause: string | undefined): void {
@@ -442,7 +430,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#link.release(name.toLowerCase());
     if (!this.#shuttingDown) {
       if (!this.#delivery.withdraw(user)) {
-        this.#delivery.announce(encodeLines(leftChat(name, reason)));
+        this.#delivery.announce(reason ? { type: "leave", name, reason } : { type: "leave", name });
       }
       this.#link.publish({ type: "leave", server: "", id, ...(reason ? { reason } : {}) });
     }
@@ -452,7 +440,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
 
   #shutdown(flushMs: number, reply: () => void): void {
     this.#shuttingDown = true;
-    this.#delivery.broadcast(encodeLines(SHUTTING_DOWN));
+    this.#delivery.broadcast({ type: "shutdown" });
     const closing = [...this.#registry.locals()].map((u) => u.local?.sink.close({ flushMs }));
     // Not awaited: sessions keep sending their leaves while outboxes drain.
     Promise.all(closing).then(reply);
@@ -471,7 +459,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
   #linkChanged(up: boolean): void {
     const wasUp = this.#link.up;
     const news = this.#link.changed(up);
-    if (news) this.#delivery.broadcast(up ? LINK_RESTORED : LINK_LOST);
+    if (news) this.#delivery.broadcast(noticed({ notice: up ? "link_restored" : "link_lost" }));
     if (!up || wasUp) return;
     // Acts the other servers sent while we could not hear them are in the
     // store: read it again.
@@ -504,11 +492,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
     };
   }
 
-  /** Sends `lines` to `user` once they are ready, through the mailbox (a
+  /** Sends `events` to `user` once they are ready, through the mailbox (a
    * handler never waits for a store). */
-  #deliverLater(user: ChatUser, lines: Promise<string[]>): void {
+  #deliverLater(user: ChatUser, events: Promise<ChatEvent[]>): void {
     const id = user.id;
-    lines.then((ready) => this.#ctx?.address.send({ type: "deliver", id, lines: ready }))
+    events.then((ready) => this.#ctx?.address.send({ type: "deliver", id, events: ready }))
       .catch(noop);
   }
 

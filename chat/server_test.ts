@@ -43,6 +43,7 @@ function startChat(
       id,
       name: `user${id}`,
       sink,
+      face: "text",
       session: new Address(session),
       address: "127.0.0.1",
       secure: false,

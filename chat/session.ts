@@ -17,7 +17,8 @@ import { Actor, type Address, type Context } from "../actors/mod.ts";
 import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter.ts";
 import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
 import { parseInput } from "./commands.ts";
-import { encodeLines, errorLine } from "./protocol.ts";
+import { type Face, type Refusal, refused } from "./events.ts";
+import { render } from "./render.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { sanitize } from "./sanitize.ts";
 import type { ChatServerMessage } from "./server.ts";
@@ -64,14 +65,19 @@ export interface ClientSessionOptions {
   /** The peer's address (no port), and whether the connection is TLS. */
   address: string;
   secure: boolean;
+  /** How the client reads events: text lines (the default) or JSON. */
+  face?: Face;
   /** Told last, once the session is over and its queued lines are out. */
   onEnded?: { sessionEnded(): void };
 }
 
-const OVERFLOW_NOTICE = encodeLines(errorLine("disconnected: not reading fast enough"));
-const SLOW_DOWN = encodeLines(errorLine("slow down"));
-const FLOODING = encodeLines(errorLine("disconnected: flooding"));
-const IDLE = encodeLines(errorLine("disconnected: idle too long"));
+/** Sent, best effort, to a client dropped for not reading: made once per
+ * face for every session (a client that is not reading has no use for an
+ * exact `time`). */
+const OVERFLOW_NOTICE: Record<Face, Uint8Array> = {
+  text: render("text", [refused({ refusal: "not_reading" })], 0),
+  json: render("json", [refused({ refusal: "not_reading" })], Date.now()),
+};
 
 /** The end-of-stream messages, made once for every session. */
 const INPUT_ENDED: { ended: ClientSessionMessage; failed: ClientSessionMessage } = {
@@ -85,18 +91,6 @@ const OUTBOX_CLOSED: Record<OutboxCloseReason, ClientSessionMessage> = {
   error: { type: "outbox_closed", reason: "error" },
 };
 
-const tooLongNotices = new Map<number, Uint8Array>();
-
-/** The "line too long" notice for a cap, encoded once per cap, not per session. */
-function tooLongNotice(maxLineBytes: number): Uint8Array {
-  let notice = tooLongNotices.get(maxLineBytes);
-  if (notice === undefined) {
-    notice = encodeLines(errorLine(`line too long (max ${maxLineBytes} bytes)`));
-    tooLongNotices.set(maxLineBytes, notice);
-  }
-  return notice;
-}
-
 /** One connected client; see the module doc. */
 export class ClientSession extends Actor<ClientSessionMessage> {
   readonly #conn: ByteReader & ByteWriter & { readonly telnet?: boolean };
@@ -107,6 +101,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   readonly #metrics: ChatMetrics | undefined;
   readonly #address: string;
   readonly #secure: boolean;
+  readonly #face: Face;
   /** Why this session ended, for the log; the first reason found wins. */
   #cause: string | undefined;
   readonly #outbox: Outbox;
@@ -133,10 +128,11 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#metrics = options.metrics;
     this.#address = options.address;
     this.#secure = options.secure;
+    this.#face = options.face ?? "text";
     this.#onEnded = options.onEnded;
     this.#outbox = new Outbox(this.#conn, {
       maxQueuedBytes: this.#limits.maxQueuedBytes,
-      overflowNotice: OVERFLOW_NOTICE,
+      overflowNotice: OVERFLOW_NOTICE[this.#face],
     });
   }
 
@@ -147,6 +143,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       id: this.#id,
       name: this.#name,
       sink: this.#outbox,
+      face: this.#face,
       session: ctx.address,
       address: this.#address,
       secure: this.#secure,
@@ -175,7 +172,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
           `[server] ${this.#name} sent a line over ${this.#limits.maxLineBytes} bytes`,
           { level: "warn", event: "line_too_long", user: this.#name },
         );
-        this.#outbox.push(tooLongNotice(this.#limits.maxLineBytes));
+        this.#refuse({ refusal: "line_too_long", max: this.#limits.maxLineBytes });
         return;
       case "input_ended":
         this.#cause ??= message.failed ? "connection error" : "closed by client";
@@ -188,7 +185,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         return;
       case "idle_check":
         if (Date.now() - this.#lastLineAt >= this.#limits.idleTimeoutMs) {
-          this.#outbox.push(IDLE);
+          this.#refuse({ refusal: "idle" });
           this.#kick("idle too long", ctx);
         }
         return;
@@ -248,7 +245,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       case "say":
         return this.#tell({ type: "say", id: this.#id, text: input.text });
       case "invalid":
-        this.#outbox.push(encodeLines(errorLine(input.reason)));
+        this.#refuse({ refusal: "bad_command", text: input.reason });
         return;
       case "command":
         if (input.command.name !== "quit") {
@@ -285,15 +282,20 @@ export class ClientSession extends Actor<ClientSessionMessage> {
           event: "flood",
           user: this.#name,
         });
-        this.#outbox.push(SLOW_DOWN);
+        this.#refuse({ refusal: "slow_down" });
         return false;
       case "kick":
-        this.#outbox.push(FLOODING);
+        this.#refuse({ refusal: "flooding" });
         this.#kick("flooding", ctx);
         return false;
       default:
         return unreachable(verdict);
     }
+  }
+
+  /** Tells this client why its line was refused, or why it is leaving. */
+  #refuse(refusal: Refusal): void {
+    this.#outbox.push(render(this.#face, [refused(refusal)], Date.now()));
   }
 
   /** Sends to the server, waiting for room (backpressure on this client's

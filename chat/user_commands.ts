@@ -11,20 +11,17 @@ import { unreachable } from "../actors/mod.ts";
 import { type Command, helpLines } from "./commands.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Link } from "./link.ts";
-import { actionLine, chatLine, encodeLines, errorLine, infoLine, privateLine } from "./protocol.ts";
+import { type ChatEvent, type Refusal, refused } from "./events.ts";
 import type { Registry, User } from "./registry.ts";
 import type { Renames } from "./renames.ts";
-import { DEFAULT_HISTORY_PAGE, type Lines, parseBefore, type RoomHistory } from "./history.ts";
+import { DEFAULT_HISTORY_PAGE, parseBefore, type Replies, type RoomHistory } from "./history.ts";
 import type { Accounts } from "./accounts.ts";
 import type { Community } from "./community.ts";
 import type { Moderation } from "./moderation.ts";
-import { moderationLines, SERVER_EVENT } from "./protocol.ts";
+import { SERVER_EVENT } from "./protocol.ts";
 
 /** The commands the chat server handles (`/quit` ends at the session). */
 export type ServerCommand = Exclude<Command, { name: "quit" }>;
-
-/** How many names one `/who` or `/rooms` line holds before wrapping. */
-const NAMES_PER_LINE = 20;
 
 /**
  * Handles local users' lines and commands.
@@ -41,7 +38,7 @@ export class UserCommands<S> {
   readonly #renames: Renames<S>;
   readonly #history: RoomHistory | undefined;
   readonly #now: () => number;
-  readonly #later: (user: User<S>, lines: Promise<string[]>) => void;
+  readonly #later: (user: User<S>, events: Promise<ChatEvent[]>) => void;
   readonly #community: Community;
   readonly #moderation: Moderation<S>;
   readonly #accounts: Accounts<S>;
@@ -56,8 +53,8 @@ export class UserCommands<S> {
       history?: RoomHistory;
       /** The clock, in ms (for `/history ... before`). */
       now?: () => number;
-      /** Sends lines to a user once a networked history store answers. */
-      later?: (user: User<S>, lines: Promise<string[]>) => void;
+      /** Sends events to a user once a networked history store answers. */
+      later?: (user: User<S>, events: Promise<ChatEvent[]>) => void;
       /** Accounts, rooms and bans, and the commands that change them. */
       community: Community;
       moderation: Moderation<S>;
@@ -76,17 +73,21 @@ export class UserCommands<S> {
     this.#later = options.later ?? (() => {});
   }
 
-  /** Replies now, or once the lines are ready. */
-  #replyLines(user: User<S>, lines: Lines, first: string[] = []): void {
-    if (Array.isArray(lines)) return this.#delivery.reply(user, ...first, ...lines);
+  /** Replies now, or once the events are ready. */
+  #replyAll(user: User<S>, events: Replies, first: ChatEvent[] = []): void {
+    if (Array.isArray(events)) return this.#delivery.reply(user, ...first, ...events);
     if (first.length > 0) this.#delivery.reply(user, ...first);
-    this.#later(user, lines);
+    this.#later(user, events);
+  }
+
+  #refuse(user: User<S>, refusal: Refusal): void {
+    this.#delivery.reply(user, refused(refusal));
   }
 
   /** A chat line: to the others in the room, and to the other servers. */
   say(user: User<S>, text: string): void {
     if (this.#community.anyMutes && this.#muted(user)) return;
-    this.#delivery.toRoom(user.room, encodeLines(chatLine(user.name, text)), user);
+    this.#delivery.toRoom(user.room, { type: "say", from: user.name, text }, user);
     this.#history?.keep(user.room.name, user.name, text, false);
     // Checked here, not only in publish, so a lone server builds no event per line.
     if (this.#link.linked) this.#link.publish({ type: "say", server: "", id: user.id, text });
@@ -97,11 +98,8 @@ export class UserCommands<S> {
     const now = this.#now();
     const mute = this.#community.mute(user.room.name, user.name, now);
     if (mute === undefined) return false;
-    const room = user.room.name;
-    this.#delivery.reply(
-      user,
-      moderationLines.youAreMuted(room, mute.by, mute.until, now, mute.reason),
-    );
+    const { by, until, reason } = mute;
+    this.#delivery.reply(user, { type: "you_are_muted", room: user.room.name, by, until, reason });
     return true;
   }
 
@@ -122,7 +120,7 @@ export class UserCommands<S> {
         return this.#listRooms(user);
       case "help": {
         const rank = this.#moderation.rankOf(user, user.room.name);
-        return this.#delivery.reply(user, ...helpLines(rank).map(infoLine));
+        return this.#delivery.reply(user, { type: "help", lines: helpLines(rank) });
       }
       case "history":
         return this.#page(user, command);
@@ -158,34 +156,35 @@ export class UserCommands<S> {
   nick(user: User<S>, nick: string): void {
     const key = nick.toLowerCase();
     if (this.#community.registered(key) && user.local?.account !== key) {
-      const reason = `${nick} is registered: /login ${nick} PASSWORD if it is yours`;
-      return this.#delivery.reply(user, errorLine(reason));
+      return this.#refuse(user, { refusal: "name_registered", name: nick });
     }
     if (this.#community.serverBan(key, "", this.#now()) !== undefined) {
-      return this.#delivery.reply(user, errorLine(`${nick} is banned from this server`));
+      return this.#refuse(user, { refusal: "name_banned", name: nick });
     }
     this.#renames.nick(user, nick);
   }
 
   #action(user: User<S>, action: string): void {
     if (this.#community.anyMutes && this.#muted(user)) return;
-    if (SERVER_EVENT.test(action)) {
-      return this.#delivery.reply(user, errorLine("that action would read like a server line"));
-    }
-    this.#delivery.toRoom(user.room, encodeLines(actionLine(user.name, action)), user);
+    if (SERVER_EVENT.test(action)) return this.#refuse(user, { refusal: "action_like_server" });
+    this.#delivery.toRoom(user.room, { type: "action", from: user.name, text: action }, user);
     this.#history?.keep(user.room.name, user.name, action, true);
     this.#link.publish({ type: "me", server: "", id: user.id, action });
   }
 
   #privateMessage(user: User<S>, to: string, text: string): void {
     const target = this.#registry.named(to);
-    if (target === undefined) return this.#delivery.reply(user, errorLine(`no such user: ${to}`));
+    if (target === undefined) return this.#refuse(user, { refusal: "no_such_user", name: to });
     if (target.local) {
-      return this.#delivery.send(target, encodeLines(privateLine(user.name, target.name, text)));
+      return this.#delivery.reply(target, {
+        type: "private",
+        from: user.name,
+        to: target.name,
+        text,
+      });
     }
     if (!this.#link.up) {
-      const reason = `cannot reach ${target.name}: the link to other servers is down`;
-      return this.#delivery.reply(user, errorLine(reason));
+      return this.#refuse(user, { refusal: "unreachable_user", name: target.name });
     }
     this.#link.publish({ type: "msg", server: "", from: user.name, to: target.name, text });
   }
@@ -195,34 +194,27 @@ export class UserCommands<S> {
     const room = user.room;
     const names = [...room.users].filter((u) => u.local).map((u) => u.name);
     for (const other of room.users) if (!other.local) names.push(other.name);
-    const lines = wrap(`in ${room.name}: `, names);
     const online = this.#registry.size;
     // While the link is down, other servers' users are as last seen: say so.
-    const stale = this.#link.linked && !this.#link.up ? " (link to other servers down)" : "";
-    lines.push(infoLine(`${names.length} in ${room.name}, ${online} online in all${stale}`));
-    this.#delivery.reply(user, ...lines);
+    const stale = this.#link.linked && !this.#link.up;
+    this.#delivery.reply(user, { type: "who", room: room.name, names, online, stale });
   }
 
   #listRooms(user: User<S>): void {
-    const rooms = this.#registry.rooms().map((r) => `${r.name} (${r.users.size})`);
-    this.#delivery.reply(user, ...wrap("rooms: ", rooms));
+    const rooms = this.#registry.rooms().map((r) => ({ name: r.name, users: r.users.size }));
+    this.#delivery.reply(user, { type: "rooms", rooms });
   }
 
   #page(user: User<S>, command: Extract<ServerCommand, { name: "history" }>): void {
-    if (this.#history === undefined) {
-      return this.#delivery.reply(user, errorLine("history is off on this server"));
-    }
+    if (this.#history === undefined) return this.#refuse(user, { refusal: "history_off" });
     const before = command.before === undefined
       ? undefined
       : parseBefore(command.before, this.#now());
     if (command.before !== undefined && before === undefined) {
-      return this.#delivery.reply(
-        user,
-        errorLine("usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC|more]"),
-      );
+      return this.#refuse(user, { refusal: "history_usage" });
     }
     const limit = command.limit ?? DEFAULT_HISTORY_PAGE;
-    this.#replyLines(
+    this.#replyAll(
       user,
       this.#history.page(user.room.name, user, { limit, before, more: command.more }),
     );
@@ -230,13 +222,19 @@ export class UserCommands<S> {
 
   #moveTo(user: User<S>, roomName: string): void {
     if (user.room.name.toLowerCase() === roomName.toLowerCase()) {
-      return this.#delivery.reply(user, errorLine(`you are already in ${user.room.name}`));
+      return this.#refuse(user, { refusal: "already_in_room", room: user.room.name });
     }
     const now = this.#now();
     const ban = this.#community.roomBan(roomName, user.name, user.local?.address ?? "", now);
     if (ban !== undefined) {
-      const notice = moderationLines.youAreBanned(roomName, ban.by, ban.until, now, ban.reason);
-      return this.#delivery.reply(user, notice);
+      const { by, until, reason } = ban;
+      return this.#delivery.reply(user, {
+        type: "you_are_banned",
+        place: roomName,
+        by,
+        until,
+        reason,
+      });
     }
     this.move(user, roomName);
     // A logged-in user who opens a new room owns it.
@@ -257,27 +255,12 @@ export class UserCommands<S> {
    * caller has checked that they may go there). */
   move(user: User<S>, roomName: string): void {
     const from = this.#registry.move(user, roomName);
-    this.#delivery.toRoom(from, encodeLines(infoLine(`${user.name} left the room`)));
-    this.#delivery.toRoom(user.room, encodeLines(infoLine(`${user.name} joined the room`)), user);
-    const size = plural(user.room.users.size, "user");
-    const recent = this.#history?.onJoin(user.room.name, user) ?? [];
-    const first = [infoLine(`you are in ${user.room.name} (${size})`)];
-    this.#replyLines(user, recent, [...first, ...this.#moderation.topicLines(user.room.name)]);
+    const room = user.room.name;
+    this.#delivery.toRoom(from, { type: "exit", name: user.name, room: from.name });
+    this.#delivery.toRoom(user.room, { type: "enter", name: user.name, room }, user);
+    const recent = this.#history?.onJoin(room, user) ?? [];
+    const first: ChatEvent[] = [{ type: "room", room, users: user.room.users.size }];
+    this.#replyAll(user, recent, [...first, ...this.#moderation.topicEvents(room)]);
     this.#link.publish({ type: "move", server: "", id: user.id, room: user.room.name });
   }
-}
-
-/** `* prefix a, b, c` lines of at most NAMES_PER_LINE names each. */
-function wrap(prefix: string, items: string[]): string[] {
-  const lines: string[] = [];
-  for (let i = 0; i < items.length; i += NAMES_PER_LINE) {
-    const part = items.slice(i, i + NAMES_PER_LINE).join(", ");
-    lines.push(infoLine(i === 0 ? prefix + part : part));
-  }
-  return lines;
-}
-
-/** `1 user`, `2 users`. */
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }

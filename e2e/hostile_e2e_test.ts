@@ -243,6 +243,7 @@ Deno.test("a ChatServer handler that throws loses that message, not the chat", a
     id: 1,
     name: "user1",
     sink: outbox,
+    face: "text",
     session,
     address: "127.0.0.1",
     secure: false,

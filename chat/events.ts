@@ -1,0 +1,239 @@
+/**
+ * What the chat says, as values: every outcome of a command, a cluster
+ * event, a timer or a store's answer is one `ChatEvent`. The core never
+ * writes text; renderers at the edge turn events into bytes for each face
+ * (`render.ts`: the text lines of nc, telnet and TLS; the browser's JSON).
+ *
+ * A user's own words only ever travel in the `text` of a `say`, `action`
+ * or `private` event, and the renderer owns every prefix around them: no
+ * sentence of the server is something a user can type.
+ *
+ * Notices (`* ...` to one user) and refusals (`! ...` to one user) are
+ * tables keyed by kind, each with the sentence it renders to: a face that
+ * speaks another language (IRC numerics) switches on the kind, and a new
+ * kind is a compile error until each face handles it.
+ *
+ * @module
+ */
+
+import type { HistoryLine } from "./ports.ts";
+
+/** Where an event's bytes go: a text line client, or the browser's JSON. */
+export type Face = "text" | "json";
+
+/** One entry of `/bans`. */
+export interface SanctionEntry {
+  /** The name or address, as shown to the asker. */
+  whom: string;
+  what: "banned" | "muted";
+  by: string;
+  /** When it ends, ms; 0: never. */
+  until: number;
+  reason: string;
+}
+
+/** What `/whois` tells of a user. */
+export interface WhoisFacts {
+  name: string;
+  registered: boolean;
+  loggedIn: boolean;
+  oper: boolean;
+  room: string;
+  /** Ms since the user last spoke; undefined for another server's user. */
+  idleMs?: number;
+  /** Shown to server operators only. */
+  address?: string;
+  /** The user's server was asked and did not answer in time. */
+  unanswered?: boolean;
+}
+
+/** Everything the chat tells people. */
+export type ChatEvent =
+  | { type: "say"; from: string; text: string }
+  | { type: "action"; from: string; text: string }
+  | { type: "private"; from: string; to: string; text: string }
+  | { type: "join"; name: string }
+  | { type: "leave"; name: string; reason?: string }
+  | { type: "enter"; name: string; room: string }
+  | { type: "exit"; name: string; room: string }
+  | { type: "rename"; from: string; to: string }
+  /** The newcomer's roster: names online (after its own join) and how many
+   * more there are than were listed. */
+  | { type: "roster"; names: string[]; more: number }
+  | { type: "welcome"; name: string }
+  | { type: "room"; room: string; users: number }
+  | { type: "who"; room: string; names: string[]; online: number; stale: boolean }
+  | { type: "rooms"; rooms: { name: string; users: number }[] }
+  | { type: "help"; lines: string[] }
+  | { type: "topic"; room: string; text: string; by: string }
+  | { type: "topic_set"; room: string; by: string; text: string }
+  | { type: "kicked"; room: string; name: string; by: string; reason: string }
+  /** `room` "": the server. */
+  | { type: "banned"; room: string; name: string; by: string; until: number; reason: string }
+  | { type: "unbanned"; room: string; name: string; by: string }
+  | { type: "muted"; room: string; name: string; by: string; until: number; reason: string }
+  | { type: "unmuted"; room: string; name: string; by: string }
+  | { type: "opped"; room: string; name: string; by: string; on: boolean }
+  | { type: "owned"; room: string; owner: string }
+  | { type: "released"; room: string }
+  | { type: "announcement"; by: string; text: string }
+  | { type: "whois"; facts: WhoisFacts }
+  /** A `/whois` answer from another server, as it told it. */
+  | { type: "whois_told"; text: string }
+  | { type: "bans"; room: string; entries: SanctionEntry[] }
+  /** Kept lines of a room: the replay on joining it, or a `/history` page. */
+  | { type: "history"; room: string; kind: "recent" | "page"; lines: HistoryLine[] }
+  /** You may not: sent to the one user concerned. */
+  | { type: "you_are_banned"; place: string; by: string; until: number; reason: string }
+  | { type: "you_are_muted"; room: string; by: string; until: number; reason: string }
+  | { type: "you_were_kicked"; room: string; by: string; reason: string }
+  | { type: "notice"; notice: Notice }
+  | { type: "refusal"; refusal: Refusal }
+  | { type: "shutdown" };
+
+/** `for 10m` or `for good`, after a ban or a mute. */
+export function lasting(until: number, now: number): string {
+  return until === 0 ? "for good" : `for ${formatLeft(until - now)}`;
+}
+
+/** ` (reason)`, or nothing. */
+export function because(reason: string): string {
+  return reason === "" ? "" : ` (${reason})`;
+}
+
+/** `10m`, `2h`, `3d`, `30s`: the time left, rounded up to its largest unit. */
+export function formatLeft(ms: number): string {
+  // To the second first: a ban of 1h read a few ms later still says 1h.
+  ms = Math.ceil(ms / 1000) * 1000;
+  const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000]];
+  for (const [unit, size] of units) if (ms >= size) return `${Math.ceil(ms / size)}${unit}`;
+  return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+}
+
+/** Information for one user, keyed by kind, with its sentence. */
+export const NOTICES = {
+  and_more: (p: { count: number }) => `and ${p.count} more (/who lists everyone)`,
+  link_lost: () => "link to other servers lost",
+  link_restored: () => "link to other servers restored",
+  link_down: () =>
+    "link to other servers is down: users on other servers may not see you, nor you them",
+  name_kept: (p: { name: string }) =>
+    `a user on another server also had the name ${p.name} (Redis had lost track of names); it stays yours`,
+  name_lost: (p: { name: string; back: string }) =>
+    `your name ${p.name} is held by a user on another server (Redis had lost track of names); you are ${p.back} again`,
+  no_earlier_lines: (p: { room: string }) => `no earlier lines in ${p.room}`,
+  registered_offline: (p: { name: string }) => `${p.name} is registered, and not online`,
+  nobody_banned: (p: { room: string }) => `nobody is banned or muted in ${p.room}`,
+  server_unbanned: (p: { target: string }) => `${p.target} is no longer banned from the server`,
+  plaintext: () =>
+    "this connection is not encrypted: connect to the server's TLS port, if it has one, to keep your password private",
+  registered_elsewhere: (p: { name: string }) =>
+    `you registered ${p.name}: /login ${p.name} PASSWORD to use it`,
+  registered: (p: { name: string }) => `you registered ${p.name} and are logged in`,
+  logged_in: (p: { name: string }) => `you are logged in as ${p.name}`,
+  logged_out: (p: { assigned?: string }) =>
+    p.assigned === undefined
+      ? "you are logged out"
+      : `you are logged out; you are ${p.assigned} again`,
+  password_changed: () => "password changed",
+  unregistered: (p: { name: string }) => `${p.name} is no longer registered`,
+  oper: () => "you are a server operator now (/help lists what you may do)",
+} as const;
+
+/** A refusal's sentence, keyed by kind; `! ` comes before it on the wire. */
+export const REFUSALS = {
+  /** A command line the parser could not read (its own sentence). */
+  bad_command: (p: { text: string }) => p.text,
+  no_such_user: (p: { name: string }) => `no such user: ${p.name}`,
+  no_such_user_any_more: () => "no such user any more",
+  already_named: (p: { name: string }) => `you are already ${p.name}`,
+  name_reserved: (p: { name: string; assigned: boolean }) =>
+    `name reserved: ${p.name}${p.assigned ? " (userN names are assigned)" : ""}`,
+  name_taken: (p: { name: string }) => `name taken: ${p.name}`,
+  name_registered: (p: { name: string }) =>
+    `${p.name} is registered: /login ${p.name} PASSWORD if it is yours`,
+  name_banned: (p: { name: string }) => `${p.name} is banned from this server`,
+  rename_under_way: () => "a name change is already under way",
+  names_need_link: () => "cannot change names while the link to other servers is down",
+  claim_timed_out: () =>
+    "cannot change your name now: the other servers did not answer in time (try again)",
+  unreachable_user: (p: { name: string }) =>
+    `cannot reach ${p.name}: the link to other servers is down`,
+  action_like_server: () => "that action would read like a server line",
+  already_in_room: (p: { room: string }) => `you are already in ${p.room}`,
+  history_off: () => "history is off on this server",
+  history_usage: () => "usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC|more]",
+  history_unavailable: () => "history is unavailable right now",
+  no_store: () => "this server keeps no accounts or rooms (it runs with --accounts off)",
+  no_accounts: () => "this server keeps no accounts (it runs with --accounts off)",
+  store_failed: () => "cannot do that now: the store is unavailable (try again later)",
+  room_owned: (p: { room: string }) => `${p.room} is owned already`,
+  not_in_room: (p: { name: string; room: string }) => `${p.name} is not in ${p.room}`,
+  lobby_ban: () => "nobody can be banned from the lobby (operators: /gban)",
+  not_sanctioned: (p: { target: string; what: "banned" | "muted"; room: string }) =>
+    `${p.target} is not ${p.what} in ${p.room}`,
+  not_registered_for_op: (p: { name: string }) =>
+    `${p.name} is not registered: only registered users can be ops`,
+  op_already: (p: { name: string; room: string; on: boolean }) =>
+    `${p.name} is ${p.on ? "already" : "not"} an op of ${p.room}`,
+  not_server_banned: (p: { target: string }) => `${p.target} is not banned from the server`,
+  rank_needed: (p: { who: string; what: string }) => `only ${p.who} may ${p.what}`,
+  room_not_registered: (p: { room: string }) =>
+    `${p.room} is not registered: a room keeps a topic, ops, bans and mutes once a registered user owns it`,
+  outranked: (p: { target: string; rank: "owner" | "op"; room: string }) =>
+    `${p.target} is ${p.rank === "owner" ? "the owner" : "an op"} of ${p.room}: you cannot do that`,
+  account_busy: () => "one moment: your last account command is still running",
+  logged_in_already: (p: { name: string }) => `you are logged in as ${p.name} already`,
+  choose_name_first: () => "choose a name first (/nick NAME): userN names cannot be registered",
+  registered_already: (p: { name: string }) => `${p.name} is registered already`,
+  account_in_use: (p: { name: string }) =>
+    `${p.name} is in use on another connection; it stays theirs until they leave`,
+  not_logged_in: () => "you are not logged in",
+  log_in_first: () => "log in first (/login NAME PASSWORD)",
+  too_many_failures: (p: { waitMs: number }) =>
+    `too many failed attempts: try again in ${formatLeft(p.waitMs)}`,
+  wrong_credentials: () => "wrong name or password",
+  wrong_password: () => "wrong password",
+  line_too_long: (p: { max: number }) => `line too long (max ${p.max} bytes)`,
+  slow_down: () => "slow down",
+  flooding: () => "disconnected: flooding",
+  idle: () => "disconnected: idle too long",
+  not_reading: () => "disconnected: not reading fast enough",
+  busy: () => "server busy: try again in a moment",
+  killed: (p: { by: string; reason: string }) =>
+    `you were disconnected by ${p.by}${because(p.reason)}`,
+  kicked_off: (p: { by: string; reason: string }) =>
+    `you were kicked by ${p.by}${because(p.reason)}`,
+  banned_off: (p: { place: string; by: string; until: number; now: number; reason: string }) =>
+    `you are banned from ${p.place} by ${p.by} ${lasting(p.until, p.now)}${because(p.reason)}`,
+} as const;
+
+/** Each table's entries as tagged values: `{ notice: "logged_in", name }`. */
+type Tagged<T extends Record<string, (p: never) => string>, Tag extends string> = {
+  [K in keyof T]: { [_ in Tag]: K } & (Parameters<T[K]> extends [infer P] ? P : unknown);
+}[keyof T];
+
+/** A notice to one user. */
+export type Notice = Tagged<typeof NOTICES, "notice">;
+/** Why a user's command or line was refused. */
+export type Refusal = Tagged<typeof REFUSALS, "refusal">;
+
+/** A notice's sentence. */
+export function noticeText(notice: Notice): string {
+  return (NOTICES[notice.notice] as (p: Notice) => string)(notice);
+}
+
+/** A refusal's sentence. */
+export function refusalText(refusal: Refusal): string {
+  return (REFUSALS[refusal.refusal] as (p: Refusal) => string)(refusal);
+}
+
+/** `{ type: "refusal", ... }` for `refusal`. */
+export function refused(refusal: Refusal): ChatEvent {
+  return { type: "refusal", refusal };
+}
+
+/** `{ type: "notice", ... }` for `notice`. */
+export function noticed(notice: Notice): ChatEvent {
+  return { type: "notice", notice };
+}
