@@ -45,6 +45,9 @@ export type Command =
   | { name: "ungban"; target: string }
   | { name: "announce"; text: string };
 
+/** The commands the chat server handles (`/quit` ends at the session). */
+export type ServerCommand = Exclude<Command, { name: "quit" }>;
+
 /** A line from a user, classified. */
 export type Input =
   | { type: "say"; text: string }

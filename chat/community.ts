@@ -76,26 +76,6 @@ export type StoredAct = Extract<
   { kind: "claim" | "release" | "topic" | "op" | "ban" | "unban" | "mute" | "unmute" }
 >;
 
-/** Whether `act` is written to the store before it takes effect. */
-export function isStored(act: Act): act is StoredAct {
-  switch (act.kind) {
-    case "claim":
-    case "release":
-    case "topic":
-    case "op":
-    case "ban":
-    case "unban":
-    case "mute":
-    case "unmute":
-      return true;
-    case "account":
-    case "kick":
-    case "kill":
-    case "announce":
-      return false;
-  }
-}
-
 /** How much a user may do in a room, least first. */
 export type Rank = "user" | "op" | "owner" | "operator";
 
@@ -238,44 +218,57 @@ export class Community {
     );
   }
 
-  /** Changes the copy as `act` says (acts that change nothing kept are
-   * ignored here: their effect is on users, not state). */
-  apply(act: Act): void {
-    switch (act.kind) {
-      case "claim":
-        return void this.#ensureRoom(act.room, act.owner);
-      case "release":
-        return this.#release(act.room);
-      case "topic": {
-        const state = this.#ensureRoom(act.room, "");
-        state.topic = act.text;
-        state.topicBy = act.by;
-        return;
-      }
-      case "op": {
-        const ops = this.#ensureRoom(act.room, "").ops;
-        if (act.on) ops.add(act.account);
-        else ops.delete(act.account);
-        return;
-      }
-      case "ban":
-        this.#bansOf(act.room).set(act.sanction.target, act.sanction);
-        return;
-      case "unban":
-        return unsanction(this.#bansOf(act.room), act.target);
-      case "mute":
-        return this.#mute(act.room, act.sanction);
-      case "unmute":
-        return this.#unmute(act.room, act.target);
-      case "account":
-        if (act.registered) this.#accounts.add(act.name.toLowerCase());
-        else this.#accounts.delete(act.name.toLowerCase());
-        return;
-      case "kick":
-      case "kill":
-      case "announce":
-        return;
-    }
+  /** `name` (any case) is registered, or no longer. */
+  setRegistered(name: string, registered: boolean): void {
+    if (registered) this.#accounts.add(name.toLowerCase());
+    else this.#accounts.delete(name.toLowerCase());
+  }
+
+  /** `room` is owned by `owner` (an account). */
+  claim(room: string, owner: string): void {
+    this.#ensureRoom(room, owner);
+  }
+
+  /** `room` keeps nothing any more: its owner, ops, bans and mutes go. */
+  release(room: string): void {
+    const state = this.room(room);
+    if (state === undefined) return;
+    this.#muteCount -= state.mutes.size;
+    this.#rooms.delete(room.toLowerCase());
+  }
+
+  setTopic(room: string, text: string, by: string): void {
+    const state = this.#ensureRoom(room, "");
+    state.topic = text;
+    state.topicBy = by;
+  }
+
+  setOp(room: string, account: string, on: boolean): void {
+    const ops = this.#ensureRoom(room, "").ops;
+    if (on) ops.add(account);
+    else ops.delete(account);
+  }
+
+  /** Bans in `room` ("": the server). */
+  addBan(room: string, sanction: Sanction): void {
+    this.#bansOf(room).set(sanction.target, sanction);
+  }
+
+  /** Lifts the ban on `target` in `room` ("": the server), and the
+   * addresses kept with it. */
+  liftBan(room: string, target: string): void {
+    unsanction(this.#bansOf(room), target);
+  }
+
+  addMute(room: string, sanction: Sanction): void {
+    const mutes = this.#ensureRoom(room, "").mutes;
+    if (!mutes.has(sanction.target)) this.#muteCount++;
+    mutes.set(sanction.target, sanction);
+  }
+
+  liftMute(room: string, target: string): void {
+    const mutes = this.room(room)?.mutes;
+    if (mutes?.delete(target)) this.#muteCount--;
   }
 
   #ensureRoom(name: string, owner: string): RoomState {
@@ -298,26 +291,8 @@ export class Community {
     return state;
   }
 
-  #release(room: string): void {
-    const state = this.room(room);
-    if (state === undefined) return;
-    this.#muteCount -= state.mutes.size;
-    this.#rooms.delete(room.toLowerCase());
-  }
-
   #bansOf(room: string): Map<string, Sanction> {
     return room === "" ? this.#serverBans : this.#ensureRoom(room, "").bans;
-  }
-
-  #mute(room: string, sanction: Sanction): void {
-    const mutes = this.#ensureRoom(room, "").mutes;
-    if (!mutes.has(sanction.target)) this.#muteCount++;
-    mutes.set(sanction.target, sanction);
-  }
-
-  #unmute(room: string, target: string): void {
-    const mutes = this.room(room)?.mutes;
-    if (mutes?.delete(target)) this.#muteCount--;
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Community, FailureLimit, parseDuration } from "./community.ts";
+import { applyAct } from "./acts.ts";
 
 const ban = (target: string, until = 0, label?: string) => ({
   target,
@@ -28,9 +29,9 @@ Deno.test("a ban holds until its end, by name or by address, and a permanent one
   assert.equal(community.roomBan("den", "troll", "10.0.0.2", 1_000), undefined, "ends on time");
   assert.equal(community.serverBan(undefined, "10.0.0.1", 10 ** 15)?.target, "10.0.0.1");
   assert.equal(community.serverBan("troll", "10.0.0.2", 0), undefined);
-  community.apply({ kind: "ban", room: "den", sanction: ban("10.0.0.9", 0, "troll") });
+  applyAct(community, { kind: "ban", room: "den", sanction: ban("10.0.0.9", 0, "troll") });
   assert.equal(community.roomBan("den", "newname", "10.0.0.9", 5_000)?.label, "troll");
-  community.apply({ kind: "unban", room: "den", target: "troll", by: "alice" });
+  applyAct(community, { kind: "unban", room: "den", target: "troll", by: "alice" });
   assert.equal(
     community.roomBan("den", "newname", "10.0.0.9", 0),
     undefined,
@@ -41,19 +42,19 @@ Deno.test("a ban holds until its end, by name or by address, and a permanent one
 Deno.test("nobody muted anywhere means no lookup; a mute is per room and ends on time", () => {
   const community = new Community();
   assert.equal(community.anyMutes, false);
-  community.apply({ kind: "mute", room: "den", sanction: ban("bob", 500) });
+  applyAct(community, { kind: "mute", room: "den", sanction: ban("bob", 500) });
   assert.equal(community.anyMutes, true);
   assert.equal(community.mute("den", "BOB", 499)?.target, "bob");
   assert.equal(community.mute("den", "bob", 500), undefined);
   assert.equal(community.mute("lobby", "bob", 0), undefined);
-  community.apply({ kind: "unmute", room: "den", target: "bob", by: "alice" });
+  applyAct(community, { kind: "unmute", room: "den", target: "bob", by: "alice" });
   assert.equal(community.anyMutes, false);
 });
 
 Deno.test("ranks: operators over owners over ops over users; only owned rooms and the lobby keep state", () => {
   const community = new Community();
-  community.apply({ kind: "claim", room: "Den", owner: "alice", by: "alice" });
-  community.apply({ kind: "op", room: "den", account: "bob", on: true, by: "alice" });
+  applyAct(community, { kind: "claim", room: "Den", owner: "alice", by: "alice" });
+  applyAct(community, { kind: "op", room: "den", account: "bob", on: true, by: "alice" });
   assert.equal(community.rank("den", "alice", false), "owner");
   assert.equal(community.rank("den", "bob", false), "op");
   assert.equal(community.rank("den", "carol", false), "user");
@@ -63,7 +64,7 @@ Deno.test("ranks: operators over owners over ops over users; only owned rooms an
   assert.equal(community.keeps("elsewhere"), false);
   assert.deepEqual(community.ownedBy("alice"), ["Den"]);
   assert.deepEqual(community.oppedIn("bob"), ["Den"]);
-  community.apply({ kind: "release", room: "den" });
+  applyAct(community, { kind: "release", room: "den" });
   assert.equal(community.keeps("den"), false);
 });
 

@@ -2,40 +2,43 @@
  * The `ChatServer` actor: the one place chat state changes, one message at
  * a time, so there are no locks and no races between a rename and a line.
  *
- * It only dispatches. The state is the `Registry` (who, which name, which
- * room) and the `Community` (accounts, registered rooms, bans); lines go
- * out through `Delivery` (fan-out and join/leave batching); local users'
- * lines and commands are `UserCommands`', renames `Renames'`, accounts
- * `Accounts'` and moderation `Moderation`'s, and other servers' users are
- * kept by `RemoteUsers`. A handler never waits on I/O: a cluster-wide name
- * claim, a password's hash or a store's write is started, and its answer
- * comes back later as a message of its own (`claim_answer`, `resume`). The
+ * It is the shell around a pure core. The state is the `Registry` (who,
+ * which name, which room) and the `Community` (accounts, registered rooms,
+ * bans), held in a `Scene` that every command reads; a command's handler
+ * (`commands/`, one module per command or family) returns `Effect`s, and
+ * this actor carries them out: deliveries through `Delivery` (fan-out and
+ * join/leave batching), publishes through the `Link`, store writes and
+ * password work as tasks whose results come back as `task_done` messages,
+ * timers through the actor's context. A handler never waits on I/O. The
  * server runs under the `resume` policy: a bug in one command drops that
- * command, not the chat. The wire format is described in `docs/protocol.md`.
+ * command, not the chat. The wire format is described in
+ * `docs/protocol.md`; the lines themselves are rendered in `render.ts`.
  *
  * @module
  */
 
 import { Actor, type Address, type Context, unreachable } from "../actors/mod.ts";
 import { ANNOUNCE_BATCH_MS } from "./announcer.ts";
+import { enact } from "./acts.ts";
+import type { Effect, Scene } from "./command.ts";
+import type { ServerCommand } from "./commands.ts";
+import { finishTask, perform, runCommand } from "./commands/mod.ts";
+import { type ClaimAnswer, claimAnswered, claimExpired, nameLost } from "./commands/nick.ts";
+import { say } from "./commands/talk.ts";
+import { answerWhois, whoisAnswered, whoisExpired } from "./commands/whois.ts";
+import { topicOf } from "./commands/join.ts";
+import { Community, FailureLimit, type Snapshot } from "./community.ts";
 import { Delivery } from "./delivery.ts";
+import { type ChatEvent, type Face, noticed, type Refusal } from "./events.ts";
+import type { RoomHistory } from "./history.ts";
 import { Link } from "./link.ts";
 import type { Broker, ChatMetrics, ClusterEvent, CommunityStore, Log, Passwords } from "./ports.ts";
-import { Accounts } from "./accounts.ts";
-import { Community, type Snapshot } from "./community.ts";
-import { Moderation } from "./moderation.ts";
-import { type ChatEvent, type Face, noticed, type Refusal } from "./events.ts";
 import { ROSTER_LIMIT } from "./protocol.ts";
 import { Registry, type Sink, type User } from "./registry.ts";
-import { render } from "./render.ts";
 import { RemoteUsers } from "./remote.ts";
-import { type ClaimAnswer, Renames } from "./renames.ts";
-import type { RoomHistory } from "./history.ts";
+import { render } from "./render.ts";
 import type { ClientSessionMessage } from "./session.ts";
-import { type ServerCommand, UserCommands } from "./user_commands.ts";
-
-export { CLAIM_TIMEOUT_MS } from "./renames.ts";
-export type { ServerCommand } from "./user_commands.ts";
+import { runTask, type TaskDone, type TaskPorts } from "./tasks.ts";
 
 /** Live figures for the metrics endpoint, asked for at scrape time. */
 export interface LiveFigures {
@@ -65,8 +68,11 @@ export type ChatServerMessage =
   | { type: "leave"; id: number; reason?: string; cause?: string }
   | ({ type: "claim_answer"; id: number } & ClaimAnswer)
   | { type: "claim_expired"; id: number; token: number }
-  /** A `/whois` asked of another server had its time (see Moderation). */
+  /** A `/whois` asked of another server had its time. */
   | { type: "whois_expired"; asker: number; target: number; token: number }
+  /** Slow work a command started is done (`id`: the user it was for; 0
+   * for none). */
+  | { type: "task_done"; id: number; done: TaskDone }
   | { type: "shutdown"; flushMs: number; reply: () => void }
   | { type: "stats"; reply: (stats: LiveFigures) => void }
   | { type: "flush_announcements" }
@@ -76,9 +82,6 @@ export type ChatServerMessage =
   | { type: "name_lost"; key: string }
   /** Events for one user that a networked history store has answered. */
   | { type: "deliver"; id: number; events: ChatEvent[] }
-  /** The second half of a handler that had to wait (for a store, or a
-   * password's hash): run in a turn of its own. */
-  | { type: "resume"; run: () => void }
   /** Accounts, rooms and bans as the store has them (at start, and after
    * the link comes back). */
   | { type: "community_loaded"; snapshot: Snapshot; reply?: () => void };
@@ -86,28 +89,37 @@ export type ChatServerMessage =
 /** How the server reaches a user's session (to tell it its new name). */
 type SessionAddress = Address<ClientSessionMessage>;
 type ChatUser = User<SessionAddress>;
+type ChatEffect = Effect<SessionAddress>;
 
 /** Messages that may send lines at once: waiting announcements go first. */
-type Immediate = Extract<
+type Immediate = Exclude<
   ChatServerMessage,
   {
     type:
-      | "say"
-      | "command"
-      | "claim_answer"
-      | "claim_expired"
-      | "whois_expired"
-      | "shutdown"
-      | "link"
-      | "remote"
-      | "deliver"
-      | "resume";
+      | "join"
+      | "leave"
+      | "flush_announcements"
+      | "stats"
+      | "server_lost"
+      | "community_loaded"
+      | "name_lost";
   }
 >;
+
+/** How long a rename waits for the other servers to confirm a name: long
+ * enough for a slow Redis, short enough that the user is not left guessing. */
+export const CLAIM_TIMEOUT_MS = 2_000;
 
 /** How long `/whois` waits for another server's answer: as long as a
  * name claim may take. */
 const WHOIS_TIMEOUT_MS = 2_000;
+
+/** Failed logins one account may take in a burst, and how fast the
+ * allowance comes back: a person who mistypes is never stopped, a script
+ * gets five guesses a minute. */
+export const ACCOUNT_FAILURES = { burst: 5, refillMs: 12_000 } as const;
+/** The same per address: room for a few people behind one NAT. */
+export const ADDRESS_FAILURES = { burst: 20, refillMs: 3_000 } as const;
 
 /** Options for {@linkcode ChatServer}. */
 export interface ChatServerOptions {
@@ -153,17 +165,17 @@ export class ChatServer extends Actor<ChatServerMessage> {
   readonly #log: Log;
   readonly #welcome: boolean;
   readonly #link: Link;
+  readonly #scene: Scene<SessionAddress>;
   readonly #registry = new Registry<SessionAddress>();
+  readonly #community = new Community();
   readonly #delivery: Delivery<SessionAddress>;
   readonly #remote: RemoteUsers<SessionAddress>;
-  readonly #renames: Renames<SessionAddress>;
-  readonly #commands: UserCommands<SessionAddress>;
   readonly #history: RoomHistory | undefined;
-  readonly #community = new Community();
-  readonly #moderation: Moderation<SessionAddress>;
-  readonly #store: CommunityStore | undefined;
+  readonly #tasks: TaskPorts;
   readonly #now: () => number;
   readonly #metrics: ChatMetrics | undefined;
+  readonly #claimTimeoutMs: number;
+  readonly #whoisTimeoutMs: number;
   /** Set in `started`: timers and self-addressed messages go through it. */
   #ctx: Context<ChatServerMessage> | undefined;
   #shuttingDown = false;
@@ -174,70 +186,34 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#welcome = options.welcome ?? false;
     this.#now = options.now ?? Date.now;
     this.#link = new Link(options.broker);
-    const registry = this.#registry;
-    const delivery = new Delivery({
-      registry,
+    this.#metrics = options.metrics;
+    this.#history = options.history;
+    this.#claimTimeoutMs = options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
+    this.#whoisTimeoutMs = options.whoisTimeoutMs ?? WHOIS_TIMEOUT_MS;
+    this.#delivery = new Delivery({
+      registry: this.#registry,
       metrics: options.metrics,
       now: this.#now,
       scheduleFlush: () => this.#later(ANNOUNCE_BATCH_MS, { type: "flush_announcements" }),
     });
-    this.#delivery = delivery;
-    this.#renames = new Renames({
-      registry,
-      delivery,
-      link: this.#link,
-      log: this.#log,
-      claimTimeoutMs: options.claimTimeoutMs,
-      answer: (user, answer) => this.#tellSelf({ type: "claim_answer", id: user.id, ...answer }),
-      expireLater: (user, token, ms) =>
-        this.#later(ms, { type: "claim_expired", id: user.id, token }),
-      renamed: (user, name) => void user.local?.session.send({ type: "renamed", name }).catch(noop),
-    });
-    this.#history = options.history;
-    this.#remote = new RemoteUsers(registry, delivery, options.history);
-    this.#metrics = options.metrics;
-    this.#store = options.people?.store;
-    const context = {
-      registry,
-      delivery,
-      link: this.#link,
+    this.#remote = new RemoteUsers(this.#registry, this.#delivery, options.history);
+    const store = options.people?.store;
+    this.#tasks = { store, passwords: options.people?.passwords ?? NO_PASSWORDS };
+    this.#scene = {
+      registry: this.#registry,
       community: this.#community,
-      store: this.#store,
-      log: this.#log,
-      now: this.#now,
-      after: <T>(p: Promise<T>, then: (v: T) => void, failed: (e: unknown) => void) =>
-        this.#after(p, then, failed),
-      moveTo: (user: ChatUser, room: string) => this.#commands.move(user, room),
-      disconnect: (user: ChatUser, notice: Refusal, reason: string) =>
-        this.#disconnect(user, notice, reason),
-      expireWhois: (asker: number, target: number, token: number) =>
-        this.#later(options.whoisTimeoutMs ?? WHOIS_TIMEOUT_MS, {
-          type: "whois_expired",
-          asker,
-          target,
-          token,
-        }),
-    };
-    this.#moderation = new Moderation(context);
-    const accounts = new Accounts({
-      context,
-      moderation: this.#moderation,
-      passwords: options.people?.passwords ?? NO_PASSWORDS,
+      link: this.#link,
+      clock: { now: this.#now },
+      history: options.history !== undefined,
+      accounts: store !== undefined,
       operators: options.people?.operators ?? new Map(),
-      rename: (user, name) => this.#commands.nick(user, name),
-    });
-    this.#commands = new UserCommands({
-      registry,
-      delivery,
-      link: this.#link,
-      renames: this.#renames,
-      history: options.history,
-      now: this.#now,
-      later: (user, lines) => this.#deliverLater(user, lines),
-      community: this.#community,
-      moderation: this.#moderation,
-      accounts,
-    });
+      logins: {
+        byAccount: new FailureLimit(ACCOUNT_FAILURES),
+        byAddress: new FailureLimit(ADDRESS_FAILURES),
+      },
+      whois: { asked: new Map(), lastToken: 0 },
+      claims: { lastToken: 0 },
+    };
   }
 
   override started(ctx: Context<ChatServerMessage>): void {
@@ -271,19 +247,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
         const user = this.#registry.named(message.key);
         if (user?.local === undefined) return;
         this.#delivery.flush(); // it sends lines: waiting announcements first
-        return this.#renames.lost(user);
+        return this.#run(nameLost(this.#scene, user));
       }
-      case "say":
-      case "command":
-      case "claim_answer":
-      case "claim_expired":
-      case "whois_expired":
-      case "shutdown":
-      case "link":
-      case "deliver":
-      case "resume":
-        this.#delivery.flush();
-        return this.#immediate(message);
       case "remote":
         // Another server's join or leave only queues its announcement, in
         // order: no flush, so that a join still waiting is withdrawn by its
@@ -291,62 +256,165 @@ export class ChatServer extends Actor<ChatServerMessage> {
         if (!isAnnouncement(message.event)) this.#delivery.flush();
         return this.#immediate(message);
       default:
-        return unreachable(message);
+        this.#delivery.flush();
+        return this.#immediate(message);
     }
   }
 
   #immediate(message: Immediate): void {
+    const scene = this.#scene;
     switch (message.type) {
       case "say": {
         // The hot path: no closure per line.
         const user = this.#registry.user(message.id);
         if (user?.local === undefined) return;
         user.local.activeAt = this.#now();
-        this.#commands.say(user, message.text);
-        return;
+        return this.#run(say(scene, user, message.text));
       }
       case "command":
-        return this.#withLocal(message.id, (user) => {
-          (user.local as { activeAt: number }).activeAt = this.#now();
-          // The command's name only: its arguments may hold a password.
-          this.#log(`[server] ${user.name} ran /${message.command.name}`, {
-            level: "debug",
-            event: "command",
-            user: user.name,
-            command: message.command.name,
-          });
-          this.#commands.run(user, message.command);
-        });
+        return this.#command(message.id, message.command);
       case "claim_answer":
-        return this.#withLocal(message.id, (user) => this.#renames.answered(user, message));
+        return this.#withLocal(message.id, (user) => claimAnswered(scene, user, message));
       case "claim_expired":
-        return this.#withLocal(message.id, (user) => this.#renames.expired(user, message.token));
+        return this.#withLocal(message.id, (user) => claimExpired(user, message.token));
       case "whois_expired":
-        return this.#moderation.whoisExpired(message.asker, message.target, message.token);
+        return this.#run(whoisExpired(scene, message.asker, message.target, message.token));
+      case "task_done":
+        return this.#run(finishTask(scene, this.#localUser(message.id), message.done));
       case "shutdown":
         return this.#shutdown(message.flushMs, message.reply);
       case "link":
         return this.#linkChanged(message.up);
       case "remote":
-        if (message.event.type === "sync") return this.#publishRoster();
-        if (message.event.type === "act") return this.#moderation.enact(message.event.act);
-        if (message.event.type === "whois") return this.#moderation.answerWhois(message.event);
-        if (message.event.type === "whois_reply") {
-          return this.#moderation.whoisAnswered(message.event);
-        }
-        return this.#remote.apply(message.event);
+        return this.#remoteEvent(message.event);
       case "deliver":
-        return this.#withLocal(message.id, (user) => this.#delivery.reply(user, ...message.events));
-      case "resume":
-        return message.run();
+        return this.#withLocal(
+          message.id,
+          (user) => [{ type: "reply", to: user, events: message.events }],
+        );
       default:
         return unreachable(message);
     }
   }
 
-  #withLocal(id: number, fn: (user: ChatUser) => void): void {
+  #command(id: number, command: ServerCommand): void {
+    const user = this.#localUser(id);
+    if (user?.local === undefined) return;
+    user.local.activeAt = this.#now();
+    // The command's name only: its arguments may hold a password.
+    this.#log(`[server] ${user.name} ran /${command.name}`, {
+      level: "debug",
+      event: "command",
+      user: user.name,
+      command: command.name,
+    });
+    this.#run(runCommand(this.#scene, user, command));
+  }
+
+  #remoteEvent(event: ClusterEvent): void {
+    const scene = this.#scene;
+    switch (event.type) {
+      case "sync":
+        return this.#publishRoster();
+      case "act":
+        return this.#run(enact(scene, event.act));
+      case "whois":
+        return this.#run(answerWhois(scene, event));
+      case "whois_reply":
+        return this.#run(whoisAnswered(scene, this.#link.serverId, event));
+      default:
+        return this.#remote.apply(event);
+    }
+  }
+
+  #localUser(id: number): ChatUser | undefined {
     const user = this.#registry.user(id);
-    if (user?.local !== undefined) fn(user);
+    return user?.local === undefined ? undefined : user;
+  }
+
+  #withLocal(id: number, handler: (user: ChatUser) => ChatEffect[]): void {
+    const user = this.#localUser(id);
+    if (user !== undefined) this.#run(handler(user));
+  }
+
+  /** Carries out a handler's effects, in order. */
+  #run(effects: ChatEffect[]): void {
+    for (const effect of effects) this.#carryOut(effect);
+  }
+
+  #carryOut(effect: ChatEffect): void {
+    switch (effect.type) {
+      case "reply":
+        return this.#delivery.reply(effect.to, ...effect.events);
+      case "room":
+        return this.#delivery.toRoom(effect.room, effect.event, effect.except);
+      case "everyone":
+        return this.#delivery.broadcast(effect.event);
+      case "announce":
+        return this.#delivery.announce(effect.event, effect.newcomer);
+      case "publish":
+        return this.#link.publish(effect.event);
+      case "keep":
+        return this.#history?.keep(effect.room, effect.from, effect.text, effect.action);
+      case "history":
+        return this.#replay(effect);
+      case "act":
+        return this.#run(perform(this.#scene, effect.act, effect.by, effect.then));
+      case "disconnect":
+        return this.#disconnect(effect.user, effect.notice, effect.reason);
+      case "renamed":
+        return void effect.user.local?.session.send({ type: "renamed", name: effect.name })
+          .catch(noop);
+      case "claim":
+        return this.#claim(effect.user, effect.name, effect.token);
+      case "release":
+        return this.#link.release(effect.key);
+      case "task":
+        return this.#startTask(effect);
+      case "whois_timer": {
+        const { asker, target, token } = effect;
+        return this.#later(this.#whoisTimeoutMs, { type: "whois_expired", asker, target, token });
+      }
+      case "log":
+        return this.#log(effect.line, effect.fields);
+      default:
+        return unreachable(effect);
+    }
+  }
+
+  /** A room's replay on entering it, or a `/history` page: now, or once a
+   * networked store answers (through the mailbox: a handler never waits). */
+  #replay(effect: Extract<ChatEffect, { type: "history" }>): void {
+    const history = this.#history;
+    if (history === undefined) return;
+    const { to, room, page } = effect;
+    const events = page === undefined ? history.onJoin(room, to) : history.page(room, to, page);
+    if (Array.isArray(events)) return this.#delivery.reply(to, ...events);
+    this.#deliverLater(to, events);
+  }
+
+  /** Sends the claim and carries on: its answer, or its time running out,
+   * comes back as a message. If the server is gone, a granted name is
+   * given back. */
+  #claim(user: ChatUser, name: string, token: number): void {
+    const id = user.id;
+    const answer = (granted: boolean): void => {
+      const self = this.#ctx?.address;
+      const giveBack = (): void => {
+        if (granted) this.#link.release(name.toLowerCase());
+      };
+      if (self === undefined) return giveBack();
+      self.send({ type: "claim_answer", id, token, name, granted }).catch(giveBack);
+    };
+    this.#link.claim(name.toLowerCase()).then(answer, () => answer(false));
+    this.#later(this.#claimTimeoutMs, { type: "claim_expired", id, token });
+  }
+
+  #startTask(effect: Extract<ChatEffect, { type: "task" }>): void {
+    const id = effect.user?.id ?? 0;
+    runTask(effect.task, this.#tasks).then((done) =>
+      this.#ctx?.address.send({ type: "task_done", id, done })
+    ).catch(noop);
   }
 
   #join(message: Extract<ChatServerMessage, { type: "join" }>): void {
@@ -359,16 +427,14 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const announcement: ChatEvent = { type: "join", name };
     const events: ChatEvent[] = [announcement, this.#roster()];
     if (this.#welcome) events.push({ type: "welcome", name });
-    events.push(...this.#moderation.topicEvents(this.#registry.lobby.name));
+    events.push(...topicOf(this.#scene, this.#registry.lobby.name));
     // Someone arriving during an outage must not take the roster at face value.
     if (this.#link.linked && !this.#link.up) events.push(noticed({ notice: "link_down" }));
     const local = { sink, face, assigned: name, session, address, secure, activeAt: this.#now() };
     const user = this.#registry.add({ id, name, server: this.#link.serverId, local });
     if (user === undefined) return; // A number handed out twice: a bug upstream.
-    const recent = this.#history?.onJoin(user.room.name, user) ?? [];
-    if (Array.isArray(recent)) events.push(...recent);
-    else this.#deliverLater(user, recent);
     this.#delivery.reply(user, ...events);
+    this.#replay({ type: "history", to: user, room: user.room.name });
     this.#delivery.announce(announcement, user);
     const remote = { server: user.server, id, name, room: user.room.name };
     this.#link.publish({ type: "join", server: "", user: remote });
@@ -382,9 +448,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
     const ban = this.#community.serverBan(undefined, address, now);
     if (ban === undefined) return false;
     const { by, until, reason } = ban;
-    sink.push(
-      render(face, [{ type: "you_are_banned", place: "this server", by, until, reason }], now),
-    );
+    const event: ChatEvent = { type: "you_are_banned", place: "this server", by, until, reason };
+    sink.push(render(face, [event], now));
     void sink.close({ flushMs: 1_000 });
     this.#log(`[server] refused ${address}: banned from the server`, {
       event: "refuse",
@@ -405,13 +470,6 @@ export class ChatServer extends Actor<ChatServerMessage> {
     void sink.close({ flushMs: 1_000 });
   }
 
-  /** Runs `then` (or `failed`) in a turn of ours once `promise` settles. */
-  #after<T>(promise: Promise<T>, then: (v: T) => void, failed: (e: unknown) => void): void {
-    const self = this.#ctx?.address;
-    const run = (fn: () => void) => void self?.send({ type: "resume", run: fn }).catch(noop);
-    promise.then((value) => run(() => then(value)), (error) => run(() => failed(error)));
-  }
-
   /** The roster a newcomer gets after its own join. */
   #roster(): ChatEvent {
     const names: string[] = [];
@@ -423,8 +481,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
   }
 
   #leave(id: number, reason: string | undefined, cause: string | undefined): void {
-    const user = this.#registry.user(id);
-    if (user?.local === undefined) return;
+    const user = this.#localUser(id);
+    if (user === undefined) return;
     const name = user.name;
     this.#registry.remove(user);
     this.#link.release(name.toLowerCase());
@@ -500,30 +558,23 @@ export class ChatServer extends Actor<ChatServerMessage> {
       .catch(noop);
   }
 
+  /** Reads accounts, rooms and bans again; the snapshot comes back as a
+   * `community_loaded` message. */
   #reloadCommunity(): void {
-    const store = this.#store;
+    const store = this.#tasks.store;
     if (store === undefined) return;
-    this.#after(store.load(this.#now()), (snapshot) => this.#community.load(snapshot), (error) => {
-      this.#log(`[server] could not reload accounts and rooms: ${String(error)}`, {
-        level: "error",
-        event: "store_error",
-      });
-    });
+    store.load(this.#now()).then(
+      (snapshot) => this.#ctx?.address.send({ type: "community_loaded", snapshot }),
+      (error) =>
+        this.#log(`[server] could not reload accounts and rooms: ${String(error)}`, {
+          level: "error",
+          event: "store_error",
+        }),
+    ).catch(noop);
   }
 
   #later(ms: number, message: ChatServerMessage): void {
     this.#ctx?.runLater(ms, message);
-  }
-
-  /** A message to self from outside the turn (a claim's answer). If the
-   * server is gone, a granted name is given back. */
-  #tellSelf(message: Extract<ChatServerMessage, { type: "claim_answer" }>): void {
-    const self = this.#ctx?.address;
-    const giveBack = (): void => {
-      if (message.granted) this.#link.release(message.name.toLowerCase());
-    };
-    if (self === undefined) return giveBack();
-    self.send(message).catch(giveBack);
   }
 }
 

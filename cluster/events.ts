@@ -12,6 +12,7 @@
  * @module
  */
 
+import { type FieldChecks, validateAct } from "../chat/acts.ts";
 import type { Act, Sanction } from "../chat/community.ts";
 import type { ClusterEvent, RemoteUser } from "../chat/ports.ts";
 import { NAME_PATTERN } from "../chat/protocol.ts";
@@ -116,50 +117,13 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
   }),
 };
 
-/** One act, rebuilt from checked fields (see `chat/community.ts`). */
+/** One act, rebuilt from checked fields by its kind's own `validate`
+ * (`chat/acts.ts`). */
 function act(value: unknown): Act {
   if (!isObject(value)) throw new BadField();
-  const v = value;
-  switch (v.kind) {
-    case "claim":
-      return { kind: "claim", room: name(v.room), owner: account(v.owner), by: name(v.by) };
-    case "release":
-      return { kind: "release", room: name(v.room) };
-    case "topic":
-      return { kind: "topic", room: name(v.room), text: text(v.text), by: name(v.by) };
-    case "op":
-      return {
-        kind: "op",
-        room: name(v.room),
-        account: account(v.account),
-        on: bool(v.on),
-        by: name(v.by),
-      };
-    case "ban":
-      return { kind: "ban", room: scope(v.room), sanction: sanction(v.sanction) };
-    case "unban":
-      return { kind: "unban", room: scope(v.room), target: target(v.target), by: name(v.by) };
-    case "mute":
-      return { kind: "mute", room: name(v.room), sanction: sanction(v.sanction) };
-    case "unmute":
-      return { kind: "unmute", room: name(v.room), target: target(v.target), by: name(v.by) };
-    case "account":
-      return { kind: "account", name: account(v.name), registered: bool(v.registered) };
-    case "kick":
-      return {
-        kind: "kick",
-        room: name(v.room),
-        target: name(v.target),
-        by: name(v.by),
-        reason: text(v.reason),
-      };
-    case "kill":
-      return { kind: "kill", target: name(v.target), by: name(v.by), reason: text(v.reason) };
-    case "announce":
-      return { kind: "announce", by: name(v.by), text: text(v.text) };
-    default:
-      throw new BadField();
-  }
+  const checked = validateAct(value, FIELD_CHECKS);
+  if (checked === undefined) throw new BadField();
+  return checked;
 }
 
 function sanction(value: unknown): Sanction {
@@ -228,6 +192,9 @@ function text(value: unknown): string {
   }
   return value;
 }
+
+/** The checks acts are rebuilt with. */
+const FIELD_CHECKS: FieldChecks = { name, account, text, scope, target, bool, sanction };
 
 /** A user of `server`: a server speaks only for its own users. */
 function remoteUser(value: unknown, server: string): RemoteUser {

@@ -1,0 +1,329 @@
+/**
+ * Acts, one record per kind: whether the store keeps it (`stored`), how it
+ * changes the in-memory community (`apply`), what the people it concerns
+ * are shown (`show`), and how one is rebuilt from another server's fields
+ * (`validate`). A new kind of act is a compile error until it has all four.
+ *
+ * An act is carried out the same way wherever it starts: written first if
+ * stored (the `write` task), then applied and shown here, and published
+ * for the other servers, which apply and show it to their own users.
+ *
+ * @module
+ */
+
+import type { Effect, Scene } from "./command.ts";
+import type { Act, Community, Sanction } from "./community.ts";
+import { LOBBY } from "./protocol.ts";
+import type { Room, User } from "./registry.ts";
+import { isLoopback } from "../net/mod.ts";
+import { moveTo } from "./commands/join.ts";
+
+/** Field checks for acts from other servers (`cluster/events.ts` has them:
+ * each throws on a value that does not fit). */
+export interface FieldChecks {
+  /** A name under the name rule. */
+  name(value: unknown): string;
+  /** A lower-cased name. */
+  account(value: unknown): string;
+  /** Text with no control characters. */
+  text(value: unknown): string;
+  /** A room's name, or "" for the whole server. */
+  scope(value: unknown): string;
+  /** A lower-cased name or an address. */
+  target(value: unknown): string;
+  bool(value: unknown): boolean;
+  sanction(value: unknown): Sanction;
+}
+
+type Fields = Record<string, unknown>;
+
+/** One kind of act. */
+interface ActKind<A extends Act> {
+  /** Written to the store before it takes effect. */
+  stored: boolean;
+  apply(community: Community, act: A): void;
+  show<S>(scene: Scene<S>, act: A): Effect<S>[];
+  validate(v: Fields, check: FieldChecks): A;
+}
+
+type Acts = { [K in Act["kind"]]: ActKind<Extract<Act, { kind: K }>> };
+
+/** Every kind of act; see the module doc. */
+export const ACTS: Acts = {
+  claim: {
+    stored: true,
+    apply: (community, act) => community.claim(act.room, act.owner),
+    show: (scene, act) => toRoom(scene, act.room, { type: "owned", room: act.room, owner: act.by }),
+    validate: (v, c) => ({
+      kind: "claim",
+      room: c.name(v.room),
+      owner: c.account(v.owner),
+      by: c.name(v.by),
+    }),
+  },
+  release: {
+    stored: true,
+    apply: (community, act) => community.release(act.room),
+    show: (scene, act) => toRoom(scene, act.room, { type: "released", room: act.room }),
+    validate: (v, c) => ({ kind: "release", room: c.name(v.room) }),
+  },
+  topic: {
+    stored: true,
+    apply: (community, act) => community.setTopic(act.room, act.text, act.by),
+    show: (scene, { room, by, text }) => toRoom(scene, room, { type: "topic_set", room, by, text }),
+    validate: (v, c) => ({
+      kind: "topic",
+      room: c.name(v.room),
+      text: c.text(v.text),
+      by: c.name(v.by),
+    }),
+  },
+  op: {
+    stored: true,
+    apply: (community, act) => community.setOp(act.room, act.account, act.on),
+    show: (scene, { room, by, on, account }) =>
+      toRoom(scene, room, { type: "opped", room, name: shown(scene, account), by, on }),
+    validate: (v, c) => ({
+      kind: "op",
+      room: c.name(v.room),
+      account: c.account(v.account),
+      on: c.bool(v.on),
+      by: c.name(v.by),
+    }),
+  },
+  ban: {
+    stored: true,
+    apply: (community, act) => community.addBan(act.room, act.sanction),
+    show: (scene, act) => showBan(scene, act.room, act.sanction),
+    validate: (v, c) => ({ kind: "ban", room: c.scope(v.room), sanction: c.sanction(v.sanction) }),
+  },
+  unban: {
+    stored: true,
+    apply: (community, act) => community.liftBan(act.room, act.target),
+    show: (scene, { room, target, by }) =>
+      room === ""
+        ? []
+        : toRoom(scene, room, { type: "unbanned", room, name: shown(scene, target), by }),
+    validate: (v, c) => ({
+      kind: "unban",
+      room: c.scope(v.room),
+      target: c.target(v.target),
+      by: c.name(v.by),
+    }),
+  },
+  mute: {
+    stored: true,
+    apply: (community, act) => community.addMute(act.room, act.sanction),
+    show: (scene, act) => showMute(scene, act.room, act.sanction),
+    validate: (v, c) => ({ kind: "mute", room: c.name(v.room), sanction: c.sanction(v.sanction) }),
+  },
+  unmute: {
+    stored: true,
+    apply: (community, act) => community.liftMute(act.room, act.target),
+    show: (scene, { room, target, by }) =>
+      toRoom(scene, room, { type: "unmuted", room, name: shown(scene, target), by }),
+    validate: (v, c) => ({
+      kind: "unmute",
+      room: c.name(v.room),
+      target: c.target(v.target),
+      by: c.name(v.by),
+    }),
+  },
+  account: {
+    stored: false,
+    apply: (community, act) => community.setRegistered(act.name, act.registered),
+    show: () => [],
+    validate: (v, c) => ({
+      kind: "account",
+      name: c.account(v.name),
+      registered: c.bool(v.registered),
+    }),
+  },
+  kick: {
+    stored: false,
+    apply: () => {},
+    show: (scene, act) => showKick(scene, act.room, act.target, act.by, act.reason),
+    validate: (v, c) => ({
+      kind: "kick",
+      room: c.name(v.room),
+      target: c.name(v.target),
+      by: c.name(v.by),
+      reason: c.text(v.reason),
+    }),
+  },
+  kill: {
+    stored: false,
+    apply: () => {},
+    show: (scene, { target: name, by, reason }) => {
+      const target = scene.registry.named(name);
+      if (target?.local === undefined) return [];
+      const notice = { refusal: "killed", by, reason } as const;
+      return [{ type: "disconnect", user: target, notice, reason: `killed by ${by}: ${reason}` }];
+    },
+    validate: (v, c) => ({
+      kind: "kill",
+      target: c.name(v.target),
+      by: c.name(v.by),
+      reason: c.text(v.reason),
+    }),
+  },
+  announce: {
+    stored: false,
+    apply: () => {},
+    show: (_, { by, text }) => [{ type: "everyone", event: { type: "announcement", by, text } }],
+    validate: (v, c) => ({ kind: "announce", by: c.name(v.by), text: c.text(v.text) }),
+  },
+};
+
+/** The act kinds the store keeps. */
+export type StoredKind = Extract<
+  Act,
+  { kind: "claim" | "release" | "topic" | "op" | "ban" | "unban" | "mute" | "unmute" }
+>["kind"];
+
+/** Whether `act` is written to the store before it takes effect. */
+export function isStored(act: Act): act is Extract<Act, { kind: StoredKind }> {
+  return ACTS[act.kind].stored;
+}
+
+/** Applies `act` to the in-memory community. */
+export function applyAct(community: Community, act: Act): void {
+  (ACTS[act.kind] as ActKind<Act>).apply(community, act);
+}
+
+/** Applies `act` here and shows it to this server's users. */
+export function enact<S>(scene: Scene<S>, act: Act): Effect<S>[] {
+  const kind = ACTS[act.kind] as ActKind<Act>;
+  kind.apply(scene.community, act);
+  return kind.show(scene, act);
+}
+
+/** Rebuilds an act from another server's fields; throws (from `check`) on
+ * anything that does not fit. */
+export function validateAct(v: Fields, check: FieldChecks): Act | undefined {
+  const kind = v.kind;
+  if (typeof kind !== "string" || !Object.hasOwn(ACTS, kind)) return undefined;
+  return (ACTS[kind as Act["kind"]] as ActKind<Act>).validate(v, check);
+}
+
+function showBan<S>(scene: Scene<S>, room: string, ban: Sanction): Effect<S>[] {
+  if (ban.label !== undefined) return []; // an address kept with a name's ban: no news
+  const { by, until, reason } = ban;
+  const event = {
+    type: "banned",
+    room,
+    name: shown(scene, ban.target),
+    by,
+    until,
+    reason,
+  } as const;
+  const effects: Effect<S>[] = room === ""
+    ? [{ type: "everyone", event }]
+    : toRoom(scene, room, event);
+  const place = room === "" ? "this server" : room;
+  for (const user of localsMatching(scene, room, ban.target)) {
+    effects.push(...keepAddress(room, ban, user));
+    if (room === "") {
+      const now = scene.clock.now();
+      const notice = { refusal: "banned_off", place, by, until, now, reason } as const;
+      effects.push({ type: "disconnect", user, notice, reason: `banned by ${by}` });
+    } else {
+      effects.push({
+        type: "reply",
+        to: user,
+        events: [{ type: "you_are_banned", place, by, until, reason }],
+      });
+      effects.push(...moveTo(scene, user, LOBBY));
+    }
+  }
+  return effects;
+}
+
+/** A name's ban also keeps out the address its holder connected from
+ * (recorded by that user's server, the only one that knows it), so a
+ * reconnect under a new name does not get round it. */
+function keepAddress<S>(room: string, ban: Sanction, user: User<S>): Effect<S>[] {
+  const address = user.local?.address;
+  // Not a loopback address: behind a local proxy everyone has it.
+  if (address === undefined || ban.target === address || isLoopback(address)) return [];
+  const sanction = { ...ban, target: address, label: ban.target };
+  return [{ type: "act", act: { kind: "ban", room, sanction } }];
+}
+
+function showMute<S>(scene: Scene<S>, room: string, mute: Sanction): Effect<S>[] {
+  const { by, until, reason } = mute;
+  const effects = toRoom(scene, room, {
+    type: "muted",
+    room,
+    name: shown(scene, mute.target),
+    by,
+    until,
+    reason,
+  });
+  const target = scene.registry.named(mute.target);
+  if (target?.local !== undefined) {
+    effects.push({
+      type: "reply",
+      to: target,
+      events: [{ type: "you_are_muted", room, by, until, reason }],
+    });
+  }
+  return effects;
+}
+
+function showKick<S>(
+  scene: Scene<S>,
+  room: string,
+  name: string,
+  by: string,
+  reason: string,
+): Effect<S>[] {
+  const effects = toRoom(scene, room, {
+    type: "kicked",
+    room,
+    name: shown(scene, name),
+    by,
+    reason,
+  });
+  const target = scene.registry.named(name);
+  if (target?.local === undefined || !sameRoom(target.room, room)) return effects;
+  if (target.room.name === LOBBY) {
+    const notice = { refusal: "kicked_off", by, reason } as const;
+    effects.push({ type: "disconnect", user: target, notice, reason: `kicked by ${by}` });
+    return effects;
+  }
+  effects.push({
+    type: "reply",
+    to: target,
+    events: [{ type: "you_were_kicked", room, by, reason }],
+  });
+  effects.push(...moveTo(scene, target, LOBBY));
+  return effects;
+}
+
+/** Local users a ban on `target` (a name or an address) in `room` ("":
+ * the server) reaches now. */
+function localsMatching<S>(scene: Scene<S>, room: string, target: string): User<S>[] {
+  const users = room === "" ? scene.registry.locals() : scene.registry.room(room)?.users;
+  return [...(users ?? [])].filter((u) =>
+    u.local !== undefined && (u.name.toLowerCase() === target || u.local.address === target)
+  );
+}
+
+function toRoom<S>(
+  scene: Scene<S>,
+  name: string,
+  event: Extract<Effect<S>, { type: "room" }>["event"],
+): Effect<S>[] {
+  const room = scene.registry.room(name);
+  return room === undefined ? [] : [{ type: "room", room, event }];
+}
+
+/** A name as shown: the online user's spelling, else as given. */
+export function shown<S>(scene: Scene<S>, name: string): string {
+  return scene.registry.named(name)?.name ?? name;
+}
+
+function sameRoom<S>(room: Room<S>, name: string): boolean {
+  return room.name.toLowerCase() === name.toLowerCase();
+}

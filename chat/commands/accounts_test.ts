@@ -1,0 +1,141 @@
+/**
+ * Accounts in memory: when register, login, logout, password, unregister
+ * and oper may start, what their tasks are, and what their results do.
+ */
+
+import assert from "node:assert/strict";
+import { acts, addUser, refusals, repliedLines, tasks, testScene } from "../../testing/scene.ts";
+import { register, registered, unregister, unregistered } from "./account.ts";
+import { loggedIn, login, logout, oper, opered } from "./login.ts";
+import { finishTask } from "./mod.ts";
+
+Deno.test("register needs a store, a chosen free name, and no login", () => {
+  const scene = testScene();
+  const u1 = addUser(scene, "user1");
+  assert.deepEqual(refusals(register(scene, u1, "longpassword")), ["choose_name_first"]);
+  const carol = addUser(scene, "carol");
+  scene.community.setRegistered("Carol", true);
+  assert.deepEqual(refusals(register(scene, carol, "longpassword")), ["registered_already"]);
+  const dave = addUser(scene, "dave", { account: "dave" });
+  assert.deepEqual(refusals(register(scene, dave, "longpassword")), ["logged_in_already"]);
+  scene.accounts = false;
+  const erin = addUser(scene, "erin");
+  assert.deepEqual(refusals(register(scene, erin, "longpassword")), ["no_accounts"]);
+});
+
+Deno.test("a password command waits for the last one, and plain TCP is warned once", () => {
+  const scene = testScene();
+  const fay = addUser(scene, "fay", { secure: false });
+  const first = register(scene, fay, "longpassword");
+  assert.deepEqual(repliedLines(first).length, 1, "the plain-TCP warning");
+  assert.deepEqual(tasks(first).map((t) => t.kind), ["register"]);
+  assert.deepEqual(refusals(register(scene, fay, "longpassword")), ["account_busy"]);
+  finishTask(scene, fay, { task: tasks(first)[0] as never, failed: false, value: true });
+  const again = login(scene, fay, "gail", "longpassword");
+  assert.deepEqual(refusals(again), [], "no longer busy");
+  assert.equal(repliedLines(again).length, 0, "warned once only");
+});
+
+Deno.test("a registration that comes back makes the account, logs its author in and claims the room they opened", () => {
+  const scene = testScene();
+  const gus = addUser(scene, "gus", { room: "attic" });
+  scene.registry.room("attic")!.creator = gus.id;
+  const task = { kind: "register", name: "gus", password: "p", at: 0 } as const;
+  const effects = registered(scene, gus, task, true);
+  assert.deepEqual(acts(effects), [
+    { kind: "account", name: "gus", registered: true },
+    { kind: "claim", room: "attic", owner: "gus", by: "gus" },
+  ]);
+  assert.equal(gus.local?.account, "gus");
+  assert.deepEqual(repliedLines(effects), ["* you registered gus and are logged in"]);
+  assert.deepEqual(
+    acts(registered(scene, undefined, task, true)).map((a) => a.kind),
+    ["account"],
+    "even if its author left",
+  );
+});
+
+Deno.test("five wrong passwords hold an account for a while; a right one takes the name", () => {
+  const scene = testScene();
+  scene.community.setRegistered("vic", true);
+  const mallory = addUser(scene, "mallory");
+  for (let i = 0; i < 5; i++) {
+    const task = tasks(login(scene, mallory, "vic", "guess"))[0]!;
+    assert.deepEqual(
+      refusals(finishTask(scene, mallory, { task, failed: false, value: undefined } as never)),
+      [
+        "wrong_credentials",
+      ],
+    );
+  }
+  assert.deepEqual(refusals(login(scene, mallory, "vic", "guess")), ["too_many_failures"]);
+  scene.clock.advance(60_000);
+  const ok = login(scene, mallory, "vic", "right");
+  assert.deepEqual(tasks(ok).map((t) => t.kind), ["login"]);
+  const effects = loggedIn(scene, mallory, { kind: "login", key: "vic", password: "" }, "vic");
+  assert.equal(mallory.local?.account, "vic");
+  assert.equal(mallory.name, "vic", "the login renames to the account");
+  assert.ok(repliedLines(effects).includes("* you are logged in as vic"));
+});
+
+Deno.test("a login to a name someone else is using is refused; logout goes back to userN", () => {
+  const scene = testScene();
+  addUser(scene, "zed");
+  const other = addUser(scene, "other");
+  const task = { kind: "login", key: "zed", password: "" } as const;
+  assert.deepEqual(refusals(loggedIn(scene, other, task, "zed")), ["account_in_use"]);
+  assert.deepEqual(refusals(logout(scene, other)), ["not_logged_in"]);
+  const hal = addUser(scene, "hal", { account: "hal" });
+  const out = logout(scene, hal);
+  assert.equal(hal.local?.account, undefined);
+  assert.equal(hal.name, hal.local?.assigned);
+  assert.equal(repliedLines(out)[0], `* you are logged out; you are ${hal.local?.assigned} again`);
+});
+
+Deno.test("unregistering releases the rooms and op seats of the account", () => {
+  const scene = testScene();
+  const ivy = addUser(scene, "ivy", { account: "ivy" });
+  scene.community.claim("loft", "ivy");
+  scene.community.claim("den", "ann");
+  scene.community.setOp("den", "ivy", true);
+  assert.deepEqual(tasks(unregister(scene, ivy, "pw")).map((t) => t.kind), ["unregister"]);
+  const effects = unregistered(scene, ivy, {
+    kind: "unregister",
+    account: "ivy",
+    password: "",
+    by: "ivy",
+  }, true);
+  assert.deepEqual(acts(effects), [
+    { kind: "account", name: "ivy", registered: false },
+    { kind: "release", room: "loft" },
+    { kind: "op", room: "den", account: "ivy", on: false, by: "ivy" },
+  ]);
+  assert.equal(ivy.local?.account, undefined);
+});
+
+Deno.test("an operator's password is checked even for a name that is no operator, and counted when wrong", () => {
+  const scene = testScene();
+  scene.operators.set("boss", "hash");
+  const u = addUser(scene, "u");
+  assert.deepEqual(tasks(oper(scene, u, "nosuch", "pw")), [
+    { kind: "oper", key: "nosuch", password: "pw", hash: undefined },
+  ]);
+  u.local!.busy = false;
+  assert.deepEqual(
+    refusals(opered(scene, u, { kind: "oper", key: "boss", password: "", hash: "" }, false)),
+    [
+      "wrong_credentials",
+    ],
+  );
+  opered(scene, u, { kind: "oper", key: "boss", password: "", hash: "" }, true);
+  assert.equal(u.local?.oper, true);
+});
+
+Deno.test("a task that failed is refused with the store's reason and frees the user", () => {
+  const scene = testScene();
+  const kim = addUser(scene, "kim");
+  const task = tasks(register(scene, kim, "longpassword"))[0]!;
+  assert.equal(kim.local?.busy, true);
+  assert.deepEqual(refusals(finishTask(scene, kim, { task, failed: true })), ["store_failed"]);
+  assert.equal(kim.local?.busy, false);
+});

@@ -1,0 +1,32 @@
+/**
+ * What is around: `/who`, `/rooms`, `/help`.
+ *
+ * @module
+ */
+
+import { type Effect, reply, type Scene } from "../command.ts";
+import { helpLines } from "../commands.ts";
+import type { User } from "../registry.ts";
+import { rankOf } from "./rank.ts";
+
+/** `/who`: the room's users, this server's first, and how many are online. */
+export function who<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
+  const room = user.room;
+  const names = [...room.users].filter((u) => u.local).map((u) => u.name);
+  for (const other of room.users) if (!other.local) names.push(other.name);
+  // While the link is down, other servers' users are as last seen: say so.
+  const stale = scene.link.linked && !scene.link.up;
+  const online = scene.registry.size;
+  return reply(user, { type: "who", room: room.name, names, online, stale });
+}
+
+/** `/rooms`: every room and its size, the lobby first. */
+export function rooms<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
+  const rooms = scene.registry.rooms().map((r) => ({ name: r.name, users: r.users.size }));
+  return reply(user, { type: "rooms", rooms });
+}
+
+/** `/help`: the commands the user's rank in its room allows. */
+export function help<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
+  return reply(user, { type: "help", lines: helpLines(rankOf(scene, user, user.room.name)) });
+}

@@ -1,0 +1,138 @@
+/**
+ * Names, talk, moves and `/whois` in memory: the rules that protect a
+ * name, a mute, a ban from a room, and what `/whois` tells whom.
+ */
+
+import assert from "node:assert/strict";
+import {
+  acts,
+  addUser,
+  ownRoom,
+  refusals,
+  repliedEvents,
+  repliedLines,
+  testScene,
+} from "../../testing/scene.ts";
+import { join } from "./join.ts";
+import { claimAnswered, claimExpired, nick } from "./nick.ts";
+import { act, message, say } from "./talk.ts";
+import { whois, whoisExpired } from "./whois.ts";
+
+Deno.test("a registered name is only for its account, a server-banned one for nobody", () => {
+  const scene = testScene();
+  scene.community.setRegistered("carol", true);
+  const u = addUser(scene, "user1");
+  assert.deepEqual(refusals(nick(scene, u, "Carol")), ["name_registered"]);
+  scene.community.addBan("", { target: "troll", by: "root", reason: "", until: 0 });
+  assert.deepEqual(refusals(nick(scene, u, "troll")), ["name_banned"]);
+  const carol = addUser(scene, "someone", { account: "carol" });
+  nick(scene, carol, "carol");
+  assert.equal(carol.name, "carol");
+});
+
+Deno.test("a linked server claims a chosen name first, and the answer or the timer decides", () => {
+  const scene = testScene();
+  scene.link.linked = true;
+  const u = addUser(scene, "user1");
+  const [claim] = nick(scene, u, "alice");
+  assert.deepEqual(claim, { type: "claim", user: u, name: "alice", token: 1 });
+  assert.deepEqual(refusals(nick(scene, u, "bob")), ["rename_under_way"]);
+  assert.deepEqual(refusals(claimAnswered(scene, u, { token: 1, name: "alice", granted: false })), [
+    "name_taken",
+  ]);
+  nick(scene, u, "alice");
+  assert.deepEqual(refusals(claimExpired(u, 2)), ["claim_timed_out"]);
+  const late = claimAnswered(scene, u, { token: 2, name: "alice", granted: true });
+  assert.deepEqual(late, [{ type: "release", key: "alice" }], "a name granted too late goes back");
+  scene.link.up = false;
+  assert.deepEqual(refusals(nick(scene, u, "carl")), ["names_need_link"]);
+  scene.link.up = true;
+  const back = nick(scene, u, u.local!.assigned.toUpperCase());
+  assert.deepEqual(back.filter((e) => e.type === "claim"), [], "its own userN needs no claim");
+  assert.equal(u.name, u.local!.assigned.toUpperCase());
+});
+
+Deno.test("a muted user reads but cannot speak or act; others chat on", () => {
+  const scene = testScene();
+  ownRoom(scene, "den", "ann");
+  const troll = addUser(scene, "troll", { room: "den" });
+  const bob = addUser(scene, "bob", { room: "den" });
+  scene.community.addMute("den", {
+    target: "troll",
+    by: "ann",
+    reason: "",
+    until: scene.clock.now() + 60_000,
+  });
+  const muted = say(scene, troll, "hi");
+  assert.deepEqual(muted.map((e) => e.type), ["reply"]);
+  assert.match(repliedLines(muted)[0]!, /^! you are muted in den for 1m by ann/);
+  assert.deepEqual(act(scene, troll, "waves").map((e) => e.type), ["reply"]);
+  assert.deepEqual(say(scene, bob, "hello").map((e) => e.type), ["room", "keep"]);
+  scene.clock.advance(60_000);
+  assert.deepEqual(say(scene, troll, "back").map((e) => e.type), ["room", "keep"], "until it ends");
+});
+
+Deno.test("an action that reads like a server line is refused; a private message needs its target", () => {
+  const scene = testScene();
+  const u = addUser(scene, "mallory");
+  assert.deepEqual(refusals(act(scene, u, "joined the chat")), ["action_like_server"]);
+  assert.deepEqual(refusals(message(scene, u, "ghost", "hi")), ["no_such_user"]);
+  const bob = addUser(scene, "bob");
+  assert.deepEqual(message(scene, u, "BOB", "psst"), [{
+    type: "reply",
+    to: bob,
+    events: [{ type: "private", from: "mallory", to: "bob", text: "psst" }],
+  }]);
+});
+
+Deno.test("a ban keeps a name, and the address kept with it, out of a room until it ends", () => {
+  const scene = testScene();
+  ownRoom(scene, "den", "ann");
+  const eve = addUser(scene, "eve", { address: "10.1.1.1" });
+  scene.community.addBan("den", {
+    target: "10.1.1.1",
+    by: "ann",
+    reason: "",
+    until: scene.clock.now() + 1_000,
+    label: "evil",
+  });
+  assert.match(
+    repliedLines(join(scene, eve, "den"))[0]!,
+    /^! you are banned from den by ann for 1s/,
+  );
+  assert.equal(eve.room.name, "lobby");
+  scene.clock.advance(1_000);
+  const moved = join(scene, eve, "den");
+  assert.equal(eve.room.name, "den");
+  assert.deepEqual(repliedEvents(moved)[0], { type: "room", room: "den", users: 1 });
+  assert.deepEqual(refusals(join(scene, eve, "DEN")), ["already_in_room"]);
+});
+
+Deno.test("a logged-in user who opens a new room claims it; an anonymous one does not", () => {
+  const scene = testScene();
+  const ann = addUser(scene, "ann", { account: "ann" });
+  const bob = addUser(scene, "bob");
+  assert.deepEqual(acts(join(scene, ann, "studio")), [
+    { kind: "claim", room: "studio", owner: "ann", by: "ann" },
+  ]);
+  assert.deepEqual(acts(join(scene, bob, "garage")), []);
+});
+
+Deno.test("whois shows the address to operators only, and asks another server about its user", () => {
+  const scene = testScene();
+  const root = addUser(scene, "root", { oper: true });
+  const bob = addUser(scene, "bob", { address: "10.2.2.2" });
+  scene.clock.advance(180_000);
+  assert.deepEqual(repliedLines(whois(scene, bob, "root")), [
+    "* root: not registered, server operator, in lobby, idle 3m",
+  ]);
+  assert.deepEqual(repliedLines(whois(scene, root, "bob")), [
+    "* bob: not registered, in lobby, idle 3m, from 10.2.2.2",
+  ]);
+  const far = scene.registry.add({ id: 99, name: "far", server: "other", local: undefined })!;
+  assert.deepEqual(whois(scene, bob, "far").map((e) => e.type), ["publish", "whois_timer"]);
+  assert.deepEqual(repliedLines(whoisExpired(scene, bob.id, far.id, 1)), [
+    "* far: not registered, in lobby, on another server (its server did not answer)",
+  ]);
+  assert.deepEqual(whoisExpired(scene, bob.id, far.id, 1), [], "told once");
+});

@@ -1,0 +1,67 @@
+/**
+ * Who may do what: the rank rules every moderation command checks, in one
+ * place. A rank is the user's in a room (user, op, owner) or the server's
+ * (operator, which outranks everyone everywhere).
+ *
+ * @module
+ */
+
+import { type Effect, refuse, type Scene } from "../command.ts";
+import { atLeast, type Rank } from "../community.ts";
+import type { User } from "../registry.ts";
+
+/** What `user` may do in `room`. */
+export function rankOf<S>(scene: Scene<S>, user: User<S>, room: string): Rank {
+  const local = user.local;
+  if (local === undefined) {
+    const key = user.name.toLowerCase();
+    return scene.community.rank(room, scene.community.registered(key) ? key : undefined, false);
+  }
+  return scene.community.rank(room, local.account, local.oper === true);
+}
+
+/** The refusal when `user` lacks `rank` in `room` ("": the server) to do
+ * `what`; for acts that are kept, also when the room keeps no state. None
+ * when it may. */
+export function mayNot<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  room: string,
+  rank: Rank,
+  what: string,
+  kept = true,
+): Effect<S>[] | undefined {
+  const have = room === "" ? (user.local?.oper ? "operator" : "user") : rankOf(scene, user, room);
+  if (!atLeast(have, rank)) {
+    const who = rank === "operator"
+      ? "server operators"
+      : rank === "owner"
+      ? `the owner of ${room}`
+      : `ops of ${room}`;
+    return refuse(user, { refusal: "rank_needed", who, what });
+  }
+  if (kept && room !== "" && !scene.community.keeps(room)) {
+    return refuse(user, { refusal: "room_not_registered", room });
+  }
+  return undefined;
+}
+
+/** The refusal when `user` does not outrank `target` (a name) in `room`;
+ * none when it does. Server operators outrank everyone. */
+export function notAbove<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  room: string,
+  target: string,
+): Effect<S>[] | undefined {
+  const mine = rankOf(scene, user, room);
+  const online = scene.registry.named(target);
+  const theirs = online !== undefined ? rankOf(scene, online, room) : scene.community.rank(
+    room,
+    scene.community.registered(target) ? target.toLowerCase() : undefined,
+    false,
+  );
+  if (mine === "operator" || !atLeast(theirs, mine)) return undefined;
+  const rank = theirs === "owner" ? "owner" : "op";
+  return refuse(user, { refusal: "outranked", target, rank, room });
+}

@@ -1,0 +1,57 @@
+/**
+ * The server operators' commands: `/kill`, `/gban`, `/ungban`, `/announce`.
+ *
+ * @module
+ */
+
+import { type Effect, refuse, type Scene } from "../command.ts";
+import { noticed } from "../events.ts";
+import type { User } from "../registry.ts";
+import { mayNot } from "./rank.ts";
+
+/** `/kill NAME REASON`: disconnect a user, on whichever server. */
+export function kill<S>(scene: Scene<S>, user: User<S>, name: string, reason: string): Effect<S>[] {
+  const refused = mayNot(scene, user, "", "operator", "kill", false);
+  if (refused !== undefined) return refused;
+  const target = scene.registry.named(name);
+  if (target === undefined) return refuse(user, { refusal: "no_such_user", name });
+  return [{
+    type: "act",
+    act: { kind: "kill", target: target.name, by: user.name, reason },
+    by: user,
+  }];
+}
+
+/** `/gban NAME|ADDRESS [DURATION] [REASON]`: refused at connect, everywhere. */
+export function serverBan<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  target: string,
+  ms: number,
+  reason: string,
+): Effect<S>[] {
+  const refused = mayNot(scene, user, "", "operator", "ban from the server", false);
+  if (refused !== undefined) return refused;
+  const until = ms === 0 ? 0 : scene.clock.now() + ms;
+  const sanction = { target, by: user.name, reason, until };
+  return [{ type: "act", act: { kind: "ban", room: "", sanction }, by: user }];
+}
+
+/** `/ungban NAME|ADDRESS`. */
+export function serverUnban<S>(scene: Scene<S>, user: User<S>, target: string): Effect<S>[] {
+  const refused = mayNot(scene, user, "", "operator", "lift server bans", false);
+  if (refused !== undefined) return refused;
+  const banned = scene.community.bans("", scene.clock.now()).some((b) =>
+    b.target === target || b.label === target
+  );
+  if (!banned) return refuse(user, { refusal: "not_server_banned", target });
+  const act = { kind: "unban", room: "", target, by: user.name } as const;
+  return [{ type: "act", act, by: user, then: noticed({ notice: "server_unbanned", target }) }];
+}
+
+/** `/announce TEXT`: to every room. */
+export function announce<S>(scene: Scene<S>, user: User<S>, text: string): Effect<S>[] {
+  const refused = mayNot(scene, user, "", "operator", "announce", false);
+  if (refused !== undefined) return refused;
+  return [{ type: "act", act: { kind: "announce", by: user.name, text }, by: user }];
+}
