@@ -11,6 +11,7 @@
  */
 
 import { Address } from "./address.ts";
+import { type Clock, REAL_CLOCK } from "./clock.ts";
 import { Context, type ContextHost, DISPOSE } from "./context.ts";
 import { Mailbox, type Waiter } from "./mailbox.ts";
 import { unreachable } from "./unreachable.ts";
@@ -61,6 +62,8 @@ export interface SpawnOptions {
   /** Called once the actor has fully stopped, with the failure it escalated
    * if any: what `done` tells, without a promise per actor. */
   onStopped?: (failure: { error: unknown } | undefined) => void;
+  /** The time and timers of its context (default: the real clock). */
+  clock?: Clock;
 }
 
 /** A running actor, as seen by whoever spawned it. */
@@ -143,8 +146,10 @@ class Cell<M> implements ContextHost, Waiter {
   #outcome: { error: unknown } | null | undefined;
   #done: PromiseWithResolvers<void> | undefined;
   readonly #onStopped: SpawnOptions["onStopped"];
+  readonly clock: Clock;
 
   constructor(actor: Actor<M> | (() => Actor<M>), options: SpawnOptions) {
+    this.clock = options.clock ?? REAL_CLOCK;
     this.#factory = typeof actor === "function" ? actor : undefined;
     this.#actor = typeof actor === "function" ? actor() : actor;
     this.#mailbox = new Mailbox<M>({ capacity: options.capacity });
@@ -287,7 +292,7 @@ class Cell<M> implements ContextHost, Waiter {
 
   #supervise(error: unknown): void | Promise<void> {
     this.#supervisor ??= new Supervisor(this.#policy);
-    const directive = this.#supervisor.decide(Date.now());
+    const directive = this.#supervisor.decide(this.clock.now());
     switch (directive) {
       case "resume":
         return;

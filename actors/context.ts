@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { Clock, TimerHandle } from "./clock.ts";
 import type { Address } from "./address.ts";
 
 /** The runtime services a context delegates to; implemented by `spawn`. */
@@ -20,6 +21,8 @@ export interface ContextHost {
   enqueueSystem(task: () => void | Promise<void>): void;
   /** Whether the actor is stopping or stopped. */
   readonly stopping: boolean;
+  /** The time and the timers the actor's `runLater` and `runInterval` use. */
+  readonly clock: Clock;
 }
 
 /** Called (inside the actor's turn) when an attached stream ends. */
@@ -72,13 +75,18 @@ export class Context<M> {
   // AbortController (~740 bytes) and two Sets each per actor add up.
   #abort: AbortController | undefined;
   #disposed = false;
-  #timers: Set<ReturnType<typeof setTimeout>> | undefined;
+  #timers: Set<TimerHandle> | undefined;
   /** One link, or several: a lone stream (the common case) needs no array. */
   #streams: StreamLink<M> | StreamLink<M>[] | undefined;
 
   constructor(address: Address<M>, host: ContextHost) {
     this.address = address;
     this.#host = host;
+  }
+
+  /** The actor's clock (the real one unless `spawn` was given another). */
+  get clock(): Clock {
+    return this.#host.clock;
   }
 
   /** Aborted when the actor begins to stop: pass it to I/O the actor owns. */
@@ -150,13 +158,14 @@ export class Context<M> {
   /** Sends `message` to self after `ms`; returns a function that cancels it. */
   runLater(ms: number, message: M): () => void {
     const timers = this.#timers ??= new Set();
-    const id = setTimeout(() => {
+    const clock = this.#host.clock;
+    const id = clock.setTimeout(() => {
       timers.delete(id);
       this.#deliver(message);
     }, ms);
     timers.add(id);
     return () => {
-      clearTimeout(id);
+      clock.clear(id);
       timers.delete(id);
     };
   }
@@ -165,10 +174,11 @@ export class Context<M> {
    * A tick that finds the mailbox full is dropped rather than queued. */
   runInterval(ms: number, message: M): () => void {
     const timers = this.#timers ??= new Set();
-    const id = setInterval(() => this.#deliver(message), ms);
+    const clock = this.#host.clock;
+    const id = clock.setInterval(() => this.#deliver(message), ms);
     timers.add(id);
     return () => {
-      clearInterval(id);
+      clock.clear(id);
       timers.delete(id);
     };
   }
@@ -177,7 +187,7 @@ export class Context<M> {
   async [DISPOSE](): Promise<void> {
     this.#disposed = true;
     this.#abort?.abort();
-    for (const id of this.#timers ?? []) clearTimeout(id);
+    for (const id of this.#timers ?? []) this.#host.clock.clear(id);
     this.#timers?.clear();
     const streams = linked(this.#streams);
     // Cancelling unblocks a ReadableStream's pending read; an async

@@ -7,6 +7,7 @@
  */
 
 export { Actor, type ActorRef, spawn, type SpawnOptions } from "./actor.ts";
+export { type Clock, REAL_CLOCK, type TimerHandle } from "./clock.ts";
 export { Address, type AskOptions, AskTimeoutError, DEFAULT_ASK_TIMEOUT_MS } from "./address.ts";
 export {
   type AddStreamOptions,

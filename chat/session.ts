@@ -16,6 +16,7 @@
 import { Actor, type Address, type Context } from "../actors/mod.ts";
 import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter.ts";
 import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
+import type { Writes } from "../net/writes.ts";
 import { parseInput } from "./commands.ts";
 import { type Face, type Refusal, refused } from "./events.ts";
 import { render } from "./render.ts";
@@ -67,6 +68,8 @@ export interface ClientSessionOptions {
   secure: boolean;
   /** How the client reads events: text lines (the default) or JSON. */
   face?: Face;
+  /** The chat's writes, shared by every session's outbox. */
+  writes?: Writes;
   /** Told last, once the session is over and its queued lines are out. */
   onEnded?: { sessionEnded(): void };
 }
@@ -112,7 +115,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   #name: string;
   #joined = false;
   #left = false;
-  #lastLineAt = Date.now();
+  /** When the client last sent a line (set at start, on the actor's clock). */
+  #lastLineAt = 0;
   readonly #onEnded: { sessionEnded(): void } | undefined;
   /** Our own address, once started: where the outbox's close is told. */
   #self: Address<ClientSessionMessage> | undefined;
@@ -133,10 +137,12 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#outbox = new Outbox(this.#conn, {
       maxQueuedBytes: this.#limits.maxQueuedBytes,
       overflowNotice: OVERFLOW_NOTICE[this.#face],
+      writes: options.writes,
     });
   }
 
   override async started(ctx: Context<ClientSessionMessage>): Promise<void> {
+    this.#lastLineAt = ctx.clock.now();
     // Register before reading: the server must know us before our first line.
     await this.#server.send({
       type: "join",
@@ -172,7 +178,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
           `[server] ${this.#name} sent a line over ${this.#limits.maxLineBytes} bytes`,
           { level: "warn", event: "line_too_long", user: this.#name },
         );
-        this.#refuse({ refusal: "line_too_long", max: this.#limits.maxLineBytes });
+        this.#refuse({ refusal: "line_too_long", max: this.#limits.maxLineBytes }, ctx);
         return;
       case "input_ended":
         this.#cause ??= message.failed ? "connection error" : "closed by client";
@@ -184,8 +190,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
         ctx.stop();
         return;
       case "idle_check":
-        if (Date.now() - this.#lastLineAt >= this.#limits.idleTimeoutMs) {
-          this.#refuse({ refusal: "idle" });
+        if (ctx.clock.now() - this.#lastLineAt >= this.#limits.idleTimeoutMs) {
+          this.#refuse({ refusal: "idle" }, ctx);
           this.#kick("idle too long", ctx);
         }
         return;
@@ -233,7 +239,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     // Every line costs a flood token, even one that is empty after
     // cleaning: no input is free, or empty lines become a flood lever.
     this.#metrics?.lineIn();
-    const now = Date.now();
+    const now = ctx.clock.now();
     if (!this.#withinFloodLimit(now, ctx)) return;
     const text = sanitize(raw);
     if (text === "") return;
@@ -245,7 +251,7 @@ export class ClientSession extends Actor<ClientSessionMessage> {
       case "say":
         return this.#tell({ type: "say", id: this.#id, text: input.text });
       case "invalid":
-        this.#refuse({ refusal: "bad_command", text: input.reason });
+        this.#refuse({ refusal: "bad_command", text: input.reason }, ctx);
         return;
       case "command":
         if (input.command.name !== "quit") {
@@ -282,10 +288,10 @@ export class ClientSession extends Actor<ClientSessionMessage> {
           event: "flood",
           user: this.#name,
         });
-        this.#refuse({ refusal: "slow_down" });
+        this.#refuse({ refusal: "slow_down" }, ctx);
         return false;
       case "kick":
-        this.#refuse({ refusal: "flooding" });
+        this.#refuse({ refusal: "flooding" }, ctx);
         this.#kick("flooding", ctx);
         return false;
       default:
@@ -294,8 +300,8 @@ export class ClientSession extends Actor<ClientSessionMessage> {
   }
 
   /** Tells this client why its line was refused, or why it is leaving. */
-  #refuse(refusal: Refusal): void {
-    this.#outbox.push(render(this.#face, [refused(refusal)], Date.now()));
+  #refuse(refusal: Refusal, ctx: Context<ClientSessionMessage>): void {
+    this.#outbox.push(render(this.#face, [refused(refusal)], ctx.clock.now()));
   }
 
   /** Sends to the server, waiting for room (backpressure on this client's
