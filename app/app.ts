@@ -37,6 +37,8 @@ import {
   serve,
   serveHttpConn,
   WebSocketConn,
+  Writes,
+  WriteSlots,
 } from "../net/mod.ts";
 import { type HttpAddress, listenHttp, metricsRoute, webRoute } from "./http.ts";
 import { createLog } from "./log.ts";
@@ -97,6 +99,9 @@ export interface ChatOptions {
   /** Where connections are admitted: with `--workers`, the hub's limits,
    * shared by every worker (default: this chat's own `Admission`). */
   admission?: Gate;
+  /** Writes this chat keeps in flight at once (default
+   * `MAX_WRITES_IN_FLIGHT`; each worker of `--workers` lends more). */
+  writesInFlight?: number;
 }
 
 /** Room history for {@linkcode runChat}. */
@@ -128,6 +133,8 @@ interface Chat {
   metrics: Metrics | undefined;
   server: ActorRef<ChatServerMessage>;
   admission: Gate;
+  /** This chat's writes: its server's and every session's outbox's. */
+  writes: Writes;
   httpTimeouts: ChatOptions["httpTimeouts"];
   /** Aborted by the caller's signal, or by a failed start. */
   stop: AbortController;
@@ -149,6 +156,7 @@ export function spawnChatServer(
     history?: HistoryOptions;
     people?: PeopleOptions;
     now?: () => number;
+    writes?: Writes;
   },
 ): ActorRef<ChatServerMessage> {
   const { log } = options;
@@ -162,6 +170,7 @@ export function spawnChatServer(
     metrics: options.metrics,
     people: options.people,
     now: options.now,
+    writes: options.writes,
   });
   return spawn(server, {
     supervision: { directive: "resume" },
@@ -221,6 +230,8 @@ function assemble(options: ChatOptions): Chat {
   const broker = options.broker ?? new LocalBroker();
   const metrics = options.metrics;
   const stop = new AbortController();
+  // One per chat, given to its server and every session's outbox.
+  const writes = new Writes(new WriteSlots({ limit: options.writesInFlight }));
   if (options.signal.aborted) stop.abort();
   else options.signal.addEventListener("abort", () => stop.abort(), { once: true });
   return {
@@ -229,8 +240,10 @@ function assemble(options: ChatOptions): Chat {
     broker,
     metrics,
     stop,
+    writes,
     httpTimeouts: options.httpTimeouts,
     server: spawnChatServer({
+      writes,
       log,
       welcome: options.welcome !== false,
       broker,
@@ -512,6 +525,7 @@ function spawnSession(
       address: peer.hostname,
       secure: how.secure,
       face: how.face,
+      writes: chat.writes,
       onEnded: new SessionEnd(conn, metrics, ending),
     }),
     { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },

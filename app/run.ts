@@ -18,7 +18,7 @@ import type { WorkerPorts } from "../cluster/hub.ts";
 import { SqliteHistory } from "../store/sqlite_history.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
-import { firstLine, StartupError } from "../net/mod.ts";
+import { firstLine, StartupError, WORKER_WRITES_IN_FLIGHT } from "../net/mod.ts";
 
 /**
  * Serves the chat on `listeners` until SIGINT or SIGTERM, then shuts down
@@ -87,6 +87,9 @@ export async function runServer(
       allowedOrigins: config.allowedOrigins,
       history: store && { store, onJoin: config.history?.onJoin ?? 0 },
       people,
+      // Each worker lends more write slots than one isolate alone (see
+      // net/write_slots.ts).
+      writesInFlight: worker ? WORKER_WRITES_IN_FLIGHT : undefined,
       onReady: ({ metricsPort, webPort, figures }) => {
         if (!worker) return logEndpoints(config, log, metricsPort, webPort);
         worker.onReady(async () => ({ metrics: metrics?.snapshot(), figures: await figures() }));

@@ -17,7 +17,7 @@ import type { Config } from "../cli/flags.ts";
 import { bindListeners } from "../cli/listen.ts";
 import type { WorkerPorts } from "../cluster/hub.ts";
 import { unreachable } from "../actors/unreachable.ts";
-import { firstLine, sharedWriteSlots, WORKER_WRITES_IN_FLIGHT } from "../net/mod.ts";
+import { firstLine } from "../net/mod.ts";
 import { createLog } from "./log.ts";
 import { runServer, type WorkerReport } from "./run.ts";
 
@@ -72,8 +72,6 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
   const { config, files, channels } = message;
   const log = createLog({ format: config.logFormat, level: config.logLevel });
   let ready = false;
-  // Before any connection: every outbox of this isolate shares these.
-  sharedWriteSlots.setLimit(WORKER_WRITES_IN_FLIGHT);
   try {
     const listeners = await bindListeners(config);
     await runServer(config, listeners, log, {

@@ -23,6 +23,7 @@
 
 import { type LineEvent, LineSplitter } from "../net/line_splitter.ts";
 import { Outbox } from "../net/outbox.ts";
+import { Writes } from "../net/writes.ts";
 
 const encoder = new TextEncoder();
 
@@ -35,12 +36,17 @@ interface Client {
 /** The whole chat: everyone, and the next number to give. */
 export class Floor {
   readonly #clients = new Set<Client>();
+  /** One for every outbox, as a chat has. */
+  readonly #writes = new Writes();
   #nextId = 1;
 
   /** Serves one connection until it closes. */
   async serve(conn: Deno.TcpConn): Promise<void> {
     conn.setNoDelay(true);
-    const client: Client = { id: this.#nextId++, outbox: new Outbox(conn) };
+    const client: Client = {
+      id: this.#nextId++,
+      outbox: new Outbox(conn, { writes: this.#writes }),
+    };
     this.#clients.add(client);
     this.#broadcast(encoder.encode(`* user${client.id} joined the chat\n`));
     try {

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { afterPendingWrites, takeBacklog } from "../net/mod.ts";
+import { Writes } from "../net/mod.ts";
 import { Announcer } from "./announcer.ts";
 import type { ChatEvent } from "./events.ts";
 import type { ChatMetrics } from "./ports.ts";
@@ -35,6 +35,8 @@ export interface DeliveryOptions<S> {
   metrics?: ChatMetrics;
   /** The clock, in ms: when events are rendered (`time`, ban lengths). */
   now?: () => number;
+  /** The chat's writes, whose backlog mark `breather` reads. */
+  writes?: Writes;
 }
 
 /**
@@ -55,8 +57,10 @@ export class Delivery<S> {
   readonly #scheduleFlush: () => void;
   readonly #metrics: ChatMetrics | undefined;
   readonly #now: () => number;
+  readonly #writes: Writes;
 
   constructor(options: DeliveryOptions<S>) {
+    this.#writes = options.writes ?? new Writes();
     this.#registry = options.registry;
     this.#scheduleFlush = options.scheduleFlush;
     this.#metrics = options.metrics;
@@ -88,7 +92,7 @@ export class Delivery<S> {
   /** A promise to await before handling more lines, if some reader's
    * queue is backlogged; undefined otherwise (the common case). */
   breather(): Promise<void> | undefined {
-    return takeBacklog() ? afterPendingWrites() : undefined;
+    return this.#writes.takeBacklog() ? this.#writes.afterPendingWrites() : undefined;
   }
 
   /** To every local user. */

@@ -18,6 +18,7 @@
  */
 
 import { Actor, type Address, type Context, unreachable } from "../actors/mod.ts";
+import type { Writes } from "../net/mod.ts";
 import { ANNOUNCE_BATCH_MS } from "./announcer.ts";
 import { enact } from "./acts.ts";
 import type { Effect, Scene } from "./command.ts";
@@ -143,6 +144,9 @@ export interface ChatServerOptions {
   /** Accounts, rooms and moderation; without, only server operators'
    * commands that keep nothing (and no operators without a list). */
   people?: PeopleOptions;
+  /** The chat's writes (the same object its sessions' outboxes are given),
+   * so a fan-out that backlogs a reader lets the writes go out first. */
+  writes?: Writes;
 }
 
 /** Where accounts and rooms are kept, and who the server operators are. */
@@ -194,6 +198,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       registry: this.#registry,
       metrics: options.metrics,
       now: this.#now,
+      writes: options.writes,
       scheduleFlush: () => this.#later(ANNOUNCE_BATCH_MS, { type: "flush_announcements" }),
     });
     this.#remote = new RemoteUsers(this.#registry, this.#delivery, options.history);

@@ -28,15 +28,14 @@ export {
   TelnetFilter,
 } from "./line_splitter.ts";
 export {
-  afterPendingWrites,
   type ByteWriter,
   DEFAULT_MAX_QUEUED_BYTES,
   Outbox,
   type OutboxCloseReason,
-  takeBacklog,
 } from "./outbox.ts";
 export { type Ending, serve, type ServeOptions } from "./serve.ts";
-export { sharedWriteSlots, WORKER_WRITES_IN_FLIGHT } from "./write_slots.ts";
+export { WORKER_WRITES_IN_FLIGHT, WriteSlots } from "./write_slots.ts";
+export { Writes } from "./writes.ts";
 export {
   type HttpAnswer,
   type HttpConnOptions,

@@ -25,8 +25,8 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
-import { sharedWriteSlots, type SlotHolder, type WriteSlots } from "./write_slots.ts";
+import type { SlotHolder } from "./write_slots.ts";
+import { Writes } from "./writes.ts";
 
 /** Bytes queued for one client before we give up on it: about 15,000 chat
  * lines, far more than any reader that is still reading lets pile up. */
@@ -75,8 +75,9 @@ export interface OutboxOptions {
   now?: () => number;
   /** Line sent, best effort, to a client dropped for being over budget. */
   overflowNotice?: Uint8Array;
-  /** The slots its writes take (default: the isolate's shared ones). */
-  writeSlots?: WriteSlots;
+  /** The chat's writes: their slots, the end-of-turn start and the backlog
+   * mark, shared by every outbox of one chat (default: its own). */
+  writes?: Writes;
 }
 
 /** Options for {@linkcode Outbox.close}. */
@@ -106,7 +107,7 @@ const enum State {
  */
 export class Outbox implements SlotHolder {
   readonly #writer: ByteWriter;
-  readonly #slots: WriteSlots;
+  readonly #writes: Writes;
   readonly #max: number;
   readonly #hardCap: number;
   readonly #overBudgetMs: number;
@@ -136,7 +137,7 @@ export class Outbox implements SlotHolder {
   // callback for both outcomes: a write resolves with a count and rejects
   // with an error.
   readonly #settled = (result: unknown): void => {
-    this.#slots.give(this);
+    this.#writes.slots.give(this);
     if (typeof result === "number") this.#afterWrite(result);
     else this.#writeFailed();
   };
@@ -152,7 +153,7 @@ export class Outbox implements SlotHolder {
     this.#overBudgetMs = options.overBudgetMs ?? DEFAULT_OVER_BUDGET_MS;
     this.#now = options.now ?? Date.now;
     this.#notice = options.overflowNotice;
-    this.#slots = options.writeSlots ?? sharedWriteSlots;
+    this.#writes = options.writes ?? new Writes();
   }
 
   /** The end of the turn came: starts the deferred write. For this
@@ -210,11 +211,11 @@ export class Outbox implements SlotHolder {
     (this.#queue ??= []).push(bytes);
     this.#queuedBytes += bytes.length;
     if (pending > this.#highWater) this.#highWater = pending;
-    if (pending > BACKLOG_BYTES) backlogged = true;
+    if (pending > BACKLOG_BYTES) this.#writes.backlog();
     if (!this.#writing) {
       this.#writing = true;
       this.#deferred = true;
-      deferWrite(this);
+      this.#writes.defer(this);
     } else if (this.#deferred && this.#queuedBytes >= EAGER_WRITE_BYTES) {
       this.#deferred = false;
       this.#writeNext();
@@ -253,7 +254,7 @@ export class Outbox implements SlotHolder {
    * queued. */
   #writeNext(): void {
     if (this.#idle()) return;
-    if (this.#slots.take(this)) this.#writeQueued();
+    if (this.#writes.slots.take(this)) this.#writeQueued();
   }
 
   /** Ends the writer task if nothing is left to write (true if it did). */
@@ -295,7 +296,7 @@ export class Outbox implements SlotHolder {
       this.#writer.write(this.#offset === 0 ? chunk : chunk.subarray(this.#offset))
         .then(this.#settled, this.#settled);
     } catch {
-      this.#slots.give(this);
+      this.#writes.slots.give(this);
       this.#writeFailed();
     }
   }
@@ -304,7 +305,7 @@ export class Outbox implements SlotHolder {
     this.#offset += n;
     // write() may take only part of the buffer: keep going until done.
     if (this.#state !== State.Closed && this.#offset < (this.#chunk as Uint8Array).length) {
-      if (this.#slots.take(this)) this.#issueWrite();
+      if (this.#writes.slots.take(this)) this.#issueWrite();
       return;
     }
     this.#chunk = undefined;
@@ -351,7 +352,7 @@ export class Outbox implements SlotHolder {
     this.#deferred = true;
     this.#deadline = setTimeout(() => this.#finish("overflow"), OVERFLOW_NOTICE_MS);
     this.#flushWaiting = true;
-    deferWrite(this);
+    this.#writes.defer(this);
   }
 
   #finish(reason: OutboxCloseReason): void {
@@ -373,23 +374,6 @@ export class Outbox implements SlotHolder {
   }
 }
 
-/** Writer tasks to start at the end of this turn: one immediate for all
- * outboxes touched, not one per outbox. An immediate runs after the event
- * loop has delivered every read that completed in this turn, so lines from
- * many senders (and many reads of one sender) share each client's write; a
- * microtask would run after the first fan-out and write each line alone. */
-let pendingWrites: Outbox[] = [];
-
-function startPendingWrites(): void {
-  const outboxes = pendingWrites;
-  pendingWrites = [];
-  for (const outbox of outboxes) outbox.startDeferred();
-}
-
-function deferWrite(outbox: Outbox): void {
-  if (pendingWrites.push(outbox) === 1) setImmediate(startPendingWrites);
-}
-
 /** How long the best-effort overflow notice may take before we hang up. */
 const OVERFLOW_NOTICE_MS = 200;
 
@@ -398,25 +382,3 @@ const OVERFLOW_NOTICE_MS = 200;
  * (its queue is written at 32 KiB) never trips it, while a burst from many
  * senders into one turn does. */
 export const BACKLOG_BYTES = 2 * EAGER_WRITE_BYTES;
-
-/** Set when any outbox passes {@linkcode BACKLOG_BYTES}; cleared by
- * {@linkcode takeBacklog}. Module-wide: one flag, not a check per recipient. */
-let backlogged = false;
-
-/** Whether some client's queue passed {@linkcode BACKLOG_BYTES} since the
- * last call (and clears that). */
-export function takeBacklog(): boolean {
-  const was = backlogged;
-  backlogged = false;
-  return was;
-}
-
-/**
- * Resolves once the writer tasks started in this turn have been issued and
- * the event loop has polled the sockets again: what a producer awaits after
- * a fan-out that left a queue backlogged, so writes complete before it
- * queues more.
- */
-export function afterPendingWrites(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

@@ -9,6 +9,7 @@ import {
 } from "./outbox.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { WriteSlots } from "./write_slots.ts";
+import { Writes } from "./writes.ts";
 
 /** A writer whose writes complete when the test says so. */
 class ManualWriter implements ByteWriter {
@@ -240,7 +241,7 @@ Deno.test("Outbox tells a close listener that comes after the close, too", async
 Deno.test("Outboxes sharing write slots keep no more writes in flight than there are slots", async () => {
   const slots = new WriteSlots({ limit: 2, leaseMs: 0 });
   const writers = [0, 1, 2, 3, 4].map(() => new ManualWriter());
-  const outboxes = writers.map((w) => new Outbox(w, { writeSlots: slots }));
+  const outboxes = writers.map((w) => new Outbox(w, { writes: new Writes(slots) }));
   for (const outbox of outboxes) outbox.push(b("hello\n"));
   await tick();
   assert.deepEqual(writers.map((w) => w.inFlight), [1, 1, 0, 0, 0]);
@@ -260,8 +261,8 @@ Deno.test("Outboxes sharing write slots keep no more writes in flight than there
 Deno.test("An outbox waiting for a write slot sends what queued meanwhile in that one write", async () => {
   const slots = new WriteSlots({ limit: 1, leaseMs: 0 });
   const [first, second] = [new ManualWriter(), new ManualWriter()];
-  const busy = new Outbox(first, { writeSlots: slots });
-  const waiting = new Outbox(second, { writeSlots: slots });
+  const busy = new Outbox(first, { writes: new Writes(slots) });
+  const waiting = new Outbox(second, { writes: new Writes(slots) });
   busy.push(b("a\n"));
   waiting.push(b("1\n"));
   await tick();
@@ -280,7 +281,9 @@ Deno.test("An outbox waiting for a write slot sends what queued meanwhile in tha
 Deno.test("An outbox closed while it waits for a write slot passes the slot on unused", async () => {
   const slots = new WriteSlots({ limit: 1, leaseMs: 0 });
   const writers = [new ManualWriter(), new ManualWriter(), new ManualWriter()];
-  const [busy, closing, next] = writers.map((w) => new Outbox(w, { writeSlots: slots })) as [
+  const [busy, closing, next] = writers.map((w) =>
+    new Outbox(w, { writes: new Writes(slots) })
+  ) as [
     Outbox,
     Outbox,
     Outbox,
@@ -302,7 +305,7 @@ Deno.test("Writes stuck on readers that stopped reading hold their slots only un
   const slots = new WriteSlots({ limit: 2, leaseMs: 0 });
   const stuck = [new ManualWriter(), new ManualWriter()];
   const reader = new ManualWriter();
-  const outboxes = [...stuck, reader].map((w) => new Outbox(w, { writeSlots: slots }));
+  const outboxes = [...stuck, reader].map((w) => new Outbox(w, { writes: new Writes(slots) }));
   for (const outbox of outboxes) outbox.push(b("line\n"));
   await tick();
   assert.deepEqual([...stuck, reader].map((w) => w.inFlight), [1, 1, 0]);

@@ -195,6 +195,3 @@ export class WriteSlots {
     this.#old = [];
   }
 }
-
-/** The isolate's slots: every outbox shares them unless told otherwise. */
-export const sharedWriteSlots: WriteSlots = new WriteSlots();
