@@ -8,7 +8,9 @@
  *   cluster/  chat/, net/, actors/     (adapters of the domain's Broker port)
  *   store/    chat/                    (adapters of the domain's HistoryStore and
  *                                      CommunityStore ports, and password hashing)
- *   app/, cli/, main.ts                anything
+ *   cli/      actors/, net/, chat/, store/  (flags and binding: nothing of app/)
+ *   app/      all of the above         (the composition root)
+ *   main.ts                            anything
  *
  * Tests are left out: they may reach for fakes and adapters anywhere.
  */
@@ -24,6 +26,8 @@ const ALLOWED: Record<string, string[]> = {
   chat: ["actors", "net"],
   cluster: ["actors", "net", "chat"],
   store: ["chat"],
+  cli: ["actors", "net", "chat", "store"],
+  app: ["actors", "net", "chat", "cluster", "store", "cli"],
 };
 
 /** Bare (npm) imports each layer may use. */
@@ -33,12 +37,16 @@ const PACKAGES: Record<string, string[]> = {
   chat: [],
   cluster: ["redis"],
   store: [],
+  cli: [],
+  app: [],
 };
 
+/** The source files of `folder` and the folders inside it. */
 function sourceFiles(folder: string): string[] {
   const files: string[] = [];
   for (const entry of Deno.readDirSync(new URL(`${folder}/`, ROOT))) {
-    if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+    if (entry.isDirectory) files.push(...sourceFiles(`${folder}/${entry.name}`));
+    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
       files.push(`${folder}/${entry.name}`);
     }
   }
@@ -51,9 +59,12 @@ function importsOf(file: string): string[] {
     // Examples in doc comments are not imports.
     .replace(/\/\*\*[\s\S]*?\*\//g, "");
   const found: string[] = [];
-  for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)) {
-    found.push(match[1] as string);
-  }
+  // Statements only (a line that starts with import or export), so code in
+  // a string (the web page's script) is not taken for an import.
+  const statements = /^\s*(?:import|export)\b[^;]*?\bfrom\s+["']([^"']+)["']/gm;
+  const dynamic = /\bimport\s*\(\s*["']([^"']+)["']/g;
+  for (const match of text.matchAll(statements)) found.push(match[1] as string);
+  for (const match of text.matchAll(dynamic)) found.push(match[1] as string);
   return found;
 }
 

@@ -12,12 +12,9 @@
  * @module
  */
 
-import type { Log, LogLevel } from "../chat/ports.ts";
+import type { Log, LogFormat, LogLevel } from "../chat/ports.ts";
 
-export type { Log, LogFields, LogLevel } from "../chat/ports.ts";
-
-/** The log formats `--log-format` accepts. */
-export type LogFormat = "text" | "json";
+export type { Log, LogFields, LogFormat, LogLevel } from "../chat/ports.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

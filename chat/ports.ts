@@ -16,6 +16,9 @@ import type { Act, Snapshot, StoredAct } from "./community.ts";
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** How log lines are written: as text, or one JSON object a line. */
+export type LogFormat = "text" | "json";
+
 /** Structured fields attached to a log line. */
 export interface LogFields {
   level?: LogLevel;

@@ -16,8 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
-import type { LogLevel } from "../chat/ports.ts";
-import type { LogFormat } from "../app/log.ts";
+import type { LogFormat, LogLevel } from "../chat/ports.ts";
 
 /** A flag the user got wrong; the message is shown as is. */
 export class ConfigError extends Error {

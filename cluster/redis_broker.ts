@@ -103,7 +103,12 @@ export interface RedisBrokerOptions {
  * ```ts
  * import { RedisBroker } from "./redis_broker.ts";
  * const broker = new RedisBroker({ url: "redis://127.0.0.1:6379", log: console.log });
- * await broker.start({ event: (e) => console.log(e), link: (up) => console.log(up) });
+ * await broker.start({
+ *   event: (e) => console.log(e),
+ *   link: (up) => console.log(up),
+ *   serverLost: (server) => console.log("lost", server),
+ *   nameLost: (key) => console.log("name lost", key),
+ * });
  * await broker.close();
  * ```
  */
