@@ -99,44 +99,74 @@ export class RawWebSocket {
     return this.send(0x1, encoder.encode(text));
   }
 
-  /** The next frame, or null once the server closed the connection. */
-  async next(): Promise<Frame | null> {
+  /** The next frame, or null once the server closed the connection; fails
+   * (closing the connection) if none comes within `timeoutMs`. */
+  async next(timeoutMs = FRAME_TIMEOUT_MS): Promise<Frame | null> {
+    const deadline = Date.now() + timeoutMs;
     while (true) {
       const frame = parseFrame(this.#buffer);
       if (frame !== undefined) {
         this.#buffer = this.#buffer.slice(frame.size);
         return { opcode: frame.opcode, payload: frame.payload };
       }
-      const chunk = new Uint8Array(4 * 1024);
-      let n: number | null;
-      try {
-        n = await this.conn.read(chunk);
-      } catch {
-        n = null;
-      }
+      const n = await this.#read(deadline, timeoutMs);
       if (n === null) return null;
-      this.#buffer = join(this.#buffer, chunk.subarray(0, n));
     }
+  }
+
+  /** One read into the buffer, by `deadline`; null at the end. */
+  async #read(deadline: number, timeoutMs: number): Promise<number | null> {
+    const chunk = new Uint8Array(4 * 1024);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.close();
+    }, Math.max(1, deadline - Date.now()));
+    let n: number | null;
+    try {
+      n = await this.conn.read(chunk);
+    } catch {
+      n = null;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (timedOut) {
+      const held = this.#buffer.length;
+      throw new Error(`Cannot read a frame: none came within ${timeoutMs} ms (${held} bytes held)`);
+    }
+    if (n !== null) this.#buffer = join(this.#buffer, chunk.subarray(0, n));
+    return n;
   }
 
   /** Reads frames until a close frame; returns its code (or null if the
    * connection ended without one). */
-  async closeCode(): Promise<number | null> {
+  async closeCode(timeoutMs = FRAME_TIMEOUT_MS): Promise<number | null> {
+    const deadline = Date.now() + timeoutMs;
     while (true) {
-      const frame = await this.next();
+      const frame = await this.next(Math.max(1, deadline - Date.now()));
       if (frame === null) return null;
       if (frame.opcode === 0x8) return (frame.payload[0]! << 8) | frame.payload[1]!;
     }
   }
 
-  /** Reads text frames until a line matches; returns it. */
-  async readUntil(match: (line: string) => boolean): Promise<string> {
+  /** Reads text frames until a line matches; returns it. Fails with the
+   * lines it saw if none matches within `timeoutMs`. */
+  async readUntil(match: (line: string) => boolean, timeoutMs = FRAME_TIMEOUT_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const seen: string[] = [];
     while (true) {
-      const frame = await this.next();
+      let frame: Frame | null;
+      try {
+        frame = await this.next(Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; lines seen: ${JSON.stringify(seen)}`);
+      }
       if (frame === null) throw new Error("Cannot read a line: the connection closed");
       if (frame.opcode !== 0x1) continue;
-      const line = decoder.decode(frame.payload).split("\n").find(match);
+      const lines = decoder.decode(frame.payload).split("\n");
+      const line = lines.find(match);
       if (line !== undefined) return line;
+      seen.push(...lines.filter((l) => l !== ""));
     }
   }
 
@@ -148,6 +178,10 @@ export class RawWebSocket {
     }
   }
 }
+
+/** How long a read waits for a frame before the test fails: a missing frame
+ * must fail the test with what was seen, not hang it. */
+const FRAME_TIMEOUT_MS = 5_000;
 
 function frameHead(opcode: number, length: number, fin: boolean): Uint8Array {
   const size = length < 126 ? 2 : length < 65536 ? 4 : 10;
