@@ -16,10 +16,17 @@
 
 import type { Act } from "./community.ts";
 import type { Community } from "./community.ts";
-import { type ChatEvent, type Notice, noticed, type Refusal, refused } from "./events.ts";
+import {
+  type ChatEvent,
+  type Face,
+  type Notice,
+  noticed,
+  type Refusal,
+  refused,
+} from "./events.ts";
 import type { ClusterEvent, LogFields } from "./ports.ts";
 import type { PageRequest } from "./history.ts";
-import type { Registry, Room, User } from "./registry.ts";
+import type { Registry, Room, Sink, User } from "./registry.ts";
 import type { Task } from "./tasks.ts";
 import type { FailureLimit } from "./community.ts";
 
@@ -77,10 +84,16 @@ export type Effect<S = unknown> =
   | { type: "everyone"; event: ChatEvent }
   /** A join or leave, batched (see `Announcer`). */
   | { type: "announce"; event: ChatEvent; newcomer?: User<S> }
+  /** `user` left: its leave is announced, unless its join is still waiting
+   * in the batch (then both are withdrawn: nobody saw it come). */
+  | { type: "farewell"; user: User<S>; event: ChatEvent }
+  /** A connection refused before it joined: `event` to it, then closed. */
+  | { type: "turn_away"; sink: Sink; face: Face; event: ChatEvent }
   /** Tell the other servers. */
   | { type: "publish"; event: ClusterEvent }
-  /** Keep a room line in history. */
-  | { type: "keep"; room: string; from: string; text: string; action: boolean }
+  /** Keep a room line in history (`remote`: said on another server, kept
+   * here only when the store is not shared). */
+  | { type: "keep"; room: string; from: string; text: string; action: boolean; remote?: boolean }
   /** The replay on entering `room`, or a `/history` page, to `to`. */
   | { type: "history"; to: User<S>; room: string; page?: PageRequest }
   /** Carry out an act: written first when it is kept, then enacted here

@@ -317,4 +317,19 @@ export class Registry<S = unknown> {
     room.users.delete(user);
     if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
   }
+
+  /** Live figures for the metrics endpoint: users here and elsewhere,
+   * rooms, and the deepest send queue among this server's users. */
+  figures(): { users: number; remoteUsers: number; rooms: number; queueHighWaterBytes: number } {
+    let deepest = 0;
+    for (const user of this.locals()) {
+      deepest = Math.max(deepest, user.local?.sink.highWater ?? 0);
+    }
+    return {
+      users: this.localCount,
+      remoteUsers: this.remoteCount,
+      rooms: this.roomCount,
+      queueHighWaterBytes: deepest,
+    };
+  }
 }

@@ -1,0 +1,156 @@
+/**
+ * The other servers' users, as this server sees them: their (already
+ * validated) events applied to the registry, and what local users are
+ * shown, as effects.
+ *
+ * Rosters replace, never merge: when a server sends its full roster (on
+ * linking, or after an outage), every user we held for it that the roster
+ * does not list is shown as left, and every listed one we did not know is
+ * shown as joined.
+ *
+ * @module
+ */
+
+import { unreachable } from "../../actors/mod.ts";
+import type { Effect, Scene } from "../command.ts";
+import { noticed } from "../events.ts";
+import type { ClusterEvent, RemoteUser } from "../ports.ts";
+import type { User } from "../registry.ts";
+
+/** Events the chat server answers itself rather than here. */
+type Answered = "sync" | "act" | "whois" | "whois_reply";
+
+/** Applies one event from another server. */
+export function applyRemote<S>(
+  scene: Scene<S>,
+  event: Exclude<ClusterEvent, { type: Answered }>,
+): Effect<S>[] {
+  switch (event.type) {
+    case "join":
+      return arrived(scene, event.user, true);
+    case "leave":
+      return withUser(scene, event, (user) => departed(scene, user, event.reason));
+    case "say":
+      return withUser(scene, event, (user) => said(user, event.text, false));
+    case "me":
+      return withUser(scene, event, (user) => said(user, event.action, true));
+    case "nick":
+      return withUser(scene, event, (user) => renamed(scene, user, event.name));
+    case "move":
+      return withUser(scene, event, (user) => moved(scene, user, event.room));
+    case "msg":
+      return privateMessage(scene, event.from, event.to, event.text);
+    case "roster":
+      return replaceRoster(scene, event.server, event.users);
+    case "bye":
+      return dropServer(scene, event.server);
+    case "conflict":
+      return keptName(scene, event.name);
+    case "heartbeat":
+      return []; // presence is the broker's
+    default:
+      return unreachable(event);
+  }
+}
+
+/** Shows every user of `server` as left. */
+export function dropServer<S>(scene: Scene<S>, server: string): Effect<S>[] {
+  return [...scene.registry.usersOf(server)].flatMap((user) => departed(scene, user));
+}
+
+/** Another server gave up a name our user holds too: tell ours it stays. */
+function keptName<S>(scene: Scene<S>, name: string): Effect<S>[] {
+  const user = scene.registry.named(name);
+  if (user?.local === undefined) return [];
+  return [{ type: "reply", to: user, events: [noticed({ notice: "name_kept", name })] }];
+}
+
+/** Removes a remote user; its leave is announced unless its join is still
+ * waiting to be (then neither is: a connection that came and went at once,
+ * as its own server shows it). */
+function departed<S>(scene: Scene<S>, user: User<S>, reason?: string): Effect<S>[] {
+  scene.registry.remove(user);
+  const name = user.name;
+  const event = reason
+    ? { type: "leave", name, reason } as const
+    : { type: "leave", name } as const;
+  return [{ type: "farewell", user, event }];
+}
+
+/** Only the user's own server may speak for it. */
+function withUser<S>(
+  scene: Scene<S>,
+  event: { server: string; id: number },
+  fn: (user: User<S>) => Effect<S>[],
+): Effect<S>[] {
+  const user = scene.registry.user(event.id);
+  if (user === undefined || user.local !== undefined || user.server !== event.server) return [];
+  return fn(user);
+}
+
+function arrived<S>(scene: Scene<S>, remote: RemoteUser, announce: boolean): Effect<S>[] {
+  const user = scene.registry.add(
+    { id: remote.id, name: remote.name, server: remote.server, local: undefined },
+    remote.room,
+  );
+  if (user === undefined || !announce) return [];
+  return [{ type: "announce", event: { type: "join", name: remote.name }, newcomer: user }];
+}
+
+function said<S>(user: User<S>, text: string, action: boolean): Effect<S>[] {
+  const event = { type: action ? "action" : "say", from: user.name, text } as const;
+  return [
+    { type: "room", room: user.room, event },
+    { type: "keep", room: user.room.name, from: user.name, text, action, remote: true },
+  ];
+}
+
+function renamed<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>[] {
+  const old = user.name;
+  scene.registry.rename(user, name);
+  return [{ type: "room", room: user.room, event: { type: "rename", from: old, to: name } }];
+}
+
+function moved<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
+  const from = scene.registry.move(user, roomName);
+  const room = user.room;
+  return [
+    { type: "room", room: from, event: { type: "exit", name: user.name, room: from.name } },
+    {
+      type: "room",
+      room,
+      event: { type: "enter", name: user.name, room: room.name },
+      except: user,
+    },
+  ];
+}
+
+function privateMessage<S>(scene: Scene<S>, from: string, to: string, text: string): Effect<S>[] {
+  const target = scene.registry.named(to);
+  if (target?.local === undefined) return [];
+  const event = { type: "private", from, to: target.name, text } as const;
+  return [{ type: "reply", to: target, events: [event] }];
+}
+
+/** Makes our view of `server`'s users match its roster, announcing the
+ * joins and leaves we missed (after an outage, or when we are new). */
+function replaceRoster<S>(scene: Scene<S>, server: string, users: RemoteUser[]): Effect<S>[] {
+  const listed = new Set(users.map((u) => u.id));
+  const effects: Effect<S>[] = [];
+  for (const user of scene.registry.usersOf(server)) {
+    if (!listed.has(user.id)) effects.push(...departed(scene, user));
+  }
+  for (const remote of users) {
+    const known = scene.registry.user(remote.id);
+    if (known === undefined) {
+      effects.push(...arrived(scene, { ...remote, server }, true));
+      continue;
+    }
+    if (known.local !== undefined || known.server !== server) continue;
+    if (known.name !== remote.name) scene.registry.rename(known, remote.name);
+    if (known.room.name.toLowerCase() !== remote.room.toLowerCase()) {
+      scene.registry.move(known, remote.room);
+    }
+  }
+  return effects;
+}

@@ -1,0 +1,118 @@
+/**
+ * What the chat server takes and understands: its options, its messages,
+ * and the limits and timeouts it keeps by default.
+ *
+ * @module
+ */
+
+import type { Address } from "../actors/mod.ts";
+import type { Writes } from "../net/mod.ts";
+import type { ServerCommand } from "./commands.ts";
+import type { ClaimAnswer } from "./commands/nick.ts";
+import type { Snapshot } from "./community.ts";
+import type { ChatEvent, Face } from "./events.ts";
+import type { RoomHistory } from "./history.ts";
+import type { Broker, ChatMetrics, ClusterEvent, CommunityStore, Log, Passwords } from "./ports.ts";
+import type { Sink } from "./registry.ts";
+import type { ClientSessionMessage } from "./session.ts";
+import type { TaskDone } from "./tasks.ts";
+
+/** How the server reaches a user's session (to tell it its new name). */
+export type SessionAddress = Address<ClientSessionMessage>;
+
+/** Live figures for the metrics endpoint, asked for at scrape time. */
+export interface LiveFigures {
+  users: number;
+  remoteUsers: number;
+  rooms: number;
+  /** Deepest send queue among connected users, in bytes. */
+  queueHighWaterBytes: number;
+}
+
+/** Messages the chat server understands. */
+export type ChatServerMessage =
+  | {
+    type: "join";
+    id: number;
+    name: string;
+    sink: Sink;
+    /** How the client reads events. */
+    face: Face;
+    session: SessionAddress;
+    /** Where the connection comes from (no port), and whether it is TLS. */
+    address: string;
+    secure: boolean;
+  }
+  | { type: "say"; id: number; text: string }
+  | { type: "command"; id: number; command: ServerCommand }
+  | { type: "leave"; id: number; reason?: string; cause?: string }
+  | ({ type: "claim_answer"; id: number } & ClaimAnswer)
+  | { type: "claim_expired"; id: number; token: number }
+  /** A `/whois` asked of another server had its time. */
+  | { type: "whois_expired"; asker: number; target: number; token: number }
+  /** Slow work a command started is done (`id`: the user it was for; 0
+   * for none). */
+  | { type: "task_done"; id: number; done: TaskDone }
+  | { type: "shutdown"; flushMs: number; reply: () => void }
+  | { type: "stats"; reply: (stats: LiveFigures) => void }
+  | { type: "flush_announcements" }
+  | { type: "remote"; event: ClusterEvent }
+  | { type: "link"; up: boolean }
+  | { type: "server_lost"; server: string }
+  | { type: "name_lost"; key: string }
+  /** Events for one user that a networked history store has answered. */
+  | { type: "deliver"; id: number; events: ChatEvent[] }
+  /** Accounts, rooms and bans as the store has them (at start, and after
+   * the link comes back). */
+  | { type: "community_loaded"; snapshot: Snapshot; reply?: () => void };
+
+/** How long a rename waits for the other servers to confirm a name: long
+ * enough for a slow Redis, short enough that the user is not left guessing. */
+export const CLAIM_TIMEOUT_MS = 2_000;
+
+/** How long `/whois` waits for another server's answer: as long as a
+ * name claim may take. */
+export const WHOIS_TIMEOUT_MS = 2_000;
+
+/** Failed logins one account may take in a burst, and how fast the
+ * allowance comes back: a person who mistypes is never stopped, a script
+ * gets five guesses a minute. */
+export const ACCOUNT_FAILURES = { burst: 5, refillMs: 12_000 } as const;
+/** The same per address: room for a few people behind one NAT. */
+export const ADDRESS_FAILURES = { burst: 20, refillMs: 3_000 } as const;
+
+/** Options for {@linkcode ChatServer}. */
+export interface ChatServerOptions {
+  /** Where log lines go. */
+  log: Log;
+  /** Whether a newcomer is welcomed after the roster (default false). */
+  welcome?: boolean;
+  /** The link to other servers (`LocalBroker` when there are none). */
+  broker: Broker;
+  /** Counters for the metrics endpoint, if one is served. */
+  metrics?: ChatMetrics;
+  /** How long a cluster-wide name claim may take (default 2 s). */
+  claimTimeoutMs?: number;
+  /** How long `/whois` waits for another server's answer before saying
+   * what this one knows (default 2 s). */
+  whoisTimeoutMs?: number;
+  /** Room history; none is kept without. */
+  history?: RoomHistory;
+  /** The clock, in ms (tests pass a fake one). */
+  now?: () => number;
+  /** Accounts, rooms and moderation; without, only server operators'
+   * commands that keep nothing (and no operators without a list). */
+  people?: PeopleOptions;
+  /** The chat's writes (the same object its sessions' outboxes are given),
+   * so a fan-out that backlogs a reader lets the writes go out first. */
+  writes?: Writes;
+}
+
+/** Where accounts and rooms are kept, and who the server operators are. */
+export interface PeopleOptions {
+  /** Undefined with `--accounts off`. */
+  store?: CommunityStore;
+  passwords: Passwords;
+  /** Lower-cased name → password hash (`--operators`). */
+  operators?: ReadonlyMap<string, string>;
+}
