@@ -10,8 +10,22 @@
  * @module
  */
 
-import { parseDuration, type Rank } from "./community.ts";
+import {
+  login,
+  MAX_QUIT_REASON_CHARS,
+  NAME_RULE,
+  nameAndRest,
+  oneName,
+  password,
+  ROOM_RULE,
+  sanction,
+  target,
+  words,
+} from "./command_args.ts";
+import type { Rank } from "./community.ts";
 import { NAME_PATTERN } from "./protocol.ts";
+
+export { MAX_QUIT_REASON_CHARS, PASSWORD_CHARS } from "./command_args.ts";
 
 /** A parsed command. */
 export type Command =
@@ -63,17 +77,6 @@ interface CommandSpec {
   /** Returns the command, or the reason the arguments are refused. */
   parse(args: string): Command | string;
 }
-
-const NAME_RULE = "names are one word of 1-24 ASCII letters, digits, _ or -";
-const PASSWORD_RULE = "passwords are 8-128 characters with no spaces";
-
-/** Shortest and longest password, in characters. */
-export const PASSWORD_CHARS = { min: 8, max: 128 } as const;
-const ROOM_RULE = "room names are one word of 1-24 ASCII letters, digits, _ or -";
-
-/** Longest quit reason shown (characters): room for a goodbye, not for an
- * advert. */
-export const MAX_QUIT_REASON_CHARS = 80;
 
 /** The command table, in the order `/help` lists it. */
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
@@ -351,73 +354,4 @@ export function parseInput(line: string): Input {
   return typeof parsed === "string"
     ? { type: "invalid", reason: parsed }
     : { type: "command", command: parsed };
-}
-
-/** Whitespace-separated words. */
-function words(args: string): string[] {
-  return args === "" ? [] : args.split(/\s+/);
-}
-
-/** The first word and the rest of `args`. */
-function nameAndRest(args: string): [string, string] {
-  const space = args.search(/\s/);
-  return space === -1 ? [args, ""] : [args.slice(0, space), args.slice(space).trimStart()];
-}
-
-function password(pw: string, usage: string, build: (pw: string) => Command): Command | string {
-  if (pw === "" || /\s/.test(pw)) return `usage: ${usage} (${PASSWORD_RULE})`;
-  const chars = [...pw].length;
-  if (chars < PASSWORD_CHARS.min || chars > PASSWORD_CHARS.max) return PASSWORD_RULE;
-  return build(pw);
-}
-
-function login(args: string, name: "login"): Command | string {
-  const [account, pw, extra] = words(args);
-  if (account === undefined || pw === undefined || extra !== undefined) {
-    return "usage: /login NAME PASSWORD";
-  }
-  if (!NAME_PATTERN.test(account)) return `invalid name: ${NAME_RULE}`;
-  return { name, account, password: pw };
-}
-
-function oneName(args: string, usage: string, build: (name: string) => Command): Command | string {
-  if (args === "" || /\s/.test(args)) return `usage: ${usage}`;
-  return NAME_PATTERN.test(args) ? build(args) : `invalid name: ${NAME_RULE}`;
-}
-
-/** An IPv4 or IPv6 address, as the server shows them. */
-const ADDRESS_PATTERN = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:.]*)$/i;
-
-/** A name, or (when `addresses`) an address; lower-cased. */
-function target(
-  args: string,
-  usage: string,
-  addresses: boolean,
-  build: (target: string) => Command,
-): Command | string {
-  if (args === "" || /\s/.test(args)) return `usage: ${usage}`;
-  if (NAME_PATTERN.test(args) || (addresses && ADDRESS_PATTERN.test(args))) {
-    return build(args.toLowerCase());
-  }
-  return `invalid name${addresses ? " or address" : ""}: ${NAME_RULE}`;
-}
-
-/** `TARGET [DURATION] [REASON]`: a duration of 0 means for good. */
-function sanction(
-  args: string,
-  name: "ban" | "mute" | "gban",
-  usage: string,
-  addresses: boolean,
-): Command | string {
-  const [first, rest] = nameAndRest(args);
-  const parsed = target(first, usage, addresses, (t) => ({ name: "unban", target: t }));
-  if (typeof parsed === "string") return parsed;
-  const [maybeDuration, afterDuration] = nameAndRest(rest);
-  const ms = parseDuration(maybeDuration);
-  if (ms === undefined && /^\d+[a-z]?$/i.test(maybeDuration)) {
-    return "durations are like 30s, 10m, 2h or 7d (at most a year)";
-  }
-  const reason = [...(ms === undefined ? rest : afterDuration)].slice(0, MAX_QUIT_REASON_CHARS)
-    .join("");
-  return { name, target: (parsed as { target: string }).target, ms: ms ?? 0, reason };
 }
