@@ -9,16 +9,13 @@
 
 import type { Config } from "../cli/flags.ts";
 import type { Listeners } from "../cli/listen.ts";
-import { RedisBroker } from "../cluster/redis_broker.ts";
 import { formatAddress, runChat } from "./app.ts";
 import type { Log } from "./log.ts";
 import { type LiveFigures, Metrics, type MetricsSnapshot } from "./metrics.ts";
-import { PortBroker, WorkerAndRedisBroker } from "../cluster/port_broker.ts";
 import type { WorkerPorts } from "../cluster/hub.ts";
-import { SqliteHistory } from "../store/sqlite_history.ts";
-import { SqliteCommunity } from "../store/sqlite_community.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
-import { firstLine, StartupError, WORKER_WRITES_IN_FLIGHT } from "../net/mod.ts";
+import { WORKER_WRITES_IN_FLIGHT } from "../net/mod.ts";
+import { compose } from "./compose.ts";
 
 /**
  * Serves the chat on `listeners` until SIGINT or SIGTERM, then shuts down
@@ -32,61 +29,37 @@ export async function runServer(
   files: { redisCa?: string; operators?: Map<string, string> } = {},
   worker?: AsWorker,
 ): Promise<void> {
-  const redisCa = files.redisCa;
   const controller = new AbortController();
   const stopSignals = worker ? listenTo(worker.signal, controller) : onSignals(log, controller);
   if (!worker) logStart(config, { tcp: listeners.tcp.addr, tls: listeners.tls?.addr }, log);
   const metrics = config.metrics ? new Metrics() : undefined;
-  // A worker is linked to the others of its process through the hub (and,
-  // with --redis, to other processes through Redis too).
-  const ported = worker && new PortBroker(worker.ports);
-  const broker = config.redis === "" ? undefined : new RedisBroker({
-    serverId: ported?.serverId,
-    url: config.redis,
-    ca: redisCa,
-    log,
-    onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
-  });
-  // Linked servers share one history in Redis; a lone server keeps its own
-  // (and the workers of one process share one file).
-  const onDropped = metrics && ((lines: number) => (metrics.historyDropped += lines));
-  const store = config.history === undefined
-    ? undefined
-    : broker
-    ? broker.history({ ...config.history, log, onDropped })
-    : openHistory(config, log, onDropped, worker !== undefined);
-  // Linked servers share accounts and rooms in Redis too.
-  let community: SqliteCommunity | undefined;
-  try {
-    community = config.accounts && !broker ? openCommunity(config) : undefined;
-  } catch (error) {
-    await store?.close();
-    throw error;
-  }
-  const people = {
-    store: broker && config.accounts ? broker.community() : community,
-    passwords: new ScryptPasswords(),
-    operators: files.operators,
-  };
+  // Linked servers share history, accounts and rooms in Redis; a lone
+  // server keeps its own files (and the workers of one process share them).
+  const parts = compose({
+    redis: config.redis === "" ? undefined : { url: config.redis, ca: files.redisCa },
+    history: config.history,
+    accounts: config.accounts ? { dataDir: config.dataDir } : undefined,
+  }, { log, metrics, ports: worker?.ports });
   try {
     await runChat({
       listener: listeners.tcp,
       tlsListener: listeners.tls,
       signal: controller.signal,
       limits: config.limits,
-      broker: ported && broker ? new WorkerAndRedisBroker(ported, broker) : broker ?? ported,
-      admission: ported?.admission({
-        log,
-        onRefuse: metrics && ((reason) => Metrics.bump(metrics.refused, reason)),
-      }),
+      broker: parts.broker,
+      admission: parts.admission,
       log,
       metrics,
       // The main thread serves the metrics of every worker.
       metricsAddress: worker ? undefined : config.metrics,
       webAddress: worker && config.web ? { ...config.web, reusePort: true } : config.web,
       allowedOrigins: config.allowedOrigins,
-      history: store && { store, onJoin: config.history?.onJoin ?? 0 },
-      people,
+      history: parts.history && { store: parts.history, onJoin: config.history?.onJoin ?? 0 },
+      people: {
+        store: parts.community,
+        passwords: new ScryptPasswords(),
+        operators: files.operators,
+      },
       // Each worker lends more write slots than one isolate alone (see
       // net/write_slots.ts).
       writesInFlight: worker ? WORKER_WRITES_IN_FLIGHT : undefined,
@@ -97,8 +70,7 @@ export async function runServer(
     });
   } finally {
     stopSignals();
-    await store?.close();
-    await community?.close();
+    await parts.close();
   }
   if (!worker) log("[server] stopped", { event: "stop" });
 }
@@ -176,55 +148,4 @@ function hostFor(hostname: string): string {
 
 function connectHost(host: string): string {
   return ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(host) ? "localhost" : host;
-}
-
-/** Opens the history store in the data directory (creating both), or
- * throws a one-line `StartupError`; none with `--history off`. */
-export function openHistory(
-  config: Config,
-  log: Log,
-  onDropped?: (lines: number) => void,
-  shared = false,
-): SqliteHistory | undefined {
-  if (config.history === undefined) return undefined;
-  const { dataDir, keep, days } = config.history;
-  makeDataDir(dataDir, "--history off");
-  try {
-    return SqliteHistory.open({
-      path: `${dataDir}/history.db`,
-      keep,
-      days,
-      log,
-      onDropped,
-      shared,
-    });
-  } catch (error) {
-    throw new StartupError(firstLine(error));
-  }
-}
-
-/** Creates the data directory, or throws a one-line `StartupError` saying
- * what to do (`instead`: the flag that needs no directory). */
-function makeDataDir(dataDir: string, instead: string): void {
-  try {
-    Deno.mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      throw new StartupError(
-        `Cannot use the data directory ${dataDir}: run with --allow-read=${dataDir} --allow-write=${dataDir}, or ${instead}`,
-      );
-    }
-    throw new StartupError(`Cannot create the data directory ${dataDir}: ${firstLine(error)}`);
-  }
-}
-
-/** Opens the account store in the data directory, or throws a one-line
- * `StartupError`. */
-export function openCommunity(config: Config): SqliteCommunity {
-  makeDataDir(config.dataDir, "--accounts off");
-  try {
-    return SqliteCommunity.open(`${config.dataDir}/community.db`);
-  } catch (error) {
-    throw new StartupError(firstLine(error));
-  }
 }

@@ -34,7 +34,8 @@ import {
 import { listenHttp, metricsRoute } from "./http.ts";
 import type { Log } from "./log.ts";
 import { combineFigures, Metrics } from "./metrics.ts";
-import { logEndpoints, logStart, openCommunity, openHistory, type WorkerReport } from "./run.ts";
+import { logEndpoints, logStart, type WorkerReport } from "./run.ts";
+import { openCommunity, openHistory } from "./compose.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 /** How long past the shutdown timeout the main thread waits for a worker
@@ -161,8 +162,8 @@ function sharedPorts(config: Config, own: Listeners, web: Deno.Listener | undefi
  * migrated before several workers open them at once. */
 function prepareStores(config: Config, log: Log): void {
   if (config.redis !== "") return;
-  if (config.accounts) openCommunity(config).close();
-  openHistory(config, log)?.close();
+  if (config.accounts) openCommunity(config.dataDir).close();
+  if (config.history) openHistory(config.history, log).close();
 }
 
 function closeAll(own: Listeners, web: Deno.Listener | undefined): void {
@@ -193,49 +194,20 @@ function spawnWorker(
     files: { redisCa: files.redisCa, operators: [...(files.operators ?? [])] },
     channels,
   };
-  const reports = new Map<number, (report: WorkerReport | undefined) => void>();
-  let lastId = 0;
-  let ready!: () => void;
-  let failed!: (error: Error) => void;
-  let stopped!: () => void;
+  const outcome = new Outcome();
+  const reports = new Reports(worker);
   const running: Running = {
     name: channels.server,
     worker,
     step: "loading",
     stopping: false,
-    ready: new Promise((resolve, reject) => [ready, failed] = [resolve, reject]),
-    stopped: new Promise((resolve) => (stopped = resolve)),
-    report: () =>
-      new Promise((resolve) => {
-        const id = ++lastId;
-        reports.set(id, resolve);
-        tell(worker, { type: "report", id });
-        setTimeout(() => reports.delete(id) && resolve(undefined), REPORT_TIMEOUT_MS);
-      }),
+    ready: outcome.ready,
+    stopped: outcome.stopped,
+    report: () => reports.ask(),
   };
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
-    const message = event.data;
-    switch (message.type) {
-      case "loaded":
-        if (running.stopping) return;
-        running.step = "starting";
-        return worker.postMessage(start, [channels.hub, ...channels.peers]);
-      case "ready":
-        running.step = "ready";
-        return ready();
-      case "failed":
-        failed(new Error(message.message));
-        return stopped();
-      case "stopped":
-        return stopped();
-      case "report":
-        reports.get(message.id)?.(message.report);
-        reports.delete(message.id);
-        return;
-      default:
-        return unreachable(message);
-    }
-  };
+  const sendStart = () => worker.postMessage(start, [channels.hub, ...channels.peers]);
+  worker.onmessage = (event: MessageEvent<FromWorker>) =>
+    heard(running, event.data, { sendStart, outcome, reports });
   worker.onerror = (event: ErrorEvent) => {
     // A worker that dies takes its users with it; the others go on, and
     // are told as linked servers are told of a server that fell silent.
@@ -245,11 +217,76 @@ function spawnWorker(
       event: "error",
     });
     hub.detach(channels.server);
-    failed(new Error(event.message));
-    stopped();
+    outcome.failed(new Error(event.message));
+    outcome.stop();
   };
   running.ready.catch(() => {});
   return running;
+}
+
+/** What a worker told the main thread. */
+function heard(
+  running: Running,
+  message: FromWorker,
+  to: { sendStart: () => void; outcome: Outcome; reports: Reports },
+): void {
+  switch (message.type) {
+    case "loaded":
+      if (running.stopping) return;
+      running.step = "starting";
+      return to.sendStart();
+    case "ready":
+      running.step = "ready";
+      return to.outcome.isReady();
+    case "failed":
+      to.outcome.failed(new Error(message.message));
+      return to.outcome.stop();
+    case "stopped":
+      return to.outcome.stop();
+    case "report":
+      return to.reports.answered(message.id, message.report);
+    default:
+      return unreachable(message);
+  }
+}
+
+/** How a worker's start ends: ready, or failed; and when it has stopped. */
+class Outcome {
+  readonly ready: Promise<void>;
+  readonly stopped: Promise<void>;
+  isReady!: () => void;
+  failed!: (error: Error) => void;
+  stop!: () => void;
+
+  constructor() {
+    this.ready = new Promise((resolve, reject) => [this.isReady, this.failed] = [resolve, reject]);
+    this.stopped = new Promise((resolve) => (this.stop = resolve));
+  }
+}
+
+/** Figures asked of a worker, each answered or given up after a while. */
+class Reports {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, (report: WorkerReport | undefined) => void>();
+  #lastId = 0;
+
+  constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  ask(): Promise<WorkerReport | undefined> {
+    return new Promise((resolve) => {
+      const id = ++this.#lastId;
+      this.#waiting.set(id, resolve);
+      tell(this.#worker, { type: "report", id });
+      setTimeout(() => this.#waiting.delete(id) && resolve(undefined), REPORT_TIMEOUT_MS);
+    });
+  }
+
+  answered(id: number, report: WorkerReport | undefined): void {
+    this.#waiting.get(id)?.(report);
+    this.#waiting.delete(id);
+  }
 }
 
 function tell(worker: Worker, message: ToWorker): void {
