@@ -112,20 +112,7 @@ export async function serve(
       backoff = Math.min(backoff * 2, ACCEPT_BACKOFF_MAX_MS);
       continue;
     }
-    const host = (conn.remoteAddr as Deno.NetAddr).hostname;
-    const answer = admission.admit(host);
-    if (typeof answer !== "object") {
-      start(conn, host, answer, context);
-      continue;
-    }
-    // The hub answers for every worker; until it has, the connection waits.
-    const asked = answer.catch(() => "server busy").then((refusal) => {
-      if (refusal !== undefined || !signal.aborted) return start(conn, host, refusal, context);
-      // Admitted, but the chat began to stop meanwhile: give the place back.
-      admission.release(host);
-      return start(conn, host, "server shutting down", context);
-    });
-    track(context.pending, asked);
+    admit(conn, context, signal);
   }
   signal.removeEventListener("abort", closeListener);
   closeListener();
@@ -133,6 +120,25 @@ export async function serve(
   // connections. Then every open connection.
   await Promise.all([...context.pending]);
   if (context.open.size > 0) await new Promise<void>((resolve) => (context.drained = resolve));
+}
+
+/** Admits `conn` (or refuses it) and starts it; an admission the hub
+ * answers later keeps the connection waiting until it has. */
+function admit(conn: Deno.Conn, context: AcceptContext, signal: AbortSignal): void {
+  const { admission } = context;
+  const host = (conn.remoteAddr as Deno.NetAddr).hostname;
+  const answer = admission.admit(host);
+  if (typeof answer !== "object") {
+    start(conn, host, answer, context);
+    return;
+  }
+  const asked = answer.catch(() => "server busy").then((refusal) => {
+    if (refusal !== undefined || !signal.aborted) return start(conn, host, refusal, context);
+    // Admitted, but the chat began to stop meanwhile: give the place back.
+    admission.release(host);
+    return start(conn, host, "server shutting down", context);
+  });
+  track(context.pending, asked);
 }
 
 /** What `start` needs from its accept loop. */

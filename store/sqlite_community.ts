@@ -112,36 +112,10 @@ export class SqliteCommunity implements CommunityStore {
   #write(act: StoredAct): boolean {
     const room = "room" in act ? act.room.toLowerCase() : "";
     switch (act.kind) {
-      case "claim": {
-        // The lobby and rooms that only ever had a topic or bans set by an
-        // operator have a row with no owner: a claim fills it in.
-        this.#ensureRoom(room, act.room);
-        const claimed = this.#run(
-          "UPDATE rooms SET owner = ?, name = ? WHERE key = ? AND owner = ''",
-          act.owner,
-          act.room,
-          room,
-        );
-        return claimed.changes === 1;
-      }
+      case "claim":
+        return this.#claim(room, act.room, act.owner);
       case "release":
-        this.#db.exec("BEGIN");
-        try {
-          for (
-            const table of [
-              "rooms WHERE key",
-              "ops WHERE room",
-              "bans WHERE scope",
-              "mutes WHERE room",
-            ]
-          ) {
-            this.#run(`DELETE FROM ${table} = ?`, room);
-          }
-          this.#db.exec("COMMIT");
-        } catch (error) {
-          this.#db.exec("ROLLBACK");
-          throw error;
-        }
+        this.#release(room);
         return true;
       case "topic":
         this.#ensureRoom(room, act.room);
@@ -172,6 +146,35 @@ export class SqliteCommunity implements CommunityStore {
       case "unmute":
         this.#run("DELETE FROM mutes WHERE room = ? AND target = ?", room, act.target);
         return true;
+    }
+  }
+
+  /** The lobby and rooms that only ever had a topic or bans set by an
+   * operator have a row with no owner: a claim fills it in. */
+  #claim(key: string, name: string, owner: string): boolean {
+    this.#ensureRoom(key, name);
+    const claimed = this.#run(
+      "UPDATE rooms SET owner = ?, name = ? WHERE key = ? AND owner = ''",
+      owner,
+      name,
+      key,
+    );
+    return claimed.changes === 1;
+  }
+
+  /** Forgets everything kept for a room, at once. */
+  #release(key: string): void {
+    this.#db.exec("BEGIN");
+    try {
+      for (
+        const table of ["rooms WHERE key", "ops WHERE room", "bans WHERE scope", "mutes WHERE room"]
+      ) {
+        this.#run(`DELETE FROM ${table} = ?`, key);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
     }
   }
 
