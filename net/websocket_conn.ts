@@ -4,116 +4,46 @@
  * same Outbox, same limits, same notices.
  *
  * We own the framing because the platform's WebSocket buffers a whole
- * message (up to 64 MiB) before anyone can look at its size. Here nothing
- * is buffered: payload bytes are unmasked in place in the reader's own
- * buffer and handed to the line splitter as they arrive, and a message
- * whose length passes {@linkcode MAX_MESSAGE_BYTES} closes the connection
- * with 1009 from its frame header, before its payload is read. An idle
- * WebSocket therefore costs what an idle TCP connection costs.
- *
- * Each text message is one line (an LF is added at its end); each write is
- * sent as one text message (several lines when the Outbox coalesced them),
- * as it is or through an encoder (the browser page gets JSON events). Binary messages are refused (1003): the chat is
- * text. Pings are answered with one pong at a time (a ping flood cannot
- * queue pongs), pongs are ignored, a close is answered and ends the stream.
+ * message (up to 64 MiB) before anyone can look at its size. Here a
+ * message is held only while incomplete, up to {@linkcode MAX_MESSAGE_BYTES}
+ * (a longer one closes with 1009 from its frame header), and is handed to
+ * the line splitter with an LF once complete and valid UTF-8 (else 1007):
+ * nothing of a message that never completed, or failed, reaches anyone. A
+ * message holding line breaks is several lines, as over TCP. Each write
+ * goes out as one text message, as it is or through an encoder (the page
+ * gets JSON events). Binary messages are refused (1003); each ping is
+ * answered (one pong in flight, then the latest ping only); a close is
+ * answered with its code (1002 for a bad one, 1007 for a reason that is
+ * not UTF-8) and ends the stream. An idle WebSocket costs what an idle
+ * TCP connection costs.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
 import type { Deframer } from "./line_splitter.ts";
 import type { ByteWriter } from "./outbox.ts";
+import {
+  CLOSE,
+  closeAnswer,
+  frame,
+  type Framer,
+  framer,
+  headerProblem,
+  isUtf8,
+} from "./websocket_frames.ts";
+import { headerNeeded, maskByte, queueLine, Step, unmaskInto, Wire } from "./websocket_wire.ts";
 
-/** The largest message a browser may send: sixteen times the default line
- * cap, far more than the page ever sends. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
+export {
+  acceptKey,
+  CLOSE,
+  type Framer,
+  framer,
+  isValidKey,
+  MAX_MESSAGE_BYTES,
+} from "./websocket_frames.ts";
 
-/** The GUID of RFC 6455, section 1.3. */
-const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-/** Close codes used here (RFC 6455, section 7.4.1). */
-export const CLOSE = {
-  normal: 1000,
-  goingAway: 1001,
-  protocolError: 1002,
-  unsupportedData: 1003,
-  tooBig: 1009,
-} as const;
-
-const LF = 0x0a;
-/** How long a close frame may take to go out before the socket is closed
- * anyway. */
+/** How long a close frame may take to go out before the socket closes anyway. */
 const CLOSE_FRAME_MS = 1_000;
-
-/** `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key`. Synchronous
- * (`node:crypto`), not WebCrypto: no promise or async op per handshake. */
-export function acceptKey(key: string): string {
-  return createHash("sha1").update(key + ACCEPT_GUID).digest("base64");
-}
-
-/** Whether `key` is a valid `Sec-WebSocket-Key`: 16 bytes in base64. */
-export function isValidKey(key: string | undefined): key is string {
-  if (key === undefined || !/^[A-Za-z0-9+/]{22}==$/.test(key)) return false;
-  return atob(key).length === 16;
-}
-
-/** A frame header (up to 14 bytes) being read. */
-const enum Step {
-  Header,
-  Payload,
-}
-
-/**
- * What a WebSocket tracks besides its socket: the frame being read, the
- * message it belongs to, the writes in flight, the close. Made when
- * something is under way and dropped once the connection is quiet again,
- * so an idle WebSocket holds nothing but its socket (see `quiet`).
- */
-class Wire {
-  constructor(readonly conn: Deno.Conn) {}
-
-  /** Raw bytes read but not yet parsed (the upgrade's, or after a message
-   * ended mid-read). */
-  leftover: Uint8Array | undefined;
-  step = Step.Header;
-  /** The frame header being read (up to 14 bytes). */
-  header: Uint8Array | undefined;
-  headerLength = 0;
-  /** The frame's mask key, as one 32-bit number. */
-  mask = 0;
-  maskAt = 0;
-  fin = false;
-  opcode = 0;
-  remaining = 0;
-  /** A text message is open (its continuation frames are expected). */
-  inMessage = false;
-  messageBytes = 0;
-  /** A control frame's payload (at most 125 bytes) being collected. */
-  control: number[] | undefined;
-  /** A message ended where a read did: its LF is the next read. */
-  newlinePending = false;
-  ended = false;
-  closeSent = false;
-  pongPending = false;
-  /** Frames are written one after another: a pong must not land in the
-   * middle of a partly written message. While one is in flight, the next
-   * wait here. */
-  busy = false;
-  waiting: { frame: Uint8Array; resolve: () => void; reject: (e: unknown) => void }[] | undefined;
-  /** Made only when someone waits for the close (see `done`). */
-  done: Promise<void> | undefined;
-  resolveDone: (() => void) | undefined;
-  socketClosed = false;
-
-  /** Nothing is under way: every field is back to what a new `Wire` has
-   * (or, like the mask and the opcode, is set afresh by the next header
-   * before it is read). */
-  get quiet(): boolean {
-    return this.step === Step.Header && this.headerLength === 0 && !this.inMessage &&
-      this.leftover === undefined && !this.newlinePending && !this.ended && !this.busy &&
-      !this.pongPending && this.done === undefined && !this.socketClosed;
-  }
-}
 
 /**
  * The server side of an upgraded WebSocket, as `read` / `write` / `close`.
@@ -132,12 +62,10 @@ class Wire {
  * ```
  */
 export class WebSocketConn implements Deframer, ByteWriter {
-  /** The socket while the connection is quiet; a `Wire` holding it while
-   * something is under way. One field, not two: an idle WebSocket then
-   * costs no more than an idle TCP connection (whose extra is its telnet
-   * filter, also one field). For the same reason the methods below are
-   * TypeScript-private, not `#`: a class with `#` methods gives every
-   * instance a brand slot. */
+  /** The socket while quiet; a `Wire` holding it while something is under
+   * way. One field: an idle WebSocket costs what an idle TCP connection
+   * does. So are the methods TypeScript-private, not `#`: a class with `#`
+   * methods gives every instance a brand slot. */
   #io: Deno.Conn | Wire;
 
   constructor(conn: Deno.Conn, leftover: Uint8Array) {
@@ -175,8 +103,7 @@ export class WebSocketConn implements Deframer, ByteWriter {
     return w.done ??= new Promise((resolve) => (w.resolveDone = resolve));
   }
 
-  /** A WebSocket's text carries no telnet negotiation to remove (a getter:
-   * nothing stored per connection). */
+  /** Its text carries no telnet negotiation (a getter: nothing stored). */
   get telnet(): false {
     return false;
   }
@@ -197,12 +124,7 @@ export class WebSocketConn implements Deframer, ByteWriter {
    * `unwrap`, which hold no callback per read. */
   read(buffer: Uint8Array): Promise<number | null> {
     const w = this.w;
-    if (w?.newlinePending) {
-      w.newlinePending = false;
-      this.settle();
-      buffer[0] = LF;
-      return Promise.resolve(1);
-    }
+    if (w?.ready !== undefined) return Promise.resolve(this.handOut(w, buffer));
     if (w?.ended) return Promise.resolve(null);
     const leftover = w?.leftover;
     if (w !== undefined && leftover !== undefined) {
@@ -216,34 +138,49 @@ export class WebSocketConn implements Deframer, ByteWriter {
     return this.conn.read(buffer).then((n) => this.parsed(buffer, n));
   }
 
-  /** The line reader's raw read: undefined while unread bytes or an LF are
-   * waiting (then `read`). See `Deframer`. */
+  /** The line reader's raw read: undefined while messages or unread bytes
+   * are waiting (then `read`). See `Deframer`. */
   readRaw(buffer: Uint8Array): Promise<number | null> | undefined {
     const w = this.w;
-    if (w !== undefined && (w.newlinePending || w.ended || w.leftover !== undefined)) {
+    if (w !== undefined && (w.ready !== undefined || w.ended || w.leftover !== undefined)) {
       return undefined;
     }
     return this.conn.read(buffer);
   }
 
-  /** `n` raw bytes turned into payload at the front of `buffer`; null at
-   * the end. See `Deframer`. */
+  /** `n` raw bytes read into `buffer` parsed; the complete messages among
+   * them (and before them) put at its front. Returns how many bytes that is
+   * (0: no message is complete yet, read again), or null at the end. See
+   * `Deframer`. */
   unwrap(buffer: Uint8Array, n: number | null): number | null {
     if (n === null) {
+      // An incomplete message is dropped with the connection.
       this.wire().ended = true;
       this.closeSocket();
-      return null;
+      return this.w?.ready === undefined ? null : this.handOut(this.wire(), buffer);
     }
-    const out = this.parse(buffer, n);
+    this.parse(buffer, n);
+    const w = this.wire();
+    const out = w.ready === undefined ? 0 : this.handOut(w, buffer);
     this.settle();
     return out;
   }
 
-  /** What a read of `n` raw bytes gives the reader: payload bytes, the end,
-   * or (when the bytes held only frame headers) the next read. */
+  /** What a read of `n` raw bytes gives the reader: message bytes, the end,
+   * or (when no message completed) the next read. */
   private parsed(buffer: Uint8Array, n: number | null): number | null | Promise<number | null> {
     const out = this.unwrap(buffer, n);
     return out === null || out > 0 ? out : this.read(buffer);
+  }
+
+  /** Moves waiting message bytes to the front of `buffer`; returns how many. */
+  private handOut(w: Wire, buffer: Uint8Array): number {
+    const ready = w.ready as Uint8Array;
+    const n = Math.min(ready.length, buffer.length);
+    buffer.set(ready.subarray(0, n));
+    w.ready = n < ready.length ? ready.subarray(n) : undefined;
+    this.settle();
+    return n;
   }
 
   write(bytes: Uint8Array): Promise<number> {
@@ -255,7 +192,7 @@ export class WebSocketConn implements Deframer, ByteWriter {
     return this.send(this.frameOf(bytes)).then(() => n);
   }
 
-  /** Sends `text` as one message as it is (not through the encoder). */
+  /** Sends `text` as one message, not through the encoder. */
   sendText(text: string): Promise<void> {
     const w = this.w;
     if (w !== undefined && (w.closeSent || w.ended)) return Promise.resolve();
@@ -267,12 +204,11 @@ export class WebSocketConn implements Deframer, ByteWriter {
     this.fail(CLOSE.normal);
   }
 
-  /** Walks `n` raw bytes: frame headers are taken out, payload bytes are
-   * unmasked and moved to the front, and each message's end becomes an LF.
-   * Returns how many bytes are now at the front of `buffer`. */
-  private parse(buffer: Uint8Array, n: number): number {
+  /** Walks `n` raw bytes: frame headers are read, payload bytes unmasked
+   * into the open message (or the control frame), and each message that
+   * completes is checked and queued for the reader (`ready`). */
+  private parse(buffer: Uint8Array, n: number): void {
     const w = this.wire();
-    let out = 0;
     let i = 0;
     while (i < n && !w.ended) {
       if (w.step === Step.Header) {
@@ -287,27 +223,15 @@ export class WebSocketConn implements Deframer, ByteWriter {
             (w.control ??= []).push((buffer[i + k] as number) ^ maskByte(w));
           }
         } else {
-          for (let k = 0; k < take; k++) {
-            buffer[out + k] = (buffer[i + k] as number) ^ maskByte(w);
-          }
-          out += take;
+          unmaskInto(w, buffer.subarray(i, i + take));
         }
         i += take;
         w.remaining -= take;
         if (w.remaining > 0) continue;
         w.step = Step.Header;
       }
-      if (!this.frameEnded(w)) continue;
-      // A message ended: its LF goes next, before any later payload.
-      if (out < i) {
-        buffer[out++] = LF;
-      } else {
-        w.newlinePending = true;
-        if (i < n) keepForLater(w, buffer.slice(i, n));
-        return out;
-      }
+      this.frameEnded(w);
     }
-    return out;
   }
 
   private headerDone(w: Wire): void {
@@ -326,57 +250,76 @@ export class WebSocketConn implements Deframer, ByteWriter {
       at = 4;
     } else if (length7 === 127) {
       const high = new DataView(h.buffer).getUint32(2);
+      // The most significant bit must be 0 (section 5.2).
+      if (high >= 0x80000000) return this.fail(CLOSE.protocolError);
       length = high === 0 ? new DataView(h.buffer).getUint32(6) : Infinity;
       at = 10;
     }
     w.mask = (((h[at] as number) << 24) | ((h[at + 1] as number) << 16) |
       ((h[at + 2] as number) << 8) | (h[at + 3] as number)) >>> 0;
     w.maskAt = 0;
-    const problem = check(w, b0, b1, length);
+    const { inMessage, messageBytes } = w;
+    const problem = headerProblem({ b0, b1, length, inMessage, messageBytes });
     if (problem !== undefined) return this.fail(problem);
     w.remaining = length;
     // Only control frames keep their payload (at most 125 bytes).
     w.control = w.opcode >= 0x8 ? [] : undefined;
     if (w.opcode < 0x8) {
+      if (w.opcode === 0x1) w.messageBytes = 0;
       w.inMessage = !w.fin;
       w.messageBytes += length;
     }
     w.step = length === 0 ? Step.Header : Step.Payload;
   }
 
-  /** A frame is complete (header and payload); true if it ended a text
-   * message. */
-  private frameEnded(w: Wire): boolean {
+  /** A frame is complete (header and payload). */
+  private frameEnded(w: Wire): void {
     switch (w.opcode) {
       case 0x8:
-        this.closeReceived(w);
-        return false;
+        return this.closeReceived(w);
       case 0x9:
-        this.pong(w, w.control ?? []);
-        return false;
+        return this.pong(w, new Uint8Array(w.control ?? []));
       case 0xa:
-        return false;
+        return;
       default:
-        return w.fin;
+        if (w.fin) this.messageEnded(w);
     }
   }
 
-  private pong(w: Wire, payload: number[]): void {
-    if (w.pongPending || w.closeSent) return;
+  /** A text message is complete: queued for the reader with its LF if it
+   * is UTF-8; otherwise the connection fails (1007) and nothing of it is
+   * delivered. */
+  private messageEnded(w: Wire): void {
+    const message = (w.message ?? new Uint8Array()).subarray(0, w.messageBytes);
+    w.message = undefined;
+    if (!isUtf8(message)) return this.fail(CLOSE.invalidData);
+    queueLine(w, message);
+  }
+
+  /** Answers a ping; one that comes while a pong is in flight is answered
+   * after it (only the latest: a ping flood cannot queue pongs). */
+  private pong(w: Wire, payload: Uint8Array): void {
+    if (w.closeSent) return;
+    if (w.pongPending) {
+      w.nextPong = payload;
+      return;
+    }
     w.pongPending = true;
-    this.send(frame(0xa, new Uint8Array(payload))).finally(() => {
+    this.send(frame(0xa, payload)).finally(() => {
       w.pongPending = false;
-      this.settle();
+      const next = w.nextPong;
+      w.nextPong = undefined;
+      if (next !== undefined) this.pong(w, next);
+      else this.settle();
     }).catch(() => {});
   }
 
+  /** A close: answered with its own code (or the failure it is), and the
+   * stream ends. */
   private closeReceived(w: Wire): void {
-    const control = w.control ?? [];
-    const code = control.length >= 2
-      ? ((control[0] as number) << 8) | (control[1] as number)
-      : CLOSE.normal;
+    const code = closeAnswer(new Uint8Array(w.control ?? []));
     w.ended = true;
-    this.fail(code === 1005 || code === 1006 || code === 1015 ? CLOSE.normal : code);
+    this.fail(code);
   }
 
   /** Sends a close frame with `code` (once), stops reading, and closes the
@@ -436,6 +379,9 @@ export class WebSocketConn implements Deframer, ByteWriter {
   }
 }
 
+/** Frames a write's payload as it is: a text message of lines. */
+const textFrame = framer();
+
 /** The `WebSocketConn` class whose connections frame payloads through
  * `framer` (the page's JSON events): made once per framing, so no
  * connection stores one. */
@@ -445,95 +391,6 @@ export function framedBy(framer: Framer): typeof WebSocketConn {
       return framer(payload);
     }
   };
-}
-
-/** Puts raw bytes back in front of anything still unread. */
-function keepForLater(w: Wire, bytes: Uint8Array): void {
-  const rest = w.leftover;
-  if (rest === undefined) {
-    w.leftover = bytes;
-    return;
-  }
-  const joined = new Uint8Array(bytes.length + rest.length);
-  joined.set(bytes);
-  joined.set(rest, bytes.length);
-  w.leftover = joined;
-}
-
-function maskByte(w: Wire): number {
-  const byte = (w.mask >>> (24 - 8 * w.maskAt)) & 0xff;
-  w.maskAt = (w.maskAt + 1) & 3;
-  return byte;
-}
-
-/** Header bytes this frame needs, given what has arrived. */
-function headerNeeded(w: Wire): number {
-  if (w.headerLength < 2) return 2;
-  const b1 = (w.header as Uint8Array)[1] as number;
-  const length7 = b1 & 0x7f;
-  // An unmasked frame (refused) has no key: do not wait for one.
-  return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
-}
-
-/** The close code for a frame this server will not take, if any. */
-function check(w: Wire, b0: number, b1: number, length: number): number | undefined {
-  const opcode = b0 & 0x0f;
-  if ((b0 & 0x70) !== 0 || (b1 & 0x80) === 0) return CLOSE.protocolError;
-  if (opcode >= 0x8) {
-    const known = opcode === 0x8 || opcode === 0x9 || opcode === 0xa;
-    return !known || length > 125 || (b0 & 0x80) === 0 ? CLOSE.protocolError : undefined;
-  }
-  if (opcode === 0x2) return CLOSE.unsupportedData;
-  if (opcode === 0x0 ? !w.inMessage : opcode !== 0x1 || w.inMessage) {
-    return CLOSE.protocolError;
-  }
-  if (opcode === 0x1) w.messageBytes = 0;
-  return w.messageBytes + length > MAX_MESSAGE_BYTES ? CLOSE.tooBig : undefined;
-}
-
-/**
- * Builds text frames from payloads through `encode` (lines as they are by
- * default). Fan-out hands the same bytes to every recipient's socket, one
- * write after another, so the last frame built is kept and reused while
- * the payload is the same: a frame is built once per line, not once per
- * recipient, and nothing is held per payload (a cache keyed by every
- * payload would grow its table with every connection's own lines).
- */
-export function framer(encode?: (payload: Uint8Array) => Uint8Array): Framer {
-  let lastPayload: Uint8Array | undefined;
-  let lastFrame: Uint8Array = new Uint8Array();
-  return (payload) => {
-    if (payload !== lastPayload) {
-      lastFrame = frame(0x1, encode === undefined ? payload : encode(payload));
-      lastPayload = payload;
-    }
-    return lastFrame;
-  };
-}
-
-/** Turns a payload into a ready text frame. */
-export type Framer = (payload: Uint8Array) => Uint8Array;
-
-const textFrame = framer();
-
-/** One unmasked, final frame with `opcode` and `payload`. */
-function frame(opcode: number, payload: Uint8Array): Uint8Array {
-  const n = payload.length;
-  const headerLength = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const bytes = new Uint8Array(headerLength + n);
-  bytes[0] = 0x80 | opcode;
-  if (n < 126) {
-    bytes[1] = n;
-  } else if (n < 65536) {
-    bytes[1] = 126;
-    bytes[2] = n >> 8;
-    bytes[3] = n & 0xff;
-  } else {
-    bytes[1] = 127;
-    new DataView(bytes.buffer).setUint32(6, n);
-  }
-  bytes.set(payload, headerLength);
-  return bytes;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
