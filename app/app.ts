@@ -71,6 +71,9 @@ export interface ChatOptions {
   webAddress?: HttpAddress;
   /** Origins whose pages may open the WebSocket, besides the page's own. */
   allowedOrigins?: readonly string[];
+  /** Names the page is reached by, besides localhost and IP addresses: the
+   * `Host` a WebSocket upgrade must name (`--public-host`). */
+  publicHosts?: readonly string[];
   /** Room history: where it is kept, and how many lines a newcomer gets;
    * none is kept without. The caller opens and closes the store. */
   history?: HistoryOptions;
@@ -296,7 +299,7 @@ function bindHttp(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint[]): 
     const allowedOrigins = options.allowedOrigins;
     const onSocket = (socket: WebSocketConn, json: boolean, ending: Ending) =>
       runWebSocket(chat, socket, socket.remoteAddr as Deno.NetAddr, json, ending);
-    const route = webRoute({ allowedOrigins, onSocket });
+    const route = webRoute({ allowedOrigins, publicHosts: options.publicHosts, onSocket });
     endpoints.push({ listener, route });
     ready.webPort = port(listener);
   }

@@ -77,6 +77,8 @@ export interface WebRouteOptions {
   onSocket: (socket: WebSocketConn, json: boolean, ending: Ending) => void;
   /** Origins allowed besides the page's own (`*`: any). */
   allowedOrigins?: readonly string[];
+  /** Names the page is reached by, besides localhost and IP addresses. */
+  publicHosts?: readonly string[];
 }
 
 /** The page's headers: it runs only its own script and style (by hash: no
@@ -111,13 +113,24 @@ function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
   const connection = (headers.get("connection") ?? "").toLowerCase().split(",").map((s) =>
     s.trim()
   );
+  const host = headers.get("host");
   if (
     request.method !== "GET" || !connection.includes("upgrade") || !isValidKey(key) ||
-    headers.get("sec-websocket-version") !== "13"
+    host === undefined
   ) {
     return textResponse(400, "Bad WebSocket upgrade request\n");
   }
-  if (!originAllowed(headers.get("origin"), headers.get("host"), options.allowedOrigins ?? [])) {
+  if (headers.get("sec-websocket-version") !== "13") {
+    // RFC 6455 section 4.2.2: say which version this server speaks.
+    return textResponse(426, "WebSocket version 13 only\n", { "sec-websocket-version": "13" });
+  }
+  if (!hostAllowed(host, options.publicHosts ?? [], options.allowedOrigins ?? [])) {
+    return textResponse(
+      403,
+      "WebSocket connections are accepted for this server's own names only\n",
+    );
+  }
+  if (!originAllowed(headers.get("origin"), host, options.allowedOrigins ?? [])) {
     return textResponse(403, "WebSocket connections are accepted from this server's page only\n");
   }
   const offered = (headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
@@ -137,6 +150,31 @@ function upgrade(request: HttpRequest, options: WebRouteOptions): HttpAnswer {
         ending,
       ),
   };
+}
+
+/**
+ * Whether `host` (a request's `Host`) names this server: localhost, an IP
+ * address, a name given with `--public-host`, or the host of an origin
+ * given with `--ws-origins`. Any other name is a DNS rebinding: a page of
+ * evil.example whose name was pointed at this server would otherwise be
+ * of the same origin as the server's own page.
+ */
+export function hostAllowed(
+  host: string,
+  publicHosts: readonly string[],
+  allowedOrigins: readonly string[],
+): boolean {
+  const name = host.toLowerCase().replace(/:\d+$/, "");
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name)) return true;
+  if (publicHosts.some((h) => h.toLowerCase() === name)) return true;
+  return allowedOrigins.some((origin) => {
+    try {
+      return new URL(origin).hostname.toLowerCase() === name;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

@@ -54,6 +54,7 @@ export async function runServer(
       metricsAddress: worker ? undefined : config.metrics,
       webAddress: worker && config.web ? { ...config.web, reusePort: true } : config.web,
       allowedOrigins: config.allowedOrigins,
+      publicHosts: config.publicHosts,
       history: parts.history && { store: parts.history, onJoin: config.history?.onJoin ?? 0 },
       people: {
         store: parts.community,

@@ -104,6 +104,16 @@ function originList(value: string): string[] {
   return origins;
 }
 
+function hostList(value: string): string[] {
+  const hosts = value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+  for (const host of hosts) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
+      throw new Invalid(`expected host names like chat.example.com, got "${host}"`);
+    }
+  }
+  return hosts;
+}
+
 const flag = <T>(spec: FlagSpec<T>): FlagSpec<T> => spec;
 
 /** The flags, in `--help` order. */
@@ -218,6 +228,13 @@ export const FLAG_SPECS = {
     fallback: "",
     help: "origins whose pages may open /ws besides the page's own, comma-separated (* for any)",
     parse: originList,
+  }),
+  "public-host": flag({
+    arg: "NAMES",
+    fallback: "",
+    help:
+      "names the browser page is reached by, comma-separated (besides localhost and IP addresses)",
+    parse: hostList,
   }),
   "metrics-port": flag({
     arg: "N",

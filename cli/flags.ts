@@ -56,6 +56,8 @@ export interface Config {
   web?: ListenAddress;
   /** Origins whose pages may open /ws besides the page's own. */
   allowedOrigins: string[];
+  /** Names the browser page is reached by (`--public-host`). */
+  publicHosts: string[];
   /** Where the databases are kept. */
   dataDir: string;
   /** Whether accounts and rooms are kept (`--accounts`). */
@@ -125,6 +127,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),
     web: optionalAddress(get("http-host"), get("http-port")),
     allowedOrigins: get("ws-origins"),
+    publicHosts: get("public-host"),
     dataDir: get("data-dir"),
     accounts: get("accounts") === "on",
     operators: get("operators"),

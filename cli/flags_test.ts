@@ -23,6 +23,11 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
       (c) => c.allowedOrigins,
       ["https://a.example", "http://b.example:8080"],
     ],
+    "public-host": [
+      "Chat.Example.org, irc.example.org",
+      (c) => c.publicHosts,
+      ["chat.example.org", "irc.example.org"],
+    ],
     "idle-timeout": ["1.5", (c) => c.limits.idleTimeoutMs, 1500],
     "shutdown-timeout": ["2", (c) => c.limits.flushMs, 2000],
     "redis": ["redis://127.0.0.1:6379", (c) => c.redis, "redis://127.0.0.1:6379"],

@@ -120,3 +120,46 @@ Deno.test("a WebSocket that never reads is dropped at its 1 MiB outbound cap", a
   await sender.close();
   await server.stop();
 });
+
+/** Sends an upgrade request to /ws with `headers` (no Host unless given);
+ * returns the response head. */
+async function upgradeAnswer(port: number, headers: Record<string, string>): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const lines = [
+    "GET /ws HTTP/1.1",
+    ...Object.entries({
+      Upgrade: "websocket",
+      Connection: "Upgrade",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version": "13",
+      ...headers,
+    }).map(([name, value]) => `${name}: ${value}`),
+    "",
+    "",
+  ];
+  await conn.write(new TextEncoder().encode(lines.join("\r\n")));
+  const buffer = new Uint8Array(4096);
+  const n = await within(conn.read(buffer), 5_000, "no answer to the upgrade");
+  conn.close();
+  const text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+  return text.slice(0, text.indexOf("\r\n\r\n"));
+}
+
+Deno.test("/ws answers only a Host naming this server: DNS rebinding, no Host and a wrong version are refused", async () => {
+  const server = startServer({}, { web: true, publicHosts: ["chat.example.org"] });
+  const port = (await server.ready).webPort!;
+  const ask = (host: string | undefined, extra: Record<string, string> = {}) =>
+    upgradeAnswer(port, host === undefined ? extra : { Host: host, ...extra });
+  const rebound = await ask(`evil.example:${port}`, { Origin: `http://evil.example:${port}` });
+  assert.match(rebound, /^HTTP\/1\.1 403 /, "a page from a rebound name");
+  assert.match(await ask(undefined), /^HTTP\/1\.1 400 /, "no Host at all");
+  const version = await ask(`127.0.0.1:${port}`, { "Sec-WebSocket-Version": "8" });
+  assert.match(version, /^HTTP\/1\.1 426 /, "an unknown version");
+  assert.match(version, /\r\nsec-websocket-version: 13(\r\n|$)/i, "names the version it speaks");
+  for (
+    const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, "chat.example.org"]
+  ) {
+    assert.match(await ask(host), /^HTTP\/1\.1 101 /, host);
+  }
+  await server.stop();
+});

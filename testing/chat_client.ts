@@ -60,6 +60,8 @@ export interface TestServerOptions {
   web?: boolean;
   tls?: { cert: string; key: string };
   allowedOrigins?: string[];
+  /** Names the page is reached by (`--public-host`). */
+  publicHosts?: string[];
   /** Keep room history, in a fresh SQLite file, as `deno task chat` does. */
   history?: boolean;
   httpTimeouts?: { headerTimeoutMs?: number; idleTimeoutMs?: number };
@@ -238,6 +240,7 @@ function startInstance(
     webAddress: options.web ? http(firstReady?.webPort) : undefined,
     onReady: ready,
     allowedOrigins: options.allowedOrigins,
+    publicHosts: options.publicHosts,
     httpTimeouts: options.httpTimeouts,
     listener: listeners.tcp as Deno.Listener<Deno.Conn>,
     signal: shared.signal,
