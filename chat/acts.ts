@@ -17,6 +17,8 @@ import { LOBBY } from "./protocol.ts";
 import type { Room, User } from "./registry.ts";
 import { isLoopback } from "../net/mod.ts";
 import { moveTo } from "./commands/join.ts";
+import { nick } from "./commands/nick.ts";
+import { type Notice, noticed } from "./events.ts";
 
 /** Field checks for acts from other servers (`cluster/events.ts` has them:
  * each throws on a value that does not fit). */
@@ -32,6 +34,8 @@ export interface FieldChecks {
   /** A lower-cased name or an address. */
   target(value: unknown): string;
   bool(value: unknown): boolean;
+  /** A user's number. */
+  id(value: unknown): number;
   sanction(value: unknown): Sanction;
 }
 
@@ -132,12 +136,27 @@ export const ACTS: Acts = {
   account: {
     stored: false,
     apply: (community, act) => community.setRegistered(act.name, act.registered),
-    show: () => [],
+    // A deleted account's sessions end everywhere: whoever registers the
+    // name next inherits nothing, no session included.
+    show: (scene, act) =>
+      act.registered
+        ? []
+        : logOut(scene, act.name, undefined, { notice: "account_deleted", name: act.name }),
     validate: (v, c) => ({
       kind: "account",
       name: c.account(v.name),
       registered: c.bool(v.registered),
     }),
+  },
+  logout: {
+    stored: false,
+    apply: () => {},
+    show: (scene, act) =>
+      logOut(scene, act.account, act.except, {
+        notice: "password_changed_elsewhere",
+        name: act.account,
+      }),
+    validate: (v, c) => ({ kind: "logout", account: c.account(v.account), except: c.id(v.except) }),
   },
   kick: {
     stored: false,
@@ -317,6 +336,25 @@ function toRoom<S>(
 ): Effect<S>[] {
   const room = scene.registry.room(name);
   return room === undefined ? [] : [{ type: "room", room, event }];
+}
+
+/** Logs out this server's sessions of `account` but user `except`, with
+ * `notice`; one that holds the account's name goes back to its `userN`. */
+function logOut<S>(
+  scene: Scene<S>,
+  account: string,
+  except: number | undefined,
+  notice: Notice,
+): Effect<S>[] {
+  const effects: Effect<S>[] = [];
+  for (const user of scene.registry.locals()) {
+    const local = user.local;
+    if (local?.account !== account || user.id === except) continue;
+    local.account = undefined;
+    effects.push({ type: "reply", to: user, events: [noticed(notice)] });
+    if (user.name.toLowerCase() === account) effects.push(...nick(scene, user, local.assigned));
+  }
+  return effects;
 }
 
 /** A name as shown: the online user's spelling, else as given. */

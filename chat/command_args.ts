@@ -91,7 +91,10 @@ export function sanction(
   if (typeof parsed === "string") return parsed;
   const [maybeDuration, afterDuration] = nameAndRest(rest);
   const ms = parseDuration(maybeDuration);
-  if (ms === undefined && /^\d+[a-z]?$/i.test(maybeDuration)) {
+  // Anything that starts like a number was meant as a duration: one that
+  // does not read as one (5min, -5m, 1.5h) is refused, never taken for a
+  // reason (which would make the ban last for good).
+  if (ms === undefined && /^[-+]?\d/.test(maybeDuration)) {
     return "durations are like 30s, 10m, 2h or 7d (at most a year)";
   }
   const reason = [...(ms === undefined ? rest : afterDuration)].slice(0, MAX_QUIT_REASON_CHARS)

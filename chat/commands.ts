@@ -152,7 +152,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     who: "user",
     usage: "/quit [REASON]",
     summary: "leave the chat, optionally saying why",
-    parse: (args) => ({ name: "quit", reason: [...args].slice(0, MAX_QUIT_REASON_CHARS).join("") }),
+    parse: (args) => ({ name: "quit", reason: quitReason(args) }),
   },
   register: {
     who: "user",
@@ -247,7 +247,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     who: "op",
     usage: "/unmute NAME",
     summary: "let NAME speak again",
-    parse: (args) => oneName(args, "/unmute NAME", (t) => ({ name: "unmute", target: t })),
+    parse: (args) => target(args, "/unmute NAME", false, (t) => ({ name: "unmute", target: t })),
   },
   bans: {
     who: "op",
@@ -354,4 +354,12 @@ export function parseInput(line: string): Input {
   return typeof parsed === "string"
     ? { type: "invalid", reason: parsed }
     : { type: "command", command: parsed };
+}
+
+/** A quit reason as shown, cut to its length; one that reads like the
+ * reason of a kill, ban or kick (`killed by boss: spamming`) is dropped,
+ * so nobody can leave looking thrown out. */
+function quitReason(args: string): string {
+  if (/^(?:killed|banned|kicked) by /i.test(args)) return "";
+  return [...args].slice(0, MAX_QUIT_REASON_CHARS).join("");
 }

@@ -147,3 +147,34 @@ Deno.test("moderation commands take names or addresses, durations and reasons", 
     password: "secret-pass",
   });
 });
+
+Deno.test("a duration that is not one is refused, never taken for a ban for good", () => {
+  for (const bad of ["5min", "-5m", "1.5h", "+2h", "10 m", "0m", "9999999d"]) {
+    const line = `/ban troll ${bad} spam`;
+    assert.match(refusal(line), /durations are like/, line);
+  }
+  assert.deepEqual(command("/mute troll 10m"), {
+    name: "mute",
+    target: "troll",
+    ms: 600_000,
+    reason: "",
+  });
+  assert.deepEqual(command("/ban troll spamming again"), {
+    name: "ban",
+    target: "troll",
+    ms: 0,
+    reason: "spamming again",
+  });
+});
+
+Deno.test("/unmute, like /unban, takes a name in any case", () => {
+  assert.deepEqual(command("/unmute Troll1B"), { name: "unmute", target: "troll1b" });
+  assert.deepEqual(command("/unban Troll1B"), { name: "unban", target: "troll1b" });
+});
+
+Deno.test("a quit reason that reads like the server's own is dropped", () => {
+  for (const reason of ["killed by boss: spamming", "Banned by root", "kicked by ann (x)"]) {
+    assert.deepEqual(command(`/quit ${reason}`), { name: "quit", reason: "" }, reason);
+  }
+  assert.deepEqual(command("/quit killed it today"), { name: "quit", reason: "killed it today" });
+});

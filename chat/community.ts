@@ -66,6 +66,9 @@ export type Act =
   | { kind: "mute"; room: string; sanction: Sanction }
   | { kind: "unmute"; room: string; target: string; by: string }
   | { kind: "account"; name: string; registered: boolean }
+  /** Every session logged in to `account` but user `except` is logged out
+   * (its password was changed there). */
+  | { kind: "logout"; account: string; except: number }
   | { kind: "kick"; room: string; target: string; by: string; reason: string }
   | { kind: "kill"; target: string; by: string; reason: string }
   | { kind: "announce"; by: string; text: string };

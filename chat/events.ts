@@ -36,7 +36,8 @@ export interface SanctionEntry {
 export interface WhoisFacts {
   name: string;
   registered: boolean;
-  loggedIn: boolean;
+  /** The account the user is logged in to, if any. */
+  account?: string;
   oper: boolean;
   room: string;
   /** Ms since the user last spoke; undefined for another server's user. */
@@ -138,6 +139,9 @@ export const NOTICES = {
   password_changed: () => "password changed",
   unregistered: (p: { name: string }) => `${p.name} is no longer registered`,
   oper: () => "you are a server operator now (/help lists what you may do)",
+  account_deleted: (p: { name: string }) => `the account ${p.name} was deleted: you are logged out`,
+  password_changed_elsewhere: (p: { name: string }) =>
+    `the password of ${p.name} was changed on another connection: you are logged out`,
 } as const;
 
 /** A refusal's sentence, keyed by kind; `! ` comes before it on the wire. */
@@ -180,8 +184,14 @@ export const REFUSALS = {
   rank_needed: (p: { who: string; what: string }) => `only ${p.who} may ${p.what}`,
   room_not_registered: (p: { room: string }) =>
     `${p.room} is not registered: a room keeps a topic, ops, bans and mutes once a registered user owns it`,
-  outranked: (p: { target: string; rank: "owner" | "op"; room: string }) =>
-    `${p.target} is ${p.rank === "owner" ? "the owner" : "an op"} of ${p.room}: you cannot do that`,
+  outranked: (p: { target: string; rank: "operator" | "owner" | "op"; room: string }) =>
+    p.rank === "operator"
+      ? `${p.target} is a server operator: you cannot do that`
+      : `${p.target} is ${
+        p.rank === "owner" ? "the owner" : "an op"
+      } of ${p.room}: you cannot do that`,
+  ban_covers_operator: () =>
+    "a server ban may not cover your own address, loopback, or a server operator's address",
   account_busy: () => "one moment: your last account command is still running",
   logged_in_already: (p: { name: string }) => `you are logged in as ${p.name} already`,
   choose_name_first: () => "choose a name first (/nick NAME): userN names cannot be registered",

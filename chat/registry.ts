@@ -44,6 +44,8 @@ export interface Local<S = unknown> {
   activeAt: number;
   /** The account the user is logged in to (lower-cased), if any. */
   account?: string;
+  /** Names this connection had before (made at its first rename). */
+  pastNames?: string[];
   /** Whether the user has become a server operator (`/oper`). */
   oper?: boolean;
   /** An account command (hashing a password) is under way. */

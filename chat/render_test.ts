@@ -110,7 +110,7 @@ const EXAMPLES: [ChatEvent, string[]][] = [
     facts: {
       name: "bob",
       registered: true,
-      loggedIn: true,
+      account: "bob",
       oper: false,
       room: "lobby",
       idleMs: 180_000,

@@ -265,7 +265,8 @@ function toOne(event: ToOne, now: number, out: string[]): string[] {
 /** What `/whois` says: `alice: registered, logged in, in lobby, idle 3m`. */
 export function whoisText(facts: WhoisFacts): string {
   const parts = [facts.registered ? "registered" : "not registered"];
-  if (facts.loggedIn) parts.push("logged in");
+  if (facts.account === facts.name.toLowerCase()) parts.push("logged in");
+  else if (facts.account !== undefined) parts.push(`logged in as ${facts.account}`);
   if (facts.oper) parts.push("server operator");
   parts.push(`in ${facts.room}`);
   if (facts.idleMs === undefined) parts.push("on another server");

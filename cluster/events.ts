@@ -194,7 +194,16 @@ function text(value: unknown): string {
 }
 
 /** The checks acts are rebuilt with. */
-const FIELD_CHECKS: FieldChecks = { name, account, text, scope, target, bool, sanction };
+const FIELD_CHECKS: FieldChecks = {
+  name,
+  account,
+  text,
+  scope,
+  target,
+  bool,
+  sanction,
+  id: userId,
+};
 
 /** A user of `server`: a server speaks only for its own users. */
 function remoteUser(value: unknown, server: string): RemoteUser {

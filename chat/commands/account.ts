@@ -85,7 +85,9 @@ export function passwordChanged<S>(
 ): Effect<S>[] {
   if (user === undefined) return [];
   if (!changed) return failed(scene, user, task.account, "password change");
-  return [{
+  // Every other session of the account ends, on every server.
+  const ended = { kind: "logout", account: task.account, except: user.id } as const;
+  return [{ type: "act", act: ended, by: user }, {
     type: "log",
     line: `[server] ${user.name} changed their password`,
     fields: { event: "password", user: user.name },

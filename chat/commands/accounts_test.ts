@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { acts, addUser, refusals, repliedLines, tasks, testScene } from "../../testing/scene.ts";
-import { register, registered, unregister, unregistered } from "./account.ts";
+import { enact } from "../acts.ts";
+import { passwordChanged, register, registered, unregister, unregistered } from "./account.ts";
 import { loggedIn, login, logout, oper, opered } from "./login.ts";
 import { finishTask } from "./mod.ts";
 
@@ -138,4 +139,55 @@ Deno.test("a task that failed is refused with the store's reason and frees the u
   assert.equal(kim.local?.busy, true);
   assert.deepEqual(refusals(finishTask(scene, kim, { task, failed: true })), ["store_failed"]);
   assert.equal(kim.local?.busy, false);
+});
+
+Deno.test("deleting an account ends its logins everywhere, on every server that hears of it", () => {
+  const scene = testScene();
+  const a = addUser(scene, "shadow", { account: "carol" });
+  const b = addUser(scene, "carol", { account: "carol" });
+  const effects = unregistered(scene, b, {
+    kind: "unregister",
+    account: "carol",
+    password: "",
+    by: "carol",
+  }, true);
+  const deleted = acts(effects).find((act) => act.kind === "account");
+  assert.deepEqual(deleted, { kind: "account", name: "carol", registered: false });
+  // The act is enacted here and on every other server alike:
+  const shown = enact(scene, deleted!);
+  assert.equal(a.local?.account, undefined, "the other session is logged out");
+  assert.deepEqual(repliedLines(shown), ["* the account carol was deleted: you are logged out"]);
+});
+
+Deno.test("a password change ends every other session of the account, and tells them", () => {
+  const scene = testScene();
+  const s1 = addUser(scene, "lurker", { account: "eve" });
+  const s2 = addUser(scene, "eve", { account: "eve" });
+  const effects = passwordChanged(scene, s2, {
+    kind: "password",
+    account: "eve",
+    old: "",
+    password: "",
+  }, true);
+  const ended = acts(effects).find((act) => act.kind === "logout");
+  assert.ok(ended, "an act ends the other sessions, on every server");
+  const shown = enact(scene, ended!);
+  assert.equal(s1.local?.account, undefined);
+  assert.equal(s2.local?.account, "eve", "the session that changed it stays");
+  assert.ok(
+    repliedLines(shown).includes(
+      "* the password of eve was changed on another connection: you are logged out",
+    ),
+  );
+});
+
+Deno.test("a server-banned account cannot log in", () => {
+  const scene = testScene();
+  scene.community.setRegistered("badguy", true);
+  scene.community.addBan("", { target: "badguy", by: "root", reason: "", until: 0 });
+  const u = addUser(scene, "user9");
+  assert.deepEqual(refusals(login(scene, u, "badguy", "pw")), ["name_banned"]);
+  const task = { kind: "login", key: "badguy", password: "" } as const;
+  assert.deepEqual(refusals(loggedIn(scene, u, task, "badguy")), ["name_banned"]);
+  assert.equal(u.local?.account, undefined);
 });

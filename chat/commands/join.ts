@@ -7,7 +7,9 @@
 
 import { type Effect, localOf, refuse, type Scene } from "../command.ts";
 import type { ChatEvent } from "../events.ts";
+import { atLeast } from "../community.ts";
 import type { User } from "../registry.ts";
+import { rankOf } from "./rank.ts";
 
 /** `/join ROOM`: refused if already there or banned from it; a logged-in
  * user who opens a new room owns it. */
@@ -17,7 +19,9 @@ export function join<S>(scene: Scene<S>, user: User<S>, roomName: string): Effec
   }
   const local = localOf(user);
   const ban = scene.community.roomBan(roomName, user.name, local.address, scene.clock.now());
-  if (ban !== undefined) {
+  // The owner and the server operators are never kept out: they can
+  // always come in and lift a ban, whoever set it.
+  if (ban !== undefined && !atLeast(rankOf(scene, user, roomName), "owner")) {
     const { by, until, reason } = ban;
     const event = { type: "you_are_banned", place: roomName, by, until, reason } as const;
     return [{ type: "reply", to: user, events: [event] }];

@@ -23,6 +23,7 @@ export function login<S>(
   return whenReady(scene, user, true, () => {
     const key = name.toLowerCase();
     if (localOf(user).account === key) return refuse(user, { refusal: "logged_in_already", name });
+    if (serverBanned(scene, key)) return refuse(user, { refusal: "name_banned", name });
     const wait = limited(scene, user, key);
     if (wait !== undefined) return wait;
     return start(user, { kind: "login", key, password });
@@ -39,6 +40,8 @@ export function loggedIn<S>(
 ): Effect<S>[] {
   if (user === undefined) return [];
   if (account === undefined) return failed(scene, user, task.key, "login");
+  // Banned while the password was being checked: still no.
+  if (serverBanned(scene, task.key)) return refuse(user, { refusal: "name_banned", name: account });
   const holder = scene.registry.named(account);
   if (holder !== undefined && holder !== user) {
     return refuse(user, { refusal: "account_in_use", name: account });
@@ -97,4 +100,9 @@ export function opered<S>(
     line: `[server] ${user.name} is a server operator now (as ${key})`,
     fields: { level: "warn", event: "oper", user: user.name, operator: key },
   }, ...tell(user, { notice: "oper" })];
+}
+
+/** Whether the account `key` is banned from the server. */
+function serverBanned<S>(scene: Scene<S>, key: string): boolean {
+  return scene.community.serverBan(key, "", scene.clock.now()) !== undefined;
 }

@@ -154,6 +154,7 @@ function took<S>(
 /** Who did what to whom, where and why, for the operator's log. */
 function actLog<S>(act: Act): Effect<S> | undefined {
   if (act.kind === "account" || act.kind === "claim" || act.kind === "release") return undefined;
+  if (act.kind === "logout") return undefined;
   const fields: Record<string, string> = { event: "moderation", action: act.kind };
   const sanction = "sanction" in act ? act.sanction : undefined;
   fields.by = sanction?.by ?? ("by" in act ? act.by : "");

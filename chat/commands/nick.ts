@@ -113,6 +113,7 @@ function renamed<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>[] {
     effects.push({ type: "release", key: old.toLowerCase() });
   }
   scene.registry.rename(user, name);
+  rememberName(localOf(user), old);
   effects.push(
     { type: "renamed", user, name },
     { type: "room", room: user.room, event: { type: "rename", from: old, to: name } },
@@ -124,4 +125,14 @@ function renamed<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>[] {
     },
   );
   return effects;
+}
+
+/** Names a connection had before its current one, most recent last: a
+ * mute on any of them follows it (renaming is no way out of a mute). */
+const PAST_NAMES = 8;
+
+function rememberName(local: { pastNames?: string[] }, old: string): void {
+  const past = local.pastNames ??= [];
+  if (!past.includes(old)) past.push(old);
+  if (past.length > PAST_NAMES) past.shift();
 }

@@ -13,6 +13,8 @@ import {
   repliedLines,
   testScene,
 } from "../../testing/scene.ts";
+import { FakeSink } from "../../testing/fake_sink.ts";
+import { arrive } from "./connect.ts";
 import { join } from "./join.ts";
 import { claimAnswered, claimExpired, nick } from "./nick.ts";
 import { act, message, say } from "./talk.ts";
@@ -135,4 +137,85 @@ Deno.test("whois shows the address to operators only, and asks another server ab
     "* far: not registered, in lobby, on another server (its server did not answer)",
   ]);
   assert.deepEqual(whoisExpired(scene, bob.id, far.id, 1), [], "told once");
+});
+
+Deno.test("a room ban never keeps out the room's owner or a server operator, so they can always lift it", () => {
+  const scene = testScene();
+  ownRoom(scene, "den", "ann");
+  const ann = addUser(scene, "ann", { account: "ann", address: "10.1.1.1" });
+  const root = addUser(scene, "root", { oper: true, address: "10.2.2.2" });
+  const bob = addUser(scene, "bob", { address: "10.3.3.3" });
+  for (const target of ["10.1.1.1", "10.2.2.2", "10.3.3.3", "ann", "root", "bob"]) {
+    scene.community.addBan("den", { target, by: "olga", reason: "", until: 0 });
+  }
+  assert.deepEqual(refusals(join(scene, ann, "den")), []);
+  assert.equal(ann.room.name, "den");
+  assert.deepEqual(refusals(join(scene, root, "den")), []);
+  assert.equal(root.room.name, "den");
+  assert.match(repliedLines(join(scene, bob, "den"))[0]!, /^! you are banned from den/);
+});
+
+Deno.test("an action may not read like what the server says after a name", () => {
+  const scene = testScene();
+  const u = addUser(scene, "mallory");
+  for (const action of ["is registered, and not online", "is no longer banned from the server"]) {
+    assert.deepEqual(refusals(act(scene, u, action)), ["action_like_server"], action);
+  }
+  assert.deepEqual(refusals(act(scene, u, "is registering for the marathon")), []);
+});
+
+Deno.test("a muted user cannot escape the mute by renaming or logging out, and a mute follows the account", () => {
+  const scene = testScene();
+  ownRoom(scene, "den", "ann");
+  const troll = addUser(scene, "troll1", { room: "den", account: "trollacct" });
+  scene.community.addMute("den", { target: "troll1", by: "ann", reason: "", until: 0 });
+  nick(scene, troll, "troll1b");
+  assert.equal(troll.name, "troll1b");
+  assert.deepEqual(say(scene, troll, "hi").map((e) => e.type), ["reply"], "still muted as troll1b");
+  assert.deepEqual(act(scene, troll, "dances").map((e) => e.type), ["reply"]);
+  scene.community.liftMute("den", "troll1");
+  assert.deepEqual(say(scene, troll, "hi").map((e) => e.type), ["room", "keep"], "until lifted");
+  scene.community.addMute("den", { target: "trollacct", by: "ann", reason: "", until: 0 });
+  assert.deepEqual(say(scene, troll, "hi").map((e) => e.type), ["reply"], "muted by account");
+});
+
+Deno.test("whois finds a registered name logged in under another name, and says who is logged in as what", () => {
+  const scene = testScene();
+  scene.community.setRegistered("carl", true);
+  const lurker = addUser(scene, "lurker", { account: "carl" });
+  const asker = addUser(scene, "asker");
+  assert.deepEqual(repliedLines(whois(scene, asker, "carl")), [
+    "* lurker: not registered, logged in as carl, in lobby, idle 1s",
+  ]);
+  assert.deepEqual(repliedLines(whois(scene, asker, "lurker")), [
+    "* lurker: not registered, logged in as carl, in lobby, idle 1s",
+  ]);
+  void lurker;
+});
+
+Deno.test("a connection from an address banned from the server is turned away, and nobody hears of it", () => {
+  const scene = testScene();
+  scene.community.addBan("", { target: "10.1.2.3", by: "root", reason: "abuse", until: 0 });
+  const arrival = {
+    id: 7,
+    name: "user7",
+    sink: new FakeSink(),
+    face: "text" as const,
+    session: undefined,
+    address: "10.1.2.3",
+    secure: false,
+  };
+  const effects = arrive(scene, "here", arrival, true);
+  assert.deepEqual(effects.map((e) => e.type), ["turn_away", "log"]);
+  assert.equal(scene.registry.size, 0);
+  assert.deepEqual(
+    arrive(scene, "here", { ...arrival, address: "10.1.2.4" }, true).map((e) => e.type),
+    [
+      "reply",
+      "history",
+      "announce",
+      "publish",
+      "log",
+    ],
+  );
 });

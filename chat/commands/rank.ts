@@ -47,7 +47,7 @@ export function mayNot<S>(
 }
 
 /** The refusal when `user` does not outrank `target` (a name) in `room`;
- * none when it does. Server operators outrank everyone. */
+ * none when it does. Server operators outrank everyone but each other. */
 export function notAbove<S>(
   scene: Scene<S>,
   user: User<S>,
@@ -61,7 +61,26 @@ export function notAbove<S>(
     scene.community.registered(target) ? target.toLowerCase() : undefined,
     false,
   );
-  if (mine === "operator" || !atLeast(theirs, mine)) return undefined;
-  const rank = theirs === "owner" ? "owner" : "op";
+  // Nobody acts on an equal or higher rank, operators on operators included.
+  if (!atLeast(theirs, mine)) return undefined;
+  const rank = theirs === "operator" ? "operator" : theirs === "owner" ? "owner" : "op";
   return refuse(user, { refusal: "outranked", target, rank, room });
+}
+
+/** The refusal when a ban on `address` in `room` ("": the server) would
+ * cover a user present of `user`'s rank or higher; none otherwise. */
+export function coversHigher<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  room: string,
+  address: string,
+): Effect<S>[] | undefined {
+  const mine = room === "" ? (user.local?.oper ? "operator" : "user") : rankOf(scene, user, room);
+  const users = room === "" ? scene.registry.locals() : scene.registry.room(room)?.users ?? [];
+  for (const other of users) {
+    if (other.local?.address !== address) continue;
+    if (!atLeast(rankOf(scene, other, room), mine)) continue;
+    return notAbove(scene, user, room, other.name);
+  }
+  return undefined;
 }

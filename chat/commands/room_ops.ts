@@ -9,9 +9,9 @@
 import { type Effect, refuse, reply, type Scene } from "../command.ts";
 import type { Sanction } from "../community.ts";
 import { noticed, type SanctionEntry } from "../events.ts";
-import { LOBBY } from "../protocol.ts";
+import { LOBBY, NAME_PATTERN } from "../protocol.ts";
 import type { User } from "../registry.ts";
-import { mayNot, notAbove } from "./rank.ts";
+import { coversHigher, mayNot, notAbove } from "./rank.ts";
 
 /** `/topic [TEXT]`: anyone reads it; ops set it (`-` clears it). */
 export function topic<S>(scene: Scene<S>, user: User<S>, text: string): Effect<S>[] {
@@ -60,7 +60,9 @@ export function sanction<S>(
   const refused = mayNot(scene, user, room, "op", kind);
   if (refused !== undefined) return refused;
   if (kind === "ban" && room === LOBBY) return refuse(user, { refusal: "lobby_ban" });
-  const outranked = notAbove(scene, user, room, target);
+  const outranked = NAME_PATTERN.test(target)
+    ? notAbove(scene, user, room, target)
+    : coversHigher(scene, user, room, target);
   if (outranked !== undefined) return outranked;
   const until = ms === 0 ? 0 : scene.clock.now() + ms;
   const sanction: Sanction = { target, by: user.name, reason, until };

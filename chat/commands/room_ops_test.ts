@@ -148,3 +148,21 @@ Deno.test("only the owner makes and unmakes ops, and only of registered names", 
     { kind: "op", room: "den", account: "olga", on: false, by: "ann" },
   ]);
 });
+
+Deno.test("an address ban may not cover anyone present of the banner's rank or higher", () => {
+  const { scene, olga, root } = den();
+  scene.registry.named("ann")!.local!.address = "10.5.5.5";
+  scene.registry.move(root, "den");
+  root.local!.address = "10.6.6.6";
+  assert.equal(
+    refusalLine(sanction(scene, olga, "ban", "10.5.5.5", 0, "")),
+    "ann is the owner of den: you cannot do that",
+  );
+  assert.deepEqual(refusals(sanction(scene, olga, "ban", "10.6.6.6", 0, "")), ["outranked"]);
+  assert.deepEqual(refusals(sanction(scene, olga, "ban", String(olga.local!.address), 0, "")), [
+    "outranked",
+  ], "not even one's own address");
+  assert.deepEqual(acts(sanction(scene, olga, "ban", "10.9.9.9", 0, "")).map((a) => a.kind), [
+    "ban",
+  ]);
+});

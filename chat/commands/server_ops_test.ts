@@ -11,6 +11,7 @@ import {
   repliedLines,
   testScene,
 } from "../../testing/scene.ts";
+import { kick } from "./room_ops.ts";
 import { announce, kill, serverBan, serverUnban } from "./server_ops.ts";
 
 function chat() {
@@ -64,4 +65,30 @@ Deno.test("an announcement goes out as an act of its operator", () => {
   assert.deepEqual(acts(announce(scene, root, "restart at 5")), [
     { kind: "announce", by: "root", text: "restart at 5" },
   ]);
+});
+
+Deno.test("an operator cannot kill, ban from the server or kick from the lobby another operator", () => {
+  const { scene, root } = chat();
+  addUser(scene, "boss", { oper: true });
+  assert.deepEqual(refusals(kill(scene, root, "boss", "x")), ["outranked"]);
+  assert.deepEqual(refusals(serverBan(scene, root, "boss", 0, "")), ["outranked"]);
+  assert.deepEqual(refusals(kick(scene, root, "boss", "")), ["outranked"]);
+  assert.equal(
+    refusalLine(kill(scene, root, "boss", "x")),
+    "boss is a server operator: you cannot do that",
+  );
+});
+
+Deno.test("a server ban may not cover the operator's own address, loopback, or an operator present", () => {
+  const { scene, root } = chat();
+  root.local!.address = "10.7.7.7";
+  addUser(scene, "boss", { oper: true, address: "10.8.8.8" });
+  for (const target of ["10.7.7.7", "127.0.0.1", "::1", "10.8.8.8"]) {
+    assert.deepEqual(
+      refusals(serverBan(scene, root, target, 0, "")),
+      ["ban_covers_operator"],
+      target,
+    );
+  }
+  assert.deepEqual(acts(serverBan(scene, root, "10.9.9.9", 0, "")).map((a) => a.kind), ["ban"]);
 });

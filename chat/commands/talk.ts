@@ -7,6 +7,7 @@
  */
 
 import { type Effect, refuse, type Scene } from "../command.ts";
+import type { Sanction } from "../community.ts";
 import { SERVER_EVENT } from "../protocol.ts";
 import type { User } from "../registry.ts";
 
@@ -56,7 +57,17 @@ export function message<S>(scene: Scene<S>, user: User<S>, to: string, text: str
 
 /** The notice when `user` is muted in its room; undefined if not. */
 function mutedNotice<S>(scene: Scene<S>, user: User<S>): Effect<S>[] | undefined {
-  const mute = scene.community.mute(user.room.name, user.name, scene.clock.now());
+  const now = scene.clock.now();
+  const room = user.room.name;
+  // A mute follows the person: the connection's names, and its account.
+  const local = user.local;
+  const names = [
+    user.name,
+    ...(local?.pastNames ?? []),
+    ...(local?.account ? [local.account] : []),
+  ];
+  let mute: Sanction | undefined;
+  for (const name of names) if ((mute = scene.community.mute(room, name, now))) break;
   if (mute === undefined) return undefined;
   const { by, until, reason } = mute;
   const event = { type: "you_are_muted", room: user.room.name, by, until, reason } as const;

@@ -16,7 +16,7 @@ import { whoisText } from "../render.ts";
 
 /** `/whois NAME`. */
 export function whois<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>[] {
-  const target = scene.registry.named(name);
+  const target = scene.registry.named(name) ?? loggedInAs(scene, name);
   if (target === undefined) {
     return scene.community.registered(name)
       ? reply(user, noticed({ notice: "registered_offline", name }))
@@ -94,13 +94,22 @@ function factsOf<S>(scene: Scene<S>, target: User<S>, oper: boolean): WhoisFacts
   const facts: WhoisFacts = {
     name: target.name,
     registered: scene.community.registered(target.name),
-    loggedIn: local?.account === target.name.toLowerCase(),
+    account: local?.account,
     oper: local?.oper === true,
     room: target.room.name,
   };
   if (local !== undefined) facts.idleMs = scene.clock.now() - local.activeAt;
   if (local !== undefined && oper) facts.address = local.address;
   return facts;
+}
+
+/** A user of this server logged in to the account `name` under another
+ * name, if any. */
+function loggedInAs<S>(scene: Scene<S>, name: string): User<S> | undefined {
+  const key = name.toLowerCase();
+  if (!scene.community.registered(key)) return undefined;
+  for (const user of scene.registry.locals()) if (user.local?.account === key) return user;
+  return undefined;
 }
 
 function whoisKey(asker: number, target: number): string {
