@@ -13,7 +13,7 @@ import { combineFigures, type LiveFigures, Metrics } from "../app/metrics.ts";
 import { DEFAULT_HISTORY_ON_JOIN } from "../chat/history.ts";
 import { Hub, wireWorkers, type WorkerPorts } from "../cluster/hub.ts";
 import { type PortBroker, workerId } from "../cluster/port_broker.ts";
-import { compose } from "../app/compose.ts";
+import { compose, type Composed } from "../app/compose.ts";
 import { type ScryptCost, ScryptPasswords } from "../store/passwords.ts";
 
 /** scrypt's cost in in-process tests: the real function, 16 times cheaper
@@ -101,24 +101,10 @@ export function startServer(
   const controller = new AbortController();
   const hub = workers > 1 ? new Hub({ ...DEFAULT_LIMITS, ...limits, now: options.now }) : undefined;
   const prefix = crypto.randomUUID().slice(0, 8);
-  const names = Array.from({ length: workers }, (_, i) => workerId(prefix, i + 1));
-  const ports = hub && wireWorkers(hub, names);
-  const shared: Shared = {
-    options,
-    limits,
-    logs: [],
-    metrics: options.metrics ? new Metrics() : undefined,
-    hub,
-    signal: controller.signal,
-    historyDir: options.history && !options.redis ? Deno.makeTempDirSync() : undefined,
-    accountsDir: options.accounts && !options.redis
-      ? options.accounts.dir ?? Deno.makeTempDirSync()
-      : undefined,
-    brokers: [],
-    figures: () => Promise.reject(new Error("not ready")),
-  };
-  const reusePort = workers > 1;
-  const local = { hostname: "127.0.0.1", port: 0, reusePort };
+  const ports = hub &&
+    wireWorkers(hub, Array.from({ length: workers }, (_, i) => workerId(prefix, i + 1)));
+  const shared = sharedBy(options, limits, hub, controller.signal);
+  const local = { hostname: "127.0.0.1", port: 0, reusePort: workers > 1 };
   const listener = Deno.listen(local);
   const tlsListener = options.tls ? Deno.listenTls({ ...local, ...options.tls }) : undefined;
   const first = startInstance(shared, { tcp: listener, tls: tlsListener }, ports?.[0]);
@@ -132,16 +118,59 @@ export function startServer(
       )
   );
   const done = Promise.all([first.done, rest.then((list) => Promise.all(list.map((i) => i.done)))])
-    .finally(() => {
-      hub?.close();
-      if (shared.historyDir !== undefined) Deno.removeSync(shared.historyDir, { recursive: true });
-      if (shared.accountsDir !== undefined && options.accounts?.dir === undefined) {
-        Deno.removeSync(shared.accountsDir, { recursive: true });
-      }
-    });
-  // Ready once every instance is accepting users (never, if one cannot);
-  // the figures are the whole server's, as `--workers` reports them.
-  const ready = new Promise<ReadyInfo>((resolve) => {
+    .finally(() => cleanUp(shared, hub));
+  const ready = allReady(shared, first, rest);
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    tlsPort: tlsListener ? (tlsListener.addr as Deno.NetAddr).port : undefined,
+    metrics: shared.metrics,
+    ready,
+    settle: () => settle(shared, ready),
+    logs: shared.logs,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+    waitForLog: (match, ms = LINE_TIMEOUT_MS) =>
+      pollUntil(
+        `a log line that matches; got:\n${shared.logs.join("\n")}`,
+        () => shared.logs.some(match),
+        ms,
+      ),
+  };
+}
+
+/** What every instance of one test server shares, made fresh. */
+function sharedBy(
+  options: TestServerOptions,
+  limits: Partial<ChatLimits>,
+  hub: Hub | undefined,
+  signal: AbortSignal,
+): Shared {
+  return {
+    options,
+    limits,
+    logs: [],
+    metrics: options.metrics ? new Metrics() : undefined,
+    hub,
+    signal,
+    historyDir: options.history && !options.redis ? Deno.makeTempDirSync() : undefined,
+    accountsDir: options.accounts && !options.redis
+      ? options.accounts.dir ?? Deno.makeTempDirSync()
+      : undefined,
+    brokers: [],
+    figures: () => Promise.reject(new Error("not ready")),
+  };
+}
+
+/** Ready once every instance is accepting users (never, if one cannot);
+ * the figures are the whole server's, as `--workers` reports them. */
+function allReady(
+  shared: Shared,
+  first: Instance,
+  rest: Promise<Instance[]>,
+): Promise<ReadyInfo> {
+  return new Promise<ReadyInfo>((resolve) => {
     rest.then(async (list) => {
       const infos = [await first.started, ...await Promise.all(list.map((i) => i.started))];
       if (infos.some((info) => info === undefined)) return;
@@ -150,34 +179,32 @@ export function startServer(
       resolve({ ...infos[0] as ReadyInfo, figures: shared.figures });
     });
   });
-  const logs = shared.logs;
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    tlsPort: tlsListener ? (tlsListener.addr as Deno.NetAddr).port : undefined,
-    metrics: shared.metrics,
-    ready,
-    settle: async () => {
-      if (shared.brokers.length === 0) return;
-      const { figures } = await ready;
-      // Twice: what an instance did on hearing from another reaches it too.
-      for (let round = 0; round < 2; round++) {
-        await Promise.all(shared.brokers.map((broker) => broker.flush()));
-        await figures();
-      }
-    },
-    logs,
-    stop: async () => {
-      controller.abort();
-      await done;
-    },
-    waitForLog: async (match, ms = LINE_TIMEOUT_MS) => {
-      const deadline = Date.now() + ms;
-      while (!logs.some(match)) {
-        if (Date.now() > deadline) throw new Error(`No such log line:\n${logs.join("\n")}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
+}
+
+/** Waits until every instance has handled what the others sent it. */
+async function settle(shared: Shared, ready: Promise<ReadyInfo>): Promise<void> {
+  if (shared.brokers.length === 0) return;
+  const { figures } = await ready;
+  // Twice: what an instance did on hearing from another reaches it too.
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(shared.brokers.map((broker) => broker.flush()));
+    await figures();
+  }
+}
+
+/** Removes what a test server made. */
+function cleanUp(shared: Shared, hub: Hub | undefined): void {
+  hub?.close();
+  if (shared.historyDir !== undefined) Deno.removeSync(shared.historyDir, { recursive: true });
+  if (shared.accountsDir !== undefined && shared.options.accounts?.dir === undefined) {
+    Deno.removeSync(shared.accountsDir, { recursive: true });
+  }
+}
+
+/** One running instance: when it accepts users, and when it is done. */
+interface Instance {
+  started: Promise<ReadyInfo | undefined>;
+  done: Promise<void>;
 }
 
 /** Listeners on the same ports as these, for another instance. */
@@ -197,26 +224,32 @@ function sameListeners(tcp: Deno.Listener, tls: Deno.Listener | undefined) {
 /** The certificate each test TLS listener was made with, for its twins. */
 const TLS_FILES = new WeakMap<Deno.Listener, { cert: string; key: string }>();
 
-/** One chat instance of a test server. */
-function startInstance(
-  shared: Shared,
-  listeners: { tcp: Deno.Listener; tls?: Deno.Listener },
-  ports: WorkerPorts | undefined,
-  firstReady?: ReadyInfo,
-): { started: Promise<ReadyInfo | undefined>; done: Promise<void> } {
+/** The same composition as `deno task chat`: Redis when linked, else
+ * SQLite files in the test's own temporary directories. */
+function composeFor(shared: Shared, ports: WorkerPorts | undefined): Composed {
   const { options, logs, metrics } = shared;
-  if (options.tls && listeners.tls) TLS_FILES.set(listeners.tls, options.tls);
-  let ready!: (info: ReadyInfo | undefined) => void;
-  const started = new Promise<ReadyInfo | undefined>((resolve) => (ready = resolve));
   const log = (line: string) => logs.push(line);
-  // The same composition as `deno task chat`: Redis when linked, else
-  // SQLite files in the test's own temporary directories.
   const parts = compose({
     redis: options.redis === undefined ? undefined : { url: options.redis, ca: options.redisCa },
     history: options.history ? { dataDir: shared.historyDir, keep: 10_000, days: 30 } : undefined,
     accounts: options.accounts ? { dataDir: shared.accountsDir } : undefined,
   }, { log, metrics, ports });
   if (parts.ported) shared.brokers.push(parts.ported);
+  return parts;
+}
+
+/** One chat instance of a test server. */
+function startInstance(
+  shared: Shared,
+  listeners: { tcp: Deno.Listener; tls?: Deno.Listener },
+  ports: WorkerPorts | undefined,
+  firstReady?: ReadyInfo,
+): Instance {
+  const { options, logs, metrics } = shared;
+  if (options.tls && listeners.tls) TLS_FILES.set(listeners.tls, options.tls);
+  let ready!: (info: ReadyInfo | undefined) => void;
+  const started = new Promise<ReadyInfo | undefined>((resolve) => (ready = resolve));
+  const parts = composeFor(shared, ports);
   const people = options.accounts && {
     store: parts.community,
     // Real scrypt at a low cost: the same code, a fraction of the time.

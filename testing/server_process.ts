@@ -79,63 +79,9 @@ export async function startServerProcess(
   args: string[] = [],
   options: { fdLimit?: number; cwd?: string } = {},
 ): Promise<ServerProcess> {
-  const finalArgs = withHistoryDefault(args.includes("--port") ? args : ["--port", "0", ...args]);
-  const denoArgs = ["run", ...CHAT_RUN_FLAGS, MAIN, ...finalArgs];
   const cwd = options.cwd ?? freshWorkDir();
-  // With a descriptor limit, a shell lowers it and then becomes the server.
-  const [command, commandArgs] = options.fdLimit === undefined
-    ? [Deno.execPath(), denoArgs]
-    : ["sh", [
-      "-c",
-      `ulimit -n ${options.fdLimit} && exec "$0" "$@"`,
-      Deno.execPath(),
-      ...denoArgs,
-    ]];
-  const child = new Deno.Command(command, {
-    args: commandArgs,
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const stdout: string[] = [];
-  let notify: (() => void) | undefined;
-  const pumping = (async () => {
-    const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
-      new TextLineStream(),
-    );
-    for await (const line of lines) {
-      stdout.push(line);
-      notify?.();
-    }
-  })();
-  const stderrText = new Response(child.stderr).text();
-  let exited = false;
-  child.status.then(() => {
-    exited = true;
-    notify?.();
-  });
-  const waitForLog = async (match: (line: string) => boolean, ms = 10_000): Promise<string> => {
-    const deadline = Date.now() + ms;
-    let seen = 0;
-    while (true) {
-      for (; seen < stdout.length; seen++) {
-        if (match(stdout[seen] as string)) return stdout[seen] as string;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || exited) {
-        throw new Error(`Cannot find log line; got:\n${stdout.join("\n")}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 50));
-        notify = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      notify = undefined;
-    }
-  };
+  const child = spawnMain(args, cwd, options.fdLimit);
+  const output = new Output(child);
   let status: Promise<Deno.CommandStatus> | undefined;
   const stop = (signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> => {
     if (status === undefined) {
@@ -144,7 +90,7 @@ export async function startServerProcess(
       } catch {
         // Already exited.
       }
-      status = Promise.all([child.status, pumping, stderrText]).then(([s]) => {
+      status = output.ended().then((s) => {
         // A directory made here is removed here; one the test passed is its own.
         if (options.cwd === undefined && cwd !== undefined) {
           Deno.removeSync(cwd, { recursive: true });
@@ -154,27 +100,110 @@ export async function startServerProcess(
     }
     return status;
   };
+  const waitForLog = (match: (line: string) => boolean, ms?: number) => output.waitFor(match, ms);
   try {
     const started = messageOf(
       await waitForLog((l) => messageOf(l).startsWith("Chat server started on ")),
     );
     const port = Number(/:(\d+)$/.exec(started)?.[1]);
     const stopWithin = async (ms: number, signal: Deno.Signal = "SIGTERM") => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((
-        resolve,
-      ) => (timer = setTimeout(() => resolve("late"), ms)));
-      const outcome = await Promise.race([stop(signal), late]);
-      clearTimeout(timer);
+      const outcome = await raceTimer(stop(signal), ms);
       if (outcome !== "late") return outcome;
       child.kill("SIGKILL");
       await status;
       throw new Error(`The server was still running ${ms} ms after ${signal}`);
     };
-    return { pid: child.pid, port, stdout, stop, stopWithin, waitForLog };
+    return { pid: child.pid, port, stdout: output.lines, stop, stopWithin, waitForLog };
   } catch (error) {
     await stop("SIGKILL");
-    throw new Error(`Server did not start: ${await stderrText}\n${error}`);
+    throw new Error(`Server did not start: ${await output.stderr}\n${error}`);
+  }
+}
+
+/** Spawns main.ts in `cwd`; with a descriptor limit, a shell lowers it and
+ * then becomes the server. */
+function spawnMain(args: string[], cwd: string | undefined, fdLimit?: number): Deno.ChildProcess {
+  const finalArgs = withHistoryDefault(args.includes("--port") ? args : ["--port", "0", ...args]);
+  const denoArgs = ["run", ...CHAT_RUN_FLAGS, MAIN, ...finalArgs];
+  const [command, commandArgs] = fdLimit === undefined
+    ? [Deno.execPath(), denoArgs]
+    : ["sh", ["-c", `ulimit -n ${fdLimit} && exec "$0" "$@"`, Deno.execPath(), ...denoArgs]];
+  return new Deno.Command(command, {
+    args: commandArgs,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+}
+
+/** `promise`, or "late" once `ms` have passed. */
+async function raceTimer<T>(promise: Promise<T>, ms: number): Promise<T | "late"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A child's stdout as lines, read as they come, and its stderr. */
+class Output {
+  readonly lines: string[] = [];
+  readonly stderr: Promise<string>;
+  readonly #child: Deno.ChildProcess;
+  readonly #pumping: Promise<void>;
+  #notify: (() => void) | undefined;
+  #exited = false;
+
+  constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#pumping = this.#pump();
+    this.stderr = new Response(child.stderr).text();
+    child.status.then(() => {
+      this.#exited = true;
+      this.#notify?.();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    const lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new TextLineStream(),
+    );
+    for await (const line of lines) {
+      this.lines.push(line);
+      this.#notify?.();
+    }
+  }
+
+  /** The exit status, once stdout and stderr are read to their end. */
+  ended(): Promise<Deno.CommandStatus> {
+    return Promise.all([this.#child.status, this.#pumping, this.stderr]).then(([s]) => s);
+  }
+
+  /** Resolves with the first line that matches; rejects after `ms`, or
+   * when the process has exited without printing one. */
+  async waitFor(match: (line: string) => boolean, ms = 10_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    let seen = 0;
+    while (true) {
+      for (; seen < this.lines.length; seen++) {
+        if (match(this.lines[seen] as string)) return this.lines[seen] as string;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#exited) {
+        throw new Error(`Cannot find log line; got:\n${this.lines.join("\n")}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 50));
+        this.#notify = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#notify = undefined;
+    }
   }
 }
 
