@@ -23,9 +23,10 @@ export type Task =
   | { kind: "password"; account: string; old: string; password: string }
   /** Check `password`, then delete `account`; `by` is who asked. */
   | { kind: "unregister"; account: string; password: string; by: string }
-  /** Check an operator's password against its hash (none: no such
-   * operator). */
-  | { kind: "oper"; key: string; password: string; hash: string | undefined }
+  /** Check an operator's password against its hash. For a name that is no
+   * operator, `hash` is another operator's (`known` false): the same work
+   * is done either way, so names cannot be told apart by the time taken. */
+  | { kind: "oper"; key: string; password: string; hash: string | undefined; known: boolean }
   /** Write an act to the store; `then` is told to its author once it
    * has taken effect. */
   | { kind: "write"; act: StoredAct; then?: ChatEvent };
@@ -48,7 +49,7 @@ export type TaskDone =
   | {
     [K in Task["kind"]]: { task: Extract<Task, { kind: K }>; failed: false; value: TaskValues[K] };
   }[Task["kind"]]
-  | { task: Task; failed: true };
+  | { task: Task; failed: true; error: string };
 
 /** What tasks run against. */
 export interface TaskPorts {
@@ -84,8 +85,10 @@ const RUNNERS: Runners = {
     await need(ports.store).deleteAccount(task.account);
     return true;
   },
-  oper: (task, { passwords }) =>
-    task.hash === undefined ? Promise.resolve(false) : passwords.verify(task.password, task.hash),
+  oper: async (task, { passwords }) => {
+    if (task.hash === undefined) return false; // no operators at all: nothing to guess
+    return await passwords.verify(task.password, task.hash) && task.known;
+  },
   write: (task, { store }) => need(store).write(task.act),
 };
 
@@ -94,7 +97,12 @@ export function runTask(task: Task, ports: TaskPorts): Promise<TaskDone> {
   const run = RUNNERS[task.kind] as (task: Task, ports: TaskPorts) => Promise<unknown>;
   return run(task, ports).then(
     (value) => ({ task, failed: false, value }) as TaskDone,
-    () => ({ task, failed: true }) as TaskDone,
+    (error: unknown) =>
+      ({
+        task,
+        failed: true,
+        error: error instanceof Error ? error.message : String(error),
+      }) as TaskDone,
   );
 }
 

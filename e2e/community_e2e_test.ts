@@ -12,6 +12,7 @@ import { as, registered } from "../testing/people.ts";
 import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
 import { runToExitIn, startServerProcess } from "../testing/server_process.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
+import { SqliteCommunity } from "../store/sqlite_community.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -254,4 +255,32 @@ Deno.test({
       await server.stop();
     }
   },
+});
+
+Deno.test("a damaged page in community.db is found at start: one line and exit code 2", async () => {
+  const cwd = await Deno.makeTempDir();
+  await Deno.mkdir(`${cwd}/marquee-data`);
+  const path = `${cwd}/marquee-data/community.db`;
+  const store = SqliteCommunity.open(path);
+  for (let i = 0; i < 400; i++) {
+    await store.createAccount({ name: `member${i}`, hash: "x".repeat(1000), created: 0 });
+  }
+  await store.close();
+  // Scribble over the headers of a few pages of the accounts table (the
+  // long hashes make it most of the file), as a bad disk would: the file
+  // still opens, and loading reads only the key index, so only a login
+  // that reads those pages would have failed, much later.
+  const file = await Deno.open(path, { write: true });
+  for (const page of [40, 60, 80]) {
+    await file.seek(page * 4096, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(12).fill(0x5a));
+  }
+  file.close();
+  const result = await runToExitIn(cwd, ["--port", "0"]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /^marquee: Cannot open the account store \.\/marquee-data\/community\.db: (?:the file is damaged \([^\n]*\)|database disk image is malformed)\n$/,
+  );
+  await Deno.remove(cwd, { recursive: true });
 });

@@ -3,7 +3,8 @@
  * never wait for the writer, and a crash loses no committed transaction),
  * `synchronous = NORMAL` (safe with WAL, far fewer fsyncs), and a schema
  * versioned in `PRAGMA user_version`, created on first use and refused when
- * a newer Marquee wrote it. Failures are one-line errors naming the file.
+ * a newer Marquee wrote it; a damaged file is refused at open. Failures are
+ * one-line errors naming the file.
  *
  * @module
  */
@@ -43,6 +44,7 @@ export function openSqlite<T>(file: SqliteFile<T>): T {
     // Workers of one process share the file: a writer waits for another's
     // short transaction rather than failing at once.
     db.exec("PRAGMA busy_timeout = 2000");
+    checkIntegrity(db);
     migrate(db, file.version, file.schema);
     return file.build(db);
   } catch (error) {
@@ -50,6 +52,14 @@ export function openSqlite<T>(file: SqliteFile<T>): T {
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new Error(`Cannot open the ${file.what} ${file.path}: ${why}`);
   }
+}
+
+/** Refuses a damaged file at once (`PRAGMA quick_check`), rather than
+ * failing some reads and writes later, one user at a time. */
+function checkIntegrity(db: DatabaseSync): void {
+  const rows = db.prepare("PRAGMA quick_check").all() as { quick_check: string }[];
+  const first = rows[0]?.quick_check ?? "no answer";
+  if (first !== "ok") throw new Error(`the file is damaged (${first.split("\n")[0]})`);
 }
 
 /** Brings an empty file to `version`; refuses a newer one. */

@@ -114,31 +114,44 @@ Deno.test("unregistering releases the rooms and op seats of the account", () => 
   assert.equal(ivy.local?.account, undefined);
 });
 
-Deno.test("an operator's password is checked even for a name that is no operator, and counted when wrong", () => {
+Deno.test("an operator's password is checked as slowly for a name that is no operator, which is never logged", () => {
   const scene = testScene();
-  scene.operators.set("boss", "hash");
+  scene.operators.set("boss", "boss-hash");
   const u = addUser(scene, "u");
-  assert.deepEqual(tasks(oper(scene, u, "nosuch", "pw")), [
-    { kind: "oper", key: "nosuch", password: "pw", hash: undefined },
-  ]);
+  // The swapped arguments of `/oper PASSWORD NAME`: the "name" is a password.
+  assert.deepEqual(tasks(oper(scene, u, "hunter2hunter2", "boss")), [
+    { kind: "oper", key: "hunter2hunter2", password: "boss", hash: "boss-hash", known: false },
+  ], "another operator's hash: the same work as a real name");
+  const unknown = {
+    kind: "oper",
+    key: "hunter2hunter2",
+    password: "",
+    hash: "",
+    known: false,
+  } as const;
+  const effects = opered(scene, u, unknown, false);
+  assert.deepEqual(refusals(effects), ["wrong_credentials"]);
+  const lines = effects.flatMap((e) => e.type === "log" ? [e.line] : []);
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0]!.includes("hunter2"), lines[0]);
   u.local!.busy = false;
-  assert.deepEqual(
-    refusals(opered(scene, u, { kind: "oper", key: "boss", password: "", hash: "" }, false)),
-    [
-      "wrong_credentials",
-    ],
-  );
-  opered(scene, u, { kind: "oper", key: "boss", password: "", hash: "" }, true);
+  const known = { kind: "oper", key: "boss", password: "", hash: "", known: true } as const;
+  opered(scene, u, known, true);
   assert.equal(u.local?.oper, true);
 });
 
-Deno.test("a task that failed is refused with the store's reason and frees the user", () => {
+Deno.test("a task that failed is refused with the store's reason, logged, and frees the user", () => {
   const scene = testScene();
   const kim = addUser(scene, "kim");
   const task = tasks(register(scene, kim, "longpassword"))[0]!;
   assert.equal(kim.local?.busy, true);
-  assert.deepEqual(refusals(finishTask(scene, kim, { task, failed: true })), ["store_failed"]);
+  const effects = finishTask(scene, kim, { task, failed: true, error: "disk I/O error" });
+  assert.deepEqual(refusals(effects), ["store_failed"]);
   assert.equal(kim.local?.busy, false);
+  const logged = effects.flatMap((e) => e.type === "log" ? [e] : []);
+  assert.deepEqual(logged.map((e) => [e.line, e.fields.level]), [
+    ["[server] register failed: disk I/O error", "error"],
+  ], "the failure is logged, with its cause");
 });
 
 Deno.test("deleting an account ends its logins everywhere, on every server that hears of it", () => {

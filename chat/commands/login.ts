@@ -79,8 +79,9 @@ export function oper<S>(
     const key = name.toLowerCase();
     const wait = limited(scene, user, `oper:${key}`);
     if (wait !== undefined) return wait;
-    const hash = scene.operators.get(key);
-    return start(user, { kind: "oper", key, password, hash });
+    const own = scene.operators.get(key);
+    const hash = own ?? scene.operators.values().next().value;
+    return start(user, { kind: "oper", key, password, hash, known: own !== undefined });
   });
 }
 
@@ -93,7 +94,9 @@ export function opered<S>(
 ): Effect<S>[] {
   if (user === undefined) return [];
   const key = task.key;
-  if (!ok) return failed(scene, user, `oper:${key}`, "oper");
+  // An unknown name is not logged: it may be a password typed first.
+  const shown = task.known ? `oper:${key}` : "an unknown operator name";
+  if (!ok) return failed(scene, user, `oper:${key}`, "oper", shown);
   localOf(user).oper = true;
   return [{
     type: "log",

@@ -110,8 +110,14 @@ export function finishTask<S>(
   // A password task held the user's account commands; a store write did not.
   if (user?.local !== undefined && done.task.kind !== "write") user.local.busy = false;
   if (done.failed) {
-    if (user === undefined) return [];
-    return [{ type: "reply", to: user, events: [refused({ refusal: "store_failed" })] }];
+    // Every failure is logged: the user is told only that it failed.
+    const log: Effect<S> = {
+      type: "log",
+      line: `[server] ${done.task.kind} failed: ${done.error}`,
+      fields: { level: "error", event: "store_error", task: done.task.kind },
+    };
+    if (user === undefined) return [log];
+    return [log, { type: "reply", to: user, events: [refused({ refusal: "store_failed" })] }];
   }
   const finish = FINISH[done.task.kind] as FinishOf<Task["kind"]>;
   return finish(scene, user, done.task as never, done.value as never);

@@ -37,8 +37,15 @@ export function limited<S>(scene: Scene<S>, user: User<S>, key: string): Effect<
   return wait === 0 ? undefined : refuse(user, { refusal: "too_many_failures", waitMs: wait });
 }
 
-/** A wrong password for `key`: counted, logged, refused. */
-export function failed<S>(scene: Scene<S>, user: User<S>, key: string, what: string): Effect<S>[] {
+/** A wrong password for `key` (logged as `shown`): counted, logged,
+ * refused. */
+export function failed<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  key: string,
+  what: string,
+  shown = key,
+): Effect<S>[] {
   const now = scene.clock.now();
   const address = localOf(user).address;
   scene.logins.byAccount.fail(key, now);
@@ -47,12 +54,12 @@ export function failed<S>(scene: Scene<S>, user: User<S>, key: string, what: str
   return [
     {
       type: "log",
-      line: `[server] failed ${what} for ${key} from ${address}`,
+      line: `[server] failed ${what} for ${shown} from ${address}`,
       fields: {
         level: "warn",
         event: "login_failed",
         user: user.name,
-        account: key,
+        account: shown,
         peer: address,
       },
     },
