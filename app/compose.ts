@@ -15,7 +15,9 @@
 import type { Broker, CommunityStore, HistoryStore, Log } from "../chat/ports.ts";
 import type { WorkerPorts } from "../cluster/hub.ts";
 import { PortBroker, WorkerAndRedisBroker } from "../cluster/port_broker.ts";
+import { LocalBroker } from "../cluster/local_broker.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
+import { NumberFile } from "../store/number_file.ts";
 import { firstLine, type Gate, StartupError } from "../net/mod.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
 import { SqliteHistory } from "../store/sqlite_history.ts";
@@ -55,6 +57,22 @@ export interface Composed {
 /** Builds the links and stores of one chat instance; throws a one-line
  * `StartupError` when a store cannot be opened. */
 export function compose(config: StateConfig, wiring: Wiring): Composed {
+  // One process per data directory: a worker's is held by its main thread.
+  const instead = config.accounts ? "--accounts off" : "--history off";
+  const lock = config.redis || wiring.ports ? undefined : lockDataDir(dataDirOf(config), instead);
+  try {
+    return composeLocked(config, wiring, lock);
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
+}
+
+function composeLocked(
+  config: StateConfig,
+  wiring: Wiring,
+  lock: Deno.FsFile | undefined,
+): Composed {
   const { log, metrics } = wiring;
   const ported = wiring.ports && new PortBroker(wiring.ports);
   const redis = config.redis && new RedisBroker({
@@ -77,8 +95,13 @@ export function compose(config: StateConfig, wiring: Wiring): Composed {
     void history?.close();
     throw error;
   }
+  // A lone server with a data directory keeps its user numbers there.
+  const dataDir = dataDirOf(config);
+  const lone = !ported && !redis && dataDir !== undefined
+    ? new LocalBroker(new NumberFile(`${dataDir}/user-numbers`))
+    : undefined;
   return {
-    broker: ported && redis ? new WorkerAndRedisBroker(ported, redis) : redis ?? ported,
+    broker: ported && redis ? new WorkerAndRedisBroker(ported, redis) : redis ?? ported ?? lone,
     history,
     community: redis && config.accounts ? redis.community() : community,
     admission: ported?.admission({
@@ -89,6 +112,7 @@ export function compose(config: StateConfig, wiring: Wiring): Composed {
     close: async () => {
       await history?.close();
       await community?.close();
+      lock?.close();
     },
   };
 }
@@ -127,6 +151,32 @@ export function openCommunity(dataDir = "."): SqliteCommunity {
   } catch (error) {
     throw new StartupError(firstLine(error));
   }
+}
+
+/** The data directory a lone server keeps files in, if it keeps any. */
+function dataDirOf(config: StateConfig): string | undefined {
+  return config.accounts?.dataDir ?? config.history?.dataDir;
+}
+
+/**
+ * Takes the data directory for this process (an exclusive lock on its
+ * `marquee.lock`, held until `close`), or throws a one-line `StartupError`:
+ * two servers writing one directory's files would each keep a different
+ * copy of accounts and bans in memory. `instead`: the flag that needs no
+ * directory, for the error.
+ */
+export function lockDataDir(
+  dataDir: string | undefined,
+  instead: string,
+): Deno.FsFile | undefined {
+  if (dataDir === undefined) return undefined;
+  makeDataDir(dataDir, instead);
+  const file = Deno.openSync(`${dataDir}/marquee.lock`, { create: true, write: true });
+  if (file.tryLockSync(true)) return file;
+  file.close();
+  throw new StartupError(
+    `Cannot use the data directory ${dataDir}: another Marquee server is using it`,
+  );
 }
 
 /** Creates the data directory, or throws a one-line `StartupError` saying

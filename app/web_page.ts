@@ -133,13 +133,16 @@ export const WEB_PAGE = `<!doctype html>
     p.append(el("time", "", clock(event)), ...parts);
     return p;
   }
-  function who(name) {
-    return el("span", "from", name === state.me ? name + " (you)" : name);
+  function who(name, you = name === state.me) {
+    return el("span", "from", you ? name + " (you)" : name);
   }
+  /** A line is this connection's only if it is live: a replayed one (it
+   * has \`at\`) may be a previous holder's of the same name. */
+  function mine(e) { return !e.at && e.from === state.me; }
   function render(e) {
     switch (e.type) {
-      case "say": return entry(e, "say" + (e.from === state.me ? " mine" : ""), who(e.from), ": " + e.text);
-      case "action": return entry(e, "action" + (e.from === state.me ? " mine" : ""), "* ", who(e.from), " " + e.text);
+      case "say": return entry(e, "say" + (mine(e) ? " mine" : ""), who(e.from, mine(e)), ": " + e.text);
+      case "action": return entry(e, "action" + (mine(e) ? " mine" : ""), "* ", who(e.from, mine(e)), " " + e.text);
       case "private": {
         const toMe = e.to === state.me;
         const p = entry(e, "private" + (toMe ? "" : " mine"), toMe ? "private from " : "private to ", who(toMe ? e.from : e.to), ": " + e.text);

@@ -35,7 +35,7 @@ import { listenHttp, metricsRoute } from "./http.ts";
 import type { Log } from "./log.ts";
 import { combineFigures, Metrics } from "./metrics.ts";
 import { logEndpoints, logStart, type WorkerReport } from "./run.ts";
-import { openCommunity, openHistory } from "./compose.ts";
+import { lockDataDir, openCommunity, openHistory } from "./compose.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 /** How long past the shutdown timeout the main thread waits for a worker
@@ -96,7 +96,25 @@ export async function runWorkers(
   // The ports are known and free: let go of them before the workers take
   // them, so that no connection waits on a socket nobody accepts from.
   closeAll(own, web);
-  prepareStores(config, log);
+  const lock = prepareStores(config, log);
+  try {
+    await runAll(config, { shared, files, log, options });
+  } finally {
+    lock?.close();
+  }
+}
+
+/** Starts the workers, serves until the signal, stops them. */
+async function runAll(
+  config: Config,
+  run: {
+    shared: Config;
+    files: { redisCa?: string; operators?: Map<string, string> };
+    log: Log;
+    options: { workerModule?: URL; startTimeoutMs?: number; signal?: AbortSignal };
+  },
+): Promise<void> {
+  const { shared, files, log, options } = run;
   const hub = new Hub(config.limits);
   // One prefix per process: a worker's siblings are those that share it.
   const prefix = crypto.randomUUID().slice(0, 8);
@@ -158,12 +176,22 @@ function sharedPorts(config: Config, own: Listeners, web: Deno.Listener | undefi
   };
 }
 
-/** Opens the SQLite stores once, here, so that their files are made and
+/** Takes the data directory for this process (its workers share it), and
+ * opens the SQLite stores once, here, so that their files are made and
  * migrated before several workers open them at once. */
-function prepareStores(config: Config, log: Log): void {
-  if (config.redis !== "") return;
-  if (config.accounts) openCommunity(config.dataDir).close();
-  if (config.history) openHistory(config.history, log).close();
+function prepareStores(config: Config, log: Log): Deno.FsFile | undefined {
+  if (config.redis !== "" || (!config.accounts && !config.history)) return undefined;
+  const lock = config.accounts
+    ? lockDataDir(config.dataDir, "--accounts off")
+    : lockDataDir(config.history?.dataDir, "--history off");
+  try {
+    if (config.accounts) openCommunity(config.dataDir).close();
+    if (config.history) openHistory(config.history, log).close();
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
+  return lock;
 }
 
 function closeAll(own: Listeners, web: Deno.Listener | undefined): void {

@@ -138,12 +138,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "/history [N] [before HH:MM|more]",
     summary: "show up to N (max 200) earlier lines of your room; more: the page before",
     parse: (args) => {
+      const usage = "usage: /history [N] [before HH:MM|more]";
       const more = /^(?:(\d{1,6})\s+)?more$/i.exec(args);
       if (more) {
+        if (more[1] !== undefined && Number(more[1]) === 0) return usage;
         return { name: "history", limit: more[1] ? Number(more[1]) : undefined, more: true };
       }
       const match = /^(?:(\d{1,6}))?\s*(?:before\s+(\S+))?$/i.exec(args);
-      if (match === null || match[1] === "0") return "usage: /history [N] [before HH:MM|more]";
+      // 0 lines in any spelling (00) is no request: a store may read it as "all".
+      if (match === null || (match[1] !== undefined && Number(match[1]) === 0)) return usage;
       const limit = match[1] === undefined ? undefined : Number(match[1]);
       return { name: "history", limit, before: match[2] };
     },

@@ -113,6 +113,8 @@ export interface RoomState {
  */
 export class Community {
   readonly #accounts = new Set<string>();
+  /** Each registered name's look-alike skeleton (see `skeleton`). */
+  readonly #skeletons = new Map<string, string>();
   readonly #rooms = new Map<string, RoomState>();
   readonly #serverBans = new Map<string, Sanction>();
   /** Mutes in force anywhere: while 0, a chat line costs no lookup. */
@@ -122,10 +124,11 @@ export class Community {
    * the other servers comes back). */
   load(snapshot: Snapshot): void {
     this.#accounts.clear();
+    this.#skeletons.clear();
     this.#rooms.clear();
     this.#serverBans.clear();
     this.#muteCount = 0;
-    for (const account of snapshot.accounts) this.#accounts.add(account.toLowerCase());
+    for (const account of snapshot.accounts) this.setRegistered(account, true);
     for (const record of snapshot.rooms) {
       const state = this.#ensureRoom(record.name, record.owner);
       state.topic = record.topic;
@@ -223,8 +226,22 @@ export class Community {
 
   /** `name` (any case) is registered, or no longer. */
   setRegistered(name: string, registered: boolean): void {
-    if (registered) this.#accounts.add(name.toLowerCase());
-    else this.#accounts.delete(name.toLowerCase());
+    const key = name.toLowerCase();
+    if (registered) {
+      this.#accounts.add(key);
+      this.#skeletons.set(skeleton(key), key);
+    } else {
+      this.#accounts.delete(key);
+      if (this.#skeletons.get(skeleton(key)) === key) this.#skeletons.delete(skeleton(key));
+    }
+  }
+
+  /** The registered name `name` looks like but is not (`caroI` for
+   * `carol`), if any. */
+  lookAlike(name: string): string | undefined {
+    const key = name.toLowerCase();
+    const like = this.#skeletons.get(skeleton(key));
+    return like === key ? undefined : like;
   }
 
   /** `room` is owned by `owner` (an account). */
@@ -297,6 +314,12 @@ export class Community {
   #bansOf(room: string): Map<string, Sanction> {
     return room === "" ? this.#serverBans : this.#ensureRoom(room, "").bans;
   }
+}
+
+/** What a name looks like, folding the characters that are easy to take
+ * for each other: I, l, 1 and | are one, O and 0 are one. */
+export function skeleton(name: string): string {
+  return name.toLowerCase().replace(/[il1|]/g, "l").replace(/0/g, "o");
 }
 
 /** Removes the sanction on `target`, and the addresses recorded with it. */

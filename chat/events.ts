@@ -157,6 +157,8 @@ export const REFUSALS = {
   name_registered: (p: { name: string }) =>
     `${p.name} is registered: /login ${p.name} PASSWORD if it is yours`,
   name_banned: (p: { name: string }) => `${p.name} is banned from this server`,
+  name_like_registered: (p: { name: string; registered: string }) =>
+    `${p.name} looks too much like ${p.registered}, a registered name`,
   rename_under_way: () => "a name change is already under way",
   names_need_link: () => "cannot change names while the link to other servers is down",
   claim_timed_out: () =>

@@ -98,7 +98,7 @@ export class RoomHistory {
     const before = request.more
       ? (cursor?.room === room ? cursor.before : LATEST)
       : request.before ?? LATEST;
-    const limit = Math.min(request.limit, MAX_HISTORY_PAGE);
+    const limit = Math.max(1, Math.min(request.limit, MAX_HISTORY_PAGE));
     return this.#read(room, limit, before, (lines) => {
       if (lines === undefined) return [refused({ refusal: "history_unavailable" })];
       if (lines.length === 0) return [noticed({ notice: "no_earlier_lines", room })];
@@ -162,5 +162,10 @@ export function parseBefore(text: string, now: number): number | undefined {
   }
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?$/.test(text)) return undefined;
   const at = Date.parse(`${text}Z`);
-  return Number.isNaN(at) ? undefined : at;
+  // Date.parse rolls 2024-02-30 over to March 1st: a date that does not
+  // read back the same did not exist.
+  if (Number.isNaN(at) || new Date(at).toISOString().slice(0, text.length) !== text) {
+    return undefined;
+  }
+  return at;
 }

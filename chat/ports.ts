@@ -120,6 +120,15 @@ export interface UserNumbers {
   nextUserNumber(): Promise<number>;
 }
 
+/** Where a lone server keeps how far its `userN` numbers have gone, so a
+ * number is never handed out twice, restarts included. */
+export interface NumberStore {
+  /** The highest number reserved so far (0 for none). */
+  load(): number;
+  /** Reserves every number up to `upTo`; throws if it cannot be kept. */
+  reserve(upTo: number): void;
+}
+
 /** Chosen names, unique across the cluster. */
 export interface NameClaims {
   /** Claims a lower-cased name; false if another server has it or the link

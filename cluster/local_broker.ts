@@ -1,13 +1,17 @@
 /**
  * The in-process default `Broker`: this server is the whole chat. It hands
- * out user numbers from a counter, grants every name claim at once (the
+ * out user numbers from a counter (kept in a `NumberStore`, when given one,
+ * so that none is handed out twice across restarts), grants every name claim at once (the
  * chat server's own registry already checked the name) and publishes
  * nothing.
  *
  * @module
  */
 
-import type { Broker } from "../chat/ports.ts";
+import type { Broker, NumberStore } from "../chat/ports.ts";
+
+/** Numbers reserved in the store at a time. */
+const NUMBER_BLOCK = 64;
 
 /**
  * One server, no links.
@@ -23,13 +27,33 @@ export class LocalBroker implements Broker {
   readonly serverId = "local";
   readonly linked = false;
   #next = 0;
+  /** Numbers up to here are reserved in the store. */
+  #reserved = 0;
+  readonly #store: NumberStore | undefined;
+
+  /** `store` keeps the numbers across restarts (none: they start at 1). */
+  constructor(store?: NumberStore) {
+    this.#store = store;
+    this.#next = this.#reserved = store?.load() ?? 0;
+  }
 
   start(): Promise<void> {
     return Promise.resolve();
   }
 
   nextUserNumber(): Promise<number> {
-    return Promise.resolve(++this.#next);
+    const next = this.#next + 1;
+    if (this.#store !== undefined && next > this.#reserved) {
+      // A block at a time: one write per NUMBER_BLOCK connections.
+      try {
+        this.#store.reserve(next + NUMBER_BLOCK - 1);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      this.#reserved = next + NUMBER_BLOCK - 1;
+    }
+    this.#next = next;
+    return Promise.resolve(next);
   }
 
   publish(): void {}

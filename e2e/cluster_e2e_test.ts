@@ -817,3 +817,21 @@ test("after FLUSHALL while linked, names are claimed again and no live number is
   }
   await stopAll([server!], redis, clients);
 });
+
+test("a linked server sends no blank line for an empty room's replay, nor for a newcomer", async () => {
+  const redis = await startRedis();
+  const server = startServer({ floodRate: 0 }, { redis: redis.url, history: true });
+  await server.ready;
+  const { client, name } = await TestClient.join(server.port);
+  await client.send("/join emptyroom");
+  assert.equal(await client.readLine(), "* you are in emptyroom (1 user)");
+  await client.send("/who");
+  assert.equal(await client.readLine(), `* in emptyroom: ${name}`, "the next line is /who's");
+  const { client: late } = await TestClient.join(server.port);
+  await late.send("/who");
+  const lines = await late.linesBeforeProbe();
+  assert.ok(!lines.includes(""), `a blank line among ${JSON.stringify(lines)}`);
+  await Promise.all([client.close(), late.close()]);
+  await server.stop();
+  await redis.stop();
+});

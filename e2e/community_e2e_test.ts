@@ -284,3 +284,39 @@ Deno.test("a damaged page in community.db is found at start: one line and exit c
   );
   await Deno.remove(cwd, { recursive: true });
 });
+
+Deno.test("a second server on the same data directory exits 2 with one line, and the first chats on", async () => {
+  const cwd = await Deno.makeTempDir();
+  const first = await startServerProcess([], { cwd });
+  try {
+    const second = await runToExitIn(cwd, ["--port", "0"]);
+    assert.equal(second.code, 2);
+    assert.equal(
+      second.stderr,
+      "marquee: Cannot use the data directory ./marquee-data: another Marquee server is using it\n",
+    );
+    const { client } = await TestClient.join(first.port);
+    await client.close();
+  } finally {
+    await first.stop();
+  }
+  // Once the first has stopped, the directory is free again.
+  const again = await startServerProcess([], { cwd });
+  await again.stop();
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("user numbers are never handed out twice, across a restart of a lone server", async () => {
+  const cwd = await Deno.makeTempDir();
+  const numberOf = async () => {
+    const server = await startServerProcess([], { cwd });
+    const { client, name } = await TestClient.join(server.port);
+    await client.close();
+    await server.stop();
+    return Number(/^user(\d+)$/.exec(name)?.[1]);
+  };
+  const first = await numberOf();
+  const second = await numberOf();
+  assert.ok(second > first, `user${second} after a restart, where user${first} was before`);
+  await Deno.remove(cwd, { recursive: true });
+});

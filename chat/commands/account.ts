@@ -25,6 +25,10 @@ export function register<S>(scene: Scene<S>, user: User<S>, password: string): E
     if (scene.community.registered(name)) {
       return refuse(user, { refusal: "registered_already", name });
     }
+    const like = scene.community.lookAlike(name);
+    if (like !== undefined) {
+      return refuse(user, { refusal: "name_like_registered", name, registered: like });
+    }
     return start(user, { kind: "register", name, password, at: scene.clock.now() });
   });
 }

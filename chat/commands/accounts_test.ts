@@ -204,3 +204,10 @@ Deno.test("a server-banned account cannot log in", () => {
   assert.deepEqual(refusals(loggedIn(scene, u, task, "badguy")), ["name_banned"]);
   assert.equal(u.local?.account, undefined);
 });
+
+Deno.test("a name that looks like a registered one cannot be registered", () => {
+  const scene = testScene();
+  scene.community.setRegistered("carol", true);
+  const fake = addUser(scene, "car0l");
+  assert.deepEqual(refusals(register(scene, fake, "longpassword")), ["name_like_registered"]);
+});

@@ -31,6 +31,10 @@ export function nick<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>
   if (scene.community.registered(key) && local.account !== key) {
     return refuse(user, { refusal: "name_registered", name });
   }
+  const like = scene.community.lookAlike(key);
+  if (like !== undefined && local.account !== like) {
+    return refuse(user, { refusal: "name_like_registered", name, registered: like });
+  }
   if (scene.community.serverBan(key, "", scene.clock.now()) !== undefined) {
     return refuse(user, { refusal: "name_banned", name });
   }

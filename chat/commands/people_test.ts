@@ -8,6 +8,7 @@ import {
   acts,
   addUser,
   ownRoom,
+  refusalLine,
   refusals,
   repliedEvents,
   repliedLines,
@@ -218,4 +219,20 @@ Deno.test("a connection from an address banned from the server is turned away, a
       "log",
     ],
   );
+});
+
+Deno.test("a name that only looks like a registered one (I, l, 1; O, 0) is refused, to others and at registration", () => {
+  const scene = testScene();
+  scene.community.setRegistered("carol", true);
+  const u = addUser(scene, "user1");
+  for (const lookAlike of ["caroI", "car0l", "caro1", "CAR0I"]) {
+    assert.deepEqual(refusals(nick(scene, u, lookAlike)), ["name_like_registered"], lookAlike);
+  }
+  assert.equal(
+    refusalLine(nick(scene, u, "car0l")),
+    "car0l looks too much like carol, a registered name",
+  );
+  assert.deepEqual(refusals(nick(scene, u, "carolyn")), []);
+  const owner = addUser(scene, "someone", { account: "carol" });
+  assert.deepEqual(refusals(nick(scene, owner, "caroI")), [], "the account's owner may use it");
 });

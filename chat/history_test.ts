@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { parseBefore } from "./history.ts";
+import { parseInput } from "./commands.ts";
+
+const NOW = Date.parse("2026-12-04T15:00:00Z");
+
+Deno.test("parseBefore takes real times only: no 30th of February, no 24:00", () => {
+  assert.equal(parseBefore("2024-02-29T10:00", NOW), Date.parse("2024-02-29T10:00:00Z"));
+  assert.equal(parseBefore("14:02:09", NOW), Date.parse("2026-12-04T14:02:09Z"));
+  for (
+    const bad of [
+      "2024-02-30T00:00",
+      "2023-02-29T00:00",
+      "2024-13-01T00:00",
+      "2024-04-31T12:00",
+      "24:00",
+      "12:60",
+    ]
+  ) {
+    assert.equal(parseBefore(bad, NOW), undefined, bad);
+  }
+});
+
+Deno.test("/history takes 1 to 200 lines: 0 in any spelling is refused, never 'everything'", () => {
+  for (
+    const line of ["/history 0", "/history 00", "/history 000 more", "/history 0 before 10:00"]
+  ) {
+    assert.equal(parseInput(line).type, "invalid", line);
+  }
+  assert.deepEqual(parseInput("/history 2 more"), {
+    type: "command",
+    command: { name: "history", limit: 2, more: true },
+  });
+});
