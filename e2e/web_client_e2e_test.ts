@@ -306,6 +306,19 @@ Deno.test({
       await page.getByRole("button", { name: "Load earlier messages" }).click();
       await log.locator("p.info").filter({ hasText: "no earlier lines in lobby" }).waitFor();
       assert.ok(await page.getByRole("button", { name: "Load earlier messages" }).isDisabled());
+      // Someone else's lines under a name this page takes later are not "(you)".
+      const first = await TestClient.join(server.port);
+      await first.client.send("/nick alice");
+      await first.client.send("/join den");
+      await first.client.send("said by the first alice");
+      await first.client.linesBeforeProbe();
+      await first.client.close();
+      await type(page, "/nick alice");
+      await page.locator("#me").filter({ hasText: /^alice$/ }).waitFor();
+      await type(page, "/join den");
+      const theirs = log.locator("p.past").filter({ hasText: "said by the first alice" });
+      await theirs.waitFor();
+      assert.equal(await theirs.locator(".from").textContent(), "alice", "not marked (you)");
       await page.close();
     } finally {
       await browser.close();
