@@ -30,9 +30,19 @@ const LATEST = Number.MAX_SAFE_INTEGER;
 /** Events to send: now, or once a networked store has answered. */
 export type Replies = ChatEvent[] | Promise<ChatEvent[]>;
 
+/** Where a viewer's last page or replay in a room began, and its size. */
+interface Cursor {
+  room: string;
+  before: number;
+  /** The last page's size; none after a replay on joining. */
+  limit?: number;
+}
+
 /** What `/history` asked for. */
 export interface PageRequest {
-  limit: number;
+  /** How many lines; by default the last page's size for `more`, else
+   * {@linkcode DEFAULT_HISTORY_PAGE}. */
+  limit?: number;
   /** Lines before this time (ms). */
   before?: number;
   /** Lines before the last page or replay this user saw in this room. */
@@ -57,7 +67,7 @@ export class RoomHistory {
   readonly #now: () => number;
   #readFailed = false;
   /** Where each user's last page or replay started, per room. */
-  readonly #cursors = new WeakMap<object, { room: string; before: number }>();
+  readonly #cursors = new WeakMap<object, Cursor>();
 
   constructor(options: RoomHistoryOptions) {
     this.#store = options.store;
@@ -95,21 +105,29 @@ export class RoomHistory {
    * latest; now or later. */
   page(room: string, viewer: object, request: PageRequest): Replies {
     const cursor = this.#cursors.get(viewer);
-    const before = request.more
-      ? (cursor?.room === room ? cursor.before : LATEST)
-      : request.before ?? LATEST;
-    const limit = Math.max(1, Math.min(request.limit, MAX_HISTORY_PAGE));
+    const here = cursor?.room === room ? cursor : undefined;
+    const before = request.more ? here?.before ?? LATEST : request.before ?? LATEST;
+    // `/history more` goes on in steps of the page before it.
+    const wanted = request.limit ?? (request.more ? here?.limit : undefined) ??
+      DEFAULT_HISTORY_PAGE;
+    const limit = Math.max(1, Math.min(wanted, MAX_HISTORY_PAGE));
     return this.#read(room, limit, before, (lines) => {
       if (lines === undefined) return [refused({ refusal: "history_unavailable" })];
       if (lines.length === 0) return [noticed({ notice: "no_earlier_lines", room })];
-      return [this.#framed(viewer, room, lines, "page")];
+      return [this.#framed(viewer, room, lines, "page", limit)];
     });
   }
 
   /** Kept lines between a header and a footer; the oldest becomes
    * `viewer`'s cursor for `/history more`. */
-  #framed(viewer: object, room: string, lines: HistoryLine[], kind: "recent" | "page"): ChatEvent {
-    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at });
+  #framed(
+    viewer: object,
+    room: string,
+    lines: HistoryLine[],
+    kind: "recent" | "page",
+    limit?: number,
+  ): ChatEvent {
+    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at, limit });
     return { type: "history", room, kind, lines };
   }
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { parseBefore } from "./history.ts";
+import { parseBefore, RoomHistory } from "./history.ts";
+import { SqliteHistory } from "../store/sqlite_history.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { parseInput } from "./commands.ts";
 
 const NOW = Date.parse("2026-12-04T15:00:00Z");
@@ -31,4 +33,33 @@ Deno.test("/history takes 1 to 200 lines: 0 in any spelling is refused, never 'e
     type: "command",
     command: { name: "history", limit: 2, more: true },
   });
+});
+
+Deno.test("/history more pages back by the size of the page before it", async () => {
+  const dir = await Deno.makeTempDir();
+  const clock = new FakeClock(NOW);
+  const store = SqliteHistory.open({
+    path: `${dir}/history.db`,
+    log: () => {},
+    now: clock.now,
+    autoFlush: false,
+  });
+  const history = new RoomHistory({ store, onJoin: 10, log: () => {}, now: clock.now });
+  for (let i = 1; i <= 10; i++) {
+    clock.advance(1_000);
+    history.keep("lobby", "ann", `line ${i}`, false);
+  }
+  store.flush();
+  const viewer = {};
+  const texts = (events: unknown) =>
+    ((events as { lines: { text: string }[] }[])[0]?.lines ?? []).map((l) => l.text);
+  assert.deepEqual(texts(history.page("lobby", viewer, { limit: 2 })), ["line 9", "line 10"]);
+  assert.deepEqual(texts(history.page("lobby", viewer, { more: true })), ["line 7", "line 8"]);
+  assert.deepEqual(texts(history.page("lobby", viewer, { limit: 3, more: true })), [
+    "line 4",
+    "line 5",
+    "line 6",
+  ]);
+  await store.close();
+  await Deno.remove(dir, { recursive: true });
 });

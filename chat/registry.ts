@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { ServerCommand } from "./commands.ts";
 import type { Face, Refusal } from "./events.ts";
 import { LOBBY } from "./protocol.ts";
 
@@ -24,6 +25,12 @@ export interface Sink {
   /** The deepest the queue has been, in bytes. */
   readonly highWater: number;
 }
+
+/** A line or command held while an account command runs (as the chat
+ * server's message for it). */
+export type Held =
+  | { type: "say"; id: number; text: string }
+  | { type: "command"; id: number; command: ServerCommand };
 
 /** The parts only a user of this server has. */
 export interface Local<S = unknown> {
@@ -50,6 +57,8 @@ export interface Local<S = unknown> {
   oper?: boolean;
   /** An account command (hashing a password) is under way. */
   busy?: boolean;
+  /** Lines and commands sent meanwhile, handled once it is done. */
+  held?: Held[];
   /** Whether the user was told that plain TCP shows their password. */
   warnedPlain?: boolean;
 }

@@ -32,7 +32,7 @@ import { Delivery } from "./delivery.ts";
 import { noticed } from "./events.ts";
 import { Link } from "./link.ts";
 import type { ClusterEvent, CommunityStore, Log, Passwords } from "./ports.ts";
-import { Registry, type User } from "./registry.ts";
+import { type Held, type Local, Registry, type User } from "./registry.ts";
 import {
   ACCOUNT_FAILURES,
   ADDRESS_FAILURES,
@@ -191,19 +191,25 @@ export class ChatServer extends Actor<ChatServerMessage> {
         // The hot path: no closure per line.
         const user = this.#registry.user(message.id);
         if (user?.local === undefined) return;
+        if (user.local.busy || user.local.held) return hold(user.local, message);
         user.local.activeAt = this.#now();
         return this.#shell.run(say(scene, user, message.text));
       }
       case "command":
         return this.#command(message.id, message.command);
       case "claim_answer":
-        return this.#withLocal(message.id, (user) => claimAnswered(scene, user, message));
+        this.#withLocal(message.id, (user) => claimAnswered(scene, user, message));
+        return this.#release(this.#localUser(message.id));
       case "claim_expired":
-        return this.#withLocal(message.id, (user) => claimExpired(user, message.token));
+        this.#withLocal(message.id, (user) => claimExpired(user, message.token));
+        return this.#release(this.#localUser(message.id));
       case "whois_expired":
         return this.#shell.run(whoisExpired(scene, message.asker, message.target, message.token));
-      case "task_done":
-        return this.#shell.run(finishTask(scene, this.#localUser(message.id), message.done));
+      case "task_done": {
+        const user = this.#localUser(message.id);
+        this.#shell.run(finishTask(scene, user, message.done));
+        return this.#release(user);
+      }
       case "shutdown":
         return this.#shutdown(message.flushMs, message.reply);
       case "link":
@@ -223,6 +229,9 @@ export class ChatServer extends Actor<ChatServerMessage> {
   #command(id: number, command: ServerCommand): void {
     const user = this.#localUser(id);
     if (user?.local === undefined) return;
+    if (user.local.busy || user.local.held) {
+      return hold(user.local, { type: "command", id, command });
+    }
     user.local.activeAt = this.#now();
     // The command's name only: its arguments may hold a password.
     this.#log(`[server] ${user.name} ran /${command.name}`, {
@@ -232,6 +241,23 @@ export class ChatServer extends Actor<ChatServerMessage> {
       command: command.name,
     });
     this.#shell.run(runCommand(this.#scene, user, command));
+  }
+
+  /** Handles what `user` sent while its account command ran, in order,
+   * once it is done and the rename it started (a login's) has settled. */
+  #release(user: ChatUser | undefined): void {
+    const local = user?.local;
+    if (local?.held === undefined || local.busy || local.claim !== undefined) return;
+    const held = local.held;
+    local.held = undefined;
+    for (let i = 0; i < held.length; i++) {
+      // One of them started another account command: the rest wait again.
+      if (local.busy || local.claim !== undefined) {
+        local.held = held.slice(i);
+        return;
+      }
+      this.#immediate(held[i] as Held);
+    }
   }
 
   #remoteEvent(event: ClusterEvent): void {
@@ -316,6 +342,18 @@ export class ChatServer extends Actor<ChatServerMessage> {
 }
 
 function noop(): void {}
+
+/** How many lines and commands wait for an account command at most: more
+ * than anyone types while a password is checked. */
+const MAX_HELD = 32;
+
+/** Keeps a line or command sent while an account command runs (a login's
+ * password being checked): what follows a `/login` is done as the account,
+ * not before it. Past {@linkcode MAX_HELD}, lines are dropped. */
+function hold(local: Local<SessionAddress>, message: Held): void {
+  const held = local.held ??= [];
+  if (held.length < MAX_HELD) held.push(message);
+}
 
 /** Whether `event` is a join or a leave: all it sends is an announcement. */
 function isAnnouncement(event: ClusterEvent): boolean {

@@ -164,3 +164,26 @@ bothStores(
   },
   { debug: true },
 );
+
+bothStores(
+  "what is sent right after /login waits for the login: it is done as the account",
+  () => Promise.resolve({}),
+  async (server) => {
+    const ann = await registered(server, "ann");
+    await ann.send("/logout");
+    const out = await ann.readUntil((l) => l.startsWith("* you are logged out"));
+    const assigned = /you are (user\d+) again/.exec(out)?.[1];
+    const encoder = new TextEncoder();
+    // In one write: the login's hash takes a while; the join and the line
+    // must not overtake it.
+    await ann.writeAll(encoder.encode("/login ann correct-horse\n/join studio\nhello studio\n"));
+    const lines = await ann.readThrough((l) => l === "* studio is now owned by ann", 5_000);
+    assert.deepEqual(lines.filter((l) => !l.includes(" is now known as user")), [
+      "* you are logged in as ann",
+      `* ${assigned} is now known as ann`,
+      "* you are in studio (1 user)",
+      "* studio is now owned by ann",
+    ]);
+    await ann.close();
+  },
+);

@@ -7,7 +7,7 @@
 
 import { type Effect, refuse, type Scene } from "../command.ts";
 import type { ServerCommand } from "../commands.ts";
-import { DEFAULT_HISTORY_PAGE, parseBefore } from "../history.ts";
+import { parseBefore } from "../history.ts";
 import type { User } from "../registry.ts";
 
 /** `/history`. */
@@ -23,6 +23,6 @@ export function history<S>(
   if (command.before !== undefined && before === undefined) {
     return refuse(user, { refusal: "history_usage" });
   }
-  const page = { limit: command.limit ?? DEFAULT_HISTORY_PAGE, before, more: command.more };
+  const page = { limit: command.limit, before, more: command.more };
   return [{ type: "history", to: user, room: user.room.name, page }];
 }
