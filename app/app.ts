@@ -143,6 +143,7 @@ export function spawnChatServer(
     people?: PeopleOptions;
     now?: () => number;
     writes?: Writes;
+    exemptLoopback?: boolean;
   },
 ): ActorRef<ChatServerMessage> {
   const { log } = options;
@@ -157,6 +158,7 @@ export function spawnChatServer(
     people: options.people,
     now: options.now,
     writes: options.writes,
+    exemptLoopback: options.exemptLoopback,
   });
   return spawn(server, {
     supervision: { directive: "resume" },
@@ -237,6 +239,7 @@ function assemble(options: ChatOptions): Chat {
       history: options.history,
       people: options.people,
       now: options.now,
+      exemptLoopback: limits.exemptLoopback,
     }),
     admission: options.admission ?? new Admission({
       ...limits,

@@ -43,10 +43,14 @@ export interface LinkState {
   readonly up: boolean;
 }
 
-/** Failed password attempts, by account and by address. */
+/** Failed password attempts: per account and address (a guesser locks
+ * only its own address out of an account, never the owner elsewhere), and
+ * per address (over every account; not for loopback addresses, behind a
+ * proxy everyone's, unless `--limit-loopback`). */
 export interface LoginLimits {
   byAccount: FailureLimit;
   byAddress: FailureLimit;
+  exemptLoopback: boolean;
 }
 
 /** `/whois` questions asked of other servers and not answered yet. */

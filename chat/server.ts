@@ -110,6 +110,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       logins: {
         byAccount: new FailureLimit(ACCOUNT_FAILURES),
         byAddress: new FailureLimit(ADDRESS_FAILURES),
+        exemptLoopback: options.exemptLoopback ?? true,
       },
       whois: { asked: new Map(), lastToken: 0 },
       claims: { lastToken: 0 },

@@ -74,9 +74,9 @@ export const CLAIM_TIMEOUT_MS = 2_000;
  * name claim may take. */
 export const WHOIS_TIMEOUT_MS = 2_000;
 
-/** Failed logins one account may take in a burst, and how fast the
- * allowance comes back: a person who mistypes is never stopped, a script
- * gets five guesses a minute. */
+/** Failed logins one account may take from one address in a burst, and
+ * how fast the allowance comes back: a person who mistypes is never
+ * stopped, a script gets five guesses a minute per address. */
 export const ACCOUNT_FAILURES = { burst: 5, refillMs: 12_000 } as const;
 /** The same per address: room for a few people behind one NAT. */
 export const ADDRESS_FAILURES = { burst: 20, refillMs: 3_000 } as const;
@@ -103,6 +103,9 @@ export interface ChatServerOptions {
   /** Accounts, rooms and moderation; without, only server operators'
    * commands that keep nothing (and no operators without a list). */
   people?: PeopleOptions;
+  /** Whether failed logins from loopback addresses are left out of the
+   * per-address limit (default true; `--limit-loopback` counts them). */
+  exemptLoopback?: boolean;
   /** The chat's writes (the same object its sessions' outboxes are given),
    * so a fan-out that backlogs a reader lets the writes go out first. */
   writes?: Writes;

@@ -211,3 +211,34 @@ Deno.test("a name that looks like a registered one cannot be registered", () => 
   const fake = addUser(scene, "car0l");
   assert.deepEqual(refusals(register(scene, fake, "longpassword")), ["name_like_registered"]);
 });
+
+Deno.test("failed logins lock the guesser's address, not the account: the owner elsewhere still logs in", () => {
+  const scene = testScene();
+  scene.community.setRegistered("vic", true);
+  const guesser = addUser(scene, "guesser", { address: "10.0.0.9" });
+  for (let i = 0; i < 15; i++) {
+    const started = tasks(login(scene, guesser, "vic", "guess"));
+    if (started.length === 0) break;
+    finishTask(scene, guesser, { task: started[0]!, failed: false, value: undefined } as never);
+  }
+  assert.deepEqual(refusals(login(scene, guesser, "vic", "guess")), ["too_many_failures"]);
+  const owner = addUser(scene, "owner", { address: "10.0.0.5" });
+  assert.deepEqual(tasks(login(scene, owner, "vic", "right")).map((t) => t.kind), ["login"]);
+});
+
+Deno.test("failures on names that do not exist do not lock loopback out (behind a proxy, everyone)", () => {
+  for (const exemptLoopback of [true, false]) {
+    const scene = testScene();
+    scene.logins.exemptLoopback = exemptLoopback; // false: --limit-loopback
+    const script = addUser(scene, "script", { address: "127.0.0.1" });
+    for (let i = 0; i < 25; i++) {
+      const started = tasks(login(scene, script, `nosuch${i}`, "guess"));
+      if (started.length === 0) break;
+      finishTask(scene, script, { task: started[0]!, failed: false, value: undefined } as never);
+    }
+    const someone = addUser(scene, "someone", { address: "127.0.0.1" });
+    const attempt = login(scene, someone, "vic", "right");
+    if (exemptLoopback) assert.deepEqual(tasks(attempt).map((t) => t.kind), ["login"]);
+    else assert.deepEqual(refusals(attempt), ["too_many_failures"], "--limit-loopback");
+  }
+});

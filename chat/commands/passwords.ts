@@ -7,6 +7,7 @@
  */
 
 import { type Effect, localOf, refuse, type Scene, tell } from "../command.ts";
+import { isLoopback } from "../../net/mod.ts";
 import type { User } from "../registry.ts";
 import type { Task } from "../tasks.ts";
 
@@ -30,9 +31,11 @@ export function whenReady<S>(
 /** The refusal when `user` must wait before trying `key` again. */
 export function limited<S>(scene: Scene<S>, user: User<S>, key: string): Effect<S>[] | undefined {
   const now = scene.clock.now();
+  const address = localOf(user).address;
+  const logins = scene.logins;
   const wait = Math.max(
-    scene.logins.byAccount.retryIn(key, now),
-    scene.logins.byAddress.retryIn(localOf(user).address, now),
+    logins.byAccount.retryIn(accountAt(key, address), now),
+    limitsAddress(scene, address) ? logins.byAddress.retryIn(address, now) : 0,
   );
   return wait === 0 ? undefined : refuse(user, { refusal: "too_many_failures", waitMs: wait });
 }
@@ -48,8 +51,8 @@ export function failed<S>(
 ): Effect<S>[] {
   const now = scene.clock.now();
   const address = localOf(user).address;
-  scene.logins.byAccount.fail(key, now);
-  scene.logins.byAddress.fail(address, now);
+  scene.logins.byAccount.fail(accountAt(key, address), now);
+  if (limitsAddress(scene, address)) scene.logins.byAddress.fail(address, now);
   const login = what === "login" || what === "oper";
   return [
     {
@@ -82,4 +85,14 @@ export function claimCreatedRoom<S>(scene: Scene<S>, user: User<S>): Effect<S>[]
     return [];
   }
   return [{ type: "act", act: { kind: "claim", room: room.name, owner, by: user.name }, by: user }];
+}
+
+/** The key of an account tried from an address. */
+function accountAt(key: string, address: string): string {
+  return `${key} ${address}`;
+}
+
+/** Whether failures from `address` count against it (over every account). */
+function limitsAddress<S>(scene: Scene<S>, address: string): boolean {
+  return !(scene.logins.exemptLoopback && isLoopback(address));
 }
