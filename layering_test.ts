@@ -6,8 +6,9 @@
  *   net/      actors/
  *   chat/     actors/, net/            (the domain: no Redis, HTTP, CLI)
  *   cluster/  chat/, net/, actors/     (adapters of the domain's Broker port)
- *   store/    chat/                    (adapters of the domain's HistoryStore and
- *                                      CommunityStore ports, and password hashing)
+ *   store/    chat/, net/              (adapters of the domain's HistoryStore and
+ *                                      CommunityStore ports, password hashing, and
+ *                                      the data directory)
  *   cli/      actors/, net/, chat/, store/  (flags and binding: nothing of app/)
  *   app/      all of the above         (the composition root)
  *   main.ts                            anything
@@ -25,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   net: ["actors"],
   chat: ["actors", "net"],
   cluster: ["actors", "net", "chat"],
-  store: ["chat"],
+  store: ["chat", "net"],
   cli: ["actors", "net", "chat", "store"],
   app: ["actors", "net", "chat", "cluster", "store", "cli"],
 };

@@ -17,6 +17,7 @@ import type { WorkerPorts } from "../cluster/hub.ts";
 import { PortBroker, WorkerAndRedisBroker } from "../cluster/port_broker.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import { RedisBroker } from "../cluster/redis_broker.ts";
+import { lockDataDir, makeDataDir } from "../store/data_dir.ts";
 import { NumberFile } from "../store/number_file.ts";
 import { firstLine, type Gate, StartupError } from "../net/mod.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
@@ -158,38 +159,4 @@ function dataDirOf(config: StateConfig): string | undefined {
   return config.accounts?.dataDir ?? config.history?.dataDir;
 }
 
-/**
- * Takes the data directory for this process (an exclusive lock on its
- * `marquee.lock`, held until `close`), or throws a one-line `StartupError`:
- * two servers writing one directory's files would each keep a different
- * copy of accounts and bans in memory. `instead`: the flag that needs no
- * directory, for the error.
- */
-export function lockDataDir(
-  dataDir: string | undefined,
-  instead: string,
-): Deno.FsFile | undefined {
-  if (dataDir === undefined) return undefined;
-  makeDataDir(dataDir, instead);
-  const file = Deno.openSync(`${dataDir}/marquee.lock`, { create: true, write: true });
-  if (file.tryLockSync(true)) return file;
-  file.close();
-  throw new StartupError(
-    `Cannot use the data directory ${dataDir}: another Marquee server is using it`,
-  );
-}
-
-/** Creates the data directory, or throws a one-line `StartupError` saying
- * what to do (`instead`: the flag that needs no directory). */
-function makeDataDir(dataDir: string, instead: string): void {
-  try {
-    Deno.mkdirSync(dataDir, { recursive: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) {
-      throw new StartupError(
-        `Cannot use the data directory ${dataDir}: run with --allow-read=${dataDir} --allow-write=${dataDir}, or ${instead}`,
-      );
-    }
-    throw new StartupError(`Cannot create the data directory ${dataDir}: ${firstLine(error)}`);
-  }
-}
+export { lockDataDir } from "../store/data_dir.ts";

@@ -320,3 +320,41 @@ Deno.test("user numbers are never handed out twice, across a restart of a lone s
   assert.ok(second > first, `user${second} after a restart, where user${first} was before`);
   await Deno.remove(cwd, { recursive: true });
 });
+
+Deno.test("deno task unban lifts a server ban in the data directory, but not while a server uses it", async () => {
+  const cwd = await Deno.makeTempDir();
+  await Deno.mkdir(`${cwd}/marquee-data`);
+  const store = SqliteCommunity.open(`${cwd}/marquee-data/community.db`);
+  // What an older server let an operator do: ban loopback, everyone's here.
+  const sanction = { target: "127.0.0.1", by: "boss", reason: "oops", until: 0 };
+  await store.write({ kind: "ban", room: "", sanction });
+  await store.close();
+  const unbanTask = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
+    .tasks.unban.split(" ").slice(2); // after "deno run"
+  const script = new URL(`../${unbanTask.pop()}`, import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", ...unbanTask, script, ...args],
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const server = await startServerProcess([], { cwd });
+  const refused = await TestClient.connect(server.port);
+  assert.match(await refused.readLine(), /^! you are banned from this server by boss/);
+  await refused.close();
+  const whileRunning = await run(["127.0.0.1"]);
+  assert.equal(whileRunning.code, 2);
+  assert.equal(
+    new TextDecoder().decode(whileRunning.stderr),
+    "unban: Cannot use the data directory ./marquee-data: another Marquee server is using it\n",
+  );
+  await server.stop();
+  const lifted = await run(["127.0.0.1"]);
+  assert.equal(lifted.code, 0, new TextDecoder().decode(lifted.stderr));
+  const again = await startServerProcess([], { cwd });
+  const { client } = await TestClient.join(again.port);
+  await client.close();
+  await again.stop();
+  await Deno.remove(cwd, { recursive: true });
+});
