@@ -193,6 +193,9 @@ export async function runChat(options: ChatOptions): Promise<void> {
     await loadCommunity(chat, options);
     const ready = bindHttp(chat, options, endpoints);
     options.onReady?.(ready);
+    // Only now: a start that fails (Redis away, a store, a port) never
+    // reads as started.
+    chat.log("[server] ChatServer started", { event: "start" });
   } catch (error) {
     await abandon(chat, options, endpoints);
     throw error;

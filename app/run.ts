@@ -31,7 +31,6 @@ export async function runServer(
 ): Promise<void> {
   const controller = new AbortController();
   const stopSignals = worker ? listenTo(worker.signal, controller) : onSignals(log, controller);
-  if (!worker) logStart(config, { tcp: listeners.tcp.addr, tls: listeners.tls?.addr }, log);
   const metrics = config.metrics ? new Metrics() : undefined;
   // Linked servers share history, accounts and rooms in Redis; a lone
   // server keeps its own files (and the workers of one process share them).
@@ -65,7 +64,12 @@ export async function runServer(
       // net/write_slots.ts).
       writesInFlight: worker ? WORKER_WRITES_IN_FLIGHT : undefined,
       onReady: ({ metricsPort, webPort, figures }) => {
-        if (!worker) return logEndpoints(config, log, metricsPort, webPort);
+        if (!worker) {
+          // Once everything is up (stores, Redis, every port): a start that
+          // fails never reads as started.
+          logStart(config, { tcp: listeners.tcp.addr, tls: listeners.tls?.addr }, log);
+          return logEndpoints(config, log, metricsPort, webPort);
+        }
         worker.onReady(async () => ({ metrics: metrics?.snapshot(), figures: await figures() }));
       },
     });

@@ -92,13 +92,13 @@ export async function runWorkers(
   const own = await bindListeners({ ...config, reusePort: true });
   const web = bindWeb(config, own);
   const shared = sharedPorts(config, own, web);
-  logStart(config, { tcp: own.tcp.addr, tls: own.tls?.addr }, log);
   // The ports are known and free: let go of them before the workers take
   // them, so that no connection waits on a socket nobody accepts from.
+  const [tcpAddr, tlsAddr] = [own.tcp.addr, own.tls?.addr];
   closeAll(own, web);
   const lock = prepareStores(config, log);
   try {
-    await runAll(config, { shared, files, log, options });
+    await runAll(config, { shared, files, log, options, addrs: { tcp: tcpAddr, tls: tlsAddr } });
   } finally {
     lock?.close();
   }
@@ -112,6 +112,8 @@ async function runAll(
     files: { redisCa?: string; operators?: Map<string, string> };
     log: Log;
     options: { workerModule?: URL; startTimeoutMs?: number; signal?: AbortSignal };
+    /** Where the chat listens, for the start lines once every worker is up. */
+    addrs: { tcp: Deno.NetAddr; tls: Deno.NetAddr | undefined };
   },
 ): Promise<void> {
   const { shared, files, log, options } = run;
@@ -130,6 +132,7 @@ async function runAll(
     hub.close();
     throw new StartupError(describeError(error));
   }
+  logStart(config, run.addrs, log);
   await serveUntilSignal(config, shared, workers, log, options.signal);
   await stopAll(workers, config.limits.flushMs, log);
   hub.close();

@@ -132,7 +132,6 @@ export class ChatServer extends Actor<ChatServerMessage> {
   override started(ctx: Context<ChatServerMessage>): void {
     this.#ctx = ctx;
     this.#shell.attach(ctx);
-    this.#log("[server] ChatServer started", { event: "start" });
   }
 
   /** Handles one message; returns a promise only when this turn queued so
