@@ -37,13 +37,11 @@ import { combineFigures, Metrics } from "./metrics.ts";
 import { logEndpoints, logStart, type WorkerReport } from "./run.ts";
 import { lockDataDir, openCommunity, openHistory } from "./compose.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
+import { Outcome, Reports } from "./worker_parts.ts";
 
 /** How long past the shutdown timeout the main thread waits for a worker
  * to finish its own shutdown before ending it. */
 const STOP_MARGIN_MS = 2_000;
-
-/** How long a scrape waits for a worker's figures. */
-const REPORT_TIMEOUT_MS = 2_000;
 
 /** How long the workers may take to start: well under a second is usual.
  * A worker that never answers fails the start, in one line that says how
@@ -278,45 +276,6 @@ function heard(
       return to.reports.answered(message.id, message.report);
     default:
       return unreachable(message);
-  }
-}
-
-/** How a worker's start ends: ready, or failed; and when it has stopped. */
-class Outcome {
-  readonly ready: Promise<void>;
-  readonly stopped: Promise<void>;
-  isReady!: () => void;
-  failed!: (error: Error) => void;
-  stop!: () => void;
-
-  constructor() {
-    this.ready = new Promise((resolve, reject) => [this.isReady, this.failed] = [resolve, reject]);
-    this.stopped = new Promise((resolve) => (this.stop = resolve));
-  }
-}
-
-/** Figures asked of a worker, each answered or given up after a while. */
-class Reports {
-  readonly #worker: Worker;
-  readonly #waiting = new Map<number, (report: WorkerReport | undefined) => void>();
-  #lastId = 0;
-
-  constructor(worker: Worker) {
-    this.#worker = worker;
-  }
-
-  ask(): Promise<WorkerReport | undefined> {
-    return new Promise((resolve) => {
-      const id = ++this.#lastId;
-      this.#waiting.set(id, resolve);
-      tell(this.#worker, { type: "report", id });
-      setTimeout(() => this.#waiting.delete(id) && resolve(undefined), REPORT_TIMEOUT_MS);
-    });
-  }
-
-  answered(id: number, report: WorkerReport | undefined): void {
-    this.#waiting.get(id)?.(report);
-    this.#waiting.delete(id);
   }
 }
 

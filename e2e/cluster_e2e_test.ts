@@ -396,7 +396,10 @@ test("a server started with an unreachable Redis exits 2 with one line within th
   assert.equal(result.code, 2);
   assert.match(result.stderr, new RegExp(`^marquee: Cannot connect to Redis at ${url}: .+\n$`));
   assert.ok(took < 3_000 + 3_000, `exited after ${took.toFixed(0)} ms (connect timeout 3 s)`);
-  assert.ok(!result.stdout.includes("Chat server started"), "a start that failed never says it started");
+  assert.ok(
+    !result.stdout.includes("Chat server started"),
+    "a start that failed never says it started",
+  );
 });
 
 for (const fault of ["down", "frozen"] as const) {

@@ -309,7 +309,9 @@ Deno.test({
       // Someone else's lines under a name this page takes later are not "(you)".
       const first = await TestClient.join(server.port);
       await first.client.send("/nick alice");
+      await first.client.readUntil((l) => l.endsWith("is now known as alice"));
       await first.client.send("/join den");
+      await first.client.readUntil((l) => l.startsWith("* you are in den"));
       await first.client.send("said by the first alice");
       await first.client.linesBeforeProbe();
       await first.client.close();
