@@ -26,8 +26,9 @@ import { Metrics } from "./metrics.ts";
 
 /** Where a chat's state lives, as the flags say. */
 export interface StateConfig {
-  /** Link to other processes through this Redis. */
-  redis?: { url: string; ca?: string };
+  /** Link to other processes through this Redis (`ephemeral`: accounts may
+   * be kept there although it keeps nothing on disk). */
+  redis?: { url: string; ca?: string; ephemeral?: boolean };
   /** Keep room history (in `dataDir`, or in Redis when linked). */
   history?: { dataDir?: string; keep: number; days: number };
   /** Keep accounts and rooms (in `dataDir`, or in Redis when linked). */
@@ -80,6 +81,9 @@ function composeLocked(
     serverId: ported?.serverId,
     url: config.redis.url,
     ca: config.redis.ca,
+    // Accounts in a Redis that forgets them on restart would let anyone
+    // register an owner's name: refused unless the operator says so.
+    requirePersistence: config.accounts !== undefined && !config.redis.ephemeral,
     log,
     onDropped: metrics && ((fault) => Metrics.bump(metrics.droppedEvents, fault)),
   });

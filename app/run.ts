@@ -35,7 +35,9 @@ export async function runServer(
   // Linked servers share history, accounts and rooms in Redis; a lone
   // server keeps its own files (and the workers of one process share them).
   const parts = compose({
-    redis: config.redis === "" ? undefined : { url: config.redis, ca: files.redisCa },
+    redis: config.redis === ""
+      ? undefined
+      : { url: config.redis, ca: files.redisCa, ephemeral: config.redisEphemeral },
     history: config.history,
     accounts: config.accounts ? { dataDir: config.dataDir } : undefined,
   }, { log, metrics, ports: worker?.ports });

@@ -198,6 +198,12 @@ export const FLAG_SPECS = {
     help: "PEM certificates to trust for a rediss:// URL (a private CA)",
     parse: text,
   }),
+  "redis-ephemeral": flag({
+    arg: "",
+    fallback: "false",
+    help: "keep accounts in a Redis that keeps nothing on disk (they are lost when it restarts)",
+    parse: toggle,
+  }),
   "tls-port": flag({
     arg: "N",
     fallback: "",

@@ -44,6 +44,8 @@ export interface Config {
   redis: string;
   /** A PEM file of certificates to trust for `rediss://`, or "". */
   redisCa: string;
+  /** Keep accounts in a Redis without persistence (`--redis-ephemeral`). */
+  redisEphemeral: boolean;
   /** Whether to share the port with other processes (SO_REUSEPORT). */
   reusePort: boolean;
   /** Chat workers (threads) in this process, sharing its ports. */
@@ -121,6 +123,7 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     port: get("port"),
     redis: get("redis"),
     redisCa: get("redis-ca"),
+    redisEphemeral: get("redis-ephemeral"),
     reusePort: get("reuse-port"),
     workers: get("workers"),
     tls: tlsConfig(get("tls-port"), get("tls-cert"), get("tls-key")),

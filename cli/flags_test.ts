@@ -18,6 +18,7 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "max-per-address": ["3", (c) => c.limits.maxConnectionsPerAddress, 3],
     "connects-per-minute": ["6", (c) => c.limits.connectsPerMinute, 6],
     "limit-loopback": ["", (c) => c.limits.exemptLoopback, false],
+    "redis-ephemeral": ["", (c) => c.redisEphemeral, true],
     "ws-origins": [
       "https://a.example, http://b.example:8080",
       (c) => c.allowedOrigins,

@@ -31,6 +31,7 @@ import {
   ECHO_RETRY_MS,
   FREE_NAMES_SCRIPT,
   GOODBYE_TIMEOUT_MS,
+  keepsNothing,
   NAME_PREFIX,
   NAME_TTL_MS,
   passwordOf,
@@ -98,14 +99,13 @@ export class RedisBroker implements Broker {
    * until then our subscription may not be back, and whatever the others
    * send (their rosters after an outage) could be missed. */
   #awaitingEcho = false;
-  /** Resends the echo while it is awaited: one sent before the client
-   * library has resubscribed is lost. */
+  /** Resends the echo while awaited (one sent before the resubscribe is lost). */
   #echoTimer: ReturnType<typeof setInterval> | undefined;
-  /** Set once the first subscription is made; connection events before
-   * that belong to start(). */
+  /** Set once subscribed; connection events before belong to start(). */
   #subscribed = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  readonly #requirePersistence: boolean;
   /** The history kept in this Redis, if asked for: its last batch goes
    * out before the connections close. */
   #history: RedisHistory | undefined;
@@ -115,6 +115,7 @@ export class RedisBroker implements Broker {
     this.#url = redactUrl(options.url);
     this.#secret = passwordOf(options.url);
     this.#log = options.log;
+    this.#requirePersistence = options.requirePersistence ?? false;
     this.#now = options.now ?? Date.now;
     this.#onDropped = options.onDropped ?? (() => {});
     this.#clientOptions = {
@@ -155,6 +156,12 @@ export class RedisBroker implements Broker {
       const cause = this.#lastError ?? describeError(error);
       const why = this.#secret === "" ? cause : cause.replaceAll(this.#secret, "***");
       throw new Error(`Cannot connect to Redis at ${this.#url}: ${why}`);
+    }
+    if (this.#requirePersistence && await keepsNothing(this.#commands, this.#log)) {
+      await this.close();
+      throw new Error(
+        `Redis at ${this.#url} keeps nothing on disk (no appendonly, no save): accounts would be lost when it restarts; run it with --appendonly yes, or start with --redis-ephemeral`,
+      );
     }
     this.#linkChanged();
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);

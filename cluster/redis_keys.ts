@@ -112,4 +112,31 @@ export interface RedisBrokerOptions {
   /** PEM certificates to trust for a `rediss://` URL (a private CA);
    * without, the system's roots. */
   ca?: string;
+  /** Refuse to start on a Redis that keeps nothing on disk (accounts are
+   * kept there). */
+  requirePersistence?: boolean;
+}
+
+/**
+ * Whether a Redis says it keeps nothing on disk: neither an append-only
+ * file nor snapshots. One that will not say (CONFIG disabled, as in some
+ * managed services) is given the benefit of the doubt, with a warning.
+ */
+export async function keepsNothing(
+  client: { configGet(name: string): Promise<Record<string, string>> } | undefined,
+  log: Log,
+): Promise<boolean> {
+  try {
+    if (client === undefined) return false;
+    const aof = await client.configGet("appendonly");
+    const save = await client.configGet("save");
+    return aof.appendonly !== "yes" && (save.save ?? "") === "";
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    log(`[server] cannot tell whether Redis keeps data on disk: ${why}`, {
+      level: "warn",
+      event: "link",
+    });
+    return false;
+  }
 }

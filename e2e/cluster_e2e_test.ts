@@ -839,3 +839,26 @@ test("a linked server sends no blank line for an empty room's replay, nor for a 
   await server.stop();
   await redis.stop();
 });
+
+test("a linked server keeps accounts in a Redis that keeps nothing on disk only when told so", async () => {
+  const ephemeral = await startRedis();
+  const refused = await runToExit(["--port", "0", "--redis", ephemeral.url], { timeoutMs: 15_000 });
+  assert.equal(refused.code, 2);
+  assert.match(
+    refused.stderr,
+    /^marquee: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(no appendonly, no save\): accounts would be lost when it restarts; run it with --appendonly yes, or start with --redis-ephemeral\n$/,
+  );
+  assert.ok(!refused.stdout.includes("Chat server started"));
+  // Told so, it starts; and without accounts there is nothing to lose.
+  for (const extra of [["--redis-ephemeral"], ["--accounts", "off"]]) {
+    const server = await startServerProcess(["--redis", ephemeral.url, ...extra]);
+    await server.stop();
+  }
+  await ephemeral.stop();
+  const persistent = await startRedis({
+    args: ["--appendonly", "yes", "--dir", Deno.makeTempDirSync()],
+  });
+  const server = await startServerProcess(["--redis", persistent.url], { redisChecked: true });
+  await server.stop();
+  await persistent.stop();
+});

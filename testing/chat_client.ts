@@ -230,7 +230,10 @@ function composeFor(shared: Shared, ports: WorkerPorts | undefined): Composed {
   const { options, logs, metrics } = shared;
   const log = (line: string) => logs.push(line);
   const parts = compose({
-    redis: options.redis === undefined ? undefined : { url: options.redis, ca: options.redisCa },
+    // The tests' Redis is throwaway by design: nothing on disk.
+    redis: options.redis === undefined
+      ? undefined
+      : { url: options.redis, ca: options.redisCa, ephemeral: true },
     history: options.history ? { dataDir: shared.historyDir, keep: 10_000, days: 30 } : undefined,
     accounts: options.accounts ? { dataDir: shared.accountsDir } : undefined,
   }, { log, metrics, ports });

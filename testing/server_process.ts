@@ -49,6 +49,13 @@ function withHistoryDefault(args: string[]): string[] {
   return asked ? args : [...args, "--history", "off"];
 }
 
+/** The tests' Redis keeps nothing on disk (by design: throwaway), so a
+ * linked test server is told that is fine, unless the test checks it. */
+function withEphemeralRedis(args: string[], checked: boolean): string[] {
+  const linked = args.includes("--redis") && !args.includes("--redis-ephemeral");
+  return linked && !checked ? [...args, "--redis-ephemeral"] : args;
+}
+
 /** A running server process. */
 export interface ServerProcess {
   pid: number;
@@ -77,10 +84,14 @@ export function messageOf(line: string): string {
 /** Runs main.ts with `args` (and `--port 0` unless a port is given). */
 export async function startServerProcess(
   args: string[] = [],
-  options: { fdLimit?: number; cwd?: string } = {},
+  options: { fdLimit?: number; cwd?: string; redisChecked?: boolean } = {},
 ): Promise<ServerProcess> {
   const cwd = options.cwd ?? freshWorkDir();
-  const child = spawnMain(args, cwd, options.fdLimit);
+  const child = spawnMain(
+    withEphemeralRedis(args, options.redisChecked ?? false),
+    cwd,
+    options.fdLimit,
+  );
   const output = new Output(child);
   let status: Promise<Deno.CommandStatus> | undefined;
   const stop = (signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> => {
