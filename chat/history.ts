@@ -92,7 +92,9 @@ export class RoomHistory {
    * later. Where it starts is `viewer`'s cursor: `/history more` continues
    * before it. */
   onJoin(room: string, viewer: object): Replies {
-    this.#cursors.set(viewer, { room, before: LATEST });
+    // Until a replay or a page moves it: what is said from now on is seen
+    // live, so `/history more` starts before the join, never after it.
+    this.#cursors.set(viewer, { room, before: this.#now() });
     if (this.#onJoin === 0) return [];
     return this.#read(room, this.#onJoin, LATEST, (lines) => {
       if (lines === undefined || lines.length === 0) return [];

@@ -63,3 +63,37 @@ Deno.test("/history more pages back by the size of the page before it", async ()
   await store.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("/history more after joining an empty room gives nothing said since: it was seen live", async () => {
+  const dir = await Deno.makeTempDir();
+  const clock = new FakeClock(NOW);
+  const store = SqliteHistory.open({
+    path: `${dir}/history.db`,
+    log: () => {},
+    now: clock.now,
+    autoFlush: false,
+  });
+  const history = new RoomHistory({ store, onJoin: 10, log: () => {}, now: clock.now });
+  history.keep("lobby", "ann", "before the join", false);
+  store.flush();
+  clock.advance(1_000);
+  const viewer = {};
+  const replay = history.onJoin("lobby", viewer);
+  assert.equal((replay as unknown[]).length, 1, "the one earlier line is replayed");
+  clock.advance(1_000);
+  history.keep("lobby", "ann", "seen live", false);
+  store.flush();
+  const page = history.page("lobby", viewer, { limit: 50, more: true }) as { type: string }[];
+  assert.deepEqual(page.length, 1);
+  assert.equal(page[0]?.type, "notice", "no earlier lines");
+  const fresh = {};
+  const other = history.onJoin("attic", fresh);
+  assert.deepEqual(other, [], "nothing kept in attic");
+  clock.advance(1_000);
+  history.keep("attic", "bob", "said after the join", false);
+  store.flush();
+  const more = history.page("attic", fresh, { limit: 50, more: true }) as { type: string }[];
+  assert.equal(more[0]?.type, "notice", "what was said after joining is not 'earlier'");
+  await store.close();
+  await Deno.remove(dir, { recursive: true });
+});
