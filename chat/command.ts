@@ -50,6 +50,9 @@ export interface LinkState {
 export interface LoginLimits {
   byAccount: FailureLimit;
   byAddress: FailureLimit;
+  /** Registrations per address (three an hour), under the same loopback
+   * rule. */
+  registrations: FailureLimit;
   exemptLoopback: boolean;
 }
 

@@ -202,6 +202,8 @@ export const REFUSALS = {
     `${p.name} is in use on another connection; it stays theirs until they leave`,
   not_logged_in: () => "you are not logged in",
   log_in_first: () => "log in first (/login NAME PASSWORD)",
+  too_many_registrations: (p: { waitMs: number }) =>
+    `too many registrations from your address: try again in ${formatLeft(p.waitMs)}`,
   too_many_failures: (p: { waitMs: number }) =>
     `too many failed attempts: try again in ${formatLeft(p.waitMs)}`,
   wrong_credentials: () => "wrong name or password",

@@ -39,10 +39,12 @@ import {
   type ChatServerMessage,
   type ChatServerOptions,
   CLAIM_TIMEOUT_MS,
+  REGISTRATIONS,
   type SessionAddress,
   WHOIS_TIMEOUT_MS,
 } from "./server_api.ts";
 import { Shell } from "./shell.ts";
+import { HashQueue } from "./tasks.ts";
 
 export * from "./server_api.ts";
 
@@ -63,6 +65,10 @@ type Immediate = Exclude<
       | "name_lost";
   }
 >;
+
+/** Password work at once, and waiting: two cores' worth, and a queue that
+ * takes a burst of logins without taking a gigabyte. */
+const HASHING = { concurrency: 2, waiting: 64 } as const;
 
 /** Passwords when there are none to check. */
 const NO_PASSWORDS: Passwords = {
@@ -110,6 +116,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       logins: {
         byAccount: new FailureLimit(ACCOUNT_FAILURES),
         byAddress: new FailureLimit(ADDRESS_FAILURES),
+        registrations: new FailureLimit(REGISTRATIONS),
         exemptLoopback: options.exemptLoopback ?? true,
       },
       whois: { asked: new Map(), lastToken: 0 },
@@ -120,7 +127,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
       delivery: this.#delivery,
       link: this.#link,
       history: options.history,
-      tasks: { store: this.#store, passwords: options.people?.passwords ?? NO_PASSWORDS },
+      tasks: {
+        store: this.#store,
+        passwords: options.people?.passwords ?? NO_PASSWORDS,
+        hashing: new HashQueue(HASHING),
+      },
       log: this.#log,
       metrics: options.metrics,
       now: this.#now,

@@ -78,6 +78,9 @@ export const WHOIS_TIMEOUT_MS = 2_000;
  * how fast the allowance comes back: a person who mistypes is never
  * stopped, a script gets five guesses a minute per address. */
 export const ACCOUNT_FAILURES = { burst: 5, refillMs: 12_000 } as const;
+/** Registrations one address may make in a burst, and how fast the
+ * allowance comes back: three an hour. */
+export const REGISTRATIONS = { burst: 3, refillMs: 20 * 60_000 } as const;
 /** The same per address: room for a few people behind one NAT. */
 export const ADDRESS_FAILURES = { burst: 20, refillMs: 3_000 } as const;
 

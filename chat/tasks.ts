@@ -49,13 +49,64 @@ export type TaskDone =
   | {
     [K in Task["kind"]]: { task: Extract<Task, { kind: K }>; failed: false; value: TaskValues[K] };
   }[Task["kind"]]
-  | { task: Task; failed: true; error: string };
+  | { task: Task; failed: true; error: string; busy?: boolean };
 
 /** What tasks run against. */
 export interface TaskPorts {
   /** Undefined with `--accounts off` (no task that needs it is started). */
   store: CommunityStore | undefined;
   passwords: Passwords;
+  /** Where password work waits its turn. */
+  hashing: HashQueue;
+}
+
+/** Thrown for password work the queue has no room for. */
+export class HashingBusy extends Error {
+  constructor() {
+    super("busy: too much password work waiting");
+  }
+}
+
+/**
+ * Password work, a few at a time: each scrypt takes 16 MiB and about 90 ms
+ * of a core, so 80 registrations at once would otherwise take a gigabyte
+ * and the chat's CPU. The rest wait in a short queue; past it, refused.
+ *
+ * @example
+ * ```ts
+ * import { HashQueue } from "./tasks.ts";
+ * const queue = new HashQueue({ concurrency: 2, waiting: 64 });
+ * await queue.run(() => Promise.resolve("hashed"));
+ * ```
+ */
+export class HashQueue {
+  readonly #concurrency: number;
+  readonly #most: number;
+  readonly #waiting: (() => void)[] = [];
+  #running = 0;
+
+  constructor(options: { concurrency: number; waiting: number }) {
+    this.#concurrency = options.concurrency;
+    this.#most = options.waiting;
+  }
+
+  /** Runs `work` when a place is free; rejects with `HashingBusy` when the
+   * queue is full. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running < this.#concurrency) return this.#start(work);
+    if (this.#waiting.length >= this.#most) return Promise.reject(new HashingBusy());
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => void this.#start(work).then(resolve, reject));
+    });
+  }
+
+  #start<T>(work: () => Promise<T>): Promise<T> {
+    this.#running++;
+    return work().finally(() => {
+      this.#running--;
+      this.#waiting.shift()?.();
+    });
+  }
 }
 
 type Runners = {
@@ -94,18 +145,18 @@ const RUNNERS: Runners = {
 
 /** Runs `task`; never rejects (a failure is a `failed` result). */
 export function runTask(task: Task, ports: TaskPorts): Promise<TaskDone> {
-  const run = RUNNERS[task.kind] as (task: Task, ports: TaskPorts) => Promise<unknown>;
-  return run(task, ports).then(
+  const runner = RUNNERS[task.kind] as (task: Task, ports: TaskPorts) => Promise<unknown>;
+  // Every kind but a store write hashes or checks a password: it queues.
+  const run = () => runner(task, ports);
+  const work = task.kind === "write" ? run() : ports.hashing.run(run);
+  return work.then(
     (value) => ({ task, failed: false, value }) as TaskDone,
-    (error: unknown) =>
-      ({
-        task,
-        failed: true,
-        error: error instanceof Error ? error.message : String(error),
-      }) as TaskDone,
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      return { task, failed: true, error: message, busy: error instanceof HashingBusy };
+    },
   );
 }
-
 async function verified(ports: TaskPorts, account: string, password: string): Promise<boolean> {
   const found = await need(ports.store).account(account);
   return found !== undefined && await ports.passwords.verify(password, found.hash);

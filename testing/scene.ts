@@ -43,6 +43,7 @@ export function testScene(): TestScene {
     logins: {
       byAccount: new FailureLimit({ burst: 5, refillMs: 12_000 }),
       byAddress: new FailureLimit({ burst: 20, refillMs: 3_000 }),
+      registrations: new FailureLimit({ burst: 3, refillMs: 20 * 60_000 }),
       exemptLoopback: true,
     },
     whois: { asked: new Map(), lastToken: 0 },

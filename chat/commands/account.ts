@@ -7,6 +7,7 @@
  */
 
 import { type Effect, localOf, refuse, type Scene, tell } from "../command.ts";
+import { isLoopback } from "../../net/mod.ts";
 import { isAssignedName, type User } from "../registry.ts";
 import type { Task } from "../tasks.ts";
 import { claimCreatedRoom, failed, limited, start, whenReady } from "./passwords.ts";
@@ -29,6 +30,8 @@ export function register<S>(scene: Scene<S>, user: User<S>, password: string): E
     if (like !== undefined) {
       return refuse(user, { refusal: "name_like_registered", name, registered: like });
     }
+    const wait = registrationWait(scene, local.address);
+    if (wait > 0) return refuse(user, { refusal: "too_many_registrations", waitMs: wait });
     return start(user, { kind: "register", name, password, at: scene.clock.now() });
   });
 }
@@ -142,4 +145,14 @@ function release<S>(scene: Scene<S>, account: string, by: string): Effect<S>[] {
     fields: { event: "unregister", user: account },
   });
   return effects;
+}
+
+/** How long an address must wait to register another account; counts
+ * this one if it may (loopback only with `--limit-loopback`). */
+function registrationWait<S>(scene: Scene<S>, address: string): number {
+  if (scene.logins.exemptLoopback && isLoopback(address)) return 0;
+  const now = scene.clock.now();
+  const wait = scene.logins.registrations.retryIn(address, now);
+  if (wait === 0) scene.logins.registrations.fail(address, now);
+  return wait;
 }

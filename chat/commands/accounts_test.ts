@@ -242,3 +242,18 @@ Deno.test("failures on names that do not exist do not lock loopback out (behind 
     else assert.deepEqual(refusals(attempt), ["too_many_failures"], "--limit-loopback");
   }
 });
+
+Deno.test("an address registers at most three accounts an hour (loopback only with --limit-loopback)", () => {
+  const scene = testScene();
+  const attempt = (name: string, address: string) =>
+    register(scene, addUser(scene, name, { address }), "longpassword");
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(tasks(attempt(`fresh${i}`, "10.0.0.7")).map((t) => t.kind), ["register"]);
+  }
+  assert.deepEqual(refusals(attempt("fourth", "10.0.0.7")), ["too_many_registrations"]);
+  for (let i = 0; i < 5; i++) {
+    assert.deepEqual(tasks(attempt(`local${i}`, "127.0.0.1")).map((t) => t.kind), ["register"]);
+  }
+  scene.clock.advance(20 * 60_000);
+  assert.deepEqual(tasks(attempt("later", "10.0.0.7")).map((t) => t.kind), ["register"]);
+});

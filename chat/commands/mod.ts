@@ -114,10 +114,13 @@ export function finishTask<S>(
     const log: Effect<S> = {
       type: "log",
       line: `[server] ${done.task.kind} failed: ${done.error}`,
-      fields: { level: "error", event: "store_error", task: done.task.kind },
+      fields: done.busy
+        ? { level: "warn", event: "busy", task: done.task.kind }
+        : { level: "error", event: "store_error", task: done.task.kind },
     };
     if (user === undefined) return [log];
-    return [log, { type: "reply", to: user, events: [refused({ refusal: "store_failed" })] }];
+    const refusal = refused({ refusal: done.busy ? "busy" : "store_failed" });
+    return [log, { type: "reply", to: user, events: [refusal] }];
   }
   const finish = FINISH[done.task.kind] as FinishOf<Task["kind"]>;
   return finish(scene, user, done.task as never, done.value as never);
