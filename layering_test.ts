@@ -17,8 +17,7 @@
  */
 
 import assert from "node:assert/strict";
-
-const ROOT = new URL("./", import.meta.url);
+import { ROOT, sourceFiles } from "./testing/source_files.ts";
 
 /** Folders each layer may import from (besides itself and `node:` modules). */
 const ALLOWED: Record<string, string[]> = {
@@ -41,18 +40,6 @@ const PACKAGES: Record<string, string[]> = {
   cli: [],
   app: [],
 };
-
-/** The source files of `folder` and the folders inside it. */
-function sourceFiles(folder: string): string[] {
-  const files: string[] = [];
-  for (const entry of Deno.readDirSync(new URL(`${folder}/`, ROOT))) {
-    if (entry.isDirectory) files.push(...sourceFiles(`${folder}/${entry.name}`));
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
-      files.push(`${folder}/${entry.name}`);
-    }
-  }
-  return files;
-}
 
 /** Every module specifier a file imports, statically or dynamically. */
 function importsOf(file: string): string[] {

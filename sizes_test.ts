@@ -5,22 +5,10 @@
  */
 
 import assert from "node:assert/strict";
+import { ROOT, sourceFiles } from "./testing/source_files.ts";
 
-const ROOT = new URL("./", import.meta.url);
 const MAX_LINES = 400;
 const FOLDERS = ["actors", "net", "chat", "cluster", "store", "cli", "app", "testing"];
-
-/** The source files of `folder` and the folders inside it. */
-function sourceFiles(folder: string): string[] {
-  const files: string[] = [];
-  for (const entry of Deno.readDirSync(new URL(`${folder}/`, ROOT))) {
-    if (entry.isDirectory) files.push(...sourceFiles(`${folder}/${entry.name}`));
-    else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
-      files.push(`${folder}/${entry.name}`);
-    }
-  }
-  return files;
-}
 
 Deno.test("no source file is over 400 lines", () => {
   const files = ["main.ts", ...FOLDERS.flatMap(sourceFiles)];

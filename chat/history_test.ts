@@ -35,7 +35,8 @@ Deno.test("/history takes 1 to 200 lines: 0 in any spelling is refused, never 'e
   });
 });
 
-Deno.test("/history more pages back by the size of the page before it", async () => {
+/** Room history over a real SQLite file in a fresh directory, on a fake clock. */
+async function historyOnDisk() {
   const dir = await Deno.makeTempDir();
   const clock = new FakeClock(NOW);
   const store = SqliteHistory.open({
@@ -45,6 +46,15 @@ Deno.test("/history more pages back by the size of the page before it", async ()
     autoFlush: false,
   });
   const history = new RoomHistory({ store, onJoin: 10, log: () => {}, now: clock.now });
+  const done = async () => {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  };
+  return { clock, store, history, done };
+}
+
+Deno.test("/history more pages back by the size of the page before it", async () => {
+  const { clock, store, history, done } = await historyOnDisk();
   for (let i = 1; i <= 10; i++) {
     clock.advance(1_000);
     history.keep("lobby", "ann", `line ${i}`, false);
@@ -60,20 +70,11 @@ Deno.test("/history more pages back by the size of the page before it", async ()
     "line 5",
     "line 6",
   ]);
-  await store.close();
-  await Deno.remove(dir, { recursive: true });
+  await done();
 });
 
 Deno.test("/history more after joining an empty room gives nothing said since: it was seen live", async () => {
-  const dir = await Deno.makeTempDir();
-  const clock = new FakeClock(NOW);
-  const store = SqliteHistory.open({
-    path: `${dir}/history.db`,
-    log: () => {},
-    now: clock.now,
-    autoFlush: false,
-  });
-  const history = new RoomHistory({ store, onJoin: 10, log: () => {}, now: clock.now });
+  const { clock, store, history, done } = await historyOnDisk();
   history.keep("lobby", "ann", "before the join", false);
   store.flush();
   clock.advance(1_000);
@@ -94,6 +95,5 @@ Deno.test("/history more after joining an empty room gives nothing said since: i
   store.flush();
   const more = history.page("attic", fresh, { limit: 50, more: true }) as { type: string }[];
   assert.equal(more[0]?.type, "notice", "what was said after joining is not 'earlier'");
-  await store.close();
-  await Deno.remove(dir, { recursive: true });
+  await done();
 });
