@@ -1,7 +1,8 @@
 /**
  * Room history for linked servers, in Redis: one stream per room
- * (`marquee:history:<room>`), capped at `--history-keep` entries and
- * trimmed by age. The server whose user said a line adds it, once; every
+ * (`marquee:history:<room>`), capped at exactly `--history-keep` entries
+ * on each write, trimmed by age now and then, and read only as far back as
+ * `--history-days` (so no older line is ever shown, trimmed or not). The server whose user said a line adds it, once; every
  * linked server reads the same streams, so every server replays the same
  * history, including lines said before it started.
  *
@@ -69,7 +70,10 @@ export class RedisHistory implements HistoryStore {
 
   async recent(room: string, limit: number, before: number): Promise<HistoryLine[]> {
     const end = before >= Number.MAX_SAFE_INTEGER ? "+" : `(${idOf(before)}`;
-    const entries = await this.#options.client().xRevRange(streamOf(room), end, "-", {
+    // Nothing older than --history-days, whatever the stream still holds
+    // (it is trimmed by age only now and then).
+    const start = idOf(this.#now() - this.#options.days * DAY_MS);
+    const entries = await this.#options.client().xRevRange(streamOf(room), end, start, {
       COUNT: limit,
     });
     return entries.reverse().map(({ id, message }) => ({
@@ -95,7 +99,7 @@ export class RedisHistory implements HistoryStore {
         from: line.from,
         text: line.text,
         action: line.action ? "1" : "0",
-      }, { TRIM: { strategy: "MAXLEN", strategyModifier: "~", threshold: keep } })
+      }, { TRIM: { strategy: "MAXLEN", strategyModifier: "=", threshold: keep } })
     );
     this.#flushing = Promise.all([...writes, ...this.#trims(batch, client)]).then(() => {
       this.#failing = false;

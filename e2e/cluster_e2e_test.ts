@@ -862,3 +862,46 @@ test("a linked server keeps accounts in a Redis that keeps nothing on disk only 
   await server.stop();
   await persistent.stop();
 });
+
+test("linked history keeps exactly --history-keep lines and nothing older than --history-days", async () => {
+  const redis = await startRedis();
+  const server = await startServerProcess([
+    "--redis",
+    redis.url,
+    "--history",
+    "on",
+    "--history-keep",
+    "5",
+    "--flood-rate",
+    "0",
+  ]);
+  // A line from 2001, written straight into the room's stream.
+  await redis.command(
+    "XADD",
+    "marquee:history:lobby",
+    "978307200000-0",
+    "from",
+    "old",
+    "text",
+    "from 2001",
+    "action",
+    "0",
+  );
+  const { client } = await TestClient.join(server.port);
+  for (let i = 1; i <= 60; i++) await client.send(`line ${i}`);
+  await client.linesBeforeProbe();
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the batch goes out every 50 ms
+  await client.send("/history 200");
+  const page = await client.readThrough((l) => l === "* end of history");
+  const lines = page.filter((l) => l.includes("line ") || l.includes("from 2001"));
+  assert.deepEqual(lines.map((l) => l.replace(/^\* [\d:]+ /, "")), [
+    "[user1]: line 56",
+    "[user1]: line 57",
+    "[user1]: line 58",
+    "[user1]: line 59",
+    "[user1]: line 60",
+  ]);
+  await client.close();
+  await server.stop();
+  await redis.stop();
+});
