@@ -20,6 +20,9 @@ export interface SqliteFile<T> {
   version: number;
   /** The statements that create that schema in an empty file. */
   schema: string;
+  /** The statements that bring a file of an older version up to the next
+   * one, by the version they start from. */
+  upgrades?: Readonly<Record<number, string>>;
   /** Builds the store on the open database (may read it). */
   build: (db: DatabaseSync) => T;
 }
@@ -45,7 +48,7 @@ export function openSqlite<T>(file: SqliteFile<T>): T {
     // short transaction rather than failing at once.
     db.exec("PRAGMA busy_timeout = 2000");
     checkIntegrity(db);
-    migrate(db, file.version, file.schema);
+    migrate(db, file.version, file.schema, file.upgrades ?? {});
     return file.build(db);
   } catch (error) {
     db?.close();
@@ -62,12 +65,23 @@ function checkIntegrity(db: DatabaseSync): void {
   if (first !== "ok") throw new Error(`the file is damaged (${first.split("\n")[0]})`);
 }
 
-/** Brings an empty file to `version`; refuses a newer one. */
-function migrate(db: DatabaseSync, version: number, schema: string): void {
+/** Brings an empty file to `version`, an older one up step by step;
+ * refuses a newer one. */
+function migrate(
+  db: DatabaseSync,
+  version: number,
+  schema: string,
+  upgrades: Readonly<Record<number, string>>,
+): void {
   const found = (db.prepare("PRAGMA user_version").get() as { user_version: number })
     .user_version;
   if (found > version) {
     throw new Error(`written by a newer version of Marquee (schema ${found})`);
   }
-  if (found === 0) db.exec(`${schema}; PRAGMA user_version = ${version};`);
+  if (found === 0) return db.exec(`${schema}; PRAGMA user_version = ${version};`);
+  for (let from = found; from < version; from++) {
+    const step = upgrades[from];
+    if (step === undefined) throw new Error(`cannot upgrade schema ${from}`);
+    db.exec(`BEGIN; ${step}; PRAGMA user_version = ${from + 1}; COMMIT;`);
+  }
 }

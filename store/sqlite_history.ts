@@ -33,7 +33,7 @@ export const DEFAULT_HISTORY_DAYS = 30;
 export const MAX_PENDING = 10_000;
 
 /** The schema this code writes; a newer file is refused, not downgraded. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** How often lines past `--history-days` are deleted. */
 const PRUNE_AGE_EVERY_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -98,9 +98,7 @@ export class SqliteHistory implements HistoryStore {
     this.#insert = db.prepare(
       "INSERT INTO lines (at, room, sender, text, action) VALUES (?, ?, ?, ?, ?)",
     );
-    this.#select = db.prepare(
-      "SELECT at, sender, text, action FROM lines WHERE room = ? AND at < ? ORDER BY id DESC LIMIT ?",
-    );
+    this.#select = db.prepare(RECENT_LINES_SQL);
     this.#pruneRoom = db.prepare(
       "DELETE FROM lines WHERE room = ? AND id <= " +
         "(SELECT id FROM lines WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
@@ -116,6 +114,7 @@ export class SqliteHistory implements HistoryStore {
       what: "history store",
       version: SCHEMA_VERSION,
       schema: SCHEMA,
+      upgrades: UPGRADES,
       build: (db) => {
         const store = new SqliteHistory(db, options);
         store.#lastAt = store.#newestAt();
@@ -220,7 +219,18 @@ interface Row {
   action: number;
 }
 
-/** The tables of schema version 1. */
+/** A room's newest lines before a time. Its index, (room, at), makes it a
+ * seek: a page costs its own lines, however old the time asked for and
+ * however long the room (times only grow in a file: see `record`). */
+export const RECENT_LINES_SQL =
+  "SELECT at, sender, text, action FROM lines WHERE room = ? AND at < ? ORDER BY at DESC LIMIT ?";
+
+/** Schema 1 lacked the index a page before a time seeks by. */
+const UPGRADES: Record<number, string> = {
+  1: "CREATE INDEX lines_by_room_time ON lines (room, at)",
+};
+
+/** The tables of schema version 2. */
 const SCHEMA = `
       CREATE TABLE lines (
         id INTEGER PRIMARY KEY,
@@ -231,5 +241,6 @@ const SCHEMA = `
         action INTEGER NOT NULL
       );
       CREATE INDEX lines_by_room ON lines (room, id);
-      CREATE INDEX lines_by_time ON lines (at)
+      CREATE INDEX lines_by_time ON lines (at);
+      CREATE INDEX lines_by_room_time ON lines (room, at)
 `;

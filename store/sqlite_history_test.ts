@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { FakeClock } from "../testing/fake_clock.ts";
-import { SqliteHistory } from "./sqlite_history.ts";
+import { RECENT_LINES_SQL, SqliteHistory } from "./sqlite_history.ts";
 
 const DAY = 86_400_000;
 
@@ -121,3 +121,41 @@ Deno.test("SqliteHistory that cannot write drops the batch, counts it and logs o
     assert.deepEqual(dropped, [2, 2]);
     assert.equal(logs.filter((l) => l.includes("history store failing")).length, 1);
   }));
+
+Deno.test("a history page before a time seeks by room and time: its cost is the page, not the room", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/history.db`;
+  SqliteHistory.open({ path, log: () => {} }).close();
+  const db = new DatabaseSync(path);
+  const plan = db.prepare(`EXPLAIN QUERY PLAN ${RECENT_LINES_SQL}`).all("lobby", 0, 1)
+    .map((row) => String((row as { detail: string }).detail));
+  db.close();
+  Deno.removeSync(dir, { recursive: true });
+  assert.ok(
+    plan.some((step) => /USING (COVERING )?INDEX \w+ \(room=\? AND at<\?\)/.test(step)),
+    `the plan: ${plan.join("; ")}`,
+  );
+  assert.ok(!plan.some((step) => /TEMP B-TREE/.test(step)), "no sort of the whole room");
+});
+
+Deno.test("a history file of schema 1 gets the index it lacks when opened", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/history.db`;
+  const old = new DatabaseSync(path);
+  old.exec(`CREATE TABLE lines (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, room TEXT NOT NULL,
+    sender TEXT NOT NULL, text TEXT NOT NULL, action INTEGER NOT NULL);
+    CREATE INDEX lines_by_room ON lines (room, id); CREATE INDEX lines_by_time ON lines (at);
+    INSERT INTO lines (at, room, sender, text, action) VALUES (1, 'lobby', 'ann', 'kept', 0);
+    PRAGMA user_version = 1;`);
+  old.close();
+  const store = SqliteHistory.open({ path, log: () => {} });
+  assert.deepEqual(store.recent("lobby", 10, Number.MAX_SAFE_INTEGER).map((l) => l.text), ["kept"]);
+  store.close();
+  const db = new DatabaseSync(path);
+  const indexes = db.prepare("PRAGMA index_list(lines)").all().map((r) =>
+    (r as { name: string }).name
+  );
+  db.close();
+  Deno.removeSync(dir, { recursive: true });
+  assert.ok(indexes.includes("lines_by_room_time"), indexes.join(", "));
+});
