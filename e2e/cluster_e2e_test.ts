@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   assertChatWorks,
   startServer,
+  TEST_WORKERS,
   TestClient,
   type TestServer,
   waitForRemoteUsers,
@@ -826,6 +827,11 @@ test("a linked server sends no blank line for an empty room's replay, nor for a 
   const redis = await startRedis();
   const server = startServer({ floodRate: 0 }, { redis: redis.url, history: true });
   await server.ready;
+  // Every instance linked (with two workers, a client may land on either).
+  await pollUntil(
+    "every instance linked",
+    () => server.logs.filter((l) => l.includes("link to other servers up")).length >= TEST_WORKERS,
+  );
   const { client, name } = await TestClient.join(server.port);
   await client.send("/join emptyroom");
   assert.equal(await client.readLine(), "* you are in emptyroom (1 user)");
