@@ -42,11 +42,12 @@ export function openSqlite<T>(file: SqliteFile<T>): T {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(file.path);
+    // Workers of one process share the file: every statement, the first
+    // included, waits for another's short transaction rather than failing
+    // at once ("database is locked").
+    db.exec("PRAGMA busy_timeout = 2000");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
-    // Workers of one process share the file: a writer waits for another's
-    // short transaction rather than failing at once.
-    db.exec("PRAGMA busy_timeout = 2000");
     checkIntegrity(db);
     migrate(db, file.version, file.schema, file.upgrades ?? {});
     return file.build(db);
@@ -82,6 +83,8 @@ function migrate(
   for (let from = found; from < version; from++) {
     const step = upgrades[from];
     if (step === undefined) throw new Error(`cannot upgrade schema ${from}`);
-    db.exec(`BEGIN; ${step}; PRAGMA user_version = ${from + 1}; COMMIT;`);
+    // IMMEDIATE takes the write lock first, so two openers wait in turn
+    // instead of both reading and one failing to write.
+    db.exec(`BEGIN IMMEDIATE; ${step}; PRAGMA user_version = ${from + 1}; COMMIT;`);
   }
 }

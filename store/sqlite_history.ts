@@ -227,7 +227,7 @@ export const RECENT_LINES_SQL =
 
 /** Schema 1 lacked the index a page before a time seeks by. */
 const UPGRADES: Record<number, string> = {
-  1: "CREATE INDEX lines_by_room_time ON lines (room, at)",
+  1: "CREATE INDEX IF NOT EXISTS lines_by_room_time ON lines (room, at)",
 };
 
 /** The tables of schema version 2. */
