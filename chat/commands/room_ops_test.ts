@@ -101,10 +101,8 @@ Deno.test("a registered name not online keeps its rank against bans", () => {
   assert.deepEqual(refusals(sanction(scene, olga, "ban", "ann", 0, "")), ["outranked"]);
 });
 
-Deno.test("lifting needs an op and something to lift", () => {
-  const { scene, olga, bob } = den();
-  assert.deepEqual(refusals(lift(scene, bob, "unban", "x")), ["rank_needed"]);
-  assert.equal(refusalLine(lift(scene, olga, "unmute", "x")), "x is not muted in den");
+/** olga's ban of eve's address, kept under eve's name. */
+function banEveAddress(scene: ReturnType<typeof den>["scene"]): void {
   scene.community.addBan("den", {
     target: "9.9.9.9",
     by: "olga",
@@ -112,6 +110,13 @@ Deno.test("lifting needs an op and something to lift", () => {
     until: 0,
     label: "eve",
   });
+}
+
+Deno.test("lifting needs an op and something to lift", () => {
+  const { scene, olga, bob } = den();
+  assert.deepEqual(refusals(lift(scene, bob, "unban", "x")), ["rank_needed"]);
+  assert.equal(refusalLine(lift(scene, olga, "unmute", "x")), "x is not muted in den");
+  banEveAddress(scene);
   assert.deepEqual(acts(lift(scene, olga, "unban", "eve")), [
     { kind: "unban", room: "den", target: "eve", by: "olga" },
   ], "a name lifts the address kept with its ban");
@@ -121,13 +126,7 @@ Deno.test("the ban list is for ops; only operators see a kept address", () => {
   const { scene, olga, bob, root } = den();
   assert.deepEqual(refusals(bans(scene, bob)), ["rank_needed"]);
   assert.deepEqual(repliedLines(bans(scene, olga)), ["* nobody is banned or muted in den"]);
-  scene.community.addBan("den", {
-    target: "9.9.9.9",
-    by: "olga",
-    reason: "",
-    until: 0,
-    label: "eve",
-  });
+  banEveAddress(scene);
   assert.deepEqual(repliedLines(bans(scene, olga)), [
     "* bans and mutes in den:",
     "*   eve's address banned by olga, for good",
