@@ -37,23 +37,35 @@ export class LocalBroker implements Broker {
     this.#next = this.#reserved = store?.load() ?? 0;
   }
 
+  /** Reserves the first block now: a store that cannot be written fails
+   * the start, and the first users need no write (which a server out of
+   * descriptors could not make). */
   start(): Promise<void> {
+    try {
+      this.#reserveFrom(this.#next + 1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return Promise.resolve();
   }
 
   nextUserNumber(): Promise<number> {
     const next = this.#next + 1;
-    if (this.#store !== undefined && next > this.#reserved) {
-      // A block at a time: one write per NUMBER_BLOCK connections.
-      try {
-        this.#store.reserve(next + NUMBER_BLOCK - 1);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      this.#reserved = next + NUMBER_BLOCK - 1;
+    try {
+      this.#reserveFrom(next);
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#next = next;
     return Promise.resolve(next);
+  }
+
+  /** Makes sure `next` is reserved: a block at a time, so one write per
+   * NUMBER_BLOCK connections. */
+  #reserveFrom(next: number): void {
+    if (this.#store === undefined || next <= this.#reserved) return;
+    this.#store.reserve(next + NUMBER_BLOCK - 1);
+    this.#reserved = next + NUMBER_BLOCK - 1;
   }
 
   publish(): void {}
