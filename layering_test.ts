@@ -6,6 +6,7 @@
  *   net/      actors/
  *   chat/     actors/, net/            (the domain: no Redis, HTTP, CLI)
  *   cluster/  chat/, net/, actors/     (adapters of the domain's Broker port)
+ *   irc/      chat/, net/, actors/     (the IRC face's sessions: a protocol edge)
  *   store/    chat/, net/              (adapters of the domain's HistoryStore and
  *                                      CommunityStore ports, password hashing, and
  *                                      the data directory)
@@ -25,9 +26,10 @@ const ALLOWED: Record<string, string[]> = {
   net: ["actors"],
   chat: ["actors", "net"],
   cluster: ["actors", "net", "chat"],
+  irc: ["actors", "net", "chat"],
   store: ["chat", "net"],
   cli: ["actors", "net", "chat", "store"],
-  app: ["actors", "net", "chat", "cluster", "store", "cli"],
+  app: ["actors", "net", "chat", "cluster", "irc", "store", "cli"],
 };
 
 /** Bare (npm) imports each layer may use. */
@@ -36,6 +38,7 @@ const PACKAGES: Record<string, string[]> = {
   net: [],
   chat: [],
   cluster: ["redis"],
+  irc: [],
   store: [],
   cli: [],
   app: [],

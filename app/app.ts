@@ -38,6 +38,7 @@ import {
 import { type HttpAddress, listenHttp, metricsRoute, webRoute } from "./http.ts";
 import { createLog } from "./log.ts";
 import { acceptSessions, runWebSocket } from "./sessions.ts";
+import { IRC_SERVER } from "../chat/render_irc.ts";
 import { type LiveFigures, Metrics } from "./metrics.ts";
 
 export { type ChatLimits, DEFAULT_LIMITS } from "../chat/limits.ts";
@@ -62,6 +63,11 @@ export interface ChatOptions {
   metrics?: Metrics;
   /** A second listener serving the same chat over TLS. */
   tlsListener?: Deno.Listener<Deno.Conn>;
+  /** Listeners for IRC clients, plain and over TLS. */
+  ircListener?: Deno.Listener<Deno.Conn>;
+  ircTlsListener?: Deno.Listener<Deno.Conn>;
+  /** The server's name to IRC clients (default `marquee`). */
+  ircName?: string;
   /** Where to serve the metrics endpoint (needs `metrics`). */
   metricsAddress?: HttpAddress;
   /** The live figures the metrics endpoint shows (default: this chat's;
@@ -122,6 +128,8 @@ export interface Chat {
   /** This chat's writes: its server's and every session's outbox's. */
   writes: Writes;
   httpTimeouts: ChatOptions["httpTimeouts"];
+  /** The server's name to IRC clients. */
+  ircName: string;
   /** Aborted by the caller's signal, or by a failed start. */
   stop: AbortController;
   /** One shared handler, not a closure per session: with 10,000 sessions
@@ -144,6 +152,7 @@ export function spawnChatServer(
     now?: () => number;
     writes?: Writes;
     exemptLoopback?: boolean;
+    ircName?: string;
   },
 ): ActorRef<ChatServerMessage> {
   const { log } = options;
@@ -159,6 +168,7 @@ export function spawnChatServer(
     now: options.now,
     writes: options.writes,
     exemptLoopback: options.exemptLoopback,
+    ircName: options.ircName,
   });
   return spawn(server, {
     supervision: { directive: "resume" },
@@ -206,6 +216,8 @@ export async function runChat(options: ChatOptions): Promise<void> {
   await Promise.all([
     acceptSessions(chat, options.listener, "tcp"),
     ...(options.tlsListener ? [acceptSessions(chat, options.tlsListener, "tls")] : []),
+    ...(options.ircListener ? [acceptSessions(chat, options.ircListener, "tcp", "irc")] : []),
+    ...(options.ircTlsListener ? [acceptSessions(chat, options.ircTlsListener, "tls", "irc")] : []),
     ...endpoints.map((endpoint) => serveHttp(chat, endpoint)),
   ]);
   await shutdown;
@@ -233,6 +245,7 @@ function assemble(options: ChatOptions): Chat {
     stop,
     writes,
     httpTimeouts: options.httpTimeouts,
+    ircName: options.ircName ?? IRC_SERVER,
     server: spawnChatServer({
       writes,
       log,
@@ -243,6 +256,7 @@ function assemble(options: ChatOptions): Chat {
       people: options.people,
       now: options.now,
       exemptLoopback: limits.exemptLoopback,
+      ircName: options.ircName,
     }),
     admission: options.admission ?? new Admission({
       ...limits,
@@ -334,6 +348,8 @@ async function abandon(chat: Chat, options: ChatOptions, endpoints: HttpEndpoint
   await chat.server.done;
   options.listener.close();
   options.tlsListener?.close();
+  options.ircListener?.close();
+  options.ircTlsListener?.close();
 }
 
 /** Waits for the stop signal, then runs the ChatServer's shutdown. */

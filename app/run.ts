@@ -45,6 +45,9 @@ export async function runServer(
     await runChat({
       listener: listeners.tcp,
       tlsListener: listeners.tls,
+      ircListener: listeners.irc,
+      ircTlsListener: listeners.ircTls,
+      ircName: config.irc.name,
       signal: controller.signal,
       limits: config.limits,
       broker: parts.broker,
@@ -69,7 +72,12 @@ export async function runServer(
         if (!worker) {
           // Once everything is up (stores, Redis, every port): a start that
           // fails never reads as started.
-          logStart(config, { tcp: listeners.tcp.addr, tls: listeners.tls?.addr }, log);
+          logStart(config, {
+            tcp: listeners.tcp.addr,
+            tls: listeners.tls?.addr,
+            irc: listeners.irc?.addr,
+            ircTls: listeners.ircTls?.addr,
+          }, log);
           return logEndpoints(config, log, metricsPort, webPort);
         }
         worker.onReady(async () => ({ metrics: metrics?.snapshot(), figures: await figures() }));
@@ -124,12 +132,16 @@ function listenTo(signal: AbortSignal, controller: AbortController): () => void 
 /** The lines that say where the chat is served. */
 export function logStart(
   config: Config,
-  addresses: { tcp: Deno.NetAddr; tls?: Deno.NetAddr },
+  addresses: { tcp: Deno.NetAddr; tls?: Deno.NetAddr; irc?: Deno.NetAddr; ircTls?: Deno.NetAddr },
   log: Log,
 ): void {
   log(`Chat server started on ${formatAddress(addresses.tcp)}`, { event: "start" });
   log(`Connect with: nc ${connectHost(config.host)} ${addresses.tcp.port}`, { event: "start" });
   if (addresses.tls) log(`TLS on ${formatAddress(addresses.tls)}`, { event: "start" });
+  if (addresses.irc) log(`IRC on ${formatAddress(addresses.irc)}`, { event: "start" });
+  if (addresses.ircTls) {
+    log(`IRC over TLS on ${formatAddress(addresses.ircTls)}`, { event: "start" });
+  }
 }
 
 /** The lines that say where the HTTP endpoints are. */

@@ -9,7 +9,8 @@
  */
 
 import { spawn } from "../actors/mod.ts";
-import { type Face, refused } from "../chat/events.ts";
+import { type Face, isIrc, refused } from "../chat/events.ts";
+import { IrcSession } from "../irc/session.ts";
 import { render } from "../chat/render.ts";
 import { ClientSession } from "../chat/session.ts";
 import { type ByteReader, type ByteWriter, type Ending, serve, WebSocketConn } from "../net/mod.ts";
@@ -28,6 +29,8 @@ type SessionConn = ByteReader & ByteWriter & { close(): void };
 const BUSY: Record<Face, Uint8Array> = {
   text: render("text", [refused({ refusal: "busy" })], 0),
   json: render("json", [refused({ refusal: "busy" })], 0),
+  irc: render("irc", [refused({ refusal: "busy" })], 0),
+  irc_tags: render("irc", [refused({ refusal: "busy" })], 0),
 };
 
 /** How long a TLS client has to complete its handshake: a real one takes
@@ -39,6 +42,7 @@ export function acceptSessions(
   chat: Chat,
   listener: Deno.Listener<Deno.Conn>,
   transport: "tcp" | "tls",
+  protocol: "text" | "irc" = "text",
 ): Promise<void> {
   const signal = chat.stop.signal;
   return serve(listener, {
@@ -51,16 +55,22 @@ export function acceptSessions(
     // No async function here: its suspended frame would stay with every
     // idle connection.
     handler: (conn, ending) => {
-      if (transport === "tcp") return runStream(chat, conn, false, ending);
+      if (transport === "tcp") return runStream(chat, conn, false, protocol, ending);
       handshake(conn as Deno.TlsConn, signal).then((ok) =>
-        ok ? runStream(chat, conn, true, ending) : ending.end()
+        ok ? runStream(chat, conn, true, protocol, ending) : ending.end()
       );
     },
   });
 }
 
 /** Runs a TCP or TLS connection (handshaken) as a session. */
-function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ending: Ending): void {
+function runStream(
+  chat: Chat,
+  conn: Deno.Conn,
+  secure: boolean,
+  protocol: "text" | "irc",
+  ending: Ending,
+): void {
   const tcp = conn as Partial<Deno.TcpConn>;
   try {
     // TLS connections may lack these; plain TCP ones always have them.
@@ -69,7 +79,8 @@ function runStream(chat: Chat, conn: Deno.Conn, secure: boolean, ending: Ending)
   } catch {
     // The peer may already be gone; the session will notice on read.
   }
-  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, { secure, face: "text" }, ending);
+  const face = protocol === "irc" ? "irc" : "text";
+  runSession(chat, conn, conn.remoteAddr as Deno.NetAddr, { secure, face }, ending);
 }
 
 /** Completes a TLS handshake, or closes the connection if it takes longer
@@ -180,6 +191,31 @@ function spawnSession(
     metrics.connectionsAccepted++;
     metrics.connectionsOpen++;
   }
+  const onEnded = new SessionEnd(conn, metrics, ending);
+  const mailbox = { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError };
+  if (isIrc(how.face)) {
+    const { address, secure } = { address: peer.hostname, secure: how.secure };
+    const server = chat.server.address;
+    const writes = chat.writes;
+    const name = chat.ircName;
+    spawn(
+      new IrcSession({
+        conn,
+        id,
+        server,
+        limits,
+        log,
+        metrics,
+        address,
+        secure,
+        writes,
+        onEnded,
+        name,
+      }),
+      mailbox,
+    );
+    return;
+  }
   spawn(
     new ClientSession({
       conn,
@@ -193,9 +229,9 @@ function spawnSession(
       secure: how.secure,
       face: how.face,
       writes: chat.writes,
-      onEnded: new SessionEnd(conn, metrics, ending),
+      onEnded,
     }),
-    { capacity: SESSION_MAILBOX_CAPACITY, onError: chat.onSessionError },
+    mailbox,
   );
 }
 

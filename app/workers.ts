@@ -92,11 +92,16 @@ export async function runWorkers(
   const shared = sharedPorts(config, own, web);
   // The ports are known and free: let go of them before the workers take
   // them, so that no connection waits on a socket nobody accepts from.
-  const [tcpAddr, tlsAddr] = [own.tcp.addr, own.tls?.addr];
+  const addrs = {
+    tcp: own.tcp.addr,
+    tls: own.tls?.addr,
+    irc: own.irc?.addr,
+    ircTls: own.ircTls?.addr,
+  };
   closeAll(own, web);
   const lock = prepareStores(config, log);
   try {
-    await runAll(config, { shared, files, log, options, addrs: { tcp: tcpAddr, tls: tlsAddr } });
+    await runAll(config, { shared, files, log, options, addrs });
   } finally {
     lock?.close();
   }
@@ -111,7 +116,7 @@ async function runAll(
     log: Log;
     options: { workerModule?: URL; startTimeoutMs?: number; signal?: AbortSignal };
     /** Where the chat listens, for the start lines once every worker is up. */
-    addrs: { tcp: Deno.NetAddr; tls: Deno.NetAddr | undefined };
+    addrs: Parameters<typeof logStart>[1];
   },
 ): Promise<void> {
   const { shared, files, log, options } = run;
@@ -173,6 +178,11 @@ function sharedPorts(config: Config, own: Listeners, web: Deno.Listener | undefi
     reusePort: true,
     port: port(own.tcp),
     tls: config.tls && own.tls && { ...config.tls, port: port(own.tls) },
+    irc: {
+      ...config.irc,
+      port: own.irc && port(own.irc),
+      tlsPort: own.ircTls && port(own.ircTls),
+    },
     web: config.web && web && { ...config.web, port: port(web) },
   };
 }
@@ -196,7 +206,7 @@ function prepareStores(config: Config, log: Log): Deno.FsFile | undefined {
 }
 
 function closeAll(own: Listeners, web: Deno.Listener | undefined): void {
-  for (const listener of [own.tcp, own.tls, web]) {
+  for (const listener of [own.tcp, own.tls, own.irc, own.ircTls, web]) {
     try {
       listener?.close();
     } catch {

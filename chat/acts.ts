@@ -14,8 +14,9 @@
 import type { Effect, Scene } from "./command.ts";
 import type { Act, Community, Sanction } from "./community.ts";
 import { LOBBY } from "./protocol.ts";
-import type { Room, User } from "./registry.ts";
+import type { User } from "./registry.ts";
 import { isLoopback } from "../net/mod.ts";
+import { inManyRooms, leaveRoom } from "./commands/channels.ts";
 import { moveTo } from "./commands/join.ts";
 import { nick } from "./commands/nick.ts";
 import { type Notice, noticed } from "./events.ts";
@@ -252,7 +253,7 @@ function showBan<S>(scene: Scene<S>, room: string, ban: Sanction): Effect<S>[] {
         to: user,
         events: [{ type: "you_are_banned", place, by, until, reason }],
       });
-      effects.push(...moveTo(scene, user, LOBBY));
+      effects.push(...sendAway(scene, user, room, `banned by ${by}`));
     }
   }
   return effects;
@@ -305,7 +306,23 @@ function showKick<S>(
     reason,
   });
   const target = scene.registry.named(name);
-  if (target?.local === undefined || !sameRoom(target.room, room)) return effects;
+  if (target?.local === undefined || scene.registry.roomOf(target, room) === undefined) {
+    return effects;
+  }
+  if (inManyRooms(target)) {
+    // Out of that channel only; the KICK line tells the client.
+    scene.registry.part(target, scene.registry.roomOf(target, room)!);
+    effects.push({
+      type: "reply",
+      to: target,
+      events: [{ type: "you_were_kicked", room, by, reason }],
+    });
+    effects.push({
+      type: "publish",
+      event: { type: "part", server: "", id: target.id, room, reason },
+    });
+    return effects;
+  }
   if (target.room.name === LOBBY) {
     const notice = { refusal: "kicked_off", by, reason } as const;
     effects.push({ type: "disconnect", user: target, notice, reason: `kicked by ${by}` });
@@ -362,6 +379,9 @@ export function shown<S>(scene: Scene<S>, name: string): string {
   return scene.registry.named(name)?.name ?? name;
 }
 
-function sameRoom<S>(room: Room<S>, name: string): boolean {
-  return room.name.toLowerCase() === name.toLowerCase();
+/** A user banned from `room` leaves it: an IRC user parts that channel;
+ * anyone else goes to the lobby. */
+function sendAway<S>(scene: Scene<S>, user: User<S>, room: string, reason: string): Effect<S>[] {
+  if (inManyRooms(user)) return leaveRoom(scene, user, room, reason);
+  return moveTo(scene, user, LOBBY);
 }

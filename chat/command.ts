@@ -87,6 +87,9 @@ export type Effect<S = unknown> =
   | { type: "reply"; to: User<S>; events: ChatEvent[] }
   /** An event to the local users of a room, but `except`. */
   | { type: "room"; room: Room<S>; event: ChatEvent; except?: User<S> }
+  /** An event to the local users of every room `user` is in, and to
+   * `user` (a rename, which an IRC user sees in each channel). */
+  | { type: "rooms"; user: User<S>; event: ChatEvent }
   /** An event to every local user. */
   | { type: "everyone"; event: ChatEvent }
   /** A join or leave, batched (see `Announcer`). */

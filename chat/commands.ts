@@ -59,8 +59,22 @@ export type Command =
   | { name: "ungban"; target: string }
   | { name: "announce"; text: string };
 
+/** What only an IRC client sends: its user is in any number of rooms, and
+ * the room a command is about travels beside it (nobody types these). */
+export type RoomCommand =
+  /** `JOIN #room`: in `room` too. */
+  | { name: "enter"; room: string }
+  /** `PART`: out of the command's room. */
+  | { name: "part"; reason: string }
+  /** `JOIN 0`: out of every room. */
+  | { name: "part_all" }
+  /** `NAMES` (or `WHO`, `detail`) of the command's room. */
+  | { name: "names"; detail: boolean }
+  /** `NOTICE nick :text`: a private message nobody answers. */
+  | { name: "notice"; to: string; text: string };
+
 /** The commands the chat server handles (`/quit` ends at the session). */
-export type ServerCommand = Exclude<Command, { name: "quit" }>;
+export type ServerCommand = Exclude<Command, { name: "quit" }> | RoomCommand;
 
 /** A line from a user, classified. */
 export type Input =

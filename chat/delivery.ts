@@ -22,7 +22,7 @@
 
 import { Writes } from "../net/mod.ts";
 import { Announcer } from "./announcer.ts";
-import type { ChatEvent } from "./events.ts";
+import { type ChatEvent, isIrc } from "./events.ts";
 import type { ChatMetrics } from "./ports.ts";
 import { Outgoing } from "./render.ts";
 import type { Registry, Room, User } from "./registry.ts";
@@ -37,6 +37,8 @@ export interface DeliveryOptions<S> {
   now?: () => number;
   /** The chat's writes, whose backlog mark `breather` reads. */
   writes?: Writes;
+  /** The server's name to IRC clients. */
+  ircName?: string;
 }
 
 /**
@@ -58,8 +60,10 @@ export class Delivery<S> {
   readonly #metrics: ChatMetrics | undefined;
   readonly #now: () => number;
   readonly #writes: Writes;
+  readonly #ircName: string | undefined;
 
   constructor(options: DeliveryOptions<S>) {
+    this.#ircName = options.ircName;
     this.#writes = options.writes ?? new Writes();
     this.#registry = options.registry;
     this.#scheduleFlush = options.scheduleFlush;
@@ -97,7 +101,7 @@ export class Delivery<S> {
 
   /** To every local user. */
   broadcast(event: ChatEvent): void {
-    this.#broadcast(new Outgoing([event], this.#now()));
+    this.#broadcast(this.#out([event]));
   }
 
   #broadcast(out: Outgoing): void {
@@ -106,8 +110,21 @@ export class Delivery<S> {
 
   /** To the local users in `room`, except `except`. */
   toRoom(room: Room<S>, event: ChatEvent, except?: User<S>): void {
-    const out = new Outgoing([event], this.#now());
+    const out = this.#out([event], room.name);
     this.#counted(out, fanOut(room.users, out, except));
+  }
+
+  /** To the local users of every room `user` is in, once each. An IRC
+   * client is not among them: its session answers its own `NICK`, also
+   * when it is in no channel. */
+  toRoomsOf(user: User<S>, event: ChatEvent): void {
+    const local = user.local;
+    const except = local !== undefined && isIrc(local.face) ? user : undefined;
+    if (user.rooms.size === 1) return this.toRoom(user.room, event, except);
+    const readers = new Set<User<S>>();
+    for (const room of user.rooms) for (const other of room.users) readers.add(other);
+    const out = this.#out([event]);
+    this.#counted(out, fanOut(readers, out, except));
   }
 
   /** Events to one local user (remote users are reached through their
@@ -115,9 +132,13 @@ export class Delivery<S> {
   reply(user: User<S>, ...events: ChatEvent[]): void {
     const local = user.local;
     if (local === undefined || events.length === 0) return;
-    const out = new Outgoing(events, this.#now());
+    const out = this.#out(events, user.room.name, user.name);
     local.sink.push(out.bytes(local.face));
     this.#counted(out, 1);
+  }
+
+  #out(events: readonly ChatEvent[], room?: string, reader?: string): Outgoing {
+    return new Outgoing(events, this.#now(), room, reader, this.#ircName);
   }
 
   #counted(out: Outgoing, recipients: number): void {
@@ -131,7 +152,7 @@ export class Delivery<S> {
   #deliverBatch(batch: { items: ChatEvent[]; resumeAt: Map<User<S>, number> } | undefined): void {
     if (batch === undefined) return;
     const { items, resumeAt } = batch;
-    const out = new Outgoing(items, this.#now());
+    const out = this.#out(items);
     if (resumeAt.size === 0) return this.#broadcast(out);
     let whole = 0;
     for (const user of this.#registry.locals()) {

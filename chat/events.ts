@@ -18,8 +18,14 @@
 
 import type { HistoryLine } from "./ports.ts";
 
-/** Where an event's bytes go: a text line client, or the browser's JSON. */
-export type Face = "text" | "json";
+/** Where an event's bytes go: a text line client, the browser's JSON, or
+ * an IRC client (`irc_tags`: one that asked for IRCv3 `server-time`). */
+export type Face = "text" | "json" | "irc" | "irc_tags";
+
+/** Whether `face` is an IRC client's: in any number of rooms at once. */
+export function isIrc(face: Face): boolean {
+  return face === "irc" || face === "irc_tags";
+}
 
 /** One entry of `/bans`. */
 export interface SanctionEntry {
@@ -40,6 +46,11 @@ export interface WhoisFacts {
   account?: string;
   oper: boolean;
   room: string;
+  /** Every room of a user in several (IRC). */
+  rooms?: string[];
+  /** An IRC client's user and real names (`USER`). */
+  user?: string;
+  realname?: string;
   /** Ms since the user last spoke; undefined for another server's user. */
   idleMs?: number;
   /** Shown to server operators only. */
@@ -50,21 +61,32 @@ export interface WhoisFacts {
 
 /** Everything the chat tells people. */
 export type ChatEvent =
-  | { type: "say"; from: string; text: string }
+  /** `notice`: an IRC `NOTICE`, which clients and bots never answer. */
+  | { type: "say"; from: string; text: string; notice?: boolean }
   | { type: "action"; from: string; text: string }
-  | { type: "private"; from: string; to: string; text: string }
+  | { type: "private"; from: string; to: string; text: string; notice?: boolean }
   | { type: "join"; name: string }
   | { type: "leave"; name: string; reason?: string }
   | { type: "enter"; name: string; room: string }
-  | { type: "exit"; name: string; room: string }
+  | { type: "exit"; name: string; room: string; reason?: string }
   | { type: "rename"; from: string; to: string }
   /** The newcomer's roster: names online (after its own join) and how many
    * more there are than were listed. */
   | { type: "roster"; names: string[]; more: number }
   | { type: "welcome"; name: string }
   | { type: "room"; room: string; users: number }
-  | { type: "who"; room: string; names: string[]; online: number; stale: boolean }
-  | { type: "rooms"; rooms: { name: string; users: number }[] }
+  /** `ops`: the room's ops and owner among `names` (for IRC's `@`);
+   * `detail`: asked as IRC's `WHO` rather than `NAMES`. */
+  | {
+    type: "who";
+    room: string;
+    names: string[];
+    online: number;
+    stale: boolean;
+    ops?: string[];
+    detail?: boolean;
+  }
+  | { type: "rooms"; rooms: { name: string; users: number; topic?: string }[] }
   | { type: "help"; lines: string[] }
   | { type: "topic"; room: string; text: string; by: string }
   | { type: "topic_set"; room: string; by: string; text: string }
@@ -167,6 +189,9 @@ export const REFUSALS = {
     `cannot reach ${p.name}: the link to other servers is down`,
   action_like_server: () => "that action would read like a server line",
   already_in_room: (p: { room: string }) => `you are already in ${p.room}`,
+  not_on_channel: (p: { room: string }) => `you are not in ${p.room}`,
+  cannot_send: (p: { room: string }) => `you are not in ${p.room}: join it to speak there`,
+  no_such_channel: (p: { room: string }) => `no such room: ${p.room}`,
   history_off: () => "history is off on this server",
   history_usage: () => "usage: /history [N] [before HH:MM or YYYY-MM-DDTHH:MM, UTC|more]",
   history_unavailable: () => "history is unavailable right now",

@@ -48,18 +48,23 @@ export interface RemoteUser {
   server: string;
   id: number;
   name: string;
-  /** Display name of the user's room. */
-  room: string;
+  /** Display names of the user's rooms: one, or any number for an IRC
+   * user. */
+  rooms: string[];
 }
 
 /** What servers tell each other. `server` is always the sender. */
 export type ClusterEvent =
   | { type: "join"; server: string; user: RemoteUser }
   | { type: "leave"; server: string; id: number; reason?: string }
-  | { type: "say"; server: string; id: number; text: string }
-  | { type: "me"; server: string; id: number; action: string }
+  /** `room`: which of the user's rooms (an IRC user's); else its one. */
+  | { type: "say"; server: string; id: number; text: string; room?: string; notice?: boolean }
+  | { type: "me"; server: string; id: number; action: string; room?: string }
   | { type: "nick"; server: string; id: number; name: string }
   | { type: "move"; server: string; id: number; room: string }
+  /** An IRC user is in `room` too now, or no longer. */
+  | { type: "enter"; server: string; id: number; room: string }
+  | { type: "part"; server: string; id: number; room: string; reason: string }
   | { type: "msg"; server: string; from: string; to: string; text: string }
   | { type: "roster"; server: string; users: RemoteUser[] }
   | { type: "sync"; server: string }

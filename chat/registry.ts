@@ -5,8 +5,15 @@
  * the sink its lines go to) or on another linked server (it has none); both
  * share the number space, the name index and the rooms, so `/who`, `/rooms`,
  * `/msg` and the roster treat them alike. Every change to names and rooms
- * goes through one method each (`add`, `remove`, `rename`, `move`), so the
- * indexes cannot drift apart. Nothing here does I/O or knows the time; the
+ * goes through one method each (`add`, `remove`, `rename`, `move`, `enter`,
+ * `part`), so the indexes cannot drift apart.
+ *
+ * Rooms: a user of the line protocol or the page is in exactly one room
+ * and `move`s between rooms. An IRC user is in any number of channels
+ * (`enter`, `part`), none at first; its `room` is the one its current
+ * command is about (the chat server sets it from the command's channel),
+ * or `nowhere`, a room nobody is in, so nothing said "in its room" reaches
+ * anyone by mistake. Nothing here does I/O or knows the time; the
  * chat server actor owns the one instance and is the only caller.
  *
  * @module
@@ -29,8 +36,8 @@ export interface Sink {
 /** A line or command held while an account command runs (as the chat
  * server's message for it). */
 export type Held =
-  | { type: "say"; id: number; text: string }
-  | { type: "command"; id: number; command: ServerCommand };
+  | { type: "say"; id: number; text: string; room?: string; notice?: boolean }
+  | { type: "command"; id: number; command: ServerCommand; room?: string };
 
 /** The parts only a user of this server has. */
 export interface Local<S = unknown> {
@@ -59,6 +66,11 @@ export interface Local<S = unknown> {
   busy?: boolean;
   /** Lines and commands sent meanwhile, handled once it is done. */
   held?: Held[];
+  /** Whether the client wants its own chat lines back (IRCv3
+   * `echo-message`). */
+  echo?: boolean;
+  /** An IRC client's `USER` names, for `WHOIS`. */
+  ident?: { user: string; realname: string };
   /** Whether the user was told that plain TCP shows their password. */
   warnedPlain?: boolean;
 }
@@ -69,7 +81,10 @@ export interface User<S = unknown> {
   name: string;
   /** The server the user is connected to. */
   readonly server: string;
+  /** The room its words and room commands go to (see the module doc). */
   room: Room<S>;
+  /** Every room the user is in: `room` alone for a one-room user. */
+  readonly rooms: Set<Room<S>>;
   /** Present for users of this server only. */
   readonly local: Local<S> | undefined;
 }
@@ -162,6 +177,8 @@ export class Registry<S = unknown> {
   /** Users of other servers, in the order they became known here: kept
    * apart so a roster reads the first few of each without a scan. */
   readonly #remotes = new Set<User<S>>();
+  /** The room of a user in no room: nobody is ever in it. */
+  readonly nowhere: Room<S> = { name: "", users: new Set() };
 
   constructor() {
     this.#rooms.set(LOBBY, { name: LOBBY, users: new Set() });
@@ -248,17 +265,22 @@ export class Registry<S = unknown> {
     );
   }
 
-  /** Adds a user in the room called `roomName` (created if needed). A
-   * number already known is refused (undefined): numbers are unique in the
+  /** Adds a user in the rooms called `roomNames` (created if needed; one
+   * for a one-room user, none or several for an IRC user). A number
+   * already known is refused (undefined): numbers are unique in the
    * cluster. A name already held stays with its first holder for lookups. */
-  add(init: Omit<User<S>, "room">, roomName: string = LOBBY): User<S> | undefined {
+  add(
+    init: Omit<User<S>, "room" | "rooms">,
+    roomNames: string | readonly string[] = LOBBY,
+  ): User<S> | undefined {
     if (this.#users.has(init.id)) return undefined;
-    const room = this.#roomNamed(roomName);
-    const user: User<S> = { ...init, room };
+    const user: User<S> = { ...init, room: this.nowhere, rooms: new Set() };
     this.#users.set(user.id, user);
     const key = user.name.toLowerCase();
     if (!this.#names.has(key)) this.#names.set(key, user);
-    room.users.add(user);
+    for (const name of typeof roomNames === "string" ? [roomNames] : roomNames) {
+      this.enter(user, name);
+    }
     if (user.local) this.#locals.add(user);
     else this.#remotes.add(user);
     return user;
@@ -269,7 +291,7 @@ export class Registry<S = unknown> {
     if (this.#users.get(user.id) !== user) return;
     this.#users.delete(user.id);
     this.#forgetName(user);
-    this.#leaveRoom(user);
+    this.#leaveRooms(user);
     this.#locals.delete(user);
     this.#remotes.delete(user);
   }
@@ -296,16 +318,41 @@ export class Registry<S = unknown> {
     if (!this.#names.has(key)) this.#names.set(key, user);
   }
 
-  /** Moves `user` to the room called `name`, created if needed; the room it
-   * left goes if it empties. Returns the room left. */
+  /** Moves `user` to the room called `name`, created if needed, out of
+   * every other; a room left goes if it empties. Returns the room left. */
   move(user: User<S>, name: string): Room<S> {
     const from = user.room;
-    this.#leaveRoom(user);
+    this.#leaveRooms(user);
+    this.enter(user, name);
+    return from;
+  }
+
+  /** Puts `user` in the room called `name` too (created if needed), and
+   * makes it the user's `room`. Returns it. */
+  enter(user: User<S>, name: string): Room<S> {
     const room = this.#roomNamed(name);
     if (room.users.size === 0 && room.name !== LOBBY) room.creator = user.id;
     room.users.add(user);
+    user.rooms.add(room);
     user.room = room;
-    return from;
+    return room;
+  }
+
+  /** Takes `user` out of `room`, which goes if it empties; its `room` is
+   * then its latest other room, or `nowhere`. */
+  part(user: User<S>, room: Room<S>): void {
+    if (!user.rooms.delete(room)) return;
+    this.#emptied(room, user);
+    if (user.room !== room) return;
+    let last = this.nowhere;
+    for (const other of user.rooms) last = other;
+    user.room = last;
+  }
+
+  /** The room called `name` if `user` is in it. */
+  roomOf(user: User<S>, name: string): Room<S> | undefined {
+    const room = this.room(name);
+    return room !== undefined && user.rooms.has(room) ? room : undefined;
   }
 
   #roomNamed(name: string): Room<S> {
@@ -323,8 +370,14 @@ export class Registry<S = unknown> {
     if (this.#names.get(key) === user) this.#names.delete(key);
   }
 
-  #leaveRoom(user: User<S>): void {
-    const room = user.room;
+  #leaveRooms(user: User<S>): void {
+    for (const room of user.rooms) this.#emptied(room, user);
+    user.rooms.clear();
+    user.room = this.nowhere;
+  }
+
+  /** `user` is out of `room`: the room goes if nobody is left in it. */
+  #emptied(room: Room<S>, user: User<S>): void {
     room.users.delete(user);
     if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
   }

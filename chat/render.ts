@@ -9,15 +9,21 @@
  *   with `time`, each followed by a comma; the WebSocket writer wraps a
  *   write's objects in `[` `]` (see `jsonFrame`), so coalesced writes stay
  *   one JSON array per frame.
+ * - **irc**, **irc_tags** (IRC clients, without and with IRCv3 tags): the
+ *   lines of `render_irc.ts`, each ending in CRLF.
  *
  * An `Outgoing` renders its events at most once per face, however many
- * recipients get them: fan-out stays one encoding per event.
+ * recipients get them: fan-out stays one encoding per event. Its `room`
+ * says where a room's events happened (IRC names the channel in every
+ * line; the other faces know it from the reader's own room), and its
+ * `reader` names the one user a reply goes to (IRC numerics name it).
  *
  * @module
  */
 
 import { unreachable } from "../actors/mod.ts";
 import type { ChatEvent, Face } from "./events.ts";
+import { IRC_SERVER, ircLines } from "./render_irc.ts";
 import { jsonObjects } from "./render_json.ts";
 import { textLines } from "./render_text.ts";
 
@@ -40,12 +46,26 @@ const EMPTY = new Uint8Array();
 export class Outgoing {
   readonly events: readonly ChatEvent[];
   readonly now: number;
+  readonly room: string | undefined;
+  readonly reader: string;
+  readonly server: string;
   #text: Uint8Array | undefined;
   #json: Uint8Array | undefined;
+  #irc: Uint8Array | undefined;
+  #ircTags: Uint8Array | undefined;
 
-  constructor(events: readonly ChatEvent[], now: number) {
+  constructor(
+    events: readonly ChatEvent[],
+    now: number,
+    room?: string,
+    reader = "*",
+    server = IRC_SERVER,
+  ) {
     this.events = events;
     this.now = now;
+    this.room = room;
+    this.reader = reader;
+    this.server = server;
   }
 
   /** The bytes for `face`. */
@@ -55,15 +75,32 @@ export class Outgoing {
         return this.#text ??= encodeText(this.events, this.now);
       case "json":
         return this.#json ??= encodeJson(this.events, this.now);
+      case "irc":
+        return this.#irc ??= this.#encodeIrc(false);
+      case "irc_tags":
+        return this.#ircTags ??= this.#encodeIrc(true);
       default:
         return unreachable(face);
     }
   }
+
+  #encodeIrc(tags: boolean): Uint8Array {
+    const context = { me: this.reader, room: this.room, tags, now: this.now, server: this.server };
+    const lines: string[] = [];
+    for (const event of this.events) ircLines(event, context, lines);
+    return lines.length === 0 ? EMPTY : encoder.encode(lines.join("\r\n") + "\r\n");
+  }
 }
 
-/** The bytes of `events` for `face`, at `now`. */
-export function render(face: Face, events: readonly ChatEvent[], now: number): Uint8Array {
-  return new Outgoing(events, now).bytes(face);
+/** The bytes of `events` for `face`, at `now` (`reader`: the one user they
+ * go to, if one). */
+export function render(
+  face: Face,
+  events: readonly ChatEvent[],
+  now: number,
+  reader?: string,
+): Uint8Array {
+  return new Outgoing(events, now, undefined, reader).bytes(face);
 }
 
 /** The text lines of `events`, LF-ended. */

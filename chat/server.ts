@@ -22,6 +22,7 @@ import { ANNOUNCE_BATCH_MS } from "./announcer.ts";
 import type { Effect, Scene } from "./command.ts";
 import type { ServerCommand } from "./commands.ts";
 import { type Arrival, arrive, publishRoster } from "./commands/connect.ts";
+import { focus } from "./commands/channels.ts";
 import { finishTask, runCommand } from "./commands/mod.ts";
 import { claimAnswered, claimExpired, nameLost } from "./commands/nick.ts";
 import { applyRemote, dropServer } from "./commands/remote.ts";
@@ -58,6 +59,7 @@ type Immediate = Exclude<
     type:
       | "join"
       | "leave"
+      | "face"
       | "flush_announcements"
       | "stats"
       | "server_lost"
@@ -103,6 +105,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
       metrics: options.metrics,
       now: this.#now,
       writes: options.writes,
+      ircName: options.ircName,
       scheduleFlush: () => this.#ctx?.runLater(ANNOUNCE_BATCH_MS, { type: "flush_announcements" }),
     });
     this.#scene = {
@@ -162,6 +165,13 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return this.#delivery.flushDue();
       case "stats":
         return message.reply(this.#registry.figures());
+      case "face": {
+        const local = this.#localUser(message.id)?.local;
+        if (local === undefined) return;
+        local.face = message.face;
+        local.echo = message.echo || undefined;
+        return;
+      }
       case "server_lost":
         return this.#serverLost(message.server);
       case "community_loaded":
@@ -204,10 +214,12 @@ export class ChatServer extends Actor<ChatServerMessage> {
         if (user?.local === undefined) return;
         if (user.local.busy || user.local.held) return hold(user.local, message);
         user.local.activeAt = this.#now();
-        return this.#shell.run(say(scene, user, message.text));
+        const refused = message.room === undefined ? undefined : focus(scene, user, message.room);
+        if (refused !== undefined) return this.#shell.run(refused);
+        return this.#shell.run(say(scene, user, message.text, message.notice));
       }
       case "command":
-        return this.#command(message.id, message.command);
+        return this.#command(message.id, message.command, message.room);
       case "claim_answer":
         this.#withLocal(message.id, (user) => claimAnswered(scene, user, message));
         return this.#release(this.#localUser(message.id));
@@ -237,13 +249,19 @@ export class ChatServer extends Actor<ChatServerMessage> {
     }
   }
 
-  #command(id: number, command: ServerCommand): void {
+  #command(id: number, command: ServerCommand, room?: string): void {
     const user = this.#localUser(id);
     if (user?.local === undefined) return;
     if (user.local.busy || user.local.held) {
-      return hold(user.local, { type: "command", id, command });
+      return hold(user.local, { type: "command", id, command, room });
     }
     user.local.activeAt = this.#now();
+    // Joining names a room the user is not in yet; anything else about a
+    // room is about one of the user's.
+    if (room !== undefined) {
+      const refused = focus(this.#scene, user, room, command);
+      if (refused !== undefined) return this.#shell.run(refused);
+    }
     // The command's name only: its arguments may hold a password.
     this.#log(`[server] ${user.name} ran /${command.name}`, {
       level: "debug",
@@ -252,6 +270,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
       command: command.name,
     });
     this.#shell.run(runCommand(this.#scene, user, command));
+    // A look at a room the user is not in leaves it in none of its own.
+    if (!user.rooms.has(user.room)) user.room = this.#registry.nowhere;
   }
 
   /** Handles what `user` sent while its account command ran, in order,

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Address } from "../actors/mod.ts";
 import type { Writes } from "../net/mod.ts";
 import type { ServerCommand } from "./commands.ts";
 import type { ClaimAnswer } from "./commands/nick.ts";
@@ -17,8 +16,14 @@ import type { Sink } from "./registry.ts";
 import type { ClientSessionMessage } from "./session.ts";
 import type { TaskDone } from "./tasks.ts";
 
-/** How the server reaches a user's session (to tell it its new name). */
-export type SessionAddress = Address<ClientSessionMessage>;
+/** What the server tells a user's session: its new name. */
+export type SessionMessage = Extract<ClientSessionMessage, { type: "renamed" }>;
+
+/** How the server reaches a user's session, of any face: an actor's
+ * address that takes at least `SessionMessage`. */
+export interface SessionAddress {
+  send(message: SessionMessage): Promise<void>;
+}
 
 /** Live figures for the metrics endpoint, asked for at scrape time. */
 export interface LiveFigures {
@@ -38,14 +43,23 @@ export type ChatServerMessage =
     sink: Sink;
     /** How the client reads events. */
     face: Face;
+    /** Whether it wants its own chat lines back (IRCv3 `echo-message`). */
+    echo?: boolean;
+    /** An IRC client's `USER` names, for `WHOIS`. */
+    ident?: { user: string; realname: string };
     session: SessionAddress;
     /** Where the connection comes from (no port), and whether it is TLS. */
     address: string;
     secure: boolean;
   }
-  | { type: "say"; id: number; text: string }
-  | { type: "command"; id: number; command: ServerCommand }
+  /** `room`: which of an IRC user's rooms (else the user's one room);
+   * `notice`: an IRC `NOTICE`. */
+  | { type: "say"; id: number; text: string; room?: string; notice?: boolean }
+  /** `room`: the room an IRC user's command is about. */
+  | { type: "command"; id: number; command: ServerCommand; room?: string }
   | { type: "leave"; id: number; reason?: string; cause?: string }
+  /** An IRC client's capabilities changed after it registered. */
+  | { type: "face"; id: number; face: Face; echo: boolean }
   | ({ type: "claim_answer"; id: number } & ClaimAnswer)
   | { type: "claim_expired"; id: number; token: number }
   /** A `/whois` asked of another server had its time. */
@@ -112,6 +126,8 @@ export interface ChatServerOptions {
   /** The chat's writes (the same object its sessions' outboxes are given),
    * so a fan-out that backlogs a reader lets the writes go out first. */
   writes?: Writes;
+  /** The server's name to IRC clients (`--irc-name`). */
+  ircName?: string;
 }
 
 /** Where accounts and rooms are kept, and who the server operators are. */

@@ -114,7 +114,7 @@ Deno.test("ChatServer checks a claimed name again when the answer comes back", a
   await chat.server.send({ type: "link", up: true });
   const a = await chat.join(1);
   await a.command({ name: "nick", nick: "sam" });
-  const sam = { server: "there", id: 50, name: "sam", room: "lobby" };
+  const sam = { server: "there", id: 50, name: "sam", rooms: ["lobby"] };
   await chat.server.send({ type: "remote", event: { type: "join", server: "there", user: sam } });
   broker.answerClaim("sam", true);
   await skipTo(a.sink, "! name taken: sam");
@@ -154,7 +154,7 @@ Deno.test("ChatServer takes a server's word only for that server's own users", a
   const chat = startChat({ broker: new FakeBroker() });
   await chat.server.send({ type: "link", up: true });
   const a = await chat.join(1);
-  const bob = { server: "b", id: 7, name: "bob", room: "lobby" };
+  const bob = { server: "b", id: 7, name: "bob", rooms: ["lobby"] };
   await chat.server.send({ type: "remote", event: { type: "join", server: "b", user: bob } });
   assert.equal(await a.sink.nextLine(), "* bob joined the chat");
   const say = (server: string, text: string): ChatServerMessage => ({
@@ -171,7 +171,7 @@ Deno.test("ChatServer replaces a server's users with its roster and announces th
   const chat = startChat({ broker: new FakeBroker() });
   await chat.server.send({ type: "link", up: true });
   const a = await chat.join(1);
-  const user = (id: number, name: string) => ({ server: "b", id, name, room: "lobby" });
+  const user = (id: number, name: string) => ({ server: "b", id, name, rooms: ["lobby"] });
   const roster = (...users: ReturnType<typeof user>[]): ChatServerMessage => ({
     type: "remote",
     event: { type: "roster", server: "b", users },
@@ -242,7 +242,7 @@ async function withRemoteUsers(others: string[]) {
   await chat.server.send({ type: "link", up: true });
   const a = await chat.join(1);
   for (const [i, name] of others.entries()) {
-    const user = { server: "there", id: 50 + i, name, room: "lobby" };
+    const user = { server: "there", id: 50 + i, name, rooms: ["lobby"] };
     await chat.server.send({ type: "remote", event: { type: "join", server: "there", user } });
     await skipTo(a.sink, `* ${name} joined the chat`);
   }

@@ -80,6 +80,8 @@ export interface ClientSessionOptions {
 const OVERFLOW_NOTICE: Record<Face, Uint8Array> = {
   text: render("text", [refused({ refusal: "not_reading" })], 0),
   json: render("json", [refused({ refusal: "not_reading" })], Date.now()),
+  irc: render("irc", [refused({ refusal: "not_reading" })], 0),
+  irc_tags: render("irc", [refused({ refusal: "not_reading" })], 0),
 };
 
 /** The end-of-stream messages, made once for every session. */

@@ -69,6 +69,8 @@ export class Shell {
         return this.#p.delivery.reply(effect.to, ...effect.events);
       case "room":
         return this.#p.delivery.toRoom(effect.room, effect.event, effect.except);
+      case "rooms":
+        return this.#p.delivery.toRoomsOf(effect.user, effect.event);
       case "everyone":
         return this.#p.delivery.broadcast(effect.event);
       case "announce":

@@ -39,6 +39,14 @@ function port(value: string): number {
   return n;
 }
 
+/** A name IRC clients read as a server's: letters, digits, dots, dashes. */
+function serverName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(value)) {
+    throw new Invalid("expected a host name such as irc.example.org");
+  }
+  return value;
+}
+
 function optionalPort(value: string): number | undefined {
   return value === "" ? undefined : port(value);
 }
@@ -209,6 +217,24 @@ export const FLAG_SPECS = {
     fallback: "",
     help: "also serve the chat over TLS on this port (needs --tls-cert and --tls-key)",
     parse: optionalPort,
+  }),
+  "irc-port": flag({
+    arg: "N",
+    fallback: "",
+    help: "also serve the chat to IRC clients on this port (6667 by convention)",
+    parse: optionalPort,
+  }),
+  "irc-tls-port": flag({
+    arg: "N",
+    fallback: "",
+    help: "also serve IRC over TLS on this port (6697 by convention; needs the TLS flags)",
+    parse: optionalPort,
+  }),
+  "irc-name": flag({
+    arg: "NAME",
+    fallback: "marquee",
+    help: "the server's name in IRC lines (a host name, say irc.example.org)",
+    parse: serverName,
   }),
   "tls-cert": flag({
     arg: "FILE",

@@ -52,6 +52,8 @@ export interface Config {
   workers: number;
   /** TLS: PEM files and the port to serve them on (undefined = no TLS). */
   tls?: { cert: string; key: string; port: number };
+  /** IRC's ports: plain, and TLS (with the TLS files above), if served. */
+  irc: { port?: number; tlsPort?: number; name: string };
   /** The metrics endpoint's address, if served. */
   metrics?: ListenAddress;
   /** The browser client's address, if served. */
@@ -127,6 +129,10 @@ export function parseConfig(args: string[], env: (name: string) => string | unde
     reusePort: get("reuse-port"),
     workers: get("workers"),
     tls: tlsConfig(get("tls-port"), get("tls-cert"), get("tls-key")),
+    irc: {
+      ...ircConfig(get("irc-port"), get("irc-tls-port"), get("tls-cert")),
+      name: get("irc-name"),
+    },
     metrics: optionalAddress(get("metrics-host"), get("metrics-port")),
     web: optionalAddress(get("http-host"), get("http-port")),
     allowedOrigins: get("ws-origins"),
@@ -216,6 +222,13 @@ function tlsConfig(port: number | undefined, cert: string, key: string): Config[
     throw new ConfigError("TLS needs all of --tls-port, --tls-cert and --tls-key");
   }
   return { port, cert, key };
+}
+
+function ircConfig(port: number | undefined, tlsPort: number | undefined, cert: string) {
+  if (tlsPort !== undefined && cert === "") {
+    throw new ConfigError("--irc-tls-port needs --tls-port, --tls-cert and --tls-key");
+  }
+  return { port, tlsPort };
 }
 
 function optionalAddress(hostname: string, port: number | undefined): ListenAddress | undefined {

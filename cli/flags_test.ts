@@ -36,6 +36,9 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "tls-port": ["8443", (c) => c.tls, undefined], // needs cert and key: tested below
     "tls-cert": ["c.pem", (c) => c.tls, undefined],
     "tls-key": ["k.pem", (c) => c.tls, undefined],
+    "irc-port": ["6667", (c) => c.irc.port, 6667],
+    "irc-tls-port": ["6697", (c) => c.irc.tlsPort, 6697], // needs the TLS files: tested below
+    "irc-name": ["irc.example.org", (c) => c.irc.name, "irc.example.org"],
     "http-port": ["8081", (c) => c.web, { hostname: "127.0.0.1", port: 8081 }],
     "http-host": ["::1", (c) => c.web, undefined],
     "metrics-port": ["9090", (c) => c.metrics, { hostname: "127.0.0.1", port: 9090 }],
@@ -56,7 +59,7 @@ const EXAMPLES: Record<string, [string, (c: ReturnType<typeof parseConfig>) => u
     "reuse-port": ["", (c) => c.reusePort, true],
   };
 
-const TLS_FLAGS = new Set(["tls-port", "tls-cert", "tls-key"]);
+const TLS_FLAGS = new Set(["tls-port", "tls-cert", "tls-key", "irc-tls-port"]);
 
 Deno.test("parseConfig gives the documented defaults with no flags and no environment", () => {
   const config = parseConfig([], noEnv);
@@ -82,6 +85,17 @@ Deno.test("parseConfig reads every flag, from the command line and from its envi
     const fromEnv = parseConfig([], env({ [envName(flag)]: value === "" ? "true" : value }));
     assert.deepEqual(pick(fromEnv), expected, envName(flag));
   }
+});
+
+Deno.test("IRC over TLS needs the TLS files; the IRC name must be a host name", () => {
+  assert.throws(() => parseConfig(["--irc-tls-port", "6697"], noEnv), {
+    message: "--irc-tls-port needs --tls-port, --tls-cert and --tls-key",
+  });
+  const tls = ["--tls-port", "8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"];
+  assert.equal(parseConfig([...tls, "--irc-tls-port", "6697"], noEnv).irc.tlsPort, 6697);
+  assert.throws(() => parseConfig(["--irc-name", "two words"], noEnv), {
+    message: 'Invalid --irc-name "two words": expected a host name such as irc.example.org',
+  });
 });
 
 Deno.test("parseConfig lets a flag win over the environment, and REDIS_URL stand in for CHAT_REDIS", () => {

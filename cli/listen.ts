@@ -17,6 +17,9 @@ import { isPasswordHash } from "../store/passwords.ts";
 export interface Listeners {
   tcp: Deno.TcpListener;
   tls?: Deno.TlsListener;
+  /** IRC clients, plain and over TLS. */
+  irc?: Deno.TcpListener;
+  ircTls?: Deno.TlsListener;
 }
 
 /**
@@ -32,31 +35,46 @@ export interface Listeners {
  * ```
  */
 export async function bindListeners(config: Config): Promise<Listeners> {
-  const tcp = listen(() =>
-    Deno.listen({
-      hostname: config.host,
-      port: config.port,
-      reusePort: config.reusePort,
-    } as Deno.TcpListenOptions), `Cannot listen on ${config.host}:${config.port}`);
-  if (config.tls === undefined) return { tcp };
+  const bound: Listeners = { tcp: listenTcp(config, config.port, "listen") };
   try {
-    const { cert, key, port } = config.tls;
-    const pem = await readPem(cert, key);
-    const reusePort = config.reusePort;
-    const tls = listen(
-      () =>
-        Deno.listenTls(
-          { hostname: config.host, port, reusePort, ...pem } as
-            & Deno.ListenTlsOptions
-            & Deno.TlsCertifiedKeyPem,
-        ),
-      `Cannot serve TLS on ${config.host}:${port}`,
-    );
-    return { tcp, tls };
+    if (config.irc.port !== undefined) {
+      bound.irc = listenTcp(config, config.irc.port, "serve IRC");
+    }
+    if (config.tls === undefined) return bound;
+    const pem = await readPem(config.tls.cert, config.tls.key);
+    bound.tls = listenTls(config, config.tls.port, pem, "serve TLS");
+    if (config.irc.tlsPort !== undefined) {
+      bound.ircTls = listenTls(config, config.irc.tlsPort, pem, "serve IRC over TLS");
+    }
+    return bound;
   } catch (error) {
-    tcp.close();
+    for (const listener of [bound.tcp, bound.irc, bound.tls]) listener?.close();
     throw error;
   }
+}
+
+function listenTcp(config: Config, port: number, what: string): Deno.TcpListener {
+  const { host: hostname, reusePort } = config;
+  return listen(
+    () => Deno.listen({ hostname, port, reusePort } as Deno.TcpListenOptions),
+    `Cannot ${what} on ${hostname}:${port}`,
+  );
+}
+
+function listenTls(
+  config: Config,
+  port: number,
+  pem: { cert: string; key: string },
+  what: string,
+): Deno.TlsListener {
+  const { host: hostname, reusePort } = config;
+  return listen(
+    () =>
+      Deno.listenTls(
+        { hostname, port, reusePort, ...pem } as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
+      ),
+    `Cannot ${what} on ${hostname}:${port}`,
+  );
 }
 
 function listen<L>(open: () => L, failure: string): L {

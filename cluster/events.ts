@@ -80,10 +80,31 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     id: userId(v.id),
     ...(v.reason === undefined ? {} : { reason: text(v.reason) }),
   }),
-  say: (v, server) => ({ type: "say", server, id: userId(v.id), text: text(v.text) }),
-  me: (v, server) => ({ type: "me", server, id: userId(v.id), action: text(v.action) }),
+  say: (v, server) => ({
+    type: "say",
+    server,
+    id: userId(v.id),
+    text: text(v.text),
+    ...(v.room === undefined ? {} : { room: name(v.room) }),
+    ...(v.notice === true ? { notice: true } : {}),
+  }),
+  me: (v, server) => ({
+    type: "me",
+    server,
+    id: userId(v.id),
+    action: text(v.action),
+    ...(v.room === undefined ? {} : { room: name(v.room) }),
+  }),
   nick: (v, server) => ({ type: "nick", server, id: userId(v.id), name: name(v.name) }),
   move: (v, server) => ({ type: "move", server, id: userId(v.id), room: name(v.room) }),
+  enter: (v, server) => ({ type: "enter", server, id: userId(v.id), room: name(v.room) }),
+  part: (v, server) => ({
+    type: "part",
+    server,
+    id: userId(v.id),
+    room: name(v.room),
+    reason: text(v.reason ?? ""),
+  }),
   msg: (v, server) => ({
     type: "msg",
     server,
@@ -208,8 +229,15 @@ const FIELD_CHECKS: FieldChecks = {
 /** A user of `server`: a server speaks only for its own users. */
 function remoteUser(value: unknown, server: string): RemoteUser {
   if (!isObject(value) || value.server !== server) throw new BadField();
-  return { server, id: userId(value.id), name: name(value.name), room: name(value.room) };
+  // One room (`room`), or an IRC user's any number (`rooms`).
+  const rooms = Array.isArray(value.rooms) && value.rooms.length <= MAX_ROOMS
+    ? value.rooms.map(name)
+    : [name(value.room)];
+  return { server, id: userId(value.id), name: name(value.name), rooms };
 }
+
+/** The most rooms one user is told to be in: IRC's `CHANLIMIT`. */
+const MAX_ROOMS = 50;
 
 /** How often each kind of dropped event may be logged: one line a minute
  * says it is happening without letting a flood of junk flood the log. */

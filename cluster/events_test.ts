@@ -2,9 +2,17 @@ import assert from "node:assert/strict";
 import { DROP_LOG_INTERVAL_MS, DroppedEvents, MAX_EVENT_BYTES, parseEvent } from "./events.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 
-const user = { server: "s1", id: 3, name: "alice", room: "lobby" };
+const user = { server: "s1", id: 3, name: "alice", rooms: ["lobby"] };
+const ircUser = { server: "s1", id: 4, name: "carol", rooms: ["lobby", "games"] };
 const VALID = [
   { type: "join", server: "s1", user },
+  { type: "join", server: "s1", user: { ...ircUser, rooms: [] } },
+  { type: "say", server: "s1", id: 4, text: "hi", room: "games" },
+  { type: "say", server: "s1", id: 4, text: "psst", room: "games", notice: true },
+  { type: "me", server: "s1", id: 4, action: "waves", room: "games" },
+  { type: "enter", server: "s1", id: 4, room: "games" },
+  { type: "part", server: "s1", id: 4, room: "games", reason: "later" },
+  { type: "roster", server: "s1", users: [user, ircUser] },
   { type: "leave", server: "s1", id: 3 },
   { type: "leave", server: "s1", id: 3, reason: "bye now" },
   { type: "say", server: "s1", id: 3, text: "hello [x]: * ! é" },
@@ -31,6 +39,22 @@ Deno.test("parseEvent accepts every event type with well-formed fields", () => {
   for (const event of VALID) {
     assert.deepEqual(parseEvent(JSON.stringify(event)), { ok: true, event }, event.type);
   }
+});
+
+Deno.test("a user in one room, as a server before IRC sent it, is read as in that room", () => {
+  const old = {
+    type: "join",
+    server: "s1",
+    user: { server: "s1", id: 3, name: "al", room: "games" },
+  };
+  assert.deepEqual(parseEvent(JSON.stringify(old)), {
+    ok: true,
+    event: {
+      type: "join",
+      server: "s1",
+      user: { server: "s1", id: 3, name: "al", rooms: ["games"] },
+    },
+  });
 });
 
 Deno.test("parseEvent keeps only the fields it checked", () => {
@@ -67,6 +91,9 @@ Deno.test("parseEvent drops events with a missing or ill-typed field", () => {
     { type: "nick", server: "x", id: 1, name: "two words" },
     { type: "nick", server: "x", id: 1, name: "n".repeat(25) },
     { type: "move", server: "x", id: 1, room: "" },
+    { type: "enter", server: "x", id: 1, room: "#games" },
+    { type: "part", server: "x", id: 1, room: "games", reason: "a\nb" },
+    { type: "say", server: "x", id: 1, text: "hi", room: "two words" },
     { type: "msg", server: "x", from: "a", to: "b" },
     { type: "leave", server: "x", id: 1, reason: 5 },
     { type: "join", server: "x" },

@@ -37,6 +37,8 @@ export interface TestServer {
   ready: Promise<ReadyInfo>;
   /** The TLS port, when started with `tls`. */
   tlsPort?: number;
+  /** The IRC port (every test server has one). */
+  ircPort: number;
   /** The counters, when started with `metrics: true`. */
   metrics?: Metrics;
   /** Resolves once every instance has handled everything the others sent
@@ -107,14 +109,15 @@ export function startServer(
   const local = { hostname: "127.0.0.1", port: 0, reusePort: workers > 1 };
   const listener = Deno.listen(local);
   const tlsListener = options.tls ? Deno.listenTls({ ...local, ...options.tls }) : undefined;
-  const first = startInstance(shared, { tcp: listener, tls: tlsListener }, ports?.[0]);
+  const irc = Deno.listen(local);
+  const first = startInstance(shared, { tcp: listener, tls: tlsListener, irc }, ports?.[0]);
   // The others share the first one's ports, HTTP ones included (none, if
   // the first could not start).
   const rest = first.started.then((info) =>
     info === undefined
       ? []
       : (ports ?? []).slice(1).map((end) =>
-        startInstance(shared, sameListeners(listener, tlsListener), end, info)
+        startInstance(shared, sameListeners(listener, tlsListener, irc), end, info)
       )
   );
   const done = Promise.all([first.done, rest.then((list) => Promise.all(list.map((i) => i.done)))])
@@ -123,6 +126,7 @@ export function startServer(
   return {
     port: (listener.addr as Deno.NetAddr).port,
     tlsPort: tlsListener ? (tlsListener.addr as Deno.NetAddr).port : undefined,
+    ircPort: (irc.addr as Deno.NetAddr).port,
     metrics: shared.metrics,
     ready,
     settle: () => settle(shared, ready),
@@ -208,7 +212,7 @@ interface Instance {
 }
 
 /** Listeners on the same ports as these, for another instance. */
-function sameListeners(tcp: Deno.Listener, tls: Deno.Listener | undefined) {
+function sameListeners(tcp: Deno.Listener, tls: Deno.Listener | undefined, irc: Deno.Listener) {
   const at = (listener: Deno.Listener) => ({
     hostname: "127.0.0.1",
     port: (listener.addr as Deno.NetAddr).port,
@@ -218,6 +222,7 @@ function sameListeners(tcp: Deno.Listener, tls: Deno.Listener | undefined) {
   return {
     tcp: Deno.listen(at(tcp)),
     tls: tls && files && Deno.listenTls({ ...at(tls), ...files }),
+    irc: Deno.listen(at(irc)),
   };
 }
 
@@ -244,7 +249,7 @@ function composeFor(shared: Shared, ports: WorkerPorts | undefined): Composed {
 /** One chat instance of a test server. */
 function startInstance(
   shared: Shared,
-  listeners: { tcp: Deno.Listener; tls?: Deno.Listener },
+  listeners: { tcp: Deno.Listener; tls?: Deno.Listener; irc: Deno.Listener },
   ports: WorkerPorts | undefined,
   firstReady?: ReadyInfo,
 ): Instance {
@@ -269,6 +274,7 @@ function startInstance(
     now: options.now,
     history: parts.history && { store: parts.history, onJoin: DEFAULT_HISTORY_ON_JOIN },
     tlsListener: listeners.tls as Deno.Listener<Deno.Conn> | undefined,
+    ircListener: listeners.irc as Deno.Listener<Deno.Conn>,
     metrics,
     // The first instance serves the metrics of all, as `--workers` does.
     metricsAddress: metrics && !firstReady ? http(undefined) : undefined,

@@ -60,6 +60,8 @@ export interface UserSpec {
   oper?: boolean;
   address?: string;
   secure?: boolean;
+  /** An IRC client, in these rooms (and no other: none if empty). */
+  irc?: string[];
 }
 
 /** Adds a local user named `name`. */
@@ -67,7 +69,7 @@ export function addUser(scene: TestScene, name: string, spec: UserSpec = {}): Us
   const id = ++scene.lastId;
   const local = {
     sink: new FakeSink(),
-    face: "text" as const,
+    face: spec.irc ? "irc" as const : "text" as const,
     assigned: `user${id}`,
     session: undefined,
     address: spec.address ?? `10.0.0.${id}`,
@@ -77,7 +79,7 @@ export function addUser(scene: TestScene, name: string, spec: UserSpec = {}): Us
     oper: spec.oper,
   };
   if (spec.account !== undefined) scene.community.setRegistered(spec.account, true);
-  const user = scene.registry.add({ id, name, server: "here", local });
+  const user = scene.registry.add({ id, name, server: "here", local }, spec.irc ?? "lobby");
   if (user === undefined) throw new Error(`user ${id} added twice`);
   if (spec.room !== undefined) scene.registry.move(user, spec.room);
   return user;

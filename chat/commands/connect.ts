@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Effect, Scene } from "../command.ts";
-import { type ChatEvent, type Face, noticed } from "../events.ts";
+import { type Effect, localOf, type Scene } from "../command.ts";
+import { type ChatEvent, type Face, isIrc, noticed } from "../events.ts";
 import { ROSTER_LIMIT } from "../protocol.ts";
 import type { Sink, User } from "../registry.ts";
 import { topicOf } from "./join.ts";
@@ -21,6 +21,10 @@ export interface Arrival<S> {
   /** Where it comes from (no port), and whether it is TLS. */
   address: string;
   secure: boolean;
+  /** An IRC client that wants its own lines back (`echo-message`). */
+  echo?: boolean;
+  /** An IRC client's `USER` names. */
+  ident?: { user: string; realname: string };
 }
 
 /** `arrival` joins the lobby: it gets its own join, the roster, the
@@ -37,6 +41,7 @@ export function arrive<S>(
   const now = scene.clock.now();
   const ban = scene.community.serverBan(undefined, address, now);
   if (ban !== undefined) return turnedAway(arrival, ban);
+  if (isIrc(face)) return arriveQuietly(scene, serverId, arrival);
   const announcement: ChatEvent = { type: "join", name };
   const events: ChatEvent[] = [announcement, roster(scene)];
   if (welcome) events.push({ type: "welcome", name });
@@ -53,9 +58,29 @@ export function arrive<S>(
     { type: "announce", event: announcement, newcomer: user },
     {
       type: "publish",
-      event: { type: "join", server: "", user: { server: serverId, id, name, room } },
+      event: { type: "join", server: "", user: { server: serverId, id, name, rooms: [room] } },
     },
     { type: "log", line: `[server] ${name} joined`, fields: { event: "join", user: name } },
+  ];
+}
+
+/** An IRC client arrives in no room, and unannounced: on IRC, being on the
+ * server is no news, joining a channel is (its session says welcome). */
+function arriveQuietly<S>(scene: Scene<S>, serverId: string, arrival: Arrival<S>): Effect<S>[] {
+  const { id, name, sink, face, session, address, secure, echo, ident } = arrival;
+  const now = scene.clock.now();
+  const local = {
+    ...{ sink, face, assigned: name, session, address, secure, activeAt: now },
+    ...{ echo, ident },
+  };
+  const user = scene.registry.add({ id, name, server: serverId, local }, []);
+  if (user === undefined) return [];
+  return [
+    {
+      type: "publish",
+      event: { type: "join", server: "", user: { server: serverId, id, name, rooms: [] } },
+    },
+    { type: "log", line: `[server] ${name} joined (IRC)`, fields: { event: "join", user: name } },
   ];
 }
 
@@ -96,9 +121,13 @@ export function depart<S>(
   shuttingDown: boolean,
 ): Effect<S>[] {
   const { id, name } = user;
+  // An IRC client that never joined a channel was never seen: it goes quietly.
+  const seen = user.rooms.size > 0 || !isIrc(localOf(user).face);
   scene.registry.remove(user);
   const effects: Effect<S>[] = [{ type: "release", key: name.toLowerCase() }];
-  if (!shuttingDown) {
+  if (!shuttingDown && !seen) {
+    effects.push({ type: "publish", event: { type: "leave", server: "", id } });
+  } else if (!shuttingDown) {
     const event = reason
       ? { type: "leave", name, reason } as const
       : { type: "leave", name } as const;
@@ -123,7 +152,7 @@ export function publishRoster<S>(scene: Scene<S>): Effect<S>[] {
     server: u.server,
     id: u.id,
     name: u.name,
-    room: u.room.name,
+    rooms: [...u.rooms].map((r) => r.name),
   }));
   return [{ type: "publish", event: { type: "roster", server: "", users } }];
 }

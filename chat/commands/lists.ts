@@ -22,7 +22,12 @@ export function who<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
 
 /** `/rooms`: every room and its size, the lobby first. */
 export function rooms<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
-  const rooms = scene.registry.rooms().map((r) => ({ name: r.name, users: r.users.size }));
+  const rooms = scene.registry.rooms().map((r) => {
+    const topic = scene.community.room(r.name)?.topic;
+    return topic
+      ? { name: r.name, users: r.users.size, topic }
+      : { name: r.name, users: r.users.size };
+  });
   return reply(user, { type: "rooms", rooms });
 }
 

@@ -22,6 +22,7 @@ import {
   unregister,
   unregistered,
 } from "./account.ts";
+import { enter, listNames, part, partAll } from "./channels.ts";
 import { history } from "./history.ts";
 import { join } from "./join.ts";
 import { help, rooms, who } from "./lists.ts";
@@ -68,6 +69,11 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
   gban: (scene, user, c) => serverBan(scene, user, c.target, c.ms, c.reason),
   ungban: (scene, user, c) => serverUnban(scene, user, c.target),
   announce: (scene, user, c) => announce(scene, user, c.text),
+  enter: (scene, user, c) => enter(scene, user, c.room),
+  part: (scene, user, c) => part(scene, user, c.reason),
+  part_all: (scene, user) => partAll(scene, user),
+  names: (scene, user, c) => listNames(scene, user, c.detail),
+  notice: (scene, user, c) => message(scene, user, c.to, c.text, true),
 };
 
 /** Runs one command from a local user. */

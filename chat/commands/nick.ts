@@ -120,7 +120,7 @@ function renamed<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>[] {
   rememberName(localOf(user), old);
   effects.push(
     { type: "renamed", user, name },
-    { type: "room", room: user.room, event: { type: "rename", from: old, to: name } },
+    { type: "rooms", user, event: { type: "rename", from: old, to: name } },
     { type: "publish", event: { type: "nick", server: "", id: user.id, name } },
     {
       type: "log",

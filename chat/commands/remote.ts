@@ -31,13 +31,17 @@ export function applyRemote<S>(
     case "leave":
       return withUser(scene, event, (user) => departed(scene, user, event.reason));
     case "say":
-      return withUser(scene, event, (user) => said(user, event.text, false));
+      return withUser(scene, event, (user) => said(scene, user, event.text, false, event));
     case "me":
-      return withUser(scene, event, (user) => said(user, event.action, true));
+      return withUser(scene, event, (user) => said(scene, user, event.action, true, event));
     case "nick":
       return withUser(scene, event, (user) => renamed(scene, user, event.name));
     case "move":
       return withUser(scene, event, (user) => moved(scene, user, event.room));
+    case "enter":
+      return withUser(scene, event, (user) => entered(scene, user, event.room));
+    case "part":
+      return withUser(scene, event, (user) => parted(scene, user, event.room, event.reason));
     case "msg":
       return privateMessage(scene, event.from, event.to, event.text);
     case "roster":
@@ -69,7 +73,10 @@ function keptName<S>(scene: Scene<S>, name: string): Effect<S>[] {
  * waiting to be (then neither is: a connection that came and went at once,
  * as its own server shows it). */
 function departed<S>(scene: Scene<S>, user: User<S>, reason?: string): Effect<S>[] {
+  // A user in no room (an IRC client that joined no channel) goes quietly.
+  const seen = user.rooms.size > 0;
   scene.registry.remove(user);
+  if (!seen) return [];
   const name = user.name;
   const event = reason
     ? { type: "leave", name, reason } as const
@@ -91,24 +98,55 @@ function withUser<S>(
 function arrived<S>(scene: Scene<S>, remote: RemoteUser, announce: boolean): Effect<S>[] {
   const user = scene.registry.add(
     { id: remote.id, name: remote.name, server: remote.server, local: undefined },
-    remote.room,
+    remote.rooms,
   );
-  if (user === undefined || !announce) return [];
+  // A user in no room (an IRC client before its first JOIN) comes quietly.
+  if (user === undefined || !announce || remote.rooms.length === 0) return [];
   return [{ type: "announce", event: { type: "join", name: remote.name }, newcomer: user }];
 }
 
-function said<S>(user: User<S>, text: string, action: boolean): Effect<S>[] {
-  const event = { type: action ? "action" : "say", from: user.name, text } as const;
-  return [
-    { type: "room", room: user.room, event },
-    { type: "keep", room: user.room.name, from: user.name, text, action, remote: true },
-  ];
+function said<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  text: string,
+  action: boolean,
+  where: { room?: string; notice?: boolean },
+): Effect<S>[] {
+  const room = where.room === undefined ? user.room : scene.registry.roomOf(user, where.room);
+  if (room === undefined) return [];
+  const from = user.name;
+  const event = action
+    ? { type: "action", from, text } as const
+    : { type: "say", from, text, ...(where.notice ? { notice: true } : {}) } as const;
+  const effects: Effect<S>[] = [{ type: "room", room, event }];
+  if (!where.notice) {
+    effects.push({ type: "keep", room: room.name, from, text, action, remote: true });
+  }
+  return effects;
+}
+
+function entered<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
+  if (scene.registry.roomOf(user, roomName) !== undefined) return [];
+  const room = scene.registry.enter(user, roomName);
+  const event = { type: "enter", name: user.name, room: room.name } as const;
+  return [{ type: "room", room, event, except: user }];
+}
+
+function parted<S>(scene: Scene<S>, user: User<S>, roomName: string, reason: string): Effect<S>[] {
+  const room = scene.registry.roomOf(user, roomName);
+  if (room === undefined) return [];
+  scene.registry.part(user, room);
+  return [{
+    type: "room",
+    room,
+    event: { type: "exit", name: user.name, room: room.name, reason },
+  }];
 }
 
 function renamed<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S>[] {
   const old = user.name;
   scene.registry.rename(user, name);
-  return [{ type: "room", room: user.room, event: { type: "rename", from: old, to: name } }];
+  return [{ type: "rooms", user, event: { type: "rename", from: old, to: name } }];
 }
 
 function moved<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
@@ -148,8 +186,10 @@ function replaceRoster<S>(scene: Scene<S>, server: string, users: RemoteUser[]):
     }
     if (known.local !== undefined || known.server !== server) continue;
     if (known.name !== remote.name) scene.registry.rename(known, remote.name);
-    if (known.room.name.toLowerCase() !== remote.room.toLowerCase()) {
-      scene.registry.move(known, remote.room);
+    const had = [...known.rooms].map((r) => r.name.toLowerCase()).sort().join(" ");
+    if (had !== remote.rooms.map((r) => r.toLowerCase()).sort().join(" ")) {
+      for (const room of [...known.rooms]) scene.registry.part(known, room);
+      for (const room of remote.rooms) scene.registry.enter(known, room);
     }
   }
   return effects;

@@ -32,7 +32,7 @@ export function kick<S>(scene: Scene<S>, user: User<S>, name: string, reason: st
   const refused = mayNot(scene, user, room.name, "op", "kick", false);
   if (refused !== undefined) return refused;
   const target = scene.registry.named(name);
-  if (target === undefined || target.room !== room) {
+  if (target === undefined || !target.rooms.has(room)) {
     return refuse(user, { refusal: "not_in_room", name, room: room.name });
   }
   const outranked = notAbove(scene, user, room.name, target.name);

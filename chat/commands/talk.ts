@@ -11,20 +11,46 @@ import type { Sanction } from "../community.ts";
 import { SERVER_EVENT } from "../protocol.ts";
 import type { User } from "../registry.ts";
 
-/** A chat line: to the others in the room, and to the other servers. */
-export function say<S>(scene: Scene<S>, user: User<S>, text: string): Effect<S>[] {
+/** A chat line: to the others in the room (and back to an IRC client that
+ * asked for its own lines, `echo-message`), and to the other servers. An
+ * IRC `NOTICE` (`notice`) goes the same way but is not kept. */
+export function say<S>(scene: Scene<S>, user: User<S>, text: string, notice = false): Effect<S>[] {
   if (scene.community.anyMutes) {
     const muted = mutedNotice(scene, user);
     if (muted !== undefined) return muted;
   }
   const room = user.room;
+  const local = user.local;
+  const except = local?.echo ? undefined : user;
+  if (notice) return noticeTo(scene, user, text, except);
   const effects: Effect<S>[] = [
-    { type: "room", room, event: { type: "say", from: user.name, text }, except: user },
+    { type: "room", room, event: { type: "say", from: user.name, text }, except },
     { type: "keep", room: room.name, from: user.name, text, action: false },
   ];
   // Checked here, not only in publish, so a lone server builds no event per line.
   if (scene.link.linked) {
-    effects.push({ type: "publish", event: { type: "say", server: "", id: user.id, text } });
+    // Only a user in several rooms says which: the others' one is known.
+    const event = user.rooms.size === 1
+      ? { type: "say", server: "", id: user.id, text } as const
+      : { type: "say", server: "", id: user.id, text, room: room.name } as const;
+    effects.push({ type: "publish", event });
+  }
+  return effects;
+}
+
+/** An IRC `NOTICE` to a room: shown, never kept. */
+function noticeTo<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  text: string,
+  except: User<S> | undefined,
+): Effect<S>[] {
+  const room = user.room;
+  const event = { type: "say", from: user.name, text, notice: true } as const;
+  const effects: Effect<S>[] = [{ type: "room", room, event, except }];
+  if (scene.link.linked) {
+    const published = { type: "say", server: "", id: user.id, text, room: room.name } as const;
+    effects.push({ type: "publish", event: { ...published, notice: true } });
   }
   return effects;
 }
@@ -37,22 +63,37 @@ export function act<S>(scene: Scene<S>, user: User<S>, action: string): Effect<S
   }
   if (SERVER_EVENT.test(action)) return refuse(user, { refusal: "action_like_server" });
   const room = user.room;
+  const except = user.local?.echo ? undefined : user;
   return [
-    { type: "room", room, event: { type: "action", from: user.name, text: action }, except: user },
+    { type: "room", room, event: { type: "action", from: user.name, text: action }, except },
     { type: "keep", room: room.name, from: user.name, text: action, action: true },
-    { type: "publish", event: { type: "me", server: "", id: user.id, action } },
+    { type: "publish", event: { type: "me", server: "", id: user.id, action, room: room.name } },
   ];
 }
 
 /** `/msg NAME TEXT`: to a user here, or through the link to its server;
- * nothing comes back on success. */
-export function message<S>(scene: Scene<S>, user: User<S>, to: string, text: string): Effect<S>[] {
+ * nothing comes back on success (but to an IRC client that asked for its
+ * own lines). */
+export function message<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  to: string,
+  text: string,
+  notice = false,
+): Effect<S>[] {
   const target = scene.registry.named(to);
   if (target === undefined) return refuse(user, { refusal: "no_such_user", name: to });
-  const event = { type: "private", from: user.name, to: target.name, text } as const;
-  if (target.local) return [{ type: "reply", to: target, events: [event] }];
+  const event = notice
+    ? { type: "private", from: user.name, to: target.name, text, notice } as const
+    : { type: "private", from: user.name, to: target.name, text } as const;
+  const echo: Effect<S>[] = user.local?.echo ? [{ type: "reply", to: user, events: [event] }] : [];
+  if (target.local) return [{ type: "reply", to: target, events: [event] }, ...echo];
   if (!scene.link.up) return refuse(user, { refusal: "unreachable_user", name: target.name });
-  return [{ type: "publish", event: { ...event, type: "msg", server: "" } }];
+  const { from, text: said } = event;
+  return [{
+    type: "publish",
+    event: { type: "msg", server: "", from, to: target.name, text: said },
+  }, ...echo];
 }
 
 /** The notice when `user` is muted in its room; undefined if not. */

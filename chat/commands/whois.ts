@@ -98,6 +98,8 @@ function factsOf<S>(scene: Scene<S>, target: User<S>, oper: boolean): WhoisFacts
     oper: local?.oper === true,
     room: target.room.name,
   };
+  if (target.rooms.size !== 1) facts.rooms = [...target.rooms].map((r) => r.name);
+  if (local?.ident !== undefined) Object.assign(facts, local.ident);
   if (local !== undefined) facts.idleMs = scene.clock.now() - local.activeAt;
   if (local !== undefined && oper) facts.address = local.address;
   return facts;

@@ -1,0 +1,144 @@
+/**
+ * Being in several rooms at once, as IRC users are: entering a room
+ * (`JOIN #games`) without leaving the others, parting one (`PART`), and
+ * the lists IRC asks of one room by name (`NAMES`, `WHO`). Nobody types
+ * these on the line protocol; its users `/join`, which moves.
+ *
+ * @module
+ */
+
+import { type Effect, localOf, refuse, reply, type Scene } from "../command.ts";
+import { atLeast } from "../community.ts";
+import type { ServerCommand } from "../commands.ts";
+import { isIrc } from "../events.ts";
+import type { User } from "../registry.ts";
+import { topicOf } from "./join.ts";
+import { rankOf } from "./rank.ts";
+
+/** `JOIN #room`: in it too, unless already there or banned from it; a
+ * logged-in user who opens a new room owns it. */
+export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
+  if (scene.registry.roomOf(user, roomName) !== undefined) return [];
+  const local = localOf(user);
+  const ban = scene.community.roomBan(roomName, user.name, local.address, scene.clock.now());
+  if (ban !== undefined && !atLeast(rankOf(scene, user, roomName), "owner")) {
+    const { by, until, reason } = ban;
+    const event = { type: "you_are_banned", place: roomName, by, until, reason } as const;
+    return [{ type: "reply", to: user, events: [event] }];
+  }
+  const room = scene.registry.enter(user, roomName);
+  const name = user.name;
+  const effects: Effect<S>[] = [
+    { type: "room", room, event: { type: "enter", name, room: room.name }, except: user },
+    {
+      type: "reply",
+      to: user,
+      events: [
+        { type: "room", room: room.name, users: room.users.size },
+        ...topicOf(scene, room.name),
+        names(scene, user, false),
+      ],
+    },
+    { type: "history", to: user, room: room.name },
+    { type: "publish", event: { type: "enter", server: "", id: user.id, room: room.name } },
+  ];
+  const account = local.account;
+  if (account !== undefined && room.creator === user.id && !scene.community.keeps(room.name)) {
+    const act = { kind: "claim", room: room.name, owner: account, by: name } as const;
+    effects.push({ type: "act", act, by: user });
+  }
+  return effects;
+}
+
+/** `PART #room [:reason]`: out of the room the command is about. */
+export function part<S>(scene: Scene<S>, user: User<S>, reason: string): Effect<S>[] {
+  return leaveRoom(scene, user, user.room.name, reason);
+}
+
+/** `JOIN 0`: out of every room. */
+export function partAll<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
+  return [...user.rooms].flatMap((room) => leaveRoom(scene, user, room.name));
+}
+
+/** Takes `user` out of `roomName`: the room (the user included) sees it
+ * leave, and so do the other servers. */
+export function leaveRoom<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  roomName: string,
+  reason = "",
+): Effect<S>[] {
+  const room = scene.registry.roomOf(user, roomName);
+  if (room === undefined) return refuse(user, { refusal: "not_on_channel", room: roomName });
+  const event = { type: "exit", name: user.name, room: room.name, reason } as const;
+  // The registry changes now and the effects run after: the room hears of
+  // it without the user, who is told apart.
+  scene.registry.part(user, room);
+  const effects: Effect<S>[] = [{ type: "room", room, event }];
+  if (user.local !== undefined) effects.push({ type: "reply", to: user, events: [event] });
+  effects.push({
+    type: "publish",
+    event: { type: "part", server: "", id: user.id, room: room.name, reason },
+  });
+  return effects;
+}
+
+/** `NAMES #room` (or `WHO #room`, `detail`): who is in the room the
+ * command is about, ops marked. */
+export function listNames<S>(scene: Scene<S>, user: User<S>, detail: boolean): Effect<S>[] {
+  return reply(user, names(scene, user, detail));
+}
+
+function names<S>(scene: Scene<S>, user: User<S>, detail: boolean) {
+  const room = user.room;
+  const names: string[] = [];
+  const ops: string[] = [];
+  for (const other of room.users) {
+    names.push(other.name);
+    if (atLeast(rankOf(scene, other, room.name), "op")) ops.push(other.name);
+  }
+  const stale = scene.link.linked && !scene.link.up;
+  return {
+    type: "who",
+    room: room.name,
+    names,
+    online: scene.registry.size,
+    stale,
+    ops,
+    detail,
+  } as const;
+}
+
+/** Makes `name` the room of what an IRC user sent (a line when `command`
+ * is undefined): one of its own rooms, but for joining one and for
+ * looking at one (its names, its topic). The refusal if it may not. */
+export function focus<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  name: string,
+  command?: ServerCommand,
+): Effect<S>[] | undefined {
+  if (command?.name === "enter") return undefined;
+  const looking = command?.name === "names" || (command?.name === "topic" && command.text === "");
+  const room = looking ? scene.registry.room(name) : scene.registry.roomOf(user, name);
+  if (room !== undefined) {
+    user.room = room;
+    return undefined;
+  }
+  if (scene.registry.room(name) === undefined) {
+    return refuse(user, { refusal: "no_such_channel", room: name });
+  }
+  return refuse(
+    user,
+    command === undefined ? { refusal: "cannot_send", room: name } : {
+      refusal: "not_on_channel",
+      room: name,
+    },
+  );
+}
+
+/** Whether `user` is in any number of rooms (an IRC user) rather than
+ * exactly one. */
+export function inManyRooms<S>(user: User<S>): boolean {
+  return user.local !== undefined && isIrc(user.local.face);
+}

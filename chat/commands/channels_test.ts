@@ -1,0 +1,87 @@
+/**
+ * Several rooms at once, in memory: an IRC user enters and parts rooms
+ * without leaving the others, its lines and commands go to the room they
+ * name, and being kicked or banned takes it out of that room only.
+ */
+
+import assert from "node:assert/strict";
+import { acts, addUser, ownRoom, refusals, repliedEvents, testScene } from "../../testing/scene.ts";
+import type { Effect } from "../command.ts";
+import { enter, focus, leaveRoom, partAll } from "./channels.ts";
+import { kick } from "./room_ops.ts";
+import { say } from "./talk.ts";
+import { enact } from "../acts.ts";
+
+/** Where each room effect goes, and what it says. */
+function roomEvents<S>(effects: Effect<S>[]): [string, string][] {
+  return effects.flatMap((e) => e.type === "room" ? [[e.room.name, e.event.type]] : []);
+}
+
+function roomNames(user: { rooms: Set<{ name: string }> }): string[] {
+  return [...user.rooms].map((r) => r.name);
+}
+
+Deno.test("an IRC user starts in no room and enters several without leaving any", () => {
+  const scene = testScene();
+  const ann = addUser(scene, "ann", { irc: [] });
+  assert.deepEqual(roomNames(ann), []);
+  assert.equal(ann.room, scene.registry.nowhere);
+  enter(scene, ann, "lobby");
+  const effects = enter(scene, ann, "games");
+  assert.deepEqual(roomNames(ann), ["lobby", "games"]);
+  assert.deepEqual(roomEvents(effects), [["games", "enter"]]);
+  const told = repliedEvents(effects).map((e) => e.type);
+  assert.deepEqual(told, ["room", "who"], "its own join, then the names");
+  assert.deepEqual(enter(scene, ann, "GAMES"), [], "entering a room again does nothing");
+});
+
+Deno.test("a line goes to the room it names, and to no other of the user's rooms", () => {
+  const scene = testScene();
+  const ann = addUser(scene, "ann", { irc: ["lobby", "games"] });
+  const bob = addUser(scene, "bob", { room: "lobby" });
+  assert.equal(focus(scene, ann, "lobby"), undefined);
+  const effects = say(scene, ann, "hi bob");
+  assert.deepEqual(roomEvents(effects), [["lobby", "say"]]);
+  assert.equal(bob.room.name, "lobby");
+  assert.deepEqual(refusals(focus(scene, ann, "attic") ?? []), ["no_such_channel"]);
+  addUser(scene, "cy", { room: "attic" });
+  assert.deepEqual(refusals(focus(scene, ann, "attic") ?? []), ["cannot_send"]);
+  assert.deepEqual(
+    refusals(focus(scene, ann, "attic", { name: "kick", target: "cy", reason: "" }) ?? []),
+    ["not_on_channel"],
+  );
+  assert.equal(
+    focus(scene, ann, "attic", { name: "names", detail: false }),
+    undefined,
+    "anyone may look at a room's names",
+  );
+});
+
+Deno.test("parting one room keeps the others; JOIN 0 parts them all; the last one out closes it", () => {
+  const scene = testScene();
+  const ann = addUser(scene, "ann", { irc: ["lobby", "games", "den"] });
+  const effects = leaveRoom(scene, ann, "games", "later");
+  assert.deepEqual(roomNames(ann), ["lobby", "den"]);
+  assert.equal(scene.registry.room("games"), undefined, "nobody was left in games");
+  assert.deepEqual(repliedEvents(effects), [
+    { type: "exit", name: "ann", room: "games", reason: "later" },
+  ]);
+  assert.deepEqual(refusals(leaveRoom(scene, ann, "games")), ["not_on_channel"]);
+  partAll(scene, ann);
+  assert.deepEqual(roomNames(ann), []);
+  assert.equal(ann.room, scene.registry.nowhere);
+  assert.ok(scene.registry.room("lobby") !== undefined, "the lobby never goes");
+});
+
+Deno.test("a kicked IRC user leaves that room only; a kicked nc user goes to the lobby", () => {
+  const scene = testScene();
+  ownRoom(scene, "den", "olga");
+  const olga = addUser(scene, "olga", { account: "olga", room: "den" });
+  const ann = addUser(scene, "ann", { irc: ["lobby", "den"] });
+  const bob = addUser(scene, "bob", { room: "den" });
+  focus(scene, ann, "den");
+  for (const act of acts(kick(scene, olga, "ann", "noisy"))) enact(scene, act);
+  assert.deepEqual(roomNames(ann), ["lobby"]);
+  for (const act of acts(kick(scene, olga, "bob", "noisy"))) enact(scene, act);
+  assert.deepEqual(roomNames(bob), ["lobby"]);
+});

@@ -1,0 +1,177 @@
+/**
+ * The IRC face's lines for what one user is told: `WHOIS` replies, ban
+ * lists, history replayed, and refusals as the numerics IRC clients know
+ * (`401`, `433`, `442`, `482`...), or a server `NOTICE` where IRC has none.
+ *
+ * @module
+ */
+
+import { unreachable } from "../actors/mod.ts";
+import { because, lasting, noticeText, type Refusal, refusalText } from "./events.ts";
+import type { HistoryLine } from "./ports.ts";
+import {
+  banMask,
+  banText,
+  channel,
+  IRC_SERVER,
+  type IrcContext,
+  mask,
+  numeric,
+  type Of,
+  roomNotice,
+  serverNotice,
+} from "./render_irc.ts";
+import { whoisText } from "./render_text.ts";
+
+/** What only one user is told. */
+export function toOne(
+  event: Of<
+    | "whois"
+    | "whois_told"
+    | "bans"
+    | "history"
+    | "you_are_banned"
+    | "you_are_muted"
+    | "you_were_kicked"
+    | "notice"
+    | "refusal"
+    | "shutdown"
+  >,
+  c: IrcContext,
+): string[] {
+  switch (event.type) {
+    case "whois":
+      return whoisLines(event, c);
+    case "whois_told":
+      return [serverNotice(c, event.text)];
+    case "bans":
+      return [
+        ...event.entries.filter((e) => e.what === "banned").map((e) =>
+          numeric(c, "367", channel(event.room), banMask(e.whom), e.by, "0")
+        ),
+        numeric(c, "368", channel(event.room), "End of channel ban list"),
+        ...event.entries.filter((e) => e.what === "muted").map((e) =>
+          serverNotice(c, `${e.whom} is muted in ${event.room} by ${e.by}${because(e.reason)}`)
+        ),
+      ];
+    case "history":
+      return event.lines.map((line) => historyLine(event.room, line, c));
+    case "you_are_banned":
+      if (event.place === "this server") {
+        return [`ERROR :${banText({ ...event, name: "you", room: "" }, c.now)}`];
+      }
+      return [
+        numeric(
+          c,
+          "474",
+          channel(event.place),
+          `Cannot join channel (+b): ${sanctioned(event, c)}`,
+        ),
+      ];
+    case "you_are_muted":
+      return [
+        numeric(
+          c,
+          "404",
+          channel(event.room),
+          `Cannot send to channel: you are muted ${sanctioned(event, c)}`,
+        ),
+      ];
+    case "you_were_kicked":
+      return [`:${mask(event.by)} KICK ${channel(event.room)} ${c.me} :${event.reason}`];
+    case "notice":
+      return [serverNotice(c, noticeText(event.notice))];
+    case "refusal":
+      return [refusalLine(event.refusal, c)];
+    case "shutdown":
+      return ["ERROR :server shutting down"];
+    default:
+      return unreachable(event);
+  }
+}
+
+/** The numeric for a refusal where IRC has one, else a server notice. */
+function refusalLine(refusal: Refusal, c: IrcContext): string {
+  const text = refusalText(refusal);
+  switch (refusal.refusal) {
+    case "no_such_user":
+      return numeric(c, "401", refusal.name, "No such nick/channel");
+    case "name_taken":
+    case "name_registered":
+    case "name_like_registered":
+      return numeric(c, "433", refusal.name, text);
+    case "name_reserved":
+    case "name_banned":
+      return numeric(c, "432", refusal.name, text);
+    case "not_on_channel":
+      return numeric(c, "442", channel(refusal.room), "You're not on that channel");
+    case "cannot_send":
+      return numeric(c, "404", channel(refusal.room), "Cannot send to channel");
+    case "no_such_channel":
+      return numeric(c, "403", channel(refusal.room), "No such channel");
+    case "not_in_room":
+      return numeric(c, "441", refusal.name, channel(refusal.room), "They aren't on that channel");
+    case "rank_needed":
+      return refusal.who === "server operators"
+        ? numeric(c, "481", `Permission Denied- ${text}`)
+        : numeric(c, "482", channel(c.room ?? ""), `You're not channel operator: ${text}`);
+    case "wrong_credentials":
+    case "wrong_password":
+      return numeric(c, "464", text);
+    case "line_too_long":
+      return numeric(c, "417", "Input line was too long");
+    case "flooding":
+    case "idle":
+    case "not_reading":
+    case "busy":
+    case "killed":
+    case "kicked_off":
+    case "banned_off":
+      return `ERROR :${text}`;
+    default:
+      return serverNotice(c, text);
+  }
+}
+
+function whoisLines(event: Of<"whois">, c: IrcContext): string[] {
+  const f = event.facts;
+  const lines = [
+    numeric(c, "311", f.name, f.user ?? f.name, IRC_SERVER, "*", f.realname ?? f.name),
+    numeric(c, "312", f.name, c.server, "Marquee"),
+  ];
+  const rooms = f.rooms ?? (f.room === "" ? [] : [f.room]);
+  if (rooms.length > 0) lines.push(numeric(c, "319", f.name, rooms.map(channel).join(" ")));
+  if (f.oper) lines.push(numeric(c, "313", f.name, "is a server operator"));
+  if (f.account !== undefined) lines.push(numeric(c, "330", f.name, f.account, "is logged in as"));
+  if (f.idleMs !== undefined) {
+    lines.push(numeric(c, "317", f.name, String(Math.floor(f.idleMs / 1000)), "seconds idle"));
+  }
+  if (f.unanswered) lines.push(serverNotice(c, whoisText(f)));
+  lines.push(numeric(c, "318", f.name, "End of /WHOIS list"));
+  return lines;
+}
+
+/** A kept line replayed: as said then, with its time when the client reads
+ * `server-time`, else as a notice that says when. */
+function historyLine(room: string, line: HistoryLine, c: IrcContext): string {
+  const text = line.action ? `\x01ACTION ${line.text}\x01` : line.text;
+  if (c.tags) {
+    // Its own time, not now's.
+    return `@time=${new Date(line.at).toISOString()} :${mask(line.from)} PRIVMSG ${
+      channel(room)
+    } :${text}`;
+  }
+  const when = new Date(line.at).toISOString().slice(0, 16).replace("T", " ");
+  return roomNotice(
+    c,
+    room,
+    `[${when}] <${line.from}> ${line.action ? `* ${line.text}` : line.text}`,
+  );
+}
+
+function sanctioned(
+  event: { by: string; until: number; reason: string },
+  c: IrcContext,
+): string {
+  return `by ${event.by} ${lasting(event.until, c.now)}${because(event.reason)}`;
+}

@@ -1,0 +1,219 @@
+/**
+ * The IRC face over real sockets: an IRC client, an nc client and the
+ * page's JSON WebSocket in one room, each reading the others' doings in
+ * its own form; registration, several channels at once, moderation and
+ * hostile input on the IRC port.
+ */
+
+import assert from "node:assert/strict";
+import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { IrcClient } from "../testing/irc_client.ts";
+
+/** A JSON WebSocket client, as the page opens it. */
+async function openPage(webPort: number) {
+  const socket = new WebSocket(`ws://127.0.0.1:${webPort}/ws`, ["marquee.json"]);
+  const events: Record<string, unknown>[] = [];
+  let wake = () => {};
+  socket.onmessage = (message) => {
+    for (const event of JSON.parse(String(message.data))) events.push(event);
+    wake();
+  };
+  await new Promise((resolve) => (socket.onopen = resolve));
+  const next = async (match: (e: Record<string, unknown>) => boolean) => {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const index = events.findIndex(match);
+      if (index !== -1) return events.splice(0, index + 1).at(-1)!;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    throw new Error(`No such event; got ${JSON.stringify(events)}`);
+  };
+  const close = async () => {
+    const closed = new Promise((resolve) => (socket.onclose = resolve));
+    socket.close();
+    await closed;
+  };
+  return { socket, next, close };
+}
+
+async function withServer(test: (server: TestServer) => Promise<void>, web = false) {
+  const server = startServer({ floodRate: 0 }, { web });
+  await server.ready;
+  try {
+    await test(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+Deno.test("an IRC client registers, is welcomed with its nick and a truthful ISUPPORT", async () => {
+  await withServer(async (server) => {
+    const irc = await IrcClient.connect(server.ircPort);
+    await irc.send("CAP LS 302");
+    assert.match(await irc.line(), / CAP \* LS :.*server-time/);
+    await irc.send("NICK ann");
+    await irc.send("USER ann 0 * :Ann A");
+    await irc.send("CAP END");
+    assert.equal(await irc.line(), ":marquee 001 ann :Welcome to the Marquee IRC network, ann");
+    const isupport = await irc.readUntil((l) => / 005 /.test(l));
+    for (const token of ["CHANTYPES=#", "NICKLEN=24", "CASEMAPPING=ascii", "PREFIX=(o)@"]) {
+      assert.ok(isupport.includes(token), token);
+    }
+    await irc.readUntil((l) => / 376 /.test(l));
+    await irc.send("PING :hello there");
+    assert.equal(
+      await irc.readUntil((l) => l.includes("PONG")),
+      ":marquee PONG marquee :hello there",
+    );
+    await irc.send("FROB");
+    assert.equal(await irc.line(), ":marquee 421 ann FROB :Unknown command");
+    await irc.close();
+  });
+});
+
+Deno.test("a nick outside the name rule is 432; a taken one 433, and the client picks another", async () => {
+  await withServer(async (server) => {
+    const { client: nc } = await TestClient.join(server.port);
+    await nc.send("/nick bob");
+    await nc.readUntil((l) => l.includes("known as bob"));
+    const irc = await IrcClient.connect(server.ircPort);
+    await irc.send("NICK b.o.b");
+    assert.match(await irc.line(), /^:marquee 432 \* b\.o\.b :/);
+    await irc.send("NICK BOB");
+    await irc.send("USER bob 0 * :Bob");
+    assert.match(await irc.readUntil((l) => / 433 /.test(l)), / 433 \S+ BOB :name taken: BOB$/);
+    await irc.send("NICK bob_");
+    assert.match(await irc.readUntil((l) => / 001 /.test(l)), / 001 bob_ /);
+    await Promise.all([irc.close(), nc.close()]);
+  });
+});
+
+Deno.test("IRC, nc and the page in one room: lines, actions, renames, joins, parts, quits", async () => {
+  await withServer(async (server) => {
+    const { webPort } = await server.ready;
+    const { client: nc, name: ncName } = await TestClient.join(server.port);
+    const page = await openPage(webPort!);
+    await nc.readUntil((l) => l.endsWith("joined the chat"));
+    const irc = await IrcClient.register(server.ircPort, "ann");
+    await irc.send("JOIN #lobby");
+    assert.equal(await irc.line(), ":ann!ann@marquee JOIN #lobby");
+    const names = await irc.readUntil((l) => / 353 /.test(l));
+    assert.ok(names.includes(ncName), names);
+    await irc.readUntil((l) => / 366 /.test(l));
+    assert.equal(await nc.readLine(), "* ann joined the room");
+    await page.next((e) => e.type === "enter" && e.name === "ann");
+
+    await nc.send("hello irc");
+    assert.equal(await irc.line(), `:${ncName}!${ncName}@marquee PRIVMSG #lobby :hello irc`);
+    await irc.send("PRIVMSG #lobby :hello nc");
+    assert.equal(await nc.readLine(), "[ann]: hello nc");
+    assert.equal((await page.next((e) => e.type === "say" && e.from === "ann")).text, "hello nc");
+    await irc.send("PRIVMSG #lobby :\x01ACTION waves\x01");
+    assert.equal(await nc.readLine(), "* ann waves");
+    await nc.send("/me bows");
+    assert.equal(
+      await irc.line(),
+      `:${ncName}!${ncName}@marquee PRIVMSG #lobby :\x01ACTION bows\x01`,
+    );
+
+    await irc.send("NICK anna");
+    assert.equal(await irc.line(), ":ann!ann@marquee NICK anna");
+    assert.equal(await nc.readLine(), "* ann is now known as anna");
+    irc.nick = "anna";
+    await nc.send("/nick carl");
+    assert.equal(await irc.line(), `:${ncName}!${ncName}@marquee NICK carl`);
+
+    await irc.send("JOIN #games");
+    await irc.readUntil((l) => / 366 anna #games /.test(l));
+    await nc.send("/join games");
+    assert.equal(await irc.line(), ":carl!carl@marquee PART #lobby");
+    assert.equal(await irc.line(), ":carl!carl@marquee JOIN #games");
+    await nc.readUntil((l) => l.startsWith("* you are in games"));
+    await irc.send("PRIVMSG #lobby :only the lobby hears this");
+    await irc.send("PRIVMSG #games :and games this");
+    assert.equal(await nc.readUntil((l) => l.startsWith("[")), "[anna]: and games this");
+    assert.equal(
+      (await page.next((e) => e.type === "say" && e.from === "anna")).text,
+      "only the lobby hears this",
+      "the page is in the lobby only",
+    );
+
+    await irc.send("PART #games :off to bed");
+    assert.equal(await irc.line(), ":anna!anna@marquee PART #games :off to bed");
+    assert.equal(await nc.readLine(), "* anna left the room");
+    await irc.send("QUIT :bye all");
+    assert.equal(await irc.line(), "ERROR :Closing link: bye all");
+    assert.equal(await nc.readLine(), "* anna left the chat (bye all)");
+    await Promise.all([irc.close(), nc.close(), page.close()]);
+  }, true);
+});
+
+Deno.test("a line to a channel the IRC user is not in is refused with 404, to a nick with 401", async () => {
+  await withServer(async (server) => {
+    const irc = await IrcClient.register(server.ircPort, "ann");
+    await irc.send("PRIVMSG #lobby :hi");
+    assert.equal(await irc.line(), ":marquee 404 ann #lobby :Cannot send to channel");
+    await irc.send("PRIVMSG #nowhere :hi");
+    assert.equal(await irc.line(), ":marquee 403 ann #nowhere :No such channel");
+    await irc.send("PRIVMSG zed :hi");
+    assert.equal(await irc.line(), ":marquee 401 ann zed :No such nick/channel");
+    await irc.send("JOIN #bad.name");
+    assert.equal(await irc.line(), ":marquee 479 ann #bad.name :Illegal channel name");
+    await irc.close();
+  });
+});
+
+Deno.test("private messages and echo-message between IRC and nc", async () => {
+  await withServer(async (server) => {
+    const { client: nc, name: ncName } = await TestClient.join(server.port);
+    const irc = await IrcClient.register(server.ircPort, "ann", ["echo-message", "server-time"]);
+    await irc.send(`PRIVMSG ${ncName} :psst`);
+    assert.equal(await nc.readUntil((l) => l.startsWith("[")), `[ann -> ${ncName}]: psst`);
+    const echo = await irc.raw.readLine();
+    assert.match(echo, /^@time=\S+ :ann!ann@marquee PRIVMSG user\d+ :psst\r$/);
+    await nc.send("/msg ann hi back");
+    assert.equal(await irc.line(), `:${ncName}!${ncName}@marquee PRIVMSG ann :hi back`);
+    await irc.send("JOIN #lobby");
+    await irc.readUntil((l) => / 366 /.test(l));
+    await irc.send("PRIVMSG #lobby :echoed");
+    assert.equal(await irc.line(), ":ann!ann@marquee PRIVMSG #lobby :echoed");
+    await Promise.all([irc.close(), nc.close()]);
+  });
+});
+
+Deno.test("hostile input on the IRC port gets IRC's answers and costs nobody else", async () => {
+  await withServer(async (server) => {
+    const { client: nc } = await TestClient.join(server.port);
+    const irc = await IrcClient.register(server.ircPort, "ann");
+    await irc.send("JOIN #lobby");
+    await irc.readUntil((l) => / 366 /.test(l));
+    await irc.send(`PRIVMSG #lobby :${"x".repeat(600)}`);
+    assert.equal(await irc.line(), ":marquee 417 ann :Input line was too long");
+    await irc.raw.writeAll(new TextEncoder().encode("y".repeat(5 * 1024 * 1024) + "\r\n"));
+    assert.equal(
+      await irc.readUntil((l) => / 417 /.test(l)),
+      ":marquee 417 ann :Input line was too long",
+    );
+    await irc.raw.writeAll(new Uint8Array([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x80, 0x0a]));
+    await irc.send("PRIVMSG #lobby :still here \x1b[31m");
+    assert.equal(await nc.readUntil((l) => l.startsWith("[")), "[ann]: still here");
+    await nc.send("and so am i");
+    assert.match(await irc.readUntil((l) => l.includes("PRIVMSG")), /:and so am i$/);
+    await Promise.all([irc.close(), nc.close()]);
+  });
+});
+
+Deno.test("a client that never registers is told why and closed", async () => {
+  await withServer(async (server) => {
+    const irc = await IrcClient.connect(server.ircPort);
+    await irc.send("JOIN #lobby");
+    assert.equal(await irc.line(), ":marquee 451 * :You have not registered");
+    await irc.close();
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * The IRC commands that are the chat's commands: each becomes a message
+ * to the chat server, with the room (`#games` → `games`) a channel
+ * command is about beside it. What comes back is rendered by the IRC
+ * face; these handlers only check the shape IRC gives each command.
+ *
+ * @module
+ */
+
+import type { ServerCommand } from "../chat/commands.ts";
+import { sanitize } from "../chat/sanitize.ts";
+import type { Chat, IrcCommandSpec } from "./commands.ts";
+import { ctcp, roomOfChannel } from "./message.ts";
+import { reply } from "./replies.ts";
+
+/** The longest reason kept with a kick, ban or part, in characters. */
+const MAX_REASON_CHARS = 200;
+
+/** The commands, by name. */
+export const CHAT_COMMANDS: Record<string, IrcCommandSpec> = {
+  JOIN: { min: 1, run: join },
+  PART: { min: 1, run: part },
+  PRIVMSG: { min: 0, run: (chat, params) => talk(chat, params, false) },
+  NOTICE: { min: 0, run: (chat, params) => talk(chat, params, true) },
+  NAMES: { min: 0, run: names },
+  WHO: { min: 0, run: who },
+  WHOIS: {
+    min: 1,
+    run: (chat, params) => command(chat, { name: "whois", target: params.at(-1) as string }),
+  },
+  LIST: { min: 0, run: (chat) => command(chat, { name: "rooms" }) },
+  TOPIC: { min: 1, run: topic },
+  KICK: { min: 2, run: kick },
+  MODE: { min: 1, run: mode },
+  OPER: {
+    min: 2,
+    run: (chat, [account, password]) =>
+      command(chat, { name: "oper", account: account!, password: password! }),
+  },
+  KILL: {
+    min: 1,
+    run: (chat, [target, reason]) =>
+      command(chat, { name: "kill", target: target!, reason: reasonOf(reason) }),
+  },
+};
+
+function command(chat: Chat, command: ServerCommand, room?: string): void | Promise<void> {
+  return chat.tell({ type: "command", id: chat.id, command, room });
+}
+
+/** A channel's room, or undefined after telling the client it is none. */
+function roomOr(chat: Chat, target: string, code = "403"): string | undefined {
+  const room = roomOfChannel(target);
+  if (room === undefined) {
+    const why = code === "479" ? "Illegal channel name" : "No such channel";
+    chat.send(reply(chat.state, code, target, why));
+  }
+  return room;
+}
+
+async function join(chat: Chat, [targets]: string[]): Promise<void> {
+  if (targets === "0") return void await command(chat, { name: "part_all" });
+  for (const target of targets!.split(",")) {
+    const room = roomOr(chat, target, "479");
+    if (room !== undefined) await command(chat, { name: "enter", room });
+  }
+}
+
+async function part(chat: Chat, [targets, reason]: string[]): Promise<void> {
+  for (const target of targets!.split(",")) {
+    const room = roomOr(chat, target);
+    if (room !== undefined) await command(chat, { name: "part", reason: reasonOf(reason) }, room);
+  }
+}
+
+/** `PRIVMSG`/`NOTICE target[,target] :text`; CTCP `ACTION` is `/me`,
+ * other CTCP requests are not carried (nobody here answers them). */
+async function talk(chat: Chat, [targets, raw]: string[], notice: boolean): Promise<void> {
+  if (targets === undefined || targets === "") {
+    return chat.send(
+      reply(chat.state, "411", `No recipient given (${notice ? "NOTICE" : "PRIVMSG"})`),
+    );
+  }
+  if (raw === undefined || raw === "") {
+    return chat.send(reply(chat.state, "412", "No text to send"));
+  }
+  const request = ctcp(raw);
+  if (request !== undefined && request.verb !== "ACTION") return;
+  const text = sanitize(request === undefined ? raw : request.args);
+  if (text === "") return;
+  for (const target of targets.split(",")) {
+    if (!target.startsWith("#")) {
+      const said = request === undefined ? text : `* ${text}`;
+      await command(chat, { name: notice ? "notice" : "msg", to: target, text: said });
+      continue;
+    }
+    const room = roomOr(chat, target, "403");
+    if (room === undefined) continue;
+    if (request !== undefined) await command(chat, { name: "me", action: text }, room);
+    else await chat.tell({ type: "say", id: chat.id, text, room, notice });
+  }
+}
+
+function names(chat: Chat, [targets]: string[]): void | Promise<void> {
+  const room = targets === undefined ? undefined : roomOfChannel(targets.split(",")[0]!);
+  if (room === undefined) {
+    return chat.send(reply(chat.state, "366", targets ?? "*", "End of /NAMES list"));
+  }
+  return command(chat, { name: "names", detail: false }, room);
+}
+
+function who(chat: Chat, [mask]: string[]): void | Promise<void> {
+  const room = mask === undefined ? undefined : roomOfChannel(mask);
+  if (room === undefined) {
+    return chat.send(reply(chat.state, "315", mask ?? "*", "End of /WHO list"));
+  }
+  return command(chat, { name: "names", detail: true }, room);
+}
+
+/** `TOPIC #room` shows it; `TOPIC #room :text` sets it (`:` alone clears). */
+function topic(chat: Chat, [target, text]: string[]): void | Promise<void> {
+  const room = roomOr(chat, target!);
+  if (room === undefined) return;
+  const shown = text === undefined ? "" : text === "" ? "-" : sanitize(text);
+  return command(chat, { name: "topic", text: shown }, room);
+}
+
+async function kick(chat: Chat, [target, nicks, reason]: string[]): Promise<void> {
+  const room = roomOr(chat, target!);
+  if (room === undefined) return;
+  for (const name of nicks!.split(",")) {
+    await command(chat, { name: "kick", target: name, reason: reasonOf(reason) }, room);
+  }
+}
+
+/** `MODE`: user modes (there are none), or a channel's: `+b`/`-b` bans,
+ * `+o`/`-o` ops, `b` alone the ban list, nothing the modes it has. */
+async function mode(chat: Chat, [target, modes, ...args]: string[]): Promise<void> {
+  const nick = chat.state.nick;
+  if (!target!.startsWith("#")) {
+    if (target!.toLowerCase() !== nick.toLowerCase()) {
+      return chat.send(reply(chat.state, "502", "Can't change mode for other users"));
+    }
+    if (modes === undefined) return chat.send(reply(chat.state, "221", "+"));
+    return chat.send(reply(chat.state, "501", "Unknown MODE flag"));
+  }
+  const room = roomOr(chat, target!);
+  if (room === undefined) return;
+  if (modes === undefined) return chat.send(reply(chat.state, "324", target!, "+nt"));
+  let sign = "+";
+  for (const letter of modes) {
+    if (letter === "+" || letter === "-") {
+      sign = letter;
+      continue;
+    }
+    const arg = letter === "b" || letter === "o" ? args.shift() : undefined;
+    const next = modeCommand(sign, letter, arg);
+    if (next === undefined) {
+      chat.send(reply(chat.state, "472", letter, "is an unknown mode char to me"));
+      continue;
+    }
+    await command(chat, next, room);
+  }
+}
+
+function modeCommand(
+  sign: string,
+  letter: string,
+  arg: string | undefined,
+): ServerCommand | undefined {
+  const on = sign === "+";
+  switch (letter) {
+    case "b":
+      if (arg === undefined) return { name: "bans" };
+      return on
+        ? { name: "ban", target: banTarget(arg), ms: 0, reason: "" }
+        : { name: "unban", target: banTarget(arg) };
+    case "o":
+      if (arg === undefined) return undefined;
+      return on ? { name: "op", target: arg } : { name: "deop", target: arg };
+    default:
+      return undefined;
+  }
+}
+
+/** `bob!*@*` bans the name `bob`; `*!*@192.0.2.7` the address. */
+function banTarget(mask: string): string {
+  const at = mask.indexOf("@");
+  const host = at === -1 ? "" : mask.slice(at + 1);
+  if (host !== "" && host !== "*") return host;
+  const bang = mask.indexOf("!");
+  return bang === -1 ? mask : mask.slice(0, bang);
+}
+
+function reasonOf(reason: string | undefined): string {
+  return [...sanitize(reason ?? "")].slice(0, MAX_REASON_CHARS).join("");
+}

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { ctcp, parseIrc, roomOfChannel } from "./message.ts";
+
+Deno.test("an IRC line is read into its command and parameters, tags and source dropped", () => {
+  assert.deepEqual(parseIrc("@time=x;+typing=active :me!u@h privmsg #games :hello  there"), {
+    command: "PRIVMSG",
+    params: ["#games", "hello  there"],
+    bodyBytes: "me!u@h privmsg #games :hello  there".length + 3,
+  });
+  assert.deepEqual(parseIrc("NICK alice")?.params, ["alice"]);
+  assert.deepEqual(parseIrc("USER a 0 * :Real Name")?.params, ["a", "0", "*", "Real Name"]);
+  assert.deepEqual(parseIrc("TOPIC #games :")?.params, ["#games", ""], "an empty trailing is kept");
+  assert.deepEqual(parseIrc("PING   x  ")?.params, ["x"], "runs of spaces separate");
+  for (const empty of ["", "   ", "@tags-only", ":source-only"]) {
+    assert.equal(parseIrc(empty), undefined, JSON.stringify(empty));
+  }
+});
+
+Deno.test("a channel names a room only when the rest is a valid room name", () => {
+  assert.equal(roomOfChannel("#games"), "games");
+  assert.equal(roomOfChannel("games"), undefined);
+  assert.equal(roomOfChannel("#"), undefined);
+  assert.equal(roomOfChannel("#two.words"), undefined);
+  assert.equal(roomOfChannel("#" + "x".repeat(25)), undefined);
+});
+
+Deno.test("CTCP requests are told apart from text, ACTION with or without its closing byte", () => {
+  assert.deepEqual(ctcp("\x01ACTION waves\x01"), { verb: "ACTION", args: "waves" });
+  assert.deepEqual(ctcp("\x01action waves"), { verb: "ACTION", args: "waves" });
+  assert.deepEqual(ctcp("\x01VERSION\x01"), { verb: "VERSION", args: "" });
+  assert.equal(ctcp("plain text"), undefined);
+});

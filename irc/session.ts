@@ -1,0 +1,289 @@
+/**
+ * The `IrcSession` actor: one per IRC connection, the IRC twin of
+ * `chat/session.ts`. It reads IRC lines, registers the client (`CAP`,
+ * `NICK`, `USER`, `PASS` ignored), answers what needs no chat state
+ * (`PING`, `CAP`, the welcome, `MOTD`), and turns the rest into the chat
+ * server's messages (`commands.ts`); what the chat says back reaches the
+ * client through its outbox, rendered by the IRC face (`chat/render_irc.ts`).
+ *
+ * Registration: once the client has sent `NICK` and `USER` (and `CAP END`,
+ * if it began capability negotiation), the session joins the chat as its
+ * assigned `userN`, in no channel, and asks for the nick. The welcome
+ * (`001` to `005`, `LUSERS`, `MOTD`) goes out when the chat has granted a
+ * nick; a nick refused meanwhile comes back as `433` or `432`, and the
+ * client picks another, as it would on any server.
+ *
+ * Flood control is IRC's fakelag (`fakelag.ts`): lines over the rate wait,
+ * they are not dropped.
+ *
+ * @module
+ */
+
+import { Actor, type Address, type Context, unreachable } from "../actors/mod.ts";
+import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter.ts";
+import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
+import type { Writes } from "../net/writes.ts";
+import type { Face } from "../chat/events.ts";
+import type { ChatMetrics, Log } from "../chat/ports.ts";
+import type { ChatServerMessage, LiveFigures } from "../chat/server.ts";
+import type { SessionLimits } from "../chat/session.ts";
+import { isAssignedName } from "../chat/registry.ts";
+import type { Caps } from "./caps.ts";
+import { type Chat, ircCommand, type IrcState } from "./commands.ts";
+import { FakeLag } from "./fakelag.ts";
+import { MAX_BODY_BYTES, parseIrc } from "./message.ts";
+import { lusers, welcome } from "./welcome.ts";
+import { ERROR_LINE, line, reply } from "./replies.ts";
+import { IRC_SERVER, mask } from "../chat/render_irc.ts";
+
+/** Messages an IRC session handles. */
+export type IrcSessionMessage =
+  | LineEvent
+  | { type: "input_ended"; failed: boolean }
+  | { type: "outbox_closed"; reason: OutboxCloseReason }
+  | { type: "idle_check" }
+  | { type: "registration_timeout" }
+  | { type: "renamed"; name: string };
+
+/** How long a client has to register: a real one takes a second. */
+export const REGISTRATION_TIMEOUT_MS = 30_000;
+
+/** Options for {@linkcode IrcSession}. */
+export interface IrcSessionOptions {
+  conn: ByteReader & ByteWriter;
+  id: number;
+  server: Address<ChatServerMessage>;
+  limits: SessionLimits;
+  log: Log;
+  metrics?: ChatMetrics;
+  address: string;
+  secure: boolean;
+  writes?: Writes;
+  onEnded?: { sessionEnded(): void };
+  /** The server's name in IRC lines. */
+  name?: string;
+}
+
+/** One IRC client; see the module doc. */
+export class IrcSession extends Actor<IrcSessionMessage> {
+  readonly #o: IrcSessionOptions;
+  readonly #outbox: Outbox;
+  readonly #lag: FakeLag;
+  /** What the client told us, and where registration stands. */
+  readonly #state: IrcState;
+  #selfAddress: Address<IrcSessionMessage> | undefined;
+  #cause: string | undefined;
+  #lastLineAt = 0;
+  #left = false;
+
+  constructor(options: IrcSessionOptions) {
+    super();
+    this.#o = options;
+    this.#outbox = new Outbox(options.conn, {
+      maxQueuedBytes: options.limits.maxQueuedBytes,
+      overflowNotice: ERROR_LINE("disconnected: not reading fast enough"),
+      writes: options.writes,
+    });
+    this.#lag = new FakeLag({ rate: options.limits.floodRate, burst: options.limits.floodBurst });
+    this.#state = {
+      server: options.name ?? IRC_SERVER,
+      assigned: `user${options.id}`,
+      nick: `user${options.id}`,
+      caps: new Set(),
+      negotiating: false,
+      joined: false,
+      welcomed: false,
+    };
+  }
+
+  override started(ctx: Context<IrcSessionMessage>): void {
+    this.#selfAddress = ctx.address;
+    this.#lastLineAt = ctx.clock.now();
+    // IRC lines are at most 512 bytes without tags; tags may add more.
+    const lines = readLines(this.#o.conn, { maxLineBytes: 8191 + MAX_BODY_BYTES, telnet: false });
+    ctx.addStream(lines, { endWith: { ended: ENDED, failed: FAILED } });
+    this.#outbox.whenClosed({
+      outboxClosed: (reason) => ctx.address.send({ type: "outbox_closed", reason }).catch(() => {}),
+    });
+    ctx.runLater(REGISTRATION_TIMEOUT_MS, { type: "registration_timeout" });
+    const idle = this.#o.limits.idleTimeoutMs;
+    if (idle > 0) ctx.runInterval(Math.max(1000, idle / 4), { type: "idle_check" });
+  }
+
+  handle(message: IrcSessionMessage, ctx: Context<IrcSessionMessage>): void | Promise<void> {
+    switch (message.type) {
+      case "line":
+        return this.#line(message.text, ctx);
+      case "too_long":
+        return this.#send(reply(this.#state, "417", "Input line was too long"));
+      case "input_ended":
+        this.#cause ??= message.failed ? "connection error" : "closed by client";
+        return ctx.stop();
+      case "outbox_closed":
+        this.#cause ??= message.reason === "overflow"
+          ? "kicked: not reading fast enough"
+          : "closed";
+        if (message.reason === "overflow") this.#o.metrics?.kicked("not reading fast enough");
+        return ctx.stop();
+      case "idle_check":
+        if (ctx.clock.now() - this.#lastLineAt < this.#o.limits.idleTimeoutMs) return;
+        this.#send(ERROR_LINE("disconnected: idle too long"));
+        this.#cause ??= "kicked: idle too long";
+        return ctx.stop();
+      case "registration_timeout":
+        if (this.#state.welcomed) return;
+        this.#send(ERROR_LINE("registration timed out"));
+        this.#cause ??= "registration timed out";
+        return ctx.stop();
+      case "renamed":
+        return this.#renamed(message.name);
+      default:
+        return unreachable(message);
+    }
+  }
+
+  override async stopping(): Promise<void> {
+    if (this.#state.joined && !this.#left) {
+      this.#left = true;
+      await this.#o.server.send({ type: "leave", id: this.#o.id, cause: this.#cause }).catch(
+        () => {},
+      );
+    }
+    await this.#outbox.close({ flushMs: this.#o.limits.flushMs });
+    this.#o.metrics?.queueHighWater(this.#outbox.highWater);
+  }
+
+  override stopped(): void {
+    this.#o.onEnded?.sessionEnded();
+  }
+
+  #line(raw: string, ctx: Context<IrcSessionMessage>): void | Promise<void> {
+    this.#o.metrics?.lineIn();
+    const now = ctx.clock.now();
+    this.#lastLineAt = now;
+    const message = parseIrc(raw);
+    if (message === undefined) return;
+    if (message.bodyBytes > MAX_BODY_BYTES) {
+      return this.#send(reply(this.#state, "417", "Input line was too long"));
+    }
+    const wait = this.#lag.delay(now);
+    const run = () => this.#run(message, ctx);
+    if (wait === 0) return run();
+    // Fakelag: handled later; meanwhile the mailbox fills and reads stop.
+    return new Promise<void>((resolve) => ctx.clock.setTimeout(resolve, wait)).then(run);
+  }
+
+  #run(message: NonNullable<ReturnType<typeof parseIrc>>, ctx: Context<IrcSessionMessage>) {
+    const chat: Chat = {
+      state: this.#state,
+      id: this.#o.id,
+      send: (bytes) => this.#send(bytes),
+      tell: (m) => this.#tell(m),
+      register: () => this.#register(),
+      quit: (reason) => this.#quit(reason, ctx),
+      capsChanged: () => this.#capsChanged(),
+      figures: () => this.#figures(),
+    };
+    return ircCommand(chat, message);
+  }
+
+  /** NICK, USER and the end of CAP are in: join the chat, ask for the nick. */
+  #register(): void | Promise<void> {
+    const s = this.#state;
+    if (s.joined || s.negotiating || s.wanted === undefined || s.user === undefined) return;
+    s.joined = true;
+    const joining = this.#o.server.send({
+      type: "join",
+      id: this.#o.id,
+      name: s.assigned,
+      sink: this.#outbox,
+      face: faceOf(s.caps),
+      echo: s.caps.has("echo-message"),
+      ident: { user: s.user, realname: s.realname ?? s.user },
+      session: this.#selfAddress!,
+      address: this.#o.address,
+      secure: this.#o.secure,
+    });
+    return joining.then(() => {
+      if (s.wanted !== undefined && s.wanted.toLowerCase() !== s.assigned.toLowerCase()) {
+        return this.#tell({
+          type: "command",
+          id: this.#o.id,
+          command: { name: "nick", nick: s.wanted },
+        });
+      }
+      return this.#welcome();
+    }, () => {});
+  }
+
+  /** The chat granted a nick: the welcome, if it was the first; else the
+   * client's `NICK` answered. */
+  #renamed(name: string): void | Promise<void> {
+    const old = this.#state.nick;
+    this.#state.nick = name;
+    if (this.#state.welcomed) return this.#send(tagged(this.#state, `:${mask(old)} NICK ${name}`));
+    if (!isAssignedName(name)) return this.#welcome();
+  }
+
+  async #welcome(): Promise<void> {
+    const s = this.#state;
+    if (s.welcomed) return;
+    s.welcomed = true;
+    const figures = await this.#figures();
+    this.#send(welcome(s, lusers(s, figures)));
+  }
+
+  #figures(): Promise<LiveFigures | undefined> {
+    return new Promise<LiveFigures | undefined>((resolve) => {
+      this.#o.server.send({ type: "stats", reply: resolve }).catch(() => resolve(undefined));
+    });
+  }
+
+  #capsChanged(): void | Promise<void> {
+    const s = this.#state;
+    if (!s.joined) return;
+    return this.#tell({
+      type: "face",
+      id: this.#o.id,
+      face: faceOf(s.caps),
+      echo: s.caps.has("echo-message"),
+    });
+  }
+
+  #quit(reason: string, ctx: Context<IrcSessionMessage>): void | Promise<void> {
+    this.#send(ERROR_LINE(`Closing link: ${reason === "" ? "Quit" : reason}`));
+    this.#cause ??= "quit";
+    ctx.stop();
+    if (!this.#state.joined || this.#left) return;
+    this.#left = true;
+    return this.#tell({ type: "leave", id: this.#o.id, reason, cause: "quit" });
+  }
+
+  #send(bytes: Uint8Array): void {
+    this.#outbox.push(bytes);
+  }
+
+  /** Sends to the chat server, waiting for room (back-pressure on reads). */
+  #tell(message: ChatServerMessage): void | Promise<void> {
+    try {
+      if (this.#o.server.trySend(message)) return;
+    } catch {
+      return;
+    }
+    return this.#o.server.send(message).catch(() => {});
+  }
+}
+
+const ENDED: IrcSessionMessage = { type: "input_ended", failed: false };
+const FAILED: IrcSessionMessage = { type: "input_ended", failed: true };
+
+/** A line with the time, for a client that asked for `server-time`. */
+function tagged(state: IrcState, text: string): Uint8Array {
+  const at = state.caps.has("server-time") ? `@time=${new Date().toISOString()} ` : "";
+  return line(at + text);
+}
+
+/** The face a client's capabilities call for. */
+function faceOf(caps: Caps): Face {
+  return caps.has("server-time") ? "irc_tags" : "irc";
+}
