@@ -105,7 +105,7 @@ Deno.test("deno task compile bakes in exactly the runtime flags of deno task cha
   const files = flags(tasks.chat).filter((f) => /^--allow-(read|write)/.test(f));
   // Besides: its own modules, which each worker of --workers loads.
   assert.deepEqual(files, [
-    "--allow-read=/etc/marquee,./marquee-data,./actors,./app,./chat,./cli,./cluster,./net,./store",
+    "--allow-read=/etc/marquee,./marquee-data,./actors,./app,./chat,./cli,./cluster,./irc,./net,./store",
     "--allow-write=./marquee-data",
   ]);
   assert.match(tasks.compile, /--include app\/worker\.ts /, "the binary carries the worker");

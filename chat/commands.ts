@@ -70,8 +70,15 @@ export type RoomCommand =
   | { name: "part_all" }
   /** `NAMES` (or `WHO`, `detail`) of the command's room. */
   | { name: "names"; detail: boolean }
+  /** `WHO MASK`: the users whose names match (`*` any characters). */
+  | { name: "who_mask"; mask: string }
   /** `NOTICE nick :text`: a private message nobody answers. */
-  | { name: "notice"; to: string; text: string };
+  | { name: "notice"; to: string; text: string }
+  /** `AWAY [:text]`: away with `text`, or back ("") (nothing comes back:
+   * the session answers). */
+  | { name: "away"; text: string }
+  /** `PING` once registered: answered in order with what the chat sends. */
+  | { name: "ping"; token: string };
 
 /** The commands the chat server handles (`/quit` ends at the session). */
 export type ServerCommand = Exclude<Command, { name: "quit" }> | RoomCommand;

@@ -48,15 +48,28 @@ export interface WhoisFacts {
   room: string;
   /** Every room of a user in several (IRC). */
   rooms?: string[];
-  /** An IRC client's user and real names (`USER`). */
+  /** An IRC client's user and real names (`USER`), and its `AWAY`. */
   user?: string;
   realname?: string;
+  away?: string;
   /** Ms since the user last spoke; undefined for another server's user. */
   idleMs?: number;
   /** Shown to server operators only. */
   address?: string;
   /** The user's server was asked and did not answer in time. */
   unanswered?: boolean;
+}
+
+/** One user as IRC's `WHO` shows it. */
+export interface Person {
+  name: string;
+  /** `USER`'s names, for an IRC client of this server. */
+  user?: string;
+  realname?: string;
+  away: boolean;
+  oper: boolean;
+  /** An op (or owner) of the room asked about. */
+  op: boolean;
 }
 
 /** Everything the chat tells people. */
@@ -75,8 +88,7 @@ export type ChatEvent =
   | { type: "roster"; names: string[]; more: number }
   | { type: "welcome"; name: string }
   | { type: "room"; room: string; users: number }
-  /** `ops`: the room's ops and owner among `names` (for IRC's `@`);
-   * `detail`: asked as IRC's `WHO` rather than `NAMES`. */
+  /** `ops`: the room's ops and owner among `names` (for IRC's `@`). */
   | {
     type: "who";
     room: string;
@@ -84,7 +96,6 @@ export type ChatEvent =
     online: number;
     stale: boolean;
     ops?: string[];
-    detail?: boolean;
   }
   | { type: "rooms"; rooms: { name: string; users: number; topic?: string }[] }
   | { type: "help"; lines: string[] }
@@ -101,6 +112,11 @@ export type ChatEvent =
   | { type: "released"; room: string }
   | { type: "announcement"; by: string; text: string }
   | { type: "whois"; facts: WhoisFacts }
+  /** IRC's `WHO`: the users of a room (`room`), or those whose names
+   * match `mask`, with what `WHO` tells of each. */
+  | { type: "people"; mask: string; room?: string; people: Person[] }
+  /** The user a private message went to is away (an IRC client's `AWAY`). */
+  | { type: "away"; name: string; text: string }
   /** A `/whois` answer from another server, as it told it. */
   | { type: "whois_told"; text: string }
   | { type: "bans"; room: string; entries: SanctionEntry[] }
@@ -112,7 +128,9 @@ export type ChatEvent =
   | { type: "you_were_kicked"; room: string; by: string; reason: string }
   | { type: "notice"; notice: Notice }
   | { type: "refusal"; refusal: Refusal }
-  | { type: "shutdown" };
+  | { type: "shutdown" }
+  /** The answer to an IRC client's `PING`, after all the chat had for it. */
+  | { type: "pong"; token: string };
 
 /** `for 10m` or `for good`, after a ban or a mute. */
 export function lasting(until: number, now: number): string {
@@ -170,7 +188,8 @@ export const NOTICES = {
 export const REFUSALS = {
   /** A command line the parser could not read (its own sentence). */
   bad_command: (p: { text: string }) => p.text,
-  no_such_user: (p: { name: string }) => `no such user: ${p.name}`,
+  /** `whois`: in answer to `/whois` (IRC ends the answer with `318`). */
+  no_such_user: (p: { name: string; whois?: boolean }) => `no such user: ${p.name}`,
   no_such_user_any_more: () => "no such user any more",
   already_named: (p: { name: string }) => `you are already ${p.name}`,
   name_reserved: (p: { name: string; assigned: boolean }) =>
@@ -231,7 +250,8 @@ export const REFUSALS = {
     `too many registrations from your address: try again in ${formatLeft(p.waitMs)}`,
   too_many_failures: (p: { waitMs: number }) =>
     `too many failed attempts: try again in ${formatLeft(p.waitMs)}`,
-  wrong_credentials: () => "wrong name or password",
+  /** `oper`: it was `/oper`'s (IRC answers it `464`, a login `904`). */
+  wrong_credentials: (_: { oper?: boolean }) => "wrong name or password",
   wrong_password: () => "wrong password",
   line_too_long: (p: { max: number }) => `line too long (max ${p.max} bytes)`,
   slow_down: () => "slow down",

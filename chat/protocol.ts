@@ -22,4 +22,4 @@ export const LOBBY = "lobby";
  * this way would be a forged event (`/me left the chat`), or, for `(3)`,
  * a further line of a wrapped `/rooms` list (`* games (3)`). */
 export const SERVER_EVENT =
-  /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as|is now owned by|is no longer (?:registered|banned)|is registered,|was (?:kicked|banned|unbanned|muted|unmuted) |set the topic|cleared the topic|made \S+ an op|took op from|has no topic|\(\d+\)(?:,|$))/i;
+  /^(?:joined the (?:chat|room)|left the (?:chat|room)|is now known as|is now owned by|is no longer (?:registered|banned)|is registered,|was (?:kicked|banned|unbanned|muted|unmuted) |set the topic|cleared the topic|made \S+ an op|took op from|has no topic|is away:|\(\d+\)(?:,|$))/i;

@@ -66,9 +66,10 @@ export interface Local<S = unknown> {
   busy?: boolean;
   /** Lines and commands sent meanwhile, handled once it is done. */
   held?: Held[];
-  /** Whether the client wants its own chat lines back (IRCv3
-   * `echo-message`). */
+  /** Whether the client wants its own lines back (IRCv3 `echo-message`). */
   echo?: boolean;
+  /** An IRC client's `AWAY` message, while it is away. */
+  away?: string;
   /** An IRC client's `USER` names, for `WHOIS`. */
   ident?: { user: string; realname: string };
   /** Whether the user was told that plain TCP shows their password. */
@@ -102,7 +103,6 @@ export interface Room<S = unknown> {
 /** Names given at connect; nobody may choose one that is not theirs. */
 const ASSIGNED_NAME = /^user\d+$/i;
 
-/** Whether `name` has the `userN` form the server hands out. */
 /** Names that would let a `/me` action read as a server line: the first
  * words of every `* ` line that is not about a user (`* server shutting
  * down`, `* link to other servers lost`, `* you are in games`, `* in lobby:

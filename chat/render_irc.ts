@@ -86,6 +86,8 @@ function linesOf(event: ChatEvent, c: IrcContext): string[] {
       return roomNews(event, c);
     case "whois":
     case "whois_told":
+    case "people":
+    case "away":
     case "bans":
     case "history":
     case "you_are_banned":
@@ -94,6 +96,7 @@ function linesOf(event: ChatEvent, c: IrcContext): string[] {
     case "notice":
     case "refusal":
     case "shutdown":
+    case "pong":
       return toOne(event, c);
     default:
       return unreachable(event);
@@ -147,11 +150,12 @@ function talk(
     case "room":
       return [`:${mask(c.me)} JOIN ${channel(event.room)}`];
     case "who":
-      return event.detail ? whoLines(event, c) : namesLines(event, c);
+      return namesLines(event, c);
     case "rooms":
       return [
         numeric(c, "321", "Channel", "Users Name"),
-        ...event.rooms.map((r) =>
+        // The lobby is listed only when someone is in it, as a channel is.
+        ...event.rooms.filter((r) => r.users > 0).map((r) =>
           numeric(c, "322", channel(r.name), String(r.users), r.topic ?? "")
         ),
         numeric(c, "323", "End of /LIST"),
@@ -174,28 +178,6 @@ function namesLines(event: Of<"who">, c: IrcContext): string[] {
   }
   lines.push(numeric(c, "366", channel(event.room), "End of /NAMES list"));
   return lines;
-}
-
-/** `352`s and `315`: `WHO #channel`. */
-function whoLines(event: Of<"who">, c: IrcContext): string[] {
-  const ops = new Set(event.ops ?? []);
-  const room = channel(event.room);
-  return [
-    ...event.names.map((name) =>
-      numeric(
-        c,
-        "352",
-        room,
-        name,
-        IRC_SERVER,
-        c.server,
-        name,
-        ops.has(name) ? "H@" : "H",
-        `0 ${name}`,
-      )
-    ),
-    numeric(c, "315", room, "End of /WHO list"),
-  ];
 }
 
 function roomNews(

@@ -7,7 +7,7 @@
  */
 
 import { unreachable } from "../actors/mod.ts";
-import { because, lasting, noticeText, type Refusal, refusalText } from "./events.ts";
+import { because, lasting, noticeText, type Person, type Refusal, refusalText } from "./events.ts";
 import type { HistoryLine } from "./ports.ts";
 import {
   banMask,
@@ -28,6 +28,8 @@ export function toOne(
   event: Of<
     | "whois"
     | "whois_told"
+    | "people"
+    | "away"
     | "bans"
     | "history"
     | "you_are_banned"
@@ -36,6 +38,7 @@ export function toOne(
     | "notice"
     | "refusal"
     | "shutdown"
+    | "pong"
   >,
   c: IrcContext,
 ): string[] {
@@ -44,6 +47,13 @@ export function toOne(
       return whoisLines(event, c);
     case "whois_told":
       return [serverNotice(c, event.text)];
+    case "away":
+      return [numeric(c, "301", event.name, event.text)];
+    case "people":
+      return [
+        ...event.people.map((p) => whoLine(p, event.room, c)),
+        numeric(c, "315", event.mask, "End of /WHO list"),
+      ];
     case "bans":
       return [
         ...event.entries.filter((e) => e.what === "banned").map((e) =>
@@ -80,11 +90,18 @@ export function toOne(
     case "you_were_kicked":
       return [`:${mask(event.by)} KICK ${channel(event.room)} ${c.me} :${event.reason}`];
     case "notice":
+      // Only SASL logs an IRC client in.
+      if (event.notice.notice === "logged_in") return loggedInLines(event.notice.name, c);
+      if (event.notice.notice === "oper") {
+        return [numeric(c, "381", "You are now an IRC operator"), `:${c.me} MODE ${c.me} :+o`];
+      }
       return [serverNotice(c, noticeText(event.notice))];
     case "refusal":
       return [refusalLine(event.refusal, c)];
     case "shutdown":
       return ["ERROR :server shutting down"];
+    case "pong":
+      return [`:${c.server} PONG ${c.server} :${event.token}`];
     default:
       return unreachable(event);
   }
@@ -95,7 +112,10 @@ function refusalLine(refusal: Refusal, c: IrcContext): string {
   const text = refusalText(refusal);
   switch (refusal.refusal) {
     case "no_such_user":
-      return numeric(c, "401", refusal.name, "No such nick/channel");
+      if (!refusal.whois) return numeric(c, "401", refusal.name, "No such nick/channel");
+      return `${numeric(c, "401", refusal.name, "No such nick/channel")}\r\n${
+        numeric(c, "318", refusal.name, "End of /WHOIS list")
+      }`;
     case "name_taken":
     case "name_registered":
     case "name_like_registered":
@@ -116,6 +136,11 @@ function refusalLine(refusal: Refusal, c: IrcContext): string {
         ? numeric(c, "481", `Permission Denied- ${text}`)
         : numeric(c, "482", channel(c.room ?? ""), `You're not channel operator: ${text}`);
     case "wrong_credentials":
+      if (!refusal.oper) return numeric(c, "904", `SASL authentication failed: ${text}`);
+      return numeric(c, "464", text);
+    case "account_in_use":
+    case "too_many_failures":
+      return numeric(c, "904", `SASL authentication failed: ${text}`);
     case "wrong_password":
       return numeric(c, "464", text);
     case "line_too_long":
@@ -133,6 +158,33 @@ function refusalLine(refusal: Refusal, c: IrcContext): string {
   }
 }
 
+/** `352`: one user, as `WHO` shows it (`H`ere or `G`one, `*` an
+ * operator, `@` an op of the room). */
+function whoLine(p: Person, room: string | undefined, c: IrcContext): string {
+  const flags = `${p.away ? "G" : "H"}${p.oper ? "*" : ""}${p.op ? "@" : ""}`;
+  const where = room === undefined ? "*" : channel(room);
+  const { name } = p;
+  return numeric(
+    c,
+    "352",
+    where,
+    p.user ?? name,
+    IRC_SERVER,
+    c.server,
+    name,
+    flags,
+    `0 ${p.realname ?? name}`,
+  );
+}
+
+/** `900` and `903`: a SASL login went through. */
+function loggedInLines(account: string, c: IrcContext): string[] {
+  return [
+    numeric(c, "900", mask(c.me), account, `You are now logged in as ${account}`),
+    numeric(c, "903", "SASL authentication successful"),
+  ];
+}
+
 function whoisLines(event: Of<"whois">, c: IrcContext): string[] {
   const f = event.facts;
   const lines = [
@@ -141,6 +193,7 @@ function whoisLines(event: Of<"whois">, c: IrcContext): string[] {
   ];
   const rooms = f.rooms ?? (f.room === "" ? [] : [f.room]);
   if (rooms.length > 0) lines.push(numeric(c, "319", f.name, rooms.map(channel).join(" ")));
+  if (f.away !== undefined) lines.push(numeric(c, "301", f.name, f.away));
   if (f.oper) lines.push(numeric(c, "313", f.name, "is a server operator"));
   if (f.account !== undefined) lines.push(numeric(c, "330", f.name, f.account, "is logged in as"));
   if (f.idleMs !== undefined) {

@@ -58,11 +58,14 @@ export function jsonObjects(event: ChatEvent, now: number): object[] {
     case "announcement":
     case "whois":
     case "whois_told":
+    case "people":
+    case "away":
     case "bans":
     case "you_are_banned":
     case "you_are_muted":
     case "you_were_kicked":
     case "shutdown":
+    case "pong":
       return asText(event, now);
     default:
       return unreachable(event);

@@ -36,6 +36,8 @@ const KINDS = Object.keys(
     announcement: 1,
     whois: 1,
     whois_told: 1,
+    away: 1,
+    people: 1,
     bans: 1,
     history: 1,
     you_are_banned: 1,
@@ -44,6 +46,7 @@ const KINDS = Object.keys(
     notice: 1,
     refusal: 1,
     shutdown: 1,
+    pong: 1,
   } satisfies Record<ChatEvent["type"], 1>,
 );
 
@@ -120,6 +123,12 @@ const EXAMPLES: [ChatEvent, string[]][] = [
   [{ type: "whois_told", text: "bob: not registered, in lobby, idle 1s" }, [
     "* bob: not registered, in lobby, idle 1s",
   ]],
+  [{ type: "away", name: "ann", text: "at lunch" }, ["* ann is away: at lunch"]],
+  [{
+    type: "people",
+    mask: "a*",
+    people: [{ name: "ann", away: false, oper: false, op: false }],
+  }, ["* matching a*: ann"]],
   [{
     type: "bans",
     room: "games",
@@ -161,6 +170,7 @@ const EXAMPLES: [ChatEvent, string[]][] = [
     "! no such user: zed",
   ]],
   [{ type: "shutdown" }, ["* server shutting down"]],
+  [{ type: "pong", token: "t" }, []],
 ];
 
 Deno.test("every event kind renders to the text lines of the protocol", () => {

@@ -70,6 +70,8 @@ type ToOne = Extract<
     type:
       | "whois"
       | "whois_told"
+      | "people"
+      | "away"
       | "bans"
       | "history"
       | "you_are_banned"
@@ -77,7 +79,8 @@ type ToOne = Extract<
       | "you_were_kicked"
       | "notice"
       | "refusal"
-      | "shutdown";
+      | "shutdown"
+      | "pong";
   }
 >;
 
@@ -113,6 +116,8 @@ export function textLines(event: ChatEvent, now: number, out: string[] = []): st
       return roomNews(event, now, out);
     case "whois":
     case "whois_told":
+    case "people":
+    case "away":
     case "bans":
     case "history":
     case "you_are_banned":
@@ -121,6 +126,7 @@ export function textLines(event: ChatEvent, now: number, out: string[] = []): st
     case "notice":
     case "refusal":
     case "shutdown":
+    case "pong":
       return toOne(event, now, out);
     default:
       return unreachable(event);
@@ -229,6 +235,10 @@ function toOne(event: ToOne, now: number, out: string[]): string[] {
       return push(out, `* ${whoisText(event.facts)}`);
     case "whois_told":
       return push(out, `* ${event.text}`);
+    case "away":
+      return push(out, `* ${event.name} is away: ${event.text}`);
+    case "people":
+      return wrap(out, `matching ${event.mask}: `, event.people.map((p) => p.name));
     case "bans":
       out.push(`* bans and mutes in ${event.room}:`);
       for (const entry of event.entries) {
@@ -257,6 +267,8 @@ function toOne(event: ToOne, now: number, out: string[]): string[] {
       return push(out, `! ${refusalText(event.refusal)}`);
     case "shutdown":
       return push(out, "* server shutting down");
+    case "pong":
+      return out; // only IRC clients ping
     default:
       return unreachable(event);
   }

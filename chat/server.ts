@@ -215,7 +215,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
         if (user.local.busy || user.local.held) return hold(user.local, message);
         user.local.activeAt = this.#now();
         const refused = message.room === undefined ? undefined : focus(scene, user, message.room);
-        if (refused !== undefined) return this.#shell.run(refused);
+        // A NOTICE is never answered with an error (RFC 2812 3.3.2).
+        if (refused !== undefined) return message.notice ? undefined : this.#shell.run(refused);
         return this.#shell.run(say(scene, user, message.text, message.notice));
       }
       case "command":

@@ -9,11 +9,12 @@
 export type Caps = Set<string>;
 
 /** Offered capabilities, each with its `CAP LS 302` value ("" for none).
- * `multi-prefix` costs nothing: a member has one prefix at most (`@`). */
+ * `multi-prefix` costs nothing: a member has one prefix at most (`@`).
+ * Not `message-tags`: the chat does not carry clients' own tags. */
 export const OFFERED: ReadonlyMap<string, string> = new Map([
   ["echo-message", ""],
-  ["message-tags", ""],
   ["multi-prefix", ""],
+  ["sasl", "PLAIN"],
   ["server-time", ""],
 ]);
 

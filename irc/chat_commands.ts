@@ -48,10 +48,11 @@ function command(chat: Chat, command: ServerCommand, room?: string): void | Prom
   return chat.tell({ type: "command", id: chat.id, command, room });
 }
 
-/** A channel's room, or undefined after telling the client it is none. */
-function roomOr(chat: Chat, target: string, code = "403"): string | undefined {
+/** A channel's room, or undefined after telling the client it is none
+ * (unless `quiet`: a NOTICE is never answered with an error). */
+function roomOr(chat: Chat, target: string, code = "403", quiet = false): string | undefined {
   const room = roomOfChannel(target);
-  if (room === undefined) {
+  if (room === undefined && !quiet) {
     const why = code === "479" ? "Illegal channel name" : "No such channel";
     chat.send(reply(chat.state, code, target, why));
   }
@@ -94,7 +95,7 @@ async function talk(chat: Chat, [targets, raw]: string[], notice: boolean): Prom
       await command(chat, { name: notice ? "notice" : "msg", to: target, text: said });
       continue;
     }
-    const room = roomOr(chat, target, "403");
+    const room = roomOr(chat, target, "403", notice);
     if (room === undefined) continue;
     if (request !== undefined) await command(chat, { name: "me", action: text }, room);
     else await chat.tell({ type: "say", id: chat.id, text, room, notice });
@@ -110,11 +111,13 @@ function names(chat: Chat, [targets]: string[]): void | Promise<void> {
 }
 
 function who(chat: Chat, [mask]: string[]): void | Promise<void> {
-  const room = mask === undefined ? undefined : roomOfChannel(mask);
-  if (room === undefined) {
-    return chat.send(reply(chat.state, "315", mask ?? "*", "End of /WHO list"));
+  if (mask === undefined || mask === "") {
+    return chat.send(reply(chat.state, "315", "*", "End of /WHO list"));
   }
-  return command(chat, { name: "names", detail: true }, room);
+  const room = roomOfChannel(mask);
+  if (room !== undefined) return command(chat, { name: "names", detail: true }, room);
+  if (mask.startsWith("#")) return chat.send(reply(chat.state, "315", mask, "End of /WHO list"));
+  return command(chat, { name: "who_mask", mask });
 }
 
 /** `TOPIC #room` shows it; `TOPIC #room :text` sets it (`:` alone clears). */

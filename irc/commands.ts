@@ -40,6 +40,8 @@ export interface IrcState {
   /** `001` sent. */
   welcomed: boolean;
   away?: string;
+  /** A SASL `PLAIN` exchange under way: its payload so far. */
+  sasl?: string;
 }
 
 /** What a handler may do: the session's side of a command. */
@@ -53,6 +55,8 @@ export interface Chat {
   /** Registration may be complete: join the chat if so. */
   register(): void | Promise<void>;
   quit(reason: string): void | Promise<void>;
+  /** Logs in to an account (SASL), joining the chat first if need be. */
+  login(account: string, password: string): void | Promise<void>;
   /** Capabilities changed after registration. */
   capsChanged(): void | Promise<void>;
   figures(): Promise<LiveFigures | undefined>;
@@ -78,8 +82,13 @@ const UPKEEP: Record<string, IrcCommandSpec> = {
   PING: {
     min: 1,
     early: true,
+    // Once registered, through the chat: the PONG comes after everything
+    // the chat had to send first (an OPER's answer, a nick's), as a client
+    // that pings to synchronise expects.
     run: (chat, [token]) =>
-      chat.send(serverLine(chat.state.server, "PONG", chat.state.server, token ?? "")),
+      chat.state.welcomed
+        ? chat.tell({ type: "command", id: chat.id, command: { name: "ping", token: token ?? "" } })
+        : chat.send(serverLine(chat.state.server, "PONG", chat.state.server, token ?? "")),
   },
   PONG: { min: 0, early: true, run: () => {} },
   QUIT: { min: 0, early: true, run: (chat, [reason]) => chat.quit(reason ?? "") },
@@ -89,10 +98,15 @@ const UPKEEP: Record<string, IrcCommandSpec> = {
     run: async (chat) => chat.send(lines(lusers(chat.state, await chat.figures()))),
   },
   AWAY: { min: 0, run: away },
+  TIME: {
+    min: 0,
+    run: (chat) => chat.send(reply(chat.state, "391", chat.state.server, new Date().toUTCString())),
+  },
   VERSION: {
     min: 0,
     run: (chat) => chat.send(reply(chat.state, "351", "marquee-1", "marquee", "Marquee chat")),
   },
+  AUTHENTICATE: { min: 1, early: true, run: authenticate },
   // Client-only tags (typing notices) are not relayed: accepted, dropped.
   TAGMSG: { min: 1, run: () => {} },
 };
@@ -176,9 +190,63 @@ function alreadyRegistered(chat: Chat): void {
   chat.send(reply(chat.state, "462", "You may not reregister"));
 }
 
-/** `AWAY [:text]`: kept by the session and answered; others are not told
- * (no `away-notify`, no `301`: the chat has no away state to share). */
-function away(chat: Chat, params: string[]): void {
+/** The longest SASL payload accepted (a name, a password and two NULs
+ * fit many times over). */
+const MAX_SASL_BYTES = 1200;
+
+/** SASL `PLAIN` (RFC 4616) against the chat's accounts: `AUTHENTICATE
+ * PLAIN`, then the base64 of `authzid NUL name NUL password`, in chunks of
+ * 400. The chat answers `900`/`903`, or `904`. */
+function authenticate(chat: Chat, [arg]: string[]): void | Promise<void> {
+  const s = chat.state;
+  if (!s.caps.has("sasl")) return chat.send(reply(s, "904", "SASL authentication failed"));
+  if (arg === "*") {
+    s.sasl = undefined;
+    return chat.send(reply(s, "906", "SASL authentication aborted"));
+  }
+  if (s.sasl === undefined) {
+    if (arg!.toUpperCase() !== "PLAIN") {
+      chat.send(reply(s, "908", "PLAIN", "are available SASL mechanisms"));
+      return chat.send(reply(s, "904", "SASL authentication failed"));
+    }
+    s.sasl = "";
+    return chat.send(line("AUTHENTICATE +"));
+  }
+  if (arg !== "+") s.sasl += arg;
+  if (s.sasl.length > MAX_SASL_BYTES) {
+    s.sasl = undefined;
+    return chat.send(reply(s, "905", "SASL message too long"));
+  }
+  if (arg!.length === 400) return; // more to come
+  const payload = s.sasl;
+  s.sasl = undefined;
+  const fields = decodePlain(payload);
+  if (fields === undefined) return chat.send(reply(s, "904", "SASL authentication failed"));
+  return chat.login(fields.account, fields.password);
+}
+
+/** `authzid NUL authcid NUL password`, base64; the authzid, if given, must
+ * be the authcid (nobody logs in as someone else). */
+function decodePlain(payload: string): { account: string; password: string } | undefined {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(payload), (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    return undefined;
+  }
+  const [authzid, account, password, extra] = text.split("\0");
+  if (account === undefined || password === undefined || extra !== undefined) return undefined;
+  if (authzid !== "" && authzid !== account) return undefined;
+  if (!NAME_PATTERN.test(account) || password === "") return undefined;
+  return { account, password };
+}
+
+/** `AWAY [:text]`: answered here; the chat keeps it, for `301` to whoever
+ * messages or `WHOIS`es the user (not across linked servers, and no
+ * `away-notify`). */
+function away(chat: Chat, params: string[]): void | Promise<void> {
   const text = params[0] ?? "";
   chat.state.away = text === "" ? undefined : text;
   chat.send(
@@ -186,4 +254,5 @@ function away(chat: Chat, params: string[]): void {
       ? reply(chat.state, "305", "You are no longer marked as being away")
       : reply(chat.state, "306", "You have been marked as being away"),
   );
+  return chat.tell({ type: "command", id: chat.id, command: { name: "away", text } });
 }

@@ -13,11 +13,14 @@ export interface IrcMessage {
   params: string[];
   /** Bytes of the line without its tags: IRC allows 512 with CRLF. */
   bodyBytes: number;
+  /** Bytes of its tags, `@` and the space after them included. */
+  tagBytes?: number;
 }
 
 /** The longest line without tags, CRLF included (RFC 1459). */
 export const MAX_BODY_BYTES = 512;
-/** The longest tag section a client may send (IRCv3 message-tags). */
+/** The longest tag section a client may send, `@` and space included
+ * (IRCv3 message-tags: 4096). */
 export const MAX_TAG_BYTES = 4096;
 
 const encoder = new TextEncoder();
@@ -34,9 +37,11 @@ const encoder = new TextEncoder();
  */
 export function parseIrc(line: string): IrcMessage | undefined {
   let rest = line;
+  let tagBytes = 0;
   if (rest.startsWith("@")) {
     const space = rest.indexOf(" ");
     if (space === -1) return undefined;
+    tagBytes = encoder.encode(rest.slice(0, space + 1)).length;
     rest = rest.slice(space + 1);
   }
   rest = rest.replace(/^ +/, "");
@@ -62,7 +67,7 @@ export function parseIrc(line: string): IrcMessage | undefined {
     else params.push(word);
   }
   if (command === undefined || command === "") return undefined;
-  return { command, params, bodyBytes };
+  return tagBytes === 0 ? { command, params, bodyBytes } : { command, params, bodyBytes, tagBytes };
 }
 
 /** The room a channel name stands for (`#games` → `games`), or undefined

@@ -6,6 +6,7 @@ Deno.test("an IRC line is read into its command and parameters, tags and source 
     command: "PRIVMSG",
     params: ["#games", "hello  there"],
     bodyBytes: "me!u@h privmsg #games :hello  there".length + 3,
+    tagBytes: "@time=x;+typing=active ".length,
   });
   assert.deepEqual(parseIrc("NICK alice")?.params, ["alice"]);
   assert.deepEqual(parseIrc("USER a 0 * :Real Name")?.params, ["a", "0", "*", "Real Name"]);

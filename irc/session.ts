@@ -27,11 +27,10 @@ import type { Face } from "../chat/events.ts";
 import type { ChatMetrics, Log } from "../chat/ports.ts";
 import type { ChatServerMessage, LiveFigures } from "../chat/server.ts";
 import type { SessionLimits } from "../chat/session.ts";
-import { isAssignedName } from "../chat/registry.ts";
 import type { Caps } from "./caps.ts";
 import { type Chat, ircCommand, type IrcState } from "./commands.ts";
 import { FakeLag } from "./fakelag.ts";
-import { MAX_BODY_BYTES, parseIrc } from "./message.ts";
+import { type IrcMessage, MAX_BODY_BYTES, MAX_TAG_BYTES, parseIrc } from "./message.ts";
 import { lusers, welcome } from "./welcome.ts";
 import { ERROR_LINE, line, reply } from "./replies.ts";
 import { IRC_SERVER, mask } from "../chat/render_irc.ts";
@@ -72,7 +71,11 @@ export class IrcSession extends Actor<IrcSessionMessage> {
   /** What the client told us, and where registration stands. */
   readonly #state: IrcState;
   #selfAddress: Address<IrcSessionMessage> | undefined;
+  #ctx: Context<IrcSessionMessage> | undefined;
   #cause: string | undefined;
+  /** Lines that came while the chat was granting the first nick: handled
+   * after the welcome, in order, as a server that registers at once would. */
+  #waiting: IrcMessage[] | undefined;
   #lastLineAt = 0;
   #left = false;
 
@@ -98,6 +101,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
 
   override started(ctx: Context<IrcSessionMessage>): void {
     this.#selfAddress = ctx.address;
+    this.#ctx = ctx;
     this.#lastLineAt = ctx.clock.now();
     // IRC lines are at most 512 bytes without tags; tags may add more.
     const lines = readLines(this.#o.conn, { maxLineBytes: 8191 + MAX_BODY_BYTES, telnet: false });
@@ -163,7 +167,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
     this.#lastLineAt = now;
     const message = parseIrc(raw);
     if (message === undefined) return;
-    if (message.bodyBytes > MAX_BODY_BYTES) {
+    if (message.bodyBytes > MAX_BODY_BYTES || (message.tagBytes ?? 0) > MAX_TAG_BYTES) {
       return this.#send(reply(this.#state, "417", "Input line was too long"));
     }
     const wait = this.#lag.delay(now);
@@ -173,47 +177,73 @@ export class IrcSession extends Actor<IrcSessionMessage> {
     return new Promise<void>((resolve) => ctx.clock.setTimeout(resolve, wait)).then(run);
   }
 
-  #run(message: NonNullable<ReturnType<typeof parseIrc>>, ctx: Context<IrcSessionMessage>) {
-    const chat: Chat = {
+  #run(message: IrcMessage, ctx: Context<IrcSessionMessage>): void | Promise<void> {
+    const s = this.#state;
+    if (s.joined && !s.welcomed && !DURING_REGISTRATION.has(message.command)) {
+      const waiting = this.#waiting ??= [];
+      if (waiting.length < MAX_WAITING) waiting.push(message);
+      return;
+    }
+    return ircCommand(this.#chat(ctx), message);
+  }
+
+  #chat(ctx: Context<IrcSessionMessage>): Chat {
+    return {
       state: this.#state,
       id: this.#o.id,
       send: (bytes) => this.#send(bytes),
       tell: (m) => this.#tell(m),
       register: () => this.#register(),
       quit: (reason) => this.#quit(reason, ctx),
+      login: (account, password) => this.#login(account, password),
       capsChanged: () => this.#capsChanged(),
       figures: () => this.#figures(),
     };
-    return ircCommand(chat, message);
   }
 
-  /** NICK, USER and the end of CAP are in: join the chat, ask for the nick. */
-  #register(): void | Promise<void> {
+  /** NICK, USER and the end of CAP are in: join the chat (if SASL has
+   * not already), then ask for the nick, or welcome the client if it has
+   * it (the name of the account it logged in to). */
+  async #register(): Promise<void> {
     const s = this.#state;
-    if (s.joined || s.negotiating || s.wanted === undefined || s.user === undefined) return;
+    if (s.welcomed || s.negotiating || s.wanted === undefined || s.user === undefined) return;
+    await this.#join();
+    if (s.nick.toLowerCase() === s.wanted.toLowerCase()) return this.#welcome();
+    await this.#tell({
+      type: "command",
+      id: this.#o.id,
+      command: { name: "nick", nick: s.wanted },
+    });
+  }
+
+  /** Joins the chat as `userN`, in no channel, once. */
+  async #join(): Promise<void> {
+    const s = this.#state;
+    if (s.joined) return;
     s.joined = true;
-    const joining = this.#o.server.send({
+    await this.#o.server.send({
       type: "join",
       id: this.#o.id,
       name: s.assigned,
       sink: this.#outbox,
       face: faceOf(s.caps),
       echo: s.caps.has("echo-message"),
-      ident: { user: s.user, realname: s.realname ?? s.user },
+      ident: s.user === undefined ? undefined : { user: s.user, realname: s.realname ?? s.user },
       session: this.#selfAddress!,
       address: this.#o.address,
       secure: this.#o.secure,
+    }).catch(() => {});
+  }
+
+  /** SASL: log in to `account` (the chat answers `900` and `903`, or
+   * `904`, and renames the user to the account's name). */
+  async #login(account: string, password: string): Promise<void> {
+    await this.#join();
+    await this.#tell({
+      type: "command",
+      id: this.#o.id,
+      command: { name: "login", account, password },
     });
-    return joining.then(() => {
-      if (s.wanted !== undefined && s.wanted.toLowerCase() !== s.assigned.toLowerCase()) {
-        return this.#tell({
-          type: "command",
-          id: this.#o.id,
-          command: { name: "nick", nick: s.wanted },
-        });
-      }
-      return this.#welcome();
-    }, () => {});
   }
 
   /** The chat granted a nick: the welcome, if it was the first; else the
@@ -221,8 +251,9 @@ export class IrcSession extends Actor<IrcSessionMessage> {
   #renamed(name: string): void | Promise<void> {
     const old = this.#state.nick;
     this.#state.nick = name;
-    if (this.#state.welcomed) return this.#send(tagged(this.#state, `:${mask(old)} NICK ${name}`));
-    if (!isAssignedName(name)) return this.#welcome();
+    const s = this.#state;
+    if (s.welcomed) return this.#send(tagged(s, `:${mask(old)} NICK ${name}`));
+    if (s.wanted?.toLowerCase() === name.toLowerCase()) return this.#register();
   }
 
   async #welcome(): Promise<void> {
@@ -231,6 +262,11 @@ export class IrcSession extends Actor<IrcSessionMessage> {
     s.welcomed = true;
     const figures = await this.#figures();
     this.#send(welcome(s, lusers(s, figures)));
+    const waiting = this.#waiting ?? [];
+    this.#waiting = undefined;
+    const ctx = this.#ctx;
+    if (ctx === undefined) return;
+    for (const message of waiting) await ircCommand(this.#chat(ctx), message);
   }
 
   #figures(): Promise<LiveFigures | undefined> {
@@ -273,6 +309,20 @@ export class IrcSession extends Actor<IrcSessionMessage> {
     return this.#o.server.send(message).catch(() => {});
   }
 }
+
+/** What a client may still say while its first nick is being granted:
+ * another nick (the first was refused), or goodbye. */
+const DURING_REGISTRATION = new Set([
+  "NICK",
+  "QUIT",
+  "CAP",
+  "USER",
+  "PASS",
+  "PONG",
+  "AUTHENTICATE",
+]);
+/** Lines kept for after the welcome, at most. */
+const MAX_WAITING = 32;
 
 const ENDED: IrcSessionMessage = { type: "input_ended", failed: false };
 const FAILED: IrcSessionMessage = { type: "input_ended", failed: true };

@@ -74,5 +74,7 @@ export function lusers(to: To, figures: LiveFigures | undefined): string[] {
     numeric(me, "251", `There are ${users} users and 0 invisible on 1 servers`),
     numeric(me, "254", String(rooms), "channels formed"),
     numeric(me, "255", `I have ${figures?.users ?? 0} clients and 1 servers`),
+    numeric(me, "265", `Current local users: ${figures?.users ?? 0}`),
+    numeric(me, "266", `Current global users: ${users}`),
   ];
 }

@@ -20,7 +20,7 @@ export const CHAT_RUN_FLAGS: readonly string[] = JSON.parse(
 ).map((word: string) =>
   word.startsWith("--allow-read=")
     ? word.replace(
-      /(?<=[=,])\.\/(actors|app|chat|cli|cluster|net|store)\b/g,
+      /(?<=[=,])\.\/(actors|app|chat|cli|cluster|irc|net|store)\b/g,
       (path) => new URL(`../${path}`, import.meta.url).pathname.replace(/\/$/, ""),
     )
     : word

@@ -10,7 +10,7 @@
 import { type Effect, localOf, refuse, reply, type Scene } from "../command.ts";
 import { atLeast } from "../community.ts";
 import type { ServerCommand } from "../commands.ts";
-import { isIrc } from "../events.ts";
+import { type ChatEvent, isIrc, type Person } from "../events.ts";
 import type { User } from "../registry.ts";
 import { topicOf } from "./join.ts";
 import { rankOf } from "./rank.ts";
@@ -36,7 +36,7 @@ export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effe
       events: [
         { type: "room", room: room.name, users: room.users.size },
         ...topicOf(scene, room.name),
-        names(scene, user, false),
+        names(scene, user),
       ],
     },
     { type: "history", to: user, room: room.name },
@@ -86,10 +86,48 @@ export function leaveRoom<S>(
 /** `NAMES #room` (or `WHO #room`, `detail`): who is in the room the
  * command is about, ops marked. */
 export function listNames<S>(scene: Scene<S>, user: User<S>, detail: boolean): Effect<S>[] {
-  return reply(user, names(scene, user, detail));
+  if (!detail) return reply(user, names(scene, user));
+  const room = user.room;
+  const people = [...room.users].slice(0, MAX_PEOPLE).map((u) => person(scene, u, room.name));
+  return reply(user, { type: "people", mask: channel(room.name), room: room.name, people });
 }
 
-function names<S>(scene: Scene<S>, user: User<S>, detail: boolean) {
+/** The most users one `WHO` lists. */
+const MAX_PEOPLE = 500;
+
+/** `WHO MASK`: everyone whose name matches `mask` (`*` and `?` wildcards),
+ * here and on linked servers. */
+export function whoMask<S>(scene: Scene<S>, user: User<S>, mask: string): Effect<S>[] {
+  const pattern = new RegExp(
+    "^" + mask.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
+    "i",
+  );
+  const people: Person[] = [];
+  for (const name of scene.registry.names()) {
+    if (people.length === MAX_PEOPLE) break;
+    const other = pattern.test(name) ? scene.registry.named(name) : undefined;
+    if (other !== undefined) people.push(person(scene, other));
+  }
+  return reply(user, { type: "people", mask, people });
+}
+
+/** What `WHO` tells of `user` (an op of `room`, if one is asked about). */
+function person<S>(scene: Scene<S>, user: User<S>, room?: string): Person {
+  const local = user.local;
+  return {
+    name: user.name,
+    ...(local?.ident ?? {}),
+    away: local?.away !== undefined,
+    oper: local?.oper === true,
+    op: room !== undefined && atLeast(rankOf(scene, user, room), "op"),
+  };
+}
+
+function channel(room: string): string {
+  return `#${room}`;
+}
+
+function names<S>(scene: Scene<S>, user: User<S>) {
   const room = user.room;
   const names: string[] = [];
   const ops: string[] = [];
@@ -105,7 +143,6 @@ function names<S>(scene: Scene<S>, user: User<S>, detail: boolean) {
     online: scene.registry.size,
     stale,
     ops,
-    detail,
   } as const;
 }
 
@@ -126,6 +163,8 @@ export function focus<S>(
     return undefined;
   }
   if (scene.registry.room(name) === undefined) {
+    // NAMES of a channel nobody is in lists nobody.
+    if (command?.name === "names") return reply(user, emptyNames(scene, name, command.detail));
     return refuse(user, { refusal: "no_such_channel", room: name });
   }
   return refuse(
@@ -135,6 +174,12 @@ export function focus<S>(
       room: name,
     },
   );
+}
+
+function emptyNames<S>(scene: Scene<S>, room: string, detail: boolean): ChatEvent {
+  if (detail) return { type: "people", mask: channel(room), room, people: [] };
+  const online = scene.registry.size;
+  return { type: "who", room, names: [], online, stale: false, ops: [] };
 }
 
 /** Whether `user` is in any number of rooms (an IRC user) rather than

@@ -22,7 +22,7 @@ import {
   unregister,
   unregistered,
 } from "./account.ts";
-import { enter, listNames, part, partAll } from "./channels.ts";
+import { enter, listNames, part, partAll, whoMask } from "./channels.ts";
 import { history } from "./history.ts";
 import { join } from "./join.ts";
 import { help, rooms, who } from "./lists.ts";
@@ -73,7 +73,13 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
   part: (scene, user, c) => part(scene, user, c.reason),
   part_all: (scene, user) => partAll(scene, user),
   names: (scene, user, c) => listNames(scene, user, c.detail),
+  who_mask: (scene, user, c) => whoMask(scene, user, c.mask),
   notice: (scene, user, c) => message(scene, user, c.to, c.text, true),
+  ping: (_, user, c) => [{ type: "reply", to: user, events: [{ type: "pong", token: c.token }] }],
+  away: (_, user, c) => {
+    if (user.local) user.local.away = c.text === "" ? undefined : c.text;
+    return [];
+  },
 };
 
 /** Runs one command from a local user. */

@@ -66,7 +66,14 @@ export function failed<S>(
         peer: address,
       },
     },
-    ...refuse(user, { refusal: login ? "wrong_credentials" : "wrong_password" }),
+    ...refuse(
+      user,
+      !login
+        ? { refusal: "wrong_password" }
+        : what === "oper"
+        ? { refusal: "wrong_credentials", oper: true }
+        : { refusal: "wrong_credentials" },
+    ),
   ];
 }
 

@@ -82,11 +82,22 @@ export function message<S>(
   notice = false,
 ): Effect<S>[] {
   const target = scene.registry.named(to);
-  if (target === undefined) return refuse(user, { refusal: "no_such_user", name: to });
+  // A NOTICE is never answered with an error (RFC 2812 3.3.2).
+  if (target === undefined) {
+    return notice ? [] : refuse(user, { refusal: "no_such_user", name: to });
+  }
   const event = notice
     ? { type: "private", from: user.name, to: target.name, text, notice } as const
     : { type: "private", from: user.name, to: target.name, text } as const;
   const echo: Effect<S>[] = user.local?.echo ? [{ type: "reply", to: user, events: [event] }] : [];
+  const away = target.local?.away;
+  if (away !== undefined && !notice) {
+    echo.push({
+      type: "reply",
+      to: user,
+      events: [{ type: "away", name: target.name, text: away }],
+    });
+  }
   if (target.local) return [{ type: "reply", to: target, events: [event] }, ...echo];
   if (!scene.link.up) return refuse(user, { refusal: "unreachable_user", name: target.name });
   const { from, text: said } = event;

@@ -20,7 +20,7 @@ export function whois<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S
   if (target === undefined) {
     return scene.community.registered(name)
       ? reply(user, noticed({ notice: "registered_offline", name }))
-      : refuse(user, { refusal: "no_such_user", name });
+      : refuse(user, { refusal: "no_such_user", name, whois: true });
   }
   const oper = user.local?.oper === true;
   if (target.local !== undefined || !scene.link.up) {
@@ -100,6 +100,7 @@ function factsOf<S>(scene: Scene<S>, target: User<S>, oper: boolean): WhoisFacts
   };
   if (target.rooms.size !== 1) facts.rooms = [...target.rooms].map((r) => r.name);
   if (local?.ident !== undefined) Object.assign(facts, local.ident);
+  if (local?.away !== undefined) facts.away = local.away;
   if (local !== undefined) facts.idleMs = scene.clock.now() - local.activeAt;
   if (local !== undefined && oper) facts.address = local.address;
   return facts;
