@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { IrcClient } from "../testing/irc_client.ts";
+import { bothStores, registered } from "../testing/people.ts";
+import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
 
 /** A JSON WebSocket client, as the page opens it. */
 async function openPage(webPort: number) {
@@ -216,4 +218,82 @@ Deno.test("a client that never registers is told why and closed", async () => {
     assert.equal(await irc.line(), ":marquee 451 * :You have not registered");
     await irc.close();
   });
+});
+
+bothStores(
+  "an IRC client logs in with SASL PLAIN to an account registered from nc",
+  undefined,
+  async (server) => {
+    const nc = await registered(server, "alice");
+    await nc.close();
+    const sasl = (account: string, password: string) => btoa(`\0${account}\0${password}`);
+    const wrong = await IrcClient.connect(server.ircPort);
+    await wrong.send("CAP REQ :sasl");
+    await wrong.readUntil((l) => l.includes(" ACK "));
+    await wrong.send("AUTHENTICATE PLAIN");
+    assert.equal(await wrong.line(), "AUTHENTICATE +");
+    await wrong.send(`AUTHENTICATE ${sasl("alice", "not-the-password")}`);
+    assert.match(await wrong.readUntil((l) => / 90\d /.test(l)), / 904 /);
+    await wrong.close();
+
+    const irc = await IrcClient.connect(server.ircPort);
+    await irc.send("CAP LS 302");
+    assert.match(await irc.line(), /sasl=PLAIN/);
+    await irc.send("CAP REQ :sasl");
+    await irc.readUntil((l) => l.includes(" ACK "));
+    await irc.send("AUTHENTICATE PLAIN");
+    await irc.readUntil((l) => l === "AUTHENTICATE +");
+    await irc.send(`AUTHENTICATE ${sasl("alice", "correct-horse")}`);
+    assert.match(
+      await irc.readUntil((l) => / 900 /.test(l)),
+      / 900 \S+ \S+ alice :You are now logged in as alice$/,
+    );
+    assert.match(await irc.line(), / 903 /);
+    await irc.send("NICK alice");
+    await irc.send("USER alice 0 * :Alice");
+    await irc.send("CAP END");
+    assert.equal(
+      await irc.readUntil((l) => / 001 /.test(l)),
+      ":marquee 001 alice :Welcome to the Marquee IRC network, alice",
+    );
+    await irc.close();
+  },
+);
+
+Deno.test({
+  name: "an IRC user on one linked server and an nc user on another are in one room",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const redis = await startRedis();
+    const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
+    await s1.waitForLog((l) => l.includes("link to other servers up"));
+    const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
+    await s2.waitForLog((l) => l.includes("link to other servers up"));
+    const irc = await IrcClient.register(s1.ircPort, "ann");
+    await irc.send("JOIN #games");
+    await irc.readUntil((l) => / 366 /.test(l));
+    await irc.send("JOIN #lobby");
+    await irc.readUntil((l) => / 366 /.test(l));
+    const { client: nc, name: ncName } = await TestClient.join(s2.port);
+    await nc.send("/join games");
+    await nc.readUntil((l) => l.startsWith("* you are in games"));
+    assert.equal(
+      await irc.readUntil((l) => l.includes("JOIN #games")),
+      `:${ncName}!${ncName}@marquee JOIN #games`,
+    );
+    await irc.send("PRIVMSG #lobby :not for games");
+    await irc.send("PRIVMSG #games :hello across servers");
+    assert.equal(await nc.readUntil((l) => l.startsWith("[")), "[ann]: hello across servers");
+    await nc.send("hi ann");
+    assert.equal(
+      await irc.readUntil((l) => l.includes("PRIVMSG")),
+      `:${ncName}!${ncName}@marquee PRIVMSG #games :hi ann`,
+    );
+    await irc.send("PART #games");
+    assert.equal(await nc.readUntil((l) => l.includes("ann")), "* ann left the room");
+    await Promise.all([irc.close(), nc.close()]);
+    await s1.stop();
+    await s2.stop();
+    await redis.stop();
+  },
 });

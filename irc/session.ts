@@ -121,19 +121,20 @@ export class IrcSession extends Actor<IrcSessionMessage> {
       case "too_long":
         return this.#send(reply(this.#state, "417", "Input line was too long"));
       case "input_ended":
+        // An outbox that overflowed closes the socket: the read may end first.
+        if (this.#outbox.closedReason === "overflow") {
+          return this.#kick("not reading fast enough", ctx);
+        }
         this.#cause ??= message.failed ? "connection error" : "closed by client";
         return ctx.stop();
       case "outbox_closed":
-        this.#cause ??= message.reason === "overflow"
-          ? "kicked: not reading fast enough"
-          : "closed";
-        if (message.reason === "overflow") this.#o.metrics?.kicked("not reading fast enough");
+        if (message.reason === "overflow") return this.#kick("not reading fast enough", ctx);
+        this.#cause ??= message.reason === "error" ? "connection error" : "closed by server";
         return ctx.stop();
       case "idle_check":
         if (ctx.clock.now() - this.#lastLineAt < this.#o.limits.idleTimeoutMs) return;
         this.#send(ERROR_LINE("disconnected: idle too long"));
-        this.#cause ??= "kicked: idle too long";
-        return ctx.stop();
+        return this.#kick("idle too long", ctx);
       case "registration_timeout":
         if (this.#state.welcomed) return;
         this.#send(ERROR_LINE("registration timed out"));
@@ -199,6 +200,21 @@ export class IrcSession extends Actor<IrcSessionMessage> {
       capsChanged: () => this.#capsChanged(),
       figures: () => this.#figures(),
     };
+  }
+
+  /** Disconnects this client for `reason` (its notice is already queued),
+   * logged and counted as every face's kicks are. */
+  #kick(reason: string, ctx: Context<IrcSessionMessage>): void {
+    const user = this.#state.nick;
+    this.#cause ??= `kicked: ${reason}`;
+    this.#o.log(`[server] ${user} disconnected: ${reason}`, {
+      level: "warn",
+      event: "kick",
+      user,
+      reason,
+    });
+    this.#o.metrics?.kicked(reason);
+    ctx.stop();
   }
 
   /** NICK, USER and the end of CAP are in: join the chat (if SASL has

@@ -190,6 +190,11 @@ export class Outbox implements SlotHolder {
     return this.#highWater;
   }
 
+  /** Why the outbox closed, once it has begun to (undefined while open). */
+  get closedReason(): OutboxCloseReason | undefined {
+    return this.#state === State.Open ? undefined : this.#closedReason;
+  }
+
   /** Whether `push` still accepts bytes. */
   get open(): boolean {
     return this.#state === State.Open;
