@@ -297,3 +297,55 @@ Deno.test({
     await redis.stop();
   },
 });
+
+bothStores(
+  "a registered room on IRC: its owner is @, its topic 332 and TOPIC, a kick KICK, a ban 474",
+  undefined,
+  async (server) => {
+    const olga = await registered(server, "olga");
+    await olga.send("/join den");
+    await olga.readUntil((l) => l === "* den is now owned by olga");
+    await olga.send("/topic chess tonight");
+    await olga.readUntil((l) => l.includes("set the topic"));
+    const irc = await IrcClient.register(server.ircPort, "ann");
+    await irc.send("JOIN #den");
+    assert.equal(await irc.line(), ":ann!ann@marquee JOIN #den");
+    assert.equal(await irc.line(), ":marquee 332 ann #den :chess tonight");
+    await irc.readUntil((l) => / 333 /.test(l));
+    assert.equal(await irc.line(), ":marquee 353 ann = #den :@olga ann");
+    await irc.readUntil((l) => / 366 /.test(l));
+    await irc.send("TOPIC #den :mine now");
+    assert.match(await irc.readUntil((l) => / 482 /.test(l)), /^:marquee 482 ann #den :/);
+    await olga.send("/topic go tomorrow");
+    assert.equal(
+      await irc.readUntil((l) => l.includes("TOPIC")),
+      ":olga!olga@marquee TOPIC #den :go tomorrow",
+    );
+    await irc.send("JOIN #lobby");
+    await irc.readUntil((l) => / 366 ann #lobby /.test(l));
+    await olga.send("/kick ann too loud");
+    assert.equal(
+      await irc.readUntil((l) => l.includes("KICK")),
+      ":olga!olga@marquee KICK #den ann :too loud",
+    );
+    assert.equal(
+      await olga.readUntil((l) => l.includes("kicked")),
+      "* ann was kicked by olga (too loud)",
+    );
+    await irc.send("PRIVMSG #den :back?");
+    assert.match(
+      await irc.readUntil((l) => / 40[34] /.test(l)),
+      / 40[34] ann #den /,
+      "out of #den",
+    );
+    await irc.send("PRIVMSG #lobby :still in the lobby");
+    await olga.send("/ban ann 10m spam");
+    await olga.readUntil((l) => l.includes("was banned"));
+    await irc.send("JOIN #den");
+    assert.match(
+      await irc.readUntil((l) => / 474 /.test(l)),
+      /^:marquee 474 ann #den :Cannot join channel \(\+b\)/,
+    );
+    await Promise.all([irc.close(), olga.close()]);
+  },
+);
