@@ -31,6 +31,7 @@ const BUSY: Record<Face, Uint8Array> = {
   json: render("json", [refused({ refusal: "busy" })], 0),
   irc: render("irc", [refused({ refusal: "busy" })], 0),
   irc_tags: render("irc", [refused({ refusal: "busy" })], 0),
+  irc_v3: render("irc", [refused({ refusal: "busy" })], 0),
 };
 
 /** How long a TLS client has to complete its handshake: a real one takes

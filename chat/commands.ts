@@ -77,6 +77,9 @@ export type RoomCommand =
   /** `AWAY [:text]`: away with `text`, or back ("") (nothing comes back:
    * the session answers). */
   | { name: "away"; text: string }
+  /** `CHATHISTORY`: up to `limit` kept lines of the command's room, before
+   * `before` (ms) or the latest. */
+  | { name: "chathistory"; limit: number; before?: number }
   /** `PING` once registered: answered in order with what the chat sends. */
   | { name: "ping"; token: string };
 

@@ -19,12 +19,13 @@
 import type { HistoryLine } from "./ports.ts";
 
 /** Where an event's bytes go: a text line client, the browser's JSON, or
- * an IRC client (`irc_tags`: one that asked for IRCv3 `server-time`). */
-export type Face = "text" | "json" | "irc" | "irc_tags";
+ * an IRC client (`irc_tags`: one that asked for IRCv3 `server-time`;
+ * `irc_v3`: also `batch`, so history comes as `chathistory` batches). */
+export type Face = "text" | "json" | "irc" | "irc_tags" | "irc_v3";
 
 /** Whether `face` is an IRC client's: in any number of rooms at once. */
 export function isIrc(face: Face): boolean {
-  return face === "irc" || face === "irc_tags";
+  return face === "irc" || face === "irc_tags" || face === "irc_v3";
 }
 
 /** One entry of `/bans`. */

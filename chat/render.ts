@@ -53,6 +53,7 @@ export class Outgoing {
   #json: Uint8Array | undefined;
   #irc: Uint8Array | undefined;
   #ircTags: Uint8Array | undefined;
+  #ircV3: Uint8Array | undefined;
 
   constructor(
     events: readonly ChatEvent[],
@@ -76,16 +77,19 @@ export class Outgoing {
       case "json":
         return this.#json ??= encodeJson(this.events, this.now);
       case "irc":
-        return this.#irc ??= this.#encodeIrc(false);
+        return this.#irc ??= this.#encodeIrc(false, false);
       case "irc_tags":
-        return this.#ircTags ??= this.#encodeIrc(true);
+        return this.#ircTags ??= this.#encodeIrc(true, false);
+      case "irc_v3":
+        return this.#ircV3 ??= this.#encodeIrc(true, true);
       default:
         return unreachable(face);
     }
   }
 
-  #encodeIrc(tags: boolean): Uint8Array {
-    const context = { me: this.reader, room: this.room, tags, now: this.now, server: this.server };
+  #encodeIrc(tags: boolean, batch: boolean): Uint8Array {
+    const { reader: me, room, now, server } = this;
+    const context = { me, room, tags, batch, now, server };
     const lines: string[] = [];
     for (const event of this.events) ircLines(event, context, lines);
     return lines.length === 0 ? EMPTY : encoder.encode(lines.join("\r\n") + "\r\n");

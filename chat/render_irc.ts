@@ -31,6 +31,8 @@ export interface IrcContext {
   room?: string;
   /** Whether lines carry IRCv3 tags (`server-time`). */
   tags: boolean;
+  /** Whether the client reads IRCv3 batches (history comes in one). */
+  batch?: boolean;
   now: number;
   /** The server's name. */
   server: string;

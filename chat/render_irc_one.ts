@@ -65,6 +65,7 @@ export function toOne(
         ),
       ];
     case "history":
+      if (c.batch) return historyBatch(event.room, event.lines, c);
       return event.lines.map((line) => historyLine(event.room, line, c));
     case "you_are_banned":
       if (event.place === "this server") {
@@ -92,6 +93,10 @@ export function toOne(
     case "notice":
       // Only SASL logs an IRC client in.
       if (event.notice.notice === "logged_in") return loggedInLines(event.notice.name, c);
+      // A page past the oldest line: an empty batch says so.
+      if (event.notice.notice === "no_earlier_lines" && c.batch) {
+        return historyBatch(event.notice.room, [], c);
+      }
       if (event.notice.notice === "oper") {
         return [numeric(c, "381", "You are now an IRC operator"), `:${c.me} MODE ${c.me} :+o`];
       }
@@ -202,6 +207,21 @@ function whoisLines(event: Of<"whois">, c: IrcContext): string[] {
   if (f.unanswered) lines.push(serverNotice(c, whoisText(f)));
   lines.push(numeric(c, "318", f.name, "End of /WHOIS list"));
   return lines;
+}
+
+/** Kept lines as one IRCv3 `chathistory` batch, each with its own time. */
+function historyBatch(room: string, lines: HistoryLine[], c: IrcContext): string[] {
+  const id = `h${c.now.toString(36)}`;
+  const at = `@time=${new Date(c.now).toISOString()} `;
+  return [
+    `${at}:${c.server} BATCH +${id} chathistory ${channel(room)}`,
+    ...lines.map((line) => {
+      const text = line.action ? `\x01ACTION ${line.text}\x01` : line.text;
+      const when = new Date(line.at).toISOString();
+      return `@batch=${id};time=${when} :${mask(line.from)} PRIVMSG ${channel(room)} :${text}`;
+    }),
+    `${at}:${c.server} BATCH -${id}`,
+  ];
 }
 
 /** A kept line replayed: as said then, with its time when the client reads

@@ -82,6 +82,7 @@ const OVERFLOW_NOTICE: Record<Face, Uint8Array> = {
   json: render("json", [refused({ refusal: "not_reading" })], Date.now()),
   irc: render("irc", [refused({ refusal: "not_reading" })], 0),
   irc_tags: render("irc", [refused({ refusal: "not_reading" })], 0),
+  irc_v3: render("irc", [refused({ refusal: "not_reading" })], 0),
 };
 
 /** The end-of-stream messages, made once for every session. */

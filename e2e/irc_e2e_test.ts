@@ -349,3 +349,65 @@ bothStores(
     await Promise.all([irc.close(), olga.close()]);
   },
 );
+
+Deno.test("room history reaches IRC as chathistory batches: on joining, and by CHATHISTORY", async () => {
+  const server = startServer({ floodRate: 0 }, { history: true });
+  await server.ready;
+  const { client: nc, name: ncName } = await TestClient.join(server.port);
+  for (let i = 1; i <= 5; i++) {
+    await nc.send(`line ${i}`);
+    // A timestamp is the only reference: lines of one millisecond are one point.
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  await nc.linesBeforeProbe(); // all five said (and kept) before the IRC user comes
+  const irc = await IrcClient.register(server.ircPort, "ann", [
+    "batch",
+    "server-time",
+    "draft/chathistory",
+  ]);
+  await irc.send("JOIN #lobby");
+  await irc.readUntil((l) => / 366 /.test(l));
+  const start = await irc.line(undefined, true);
+  const id = / BATCH \+(\S+) chathistory #lobby$/.exec(start)?.[1];
+  assert.ok(id, start);
+  const replay: string[] = [];
+  for (
+    let line = await irc.line(undefined, true);
+    !line.endsWith(`BATCH -${id}`);
+    line = await irc.line(undefined, true)
+  ) {
+    replay.push(line);
+  }
+  assert.equal(replay.length, 5);
+  assert.match(
+    replay[0]!,
+    new RegExp(`^@batch=${id};time=\\S+Z :${ncName}!${ncName}@marquee PRIVMSG #lobby :line 1$`),
+  );
+
+  await irc.send("CHATHISTORY LATEST #lobby * 2");
+  const latest = await batchOf(irc);
+  assert.deepEqual(latest.map(textOf), ["line 4", "line 5"]);
+  const oldest = /time=(\S+?) /.exec(latest[0]!)![1];
+  await irc.send(`CHATHISTORY BEFORE #lobby timestamp=${oldest} 10`);
+  assert.deepEqual((await batchOf(irc)).map(textOf), ["line 1", "line 2", "line 3"]);
+  await irc.send("CHATHISTORY AFTER #lobby timestamp=2026-01-01T00:00:00Z 10");
+  assert.match(await irc.line(), /^:marquee FAIL CHATHISTORY INVALID_PARAMS AFTER :/);
+  await Promise.all([irc.close(), nc.close()]);
+  await server.stop();
+});
+
+/** The lines of the next batch, tags kept. */
+async function batchOf(irc: IrcClient): Promise<string[]> {
+  const start = await irc.readUntil((l) => / BATCH \+/.test(l));
+  const id = / BATCH \+(\S+) /.exec(start)![1];
+  const lines: string[] = [];
+  while (true) {
+    const line = await irc.line(undefined, true);
+    if (line.endsWith(`BATCH -${id}`)) return lines;
+    lines.push(line);
+  }
+}
+
+function textOf(line: string): string {
+  return line.slice(line.indexOf(" :", line.indexOf("PRIVMSG")) + 2);
+}

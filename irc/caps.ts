@@ -10,8 +10,11 @@ export type Caps = Set<string>;
 
 /** Offered capabilities, each with its `CAP LS 302` value ("" for none).
  * `multi-prefix` costs nothing: a member has one prefix at most (`@`).
+ * `batch` brings history (the join replay, `CHATHISTORY`) in batches.
  * Not `message-tags`: the chat does not carry clients' own tags. */
 export const OFFERED: ReadonlyMap<string, string> = new Map([
+  ["batch", ""],
+  ["draft/chathistory", ""],
   ["echo-message", ""],
   ["multi-prefix", ""],
   ["sasl", "PLAIN"],

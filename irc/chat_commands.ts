@@ -11,7 +11,7 @@ import type { ServerCommand } from "../chat/commands.ts";
 import { sanitize } from "../chat/sanitize.ts";
 import type { Chat, IrcCommandSpec } from "./commands.ts";
 import { ctcp, roomOfChannel } from "./message.ts";
-import { reply } from "./replies.ts";
+import { line, reply } from "./replies.ts";
 
 /** The longest reason kept with a kick, ban or part, in characters. */
 const MAX_REASON_CHARS = 200;
@@ -37,6 +37,7 @@ export const CHAT_COMMANDS: Record<string, IrcCommandSpec> = {
     run: (chat, [account, password]) =>
       command(chat, { name: "oper", account: account!, password: password! }),
   },
+  CHATHISTORY: { min: 3, run: chathistory },
   KILL: {
     min: 1,
     run: (chat, [target, reason]) =>
@@ -193,6 +194,35 @@ function banTarget(mask: string): string {
   if (host !== "" && host !== "*") return host;
   const bang = mask.indexOf("!");
   return bang === -1 ? mask : mask.slice(0, bang);
+}
+
+/** `CHATHISTORY LATEST #room * N` and `CHATHISTORY BEFORE #room
+ * timestamp=T N`: a `chathistory` batch of the room's kept lines. Only
+ * those two, by timestamp: the chat keeps no message ids, and reads back,
+ * not forward. Private messages are not kept: a nick's batch is empty. */
+function chathistory(chat: Chat, [sub, target, ref, count]: string[]): void | Promise<void> {
+  const verb = sub!.toUpperCase();
+  const fail = (why: string) =>
+    chat.send(line(`:${chat.state.server} FAIL CHATHISTORY INVALID_PARAMS ${verb} :${why}`));
+  const limit = Number(count);
+  if (!Number.isSafeInteger(limit) || limit < 1) return fail("the limit must be a number over 0");
+  let before: number | undefined;
+  if (verb === "BEFORE" && ref!.startsWith("timestamp=")) before = Date.parse(ref!.slice(10));
+  else if (verb !== "LATEST" || ref !== "*") return fail("only LATEST * and BEFORE timestamp=");
+  if (before !== undefined && Number.isNaN(before)) return fail("not a timestamp");
+  const room = roomOfChannel(target!);
+  if (room === undefined) {
+    const id = `e${Date.now().toString(36)}`;
+    return chat.send(
+      line(
+        `:${chat.state.server} BATCH +${id} chathistory ${target}\r\n:${chat.state.server} BATCH -${id}`,
+      ),
+    );
+  }
+  const command_ = before === undefined
+    ? { name: "chathistory", limit: Math.min(limit, 200) } as const
+    : { name: "chathistory", limit: Math.min(limit, 200), before } as const;
+  return command(chat, command_, room);
 }
 
 function reasonOf(reason: string | undefined): string {

@@ -351,5 +351,6 @@ function tagged(state: IrcState, text: string): Uint8Array {
 
 /** The face a client's capabilities call for. */
 function faceOf(caps: Caps): Face {
+  if (caps.has("batch")) return "irc_v3";
   return caps.has("server-time") ? "irc_tags" : "irc";
 }

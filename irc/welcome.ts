@@ -25,8 +25,10 @@ export const ISUPPORT = [
   "CHANMODES=b,,,nt",
   "CHANNELLEN=25",
   "CHANTYPES=#",
+  "CHATHISTORY=200",
   "KICKLEN=200",
   "MAXLIST=b:100",
+  "MSGREFTYPES=timestamp",
   "NETWORK=" + NETWORK,
   "NICKLEN=24",
   "PREFIX=(o)@",
@@ -48,7 +50,12 @@ export function welcome(to: To, counts: string[]): Uint8Array {
     numeric(me, "002", `Your host is ${server}, running version ${VERSION}`),
     numeric(me, "003", "This server speaks IRC to the same chat as nc and the browser"),
     `:${server} 004 ${nick} ${server} ${VERSION} o bnot bo`,
-    numeric(me, "005", ...ISUPPORT, "are supported by this server"),
+    // At most 13 tokens a line: IRC allows 15 parameters.
+    ...Array.from(
+      { length: Math.ceil(ISUPPORT.length / 13) },
+      (_, i) =>
+        numeric(me, "005", ...ISUPPORT.slice(i * 13, i * 13 + 13), "are supported by this server"),
+    ),
     ...counts,
     ...motd(to),
   ]);

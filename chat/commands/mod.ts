@@ -75,6 +75,15 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
   names: (scene, user, c) => listNames(scene, user, c.detail),
   who_mask: (scene, user, c) => whoMask(scene, user, c.mask),
   notice: (scene, user, c) => message(scene, user, c.to, c.text, true),
+  chathistory: (scene, user, c) =>
+    scene.history
+      ? [{
+        type: "history",
+        to: user,
+        room: user.room.name,
+        page: { limit: c.limit, before: c.before },
+      }]
+      : [{ type: "reply", to: user, events: [refused({ refusal: "history_off" })] }],
   ping: (_, user, c) => [{ type: "reply", to: user, events: [{ type: "pong", token: c.token }] }],
   away: (_, user, c) => {
     if (user.local) user.local.away = c.text === "" ? undefined : c.text;
