@@ -210,6 +210,8 @@ export const REFUSALS = {
   action_like_server: () => "that action would read like a server line",
   already_in_room: (p: { room: string }) => `you are already in ${p.room}`,
   not_on_channel: (p: { room: string }) => `you are not in ${p.room}`,
+  too_many_rooms: (p: { room: string; max: number }) =>
+    `cannot join ${p.room}: you are in ${p.max} rooms, the most there may be`,
   cannot_send: (p: { room: string }) => `you are not in ${p.room}: join it to speak there`,
   no_such_channel: (p: { room: string }) => `no such room: ${p.room}`,
   history_off: () => "history is off on this server",

@@ -130,6 +130,8 @@ function refusalLine(refusal: Refusal, c: IrcContext): string {
       return numeric(c, "432", refusal.name, text);
     case "not_on_channel":
       return numeric(c, "442", channel(refusal.room), "You're not on that channel");
+    case "too_many_rooms":
+      return numeric(c, "405", channel(refusal.room), "You have joined too many channels");
     case "cannot_send":
       return numeric(c, "404", channel(refusal.room), "Cannot send to channel");
     case "no_such_channel":

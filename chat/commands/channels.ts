@@ -15,10 +15,16 @@ import type { User } from "../registry.ts";
 import { topicOf } from "./join.ts";
 import { rankOf } from "./rank.ts";
 
+/** The most rooms one user is in at once (IRC's `CHANLIMIT`). */
+export const MAX_ROOMS = 50;
+
 /** `JOIN #room`: in it too, unless already there or banned from it; a
  * logged-in user who opens a new room owns it. */
 export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
   if (scene.registry.roomOf(user, roomName) !== undefined) return [];
+  if (user.rooms.size >= MAX_ROOMS) {
+    return refuse(user, { refusal: "too_many_rooms", room: roomName, max: MAX_ROOMS });
+  }
   const local = localOf(user);
   const ban = scene.community.roomBan(roomName, user.name, local.address, scene.clock.now());
   if (ban !== undefined && !atLeast(rankOf(scene, user, roomName), "owner")) {

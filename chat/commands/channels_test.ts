@@ -35,6 +35,15 @@ Deno.test("an IRC user starts in no room and enters several without leaving any"
   assert.deepEqual(enter(scene, ann, "GAMES"), [], "entering a room again does nothing");
 });
 
+Deno.test("an IRC user may be in 50 rooms, and is refused a 51st", () => {
+  const scene = testScene();
+  const ann = addUser(scene, "ann", { irc: [] });
+  for (let i = 0; i < 50; i++) enter(scene, ann, `room${i}`);
+  assert.equal(ann.rooms.size, 50);
+  assert.deepEqual(refusals(enter(scene, ann, "one-more")), ["too_many_rooms"]);
+  assert.equal(scene.registry.room("one-more"), undefined, "no room was made for it");
+});
+
 Deno.test("a line goes to the room it names, and to no other of the user's rooms", () => {
   const scene = testScene();
   const ann = addUser(scene, "ann", { irc: ["lobby", "games"] });
