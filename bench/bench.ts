@@ -33,8 +33,16 @@
 
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { closeLoad, LoadClient, LoadStats, nowMicros, payload, waitUntil } from "./load.ts";
-import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
+import {
+  closeLoad,
+  IRC_PREFIX,
+  LoadClient,
+  LoadStats,
+  nowMicros,
+  payload,
+  waitUntil,
+} from "./load.ts";
+import { messageOf, type ServerProcess, startServerProcess } from "../testing/server_process.ts";
 import { startRedis } from "../testing/redis_server.ts";
 import { ROSTER_LIMIT } from "../chat/protocol.ts";
 import { compare } from "./compare.ts";
@@ -53,6 +61,8 @@ interface Scenario {
   /** Server processes linked through a redis-server the bench starts
    * (clients are spread over them); 1 = one process, no Redis. */
   servers?: number;
+  /** The clients are IRC clients in `#lobby` (on `--irc-port`). */
+  irc?: boolean;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
@@ -69,6 +79,26 @@ const SCENARIOS: Record<string, Scenario> = {
     idle: true,
   },
   D: { name: "D", clients: 100, senders: 1, rate: 50, window: 0, size: 64, duration: 10 },
+  IA: {
+    name: "IA",
+    clients: 100,
+    senders: 10,
+    rate: 0,
+    window: 16,
+    size: 64,
+    duration: 10,
+    irc: true,
+  },
+  IB: {
+    name: "IB",
+    clients: 1000,
+    senders: 10,
+    rate: 20,
+    window: 0,
+    size: 64,
+    duration: 10,
+    irc: true,
+  },
   LA: {
     name: "LA",
     clients: 100,
@@ -173,6 +203,7 @@ async function connectAll(ports: number[], scenario: Scenario, stats: LoadStats)
       clients[i] = await LoadClient.join(ports[i % ports.length]!, i, stats, {
         sampled: receiver && !scenario.idle && (i - scenario.senders) % sampleEvery === 0,
         observer: i === scenario.clients - 1,
+        irc: scenario.irc,
       });
     }
   };
@@ -221,6 +252,7 @@ function totalLines(clients: LoadClient[]): number {
 /** Sends for `ms`: paced at `rate` per sender, or saturating a window. */
 async function drive(clients: LoadClient[], scenario: Scenario, stats: LoadStats, ms: number) {
   const senders = clients.slice(0, scenario.senders);
+  const prefix = scenario.irc ? IRC_PREFIX : "";
   const seq = senders.map(() => 0);
   stats.inFlight = senders.map(() => 0);
   let sent = 0;
@@ -236,7 +268,7 @@ async function drive(clients: LoadClient[], scenario: Scenario, stats: LoadStats
       for (let i = 0; i < senders.length; i++) {
         let batch = "";
         while ((due[i] as number) <= now) {
-          batch += payload(i, ++seq[i]!, Math.round(due[i] as number), scenario.size);
+          batch += payload(i, ++seq[i]!, Math.round(due[i] as number), scenario.size, prefix);
           due[i]! += interval;
           sent++;
         }
@@ -260,7 +292,7 @@ async function drive(clients: LoadClient[], scenario: Scenario, stats: LoadStats
         }
         const now = nowMicros();
         let batch = "";
-        for (let k = 0; k < room; k++) batch += payload(i, ++seq[i]!, now, scenario.size);
+        for (let k = 0; k < room; k++) batch += payload(i, ++seq[i]!, now, scenario.size, prefix);
         stats.inFlight[i]! += room;
         sent += room;
         await sender.send(batch).catch(() => {});
@@ -280,7 +312,12 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     for (let i = 0; i < (scenario.servers ?? 1); i++) {
       const args = ["--flood-rate", "0", "--max-connections", "20000"];
       if (redis) args.push("--redis", redis.url);
+      if (scenario.irc) args.push("--irc-port", "0");
       const server = await startServerProcess(args);
+      if (scenario.irc) {
+        const line = await server.waitForLog((l) => messageOf(l).startsWith("IRC on "));
+        server.port = Number(/:(\d+)$/.exec(messageOf(line))![1]);
+      }
       if (redis) await server.waitForLog((l) => l.includes("link to other servers up"));
       servers.push(server);
     }
@@ -470,7 +507,7 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "Usage: deno task bench [--scenario A,B,C,D,LA,LB,soak] [--duration SECONDS] " +
+      "Usage: deno task bench [--scenario A,B,C,D,IA,IB,LA,LB,soak] [--duration SECONDS] " +
         "[--clients N] [--json]\n" +
         "       deno task bench --compare [--rounds N] [--scenario A,B,C,D] [--workers 1,2]" +
         " [--floor]\n" +

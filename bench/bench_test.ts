@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { stormLines } from "./bench.ts";
 import { FLOOR_NAME, parseSummary, ratios, ratioTable } from "./compare.ts";
 import { Floor } from "./floor.ts";
+import { IRC_PREFIX, payload } from "./load.ts";
 import { TestClient } from "../testing/chat_client.ts";
 
 Deno.test("stormLines counts each client's join, welcome, roster and later joins", () => {
@@ -98,4 +99,11 @@ Deno.test("bench:idle measures what an idle TCP and an idle WebSocket connection
     assert.ok(bytes > 2_000 && bytes < 30_000, `${transport}: ${bytes} B in\n${text}`);
   }
   assert.match(text, /^WebSocket \/ TCP: \d+\.\d{3}$/m);
+});
+
+Deno.test("an IRC bench client's payload is the same line behind PRIVMSG, its size unchanged", () => {
+  const plain = payload(3, 7, 1000, 64);
+  const irc = payload(3, 7, 1000, 64, IRC_PREFIX);
+  assert.equal(plain.length, 65, "64 bytes and the LF");
+  assert.equal(irc, `PRIVMSG #lobby :${plain}`);
 });

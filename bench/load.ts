@@ -24,11 +24,21 @@ export function nowMicros(): number {
   return Math.round(performance.now() * 1000);
 }
 
-/** Builds one payload line (with LF) of exactly `size` bytes before the LF. */
-export function payload(sender: number, seq: number, intendedMicros: number, size: number): string {
+/** Builds one payload line (with LF) of exactly `size` bytes before the LF
+ * (after `prefix`: `PRIVMSG #lobby :` for an IRC client). */
+export function payload(
+  sender: number,
+  seq: number,
+  intendedMicros: number,
+  size: number,
+  prefix = "",
+): string {
   const head = `m ${sender} ${seq} ${intendedMicros} `;
-  return (head.length >= size ? head : head + "x".repeat(size - head.length)) + "\n";
+  return prefix + (head.length >= size ? head : head + "x".repeat(size - head.length)) + "\n";
 }
+
+/** What an IRC client of the bench sends each line before its payload. */
+export const IRC_PREFIX = "PRIVMSG #lobby :";
 
 /** Shared counters for one run. */
 export class LoadStats {
@@ -84,6 +94,10 @@ export class LoadClient {
   readonly #stats: LoadStats;
   readonly #sampled: boolean;
   readonly #observer: boolean;
+  /** An IRC client (joined once it has the names of `#lobby`). */
+  readonly #irc: boolean;
+  /** The tail of what an IRC client has read before it joined. */
+  #head = "";
   #partial = "";
   #joined = false;
   #onJoined: (() => void) | undefined;
@@ -97,25 +111,28 @@ export class LoadClient {
     conn: Deno.TcpConn,
     index: number,
     stats: LoadStats,
-    options: { sampled: boolean; observer: boolean },
+    options: { sampled: boolean; observer: boolean; irc?: boolean },
   ) {
     this.conn = conn;
     this.index = index;
     this.#stats = stats;
     this.#sampled = options.sampled;
     this.#observer = options.observer;
+    this.#irc = options.irc ?? false;
     this.done = this.#read();
   }
 
-  /** Connects and resolves once the client has seen its own join line. */
+  /** Connects and resolves once the client has seen its own join line (an
+   * IRC client: registered as `bN` and in `#lobby`). */
   static async join(
     port: number,
     index: number,
     stats: LoadStats,
-    options: { sampled: boolean; observer: boolean },
+    options: { sampled: boolean; observer: boolean; irc?: boolean },
   ): Promise<LoadClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const client = new LoadClient(conn, index, stats, options);
+    if (options.irc) await client.send(`NICK b${index}\r\nUSER b 0 * :b\r\nJOIN #lobby\r\n`);
     await new Promise<void>((resolve) => {
       if (client.#joined) resolve();
       else client.#onJoined = resolve;
@@ -154,7 +171,7 @@ export class LoadClient {
         let count = 0;
         for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) count++;
         this.lines += count;
-        if (!this.#joined && count > 0) {
+        if (!this.#joined && this.#joinedBy(chunk, count)) {
           this.#joined = true;
           this.#onJoined?.();
         }
@@ -165,14 +182,24 @@ export class LoadClient {
     }
   }
 
+  /** Whether `chunk` completes the join: any line for a line client; the
+   * end of `#lobby`'s names (`366`) for an IRC one. */
+  #joinedBy(chunk: Uint8Array, lines: number): boolean {
+    if (!this.#irc) return lines > 0;
+    this.#head = (this.#head + decoder.decode(chunk)).slice(-4096);
+    return this.#head.includes(" 366 ");
+  }
+
   #parse(chunk: Uint8Array): void {
     const text = this.#partial + decoder.decode(chunk);
     const now = nowMicros();
+    const marker = this.#irc ? ` ${IRC_PREFIX}m ` : "]: m ";
+    const lead = this.#irc ? 0x3a /* : */ : 0x5b; /* [ */
     let start = 0;
     for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
-      if (text.charCodeAt(start) === 0x5b /* [ */) {
-        const at = text.indexOf("]: m ", start);
-        if (at !== -1 && at < end) this.#delivery(text, at + 5, now);
+      if (text.charCodeAt(start) === lead) {
+        const at = text.indexOf(marker, start);
+        if (at !== -1 && at < end) this.#delivery(text, at + marker.length, now);
       }
       start = end + 1;
     }
