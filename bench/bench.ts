@@ -65,9 +65,29 @@ interface Scenario {
   irc?: boolean;
 }
 
+/** The reference scenarios A and B: the others vary them. */
+const A: Scenario = {
+  name: "A",
+  clients: 100,
+  senders: 10,
+  rate: 0,
+  window: 16,
+  size: 64,
+  duration: 10,
+};
+const B: Scenario = {
+  name: "B",
+  clients: 1000,
+  senders: 10,
+  rate: 20,
+  window: 0,
+  size: 64,
+  duration: 10,
+};
+
 const SCENARIOS: Record<string, Scenario> = {
-  A: { name: "A", clients: 100, senders: 10, rate: 0, window: 16, size: 64, duration: 10 },
-  B: { name: "B", clients: 1000, senders: 10, rate: 20, window: 0, size: 64, duration: 10 },
+  A,
+  B,
   C: {
     name: "C",
     clients: 10000,
@@ -79,46 +99,11 @@ const SCENARIOS: Record<string, Scenario> = {
     idle: true,
   },
   D: { name: "D", clients: 100, senders: 1, rate: 50, window: 0, size: 64, duration: 10 },
-  IA: {
-    name: "IA",
-    clients: 100,
-    senders: 10,
-    rate: 0,
-    window: 16,
-    size: 64,
-    duration: 10,
-    irc: true,
-  },
-  IB: {
-    name: "IB",
-    clients: 1000,
-    senders: 10,
-    rate: 20,
-    window: 0,
-    size: 64,
-    duration: 10,
-    irc: true,
-  },
-  LA: {
-    name: "LA",
-    clients: 100,
-    senders: 10,
-    rate: 0,
-    window: 16,
-    size: 64,
-    duration: 10,
-    servers: 2,
-  },
-  LB: {
-    name: "LB",
-    clients: 1000,
-    senders: 10,
-    rate: 20,
-    window: 0,
-    size: 64,
-    duration: 10,
-    servers: 2,
-  },
+  // A and B with IRC clients in #lobby, and with two linked servers.
+  IA: { ...A, name: "IA", irc: true },
+  IB: { ...B, name: "IB", irc: true },
+  LA: { ...A, name: "LA", servers: 2 },
+  LB: { ...B, name: "LB", servers: 2 },
   soak: {
     name: "soak",
     clients: 200,

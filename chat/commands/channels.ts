@@ -12,7 +12,7 @@ import { atLeast } from "../community.ts";
 import type { ServerCommand } from "../commands.ts";
 import { type ChatEvent, isIrc, type Person } from "../events.ts";
 import type { User } from "../registry.ts";
-import { topicOf } from "./join.ts";
+import { bannedFrom, claimIfOpened, topicOf } from "./join.ts";
 import { rankOf } from "./rank.ts";
 
 /** The most rooms one user is in at once (IRC's `CHANLIMIT`). */
@@ -25,13 +25,8 @@ export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effe
   if (user.rooms.size >= MAX_ROOMS) {
     return refuse(user, { refusal: "too_many_rooms", room: roomName, max: MAX_ROOMS });
   }
-  const local = localOf(user);
-  const ban = scene.community.roomBan(roomName, user.name, local.address, scene.clock.now());
-  if (ban !== undefined && !atLeast(rankOf(scene, user, roomName), "owner")) {
-    const { by, until, reason } = ban;
-    const event = { type: "you_are_banned", place: roomName, by, until, reason } as const;
-    return [{ type: "reply", to: user, events: [event] }];
-  }
+  const banned = bannedFrom(scene, user, roomName);
+  if (banned !== undefined) return banned;
   const room = scene.registry.enter(user, roomName);
   const name = user.name;
   const effects: Effect<S>[] = [
@@ -48,12 +43,7 @@ export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effe
     { type: "history", to: user, room: room.name },
     { type: "publish", event: { type: "enter", server: "", id: user.id, room: room.name } },
   ];
-  const account = local.account;
-  if (account !== undefined && room.creator === user.id && !scene.community.keeps(room.name)) {
-    const act = { kind: "claim", room: room.name, owner: account, by: name } as const;
-    effects.push({ type: "act", act, by: user });
-  }
-  return effects;
+  return [...effects, ...claimIfOpened(scene, user, room)];
 }
 
 /** `PART #room [:reason]`: out of the room the command is about. */

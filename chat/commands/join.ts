@@ -8,7 +8,7 @@
 import { type Effect, localOf, refuse, type Scene } from "../command.ts";
 import type { ChatEvent } from "../events.ts";
 import { atLeast } from "../community.ts";
-import type { User } from "../registry.ts";
+import type { Room, User } from "../registry.ts";
 import { rankOf } from "./rank.ts";
 
 /** `/join ROOM`: refused if already there or banned from it; a logged-in
@@ -17,23 +17,37 @@ export function join<S>(scene: Scene<S>, user: User<S>, roomName: string): Effec
   if (user.room.name.toLowerCase() === roomName.toLowerCase()) {
     return refuse(user, { refusal: "already_in_room", room: user.room.name });
   }
+  const banned = bannedFrom(scene, user, roomName);
+  if (banned !== undefined) return banned;
+  const effects = moveTo(scene, user, roomName);
+  return [...effects, ...claimIfOpened(scene, user, user.room)];
+}
+
+/** The refusal when `user` is banned from `roomName`; none otherwise. The
+ * owner and the server operators are never kept out: they can always come
+ * in and lift a ban, whoever set it. */
+export function bannedFrom<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  roomName: string,
+): Effect<S>[] | undefined {
   const local = localOf(user);
   const ban = scene.community.roomBan(roomName, user.name, local.address, scene.clock.now());
-  // The owner and the server operators are never kept out: they can
-  // always come in and lift a ban, whoever set it.
-  if (ban !== undefined && !atLeast(rankOf(scene, user, roomName), "owner")) {
-    const { by, until, reason } = ban;
-    const event = { type: "you_are_banned", place: roomName, by, until, reason } as const;
-    return [{ type: "reply", to: user, events: [event] }];
+  if (ban === undefined || atLeast(rankOf(scene, user, roomName), "owner")) return undefined;
+  const { by, until, reason } = ban;
+  const event = { type: "you_are_banned", place: roomName, by, until, reason } as const;
+  return [{ type: "reply", to: user, events: [event] }];
+}
+
+/** A logged-in user who just opened `room` (it was empty) owns it, unless
+ * someone does already. */
+export function claimIfOpened<S>(scene: Scene<S>, user: User<S>, room: Room<S>): Effect<S>[] {
+  const account = localOf(user).account;
+  if (account === undefined || room.creator !== user.id || scene.community.keeps(room.name)) {
+    return [];
   }
-  const effects = moveTo(scene, user, roomName);
-  const account = local.account;
-  const room = user.room;
-  if (account !== undefined && room.creator === user.id && !scene.community.keeps(room.name)) {
-    const act = { kind: "claim", room: room.name, owner: account, by: user.name } as const;
-    effects.push({ type: "act", act, by: user });
-  }
-  return effects;
+  const act = { kind: "claim", room: room.name, owner: account, by: user.name } as const;
+  return [{ type: "act", act, by: user }];
 }
 
 /** Moves a local user to `roomName` and tells everyone concerned (the
