@@ -6,51 +6,10 @@
 import assert from "node:assert/strict";
 import { Address, Mailbox, spawn } from "../actors/mod.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
+import { MemoryConn } from "../testing/memory_conn.ts";
 import { pollUntil, within } from "../testing/within.ts";
 import type { ChatServerMessage } from "./server.ts";
 import { ClientSession, type SessionLimits } from "./session.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** A connection in memory: the test feeds what the client sends and reads
- * what the server wrote. */
-class MemoryConn {
-  readonly telnet = false;
-  written = "";
-  closed = false;
-  #chunks: Uint8Array[] = [];
-  #wake: (() => void) | undefined;
-  #ended = false;
-
-  /** The client sends `text`. */
-  send(text: string): void {
-    this.#chunks.push(encoder.encode(text));
-    this.#wake?.();
-  }
-
-  async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#ended || this.closed) return null;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-    const chunk = this.#chunks.shift() as Uint8Array;
-    const n = Math.min(chunk.length, buffer.length);
-    buffer.set(chunk.subarray(0, n));
-    if (n < chunk.length) this.#chunks.unshift(chunk.subarray(n));
-    return n;
-  }
-
-  write(bytes: Uint8Array): Promise<number> {
-    this.written += decoder.decode(bytes);
-    return Promise.resolve(bytes.length);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.#wake?.();
-  }
-}
 
 const LIMITS: SessionLimits = {
   maxLineBytes: 100,
