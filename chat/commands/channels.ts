@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Effect, localOf, refuse, reply, type Scene } from "../command.ts";
+import { type Effect, refuse, reply, type Scene } from "../command.ts";
 import { atLeast } from "../community.ts";
 import type { ServerCommand } from "../commands.ts";
 import { type ChatEvent, isIrc, type Person } from "../events.ts";
