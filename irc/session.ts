@@ -70,7 +70,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
   readonly #lag: FakeLag;
   /** What the client told us, and where registration stands. */
   readonly #state: IrcState;
-  #selfAddress: Address<IrcSessionMessage> | undefined;
+  /** Set once started: its timers, and its address for the chat server. */
   #ctx: Context<IrcSessionMessage> | undefined;
   #cause: string | undefined;
   /** Lines that came while the chat was granting the first nick: handled
@@ -100,11 +100,12 @@ export class IrcSession extends Actor<IrcSessionMessage> {
   }
 
   override started(ctx: Context<IrcSessionMessage>): void {
-    this.#selfAddress = ctx.address;
     this.#ctx = ctx;
     this.#lastLineAt = ctx.clock.now();
-    // IRC lines are at most 512 bytes without tags; tags may add more.
-    const lines = readLines(this.#o.conn, { maxLineBytes: 8191 + MAX_BODY_BYTES, telnet: false });
+    // A line may be 512 bytes, and its tags 4096 more; past that the
+    // reader reports it too long and skips it, holding no more.
+    const maxLineBytes = MAX_TAG_BYTES + MAX_BODY_BYTES;
+    const lines = readLines(this.#o.conn, { maxLineBytes, telnet: false });
     ctx.addStream(lines, { endWith: { ended: ENDED, failed: FAILED } });
     this.#outbox.whenClosed({
       outboxClosed: (reason) => ctx.address.send({ type: "outbox_closed", reason }).catch(() => {}),
@@ -245,7 +246,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
       face: faceOf(s.caps),
       echo: s.caps.has("echo-message"),
       ident: s.user === undefined ? undefined : { user: s.user, realname: s.realname ?? s.user },
-      session: this.#selfAddress!,
+      session: this.#ctx!.address,
       address: this.#o.address,
       secure: this.#o.secure,
     }).catch(() => {});
