@@ -36,6 +36,7 @@ import type { Log } from "./log.ts";
 import { combineFigures, Metrics } from "./metrics.ts";
 import { logEndpoints, logStart, type WorkerReport } from "./run.ts";
 import { lockDataDir, openCommunity, openHistory } from "./compose.ts";
+import { NumberFile } from "../store/number_file.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 import { Outcome, Reports } from "./worker_parts.ts";
 
@@ -120,7 +121,18 @@ async function runAll(
   },
 ): Promise<void> {
   const { shared, files, log, options } = run;
-  const hub = new Hub(config.limits);
+  // A lone process with a data directory keeps its workers' user numbers
+  // there, as a lone server keeps its own (see compose.ts).
+  const dataDir = config.accounts ? config.dataDir : config.history?.dataDir;
+  const numbers = config.redis === "" && dataDir !== undefined
+    ? new NumberFile(`${dataDir}/user-numbers`)
+    : undefined;
+  let hub: Hub;
+  try {
+    hub = new Hub({ ...config.limits, numbers });
+  } catch (error) {
+    throw new StartupError(`Cannot keep the user numbers in ${dataDir}: ${describeError(error)}`);
+  }
   // One prefix per process: a worker's siblings are those that share it.
   const prefix = crypto.randomUUID().slice(0, 8);
   const names = Array.from({ length: config.workers }, (_, i) => workerId(prefix, i + 1));

@@ -16,6 +16,8 @@
 
 import { unreachable } from "../actors/unreachable.ts";
 import { Admission, type AdmissionLimits } from "../net/mod.ts";
+import type { NumberStore } from "../chat/ports.ts";
+import { UserNumbers } from "./user_numbers.ts";
 
 /** What a worker asks its hub (`id` is echoed in the answer). */
 export type HubRequest =
@@ -59,15 +61,20 @@ interface Member {
  * ```
  */
 export class Hub {
-  #lastNumber = 0;
+  readonly #numbers: UserNumbers;
   /** Each claimed name (lower-cased), and the worker holding it. */
   readonly #names = new Map<string, string>();
   readonly #members = new Map<string, Member>();
   readonly #admission: Admission;
 
-  constructor(limits: AdmissionLimits & { now?: () => number }) {
+  /** `numbers` keeps the workers' `userN` count across restarts (its
+   * first block is reserved here: a store that cannot be written fails
+   * the start). */
+  constructor(limits: AdmissionLimits & { now?: () => number; numbers?: NumberStore }) {
     // Refusals are logged by the worker that refuses, in its own log.
     this.#admission = new Admission(limits);
+    this.#numbers = new UserNumbers(limits.numbers);
+    this.#numbers.reserveFirst();
   }
 
   /** Serves the worker `server` on `port` (the hub's end of its channel). */
@@ -107,7 +114,7 @@ export class Hub {
     if (member === undefined) return;
     switch (request.type) {
       case "number":
-        return answer(member, request.id, ++this.#lastNumber);
+        return answer(member, request.id, this.#nextNumber());
       case "claim":
         return answer(member, request.id, this.#claim(server, request.key));
       case "release":
@@ -119,6 +126,16 @@ export class Hub {
         return this.#left(member, request.host);
       default:
         return unreachable(request);
+    }
+  }
+
+  /** The next `userN` number, or null if the store could not keep it
+   * (the worker turns the connection away as busy). */
+  #nextNumber(): number | null {
+    try {
+      return this.#numbers.next();
+    } catch {
+      return null;
     }
   }
 

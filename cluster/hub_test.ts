@@ -115,3 +115,32 @@ Deno.test("a closed worker's link says goodbye and answers no more questions", a
   await assert.rejects(w.a.nextUserNumber(), /closed/);
   await w.close();
 });
+
+Deno.test("with a store, the hub's numbers go on after a restart, a block of 64 ahead", async () => {
+  const kept = new Map<string, number>();
+  const store = { load: () => kept.get("n") ?? 0, reserve: (n: number) => void kept.set("n", n) };
+  const first = twoWorkers({ numbers: store });
+  await first.start();
+  assert.deepEqual([await first.a.nextUserNumber(), await first.b.nextUserNumber()], [1, 2]);
+  await first.close();
+  const again = twoWorkers({ numbers: store });
+  await again.start();
+  assert.equal(await again.a.nextUserNumber(), 65, "past every number the first run reserved");
+  await again.close();
+});
+
+Deno.test("a hub whose store fails refuses a number instead of handing one out twice", async () => {
+  let writable = true;
+  const store = {
+    load: () => 0,
+    reserve: () => {
+      if (!writable) throw new Error("disk full");
+    },
+  };
+  const { a, start, close } = twoWorkers({ numbers: store });
+  await start();
+  for (let i = 1; i <= 64; i++) assert.equal(await a.nextUserNumber(), i);
+  writable = false;
+  await assert.rejects(a.nextUserNumber(), /no user number available/);
+  await close();
+});

@@ -9,9 +9,7 @@
  */
 
 import type { Broker, NumberStore } from "../chat/ports.ts";
-
-/** Numbers reserved in the store at a time. */
-const NUMBER_BLOCK = 64;
+import { UserNumbers } from "./user_numbers.ts";
 
 /**
  * One server, no links.
@@ -26,15 +24,11 @@ const NUMBER_BLOCK = 64;
 export class LocalBroker implements Broker {
   readonly serverId = "local";
   readonly linked = false;
-  #next = 0;
-  /** Numbers up to here are reserved in the store. */
-  #reserved = 0;
-  readonly #store: NumberStore | undefined;
+  readonly #numbers: UserNumbers;
 
   /** `store` keeps the numbers across restarts (none: they start at 1). */
   constructor(store?: NumberStore) {
-    this.#store = store;
-    this.#next = this.#reserved = store?.load() ?? 0;
+    this.#numbers = new UserNumbers(store);
   }
 
   /** Reserves the first block now: a store that cannot be written fails
@@ -42,7 +36,7 @@ export class LocalBroker implements Broker {
    * descriptors could not make). */
   start(): Promise<void> {
     try {
-      this.#reserveFrom(this.#next + 1);
+      this.#numbers.reserveFirst();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -50,22 +44,11 @@ export class LocalBroker implements Broker {
   }
 
   nextUserNumber(): Promise<number> {
-    const next = this.#next + 1;
     try {
-      this.#reserveFrom(next);
+      return Promise.resolve(this.#numbers.next());
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#next = next;
-    return Promise.resolve(next);
-  }
-
-  /** Makes sure `next` is reserved: a block at a time, so one write per
-   * NUMBER_BLOCK connections. */
-  #reserveFrom(next: number): void {
-    if (this.#store === undefined || next <= this.#reserved) return;
-    this.#store.reserve(next + NUMBER_BLOCK - 1);
-    this.#reserved = next + NUMBER_BLOCK - 1;
   }
 
   publish(): void {}

@@ -76,8 +76,12 @@ export class PortBroker implements Broker {
     for (const peer of this.#peers) peer.postMessage(event);
   }
 
+  /** The hub's next number; rejected (the connection is turned away as
+   * busy) when the hub could not keep it in its store. */
   nextUserNumber(): Promise<number> {
-    return this.#ask({ type: "number" }) as Promise<number>;
+    return this.#ask({ type: "number" }).then((n) =>
+      typeof n === "number" ? n : Promise.reject(new Error("no user number available"))
+    );
   }
 
   claimName(key: string): Promise<boolean> {

@@ -268,3 +268,23 @@ Deno.test("a worker that crashes takes only its own users: the rest are told the
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("a restarted --workers process hands out no user number twice", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "marquee-numbers-" });
+  try {
+    const first = await startServerProcess(["--workers", "2", "--history", "on"], { cwd });
+    await first.waitForLog((l) => l === "[server] 2 workers");
+    const before = await joinMany(first.port, 3);
+    assert.deepEqual(before.map((j) => j.name), ["user1", "user2", "user3"]);
+    await Promise.all(before.map((j) => j.client.close()));
+    assert.equal((await first.stop()).code, 0);
+    const second = await startServerProcess(["--workers", "2", "--history", "on"], { cwd });
+    await second.waitForLog((l) => l === "[server] 2 workers");
+    const [after] = await joinMany(second.port, 1);
+    assert.equal(after!.name, "user65", "the first run reserved 1-64");
+    await after!.client.close();
+    await second.stop();
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
