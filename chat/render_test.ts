@@ -125,6 +125,16 @@ const EXAMPLES: [ChatEvent, string[]][] = [
   ]],
   [{ type: "away", name: "ann", text: "at lunch" }, ["* ann is away: at lunch"]],
   [{
+    type: "whois",
+    facts: {
+      name: "ann",
+      registered: false,
+      oper: false,
+      room: "games",
+      rooms: ["lobby", "games"],
+    },
+  }, ["* ann: not registered, in lobby and games, on another server"]],
+  [{
     type: "people",
     mask: "a*",
     people: [{ name: "ann", away: false, oper: false, op: false }],

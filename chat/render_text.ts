@@ -280,7 +280,9 @@ export function whoisText(facts: WhoisFacts): string {
   if (facts.account === facts.name.toLowerCase()) parts.push("logged in");
   else if (facts.account !== undefined) parts.push(`logged in as ${facts.account}`);
   if (facts.oper) parts.push("server operator");
-  parts.push(`in ${facts.room}`);
+  // An IRC user may be in several rooms, or in none yet.
+  const rooms = facts.rooms ?? (facts.room === "" ? [] : [facts.room]);
+  parts.push(rooms.length === 0 ? "in no room" : `in ${rooms.join(" and ")}`);
   if (facts.idleMs === undefined) parts.push("on another server");
   else parts.push(`idle ${formatLeft(facts.idleMs)}`);
   if (facts.address !== undefined) parts.push(`from ${facts.address}`);
