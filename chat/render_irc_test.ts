@@ -66,6 +66,23 @@ const CASES: [ChatEvent, string[]][] = [
     ":marquee NOTICE ann :password changed",
   ]],
   [{ type: "shutdown" }, ["ERROR :server shutting down"]],
+  [{
+    type: "bans",
+    room: "games",
+    entries: [
+      { whom: "bob", what: "banned", by: "olga", until: 0, reason: "" },
+      { whom: "192.0.2.7", what: "banned", by: "olga", until: 0, reason: "" },
+      { whom: "cy", what: "muted", by: "olga", until: 0, reason: "noise" },
+    ],
+  }, [
+    ":marquee 367 ann #games bob!*@* olga :0",
+    ":marquee 367 ann #games *!*@192.0.2.7 olga :0",
+    ":marquee 368 ann #games :End of channel ban list",
+    ":marquee NOTICE ann :cy is muted in games by olga (noise)",
+  ]],
+  [{ type: "you_are_banned", place: "games", by: "olga", until: 0, reason: "" }, [
+    ":marquee 474 ann #games :Cannot join channel (+b): by olga for good",
+  ]],
 ];
 
 Deno.test("each event reads as IRC clients expect it", () => {

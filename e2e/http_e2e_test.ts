@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { startServer, TestClient } from "../testing/chat_client.ts";
+import { IrcClient } from "../testing/irc_client.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { haveTool } from "../testing/tools.ts";
 import { within } from "../testing/within.ts";
@@ -217,6 +218,33 @@ tlsTest("the same chat is served over TLS alongside plain TCP", async (_files, p
   assert.equal(await secure.readUntil((l) => l.startsWith("[")), `[${plain.name}]: over tcp`);
   await Promise.all([plain.client.close(), secure.close()]);
   await server.stop();
+});
+
+tlsTest("IRC is served over TLS too, by the program as users run it", async (files, pem) => {
+  const cwd = await Deno.makeTempDir();
+  await Deno.mkdir(`${cwd}/marquee-data`);
+  await Deno.copyFile(files.cert, `${cwd}/marquee-data/cert.pem`);
+  await Deno.copyFile(files.key, `${cwd}/marquee-data/key.pem`);
+  const server = await startServerProcess([
+    ...["--tls-port", "0", "--irc-tls-port", "0"],
+    ...["--tls-cert", "./marquee-data/cert.pem", "--tls-key", "./marquee-data/key.pem"],
+  ], { cwd });
+  try {
+    const line = await server.waitForLog((l) => l.startsWith("IRC over TLS on "));
+    const port = Number(/:(\d+)$/.exec(line)![1]);
+    const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [pem.cert] });
+    const irc = IrcClient.wrap(conn);
+    await irc.send("NICK secure");
+    await irc.send("USER secure 0 * :Over TLS");
+    assert.equal(
+      await irc.readUntil((l) => / 001 /.test(l)),
+      ":marquee 001 secure :Welcome to the Marquee IRC network, secure",
+    );
+    await irc.close();
+  } finally {
+    await server.stop();
+    await Deno.remove(cwd, { recursive: true });
+  }
 });
 
 tlsTest(

@@ -24,6 +24,11 @@ export class IrcClient {
     return new IrcClient(await TestClient.connect(port), "*");
   }
 
+  /** Wraps an open connection (a TLS one), not registered yet. */
+  static wrap(conn: Deno.Conn): IrcClient {
+    return new IrcClient(TestClient.wrap(conn), "*");
+  }
+
   /** Connects and registers as `nick` with capabilities `caps`; returns
    * once the welcome (through `376`) has been read. */
   static async register(port: number, nick: string, caps: string[] = []): Promise<IrcClient> {
