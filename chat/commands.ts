@@ -72,6 +72,8 @@ export type RoomCommand =
   | { name: "names"; detail: boolean }
   /** `WHO MASK`: the users whose names match (`*` any characters). */
   | { name: "who_mask"; mask: string }
+  /** `USERHOST` or `ISON`: which of `names` are online, and how. */
+  | { name: "lookup"; names: string[]; as: "userhost" | "ison" }
   /** `NOTICE nick :text`: a private message nobody answers. */
   | { name: "notice"; to: string; text: string }
   /** `AWAY [:text]`: away with `text`, or back ("") (nothing comes back:

@@ -115,7 +115,14 @@ export type ChatEvent =
   | { type: "whois"; facts: WhoisFacts }
   /** IRC's `WHO`: the users of a room (`room`), or those whose names
    * match `mask`, with what `WHO` tells of each. */
-  | { type: "people"; mask: string; room?: string; people: Person[] }
+  | {
+    type: "people";
+    mask: string;
+    room?: string;
+    people: Person[];
+    /** Asked as IRC's `USERHOST` or `ISON` (some names), not `WHO`. */
+    as?: "userhost" | "ison";
+  }
   /** The user a private message went to is away (an IRC client's `AWAY`). */
   | { type: "away"; name: string; text: string }
   /** A `/whois` answer from another server, as it told it. */

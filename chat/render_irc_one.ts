@@ -50,6 +50,15 @@ export function toOne(
     case "away":
       return [numeric(c, "301", event.name, event.text)];
     case "people":
+      if (event.as === "ison") {
+        return [numeric(c, "303", event.people.map((p) => p.name).join(" "))];
+      }
+      if (event.as === "userhost") {
+        const hosts = event.people.map((p) =>
+          `${p.name}${p.oper ? "*" : ""}=${p.away ? "-" : "+"}${p.user ?? p.name}@${IRC_SERVER}`
+        );
+        return [numeric(c, "302", hosts.join(" "))];
+      }
       return [
         ...event.people.map((p) => whoLine(p, event.room, c)),
         numeric(c, "315", event.mask, "End of /WHO list"),

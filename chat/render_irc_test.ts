@@ -67,6 +67,21 @@ const CASES: [ChatEvent, string[]][] = [
   ]],
   [{ type: "shutdown" }, ["ERROR :server shutting down"]],
   [{
+    type: "people",
+    mask: "bob olga zed",
+    as: "userhost",
+    people: [
+      { name: "bob", user: "b", away: true, oper: false, op: false },
+      { name: "olga", away: false, oper: true, op: false },
+    ],
+  }, [":marquee 302 ann :bob=-b@marquee olga*=+olga@marquee"]],
+  [{
+    type: "people",
+    mask: "bob zed",
+    as: "ison",
+    people: [{ name: "bob", away: false, oper: false, op: false }],
+  }, [":marquee 303 ann :bob"]],
+  [{
     type: "bans",
     room: "games",
     entries: [

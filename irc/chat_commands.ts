@@ -38,6 +38,21 @@ export const CHAT_COMMANDS: Record<string, IrcCommandSpec> = {
       command(chat, { name: "oper", account: account!, password: password! }),
   },
   CHATHISTORY: { min: 3, run: chathistory },
+  // At most five names, as IRC has it.
+  USERHOST: {
+    min: 1,
+    run: (chat, names) =>
+      command(chat, { name: "lookup", names: names.slice(0, 5), as: "userhost" }),
+  },
+  ISON: {
+    min: 1,
+    run: (chat, names) =>
+      command(chat, {
+        name: "lookup",
+        names: names.flatMap((n) => n.split(" ")).filter((n) => n !== "").slice(0, 50),
+        as: "ison",
+      }),
+  },
   KILL: {
     min: 1,
     run: (chat, [target, reason]) =>

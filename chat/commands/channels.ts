@@ -107,6 +107,21 @@ export function whoMask<S>(scene: Scene<S>, user: User<S>, mask: string): Effect
   return reply(user, { type: "people", mask, people });
 }
 
+/** `USERHOST` and `ISON`: those of `names` who are online, in the order
+ * asked. */
+export function lookup<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  names: string[],
+  as: "userhost" | "ison",
+): Effect<S>[] {
+  const people = names.flatMap((name) => {
+    const found = scene.registry.named(name);
+    return found === undefined ? [] : [person(scene, found)];
+  });
+  return reply(user, { type: "people", mask: names.join(" "), people, as });
+}
+
 /** What `WHO` tells of `user` (an op of `room`, if one is asked about). */
 function person<S>(scene: Scene<S>, user: User<S>, room?: string): Person {
   const local = user.local;

@@ -22,7 +22,7 @@ import {
   unregister,
   unregistered,
 } from "./account.ts";
-import { enter, listNames, part, partAll, whoMask } from "./channels.ts";
+import { enter, listNames, lookup, part, partAll, whoMask } from "./channels.ts";
 import { history } from "./history.ts";
 import { join } from "./join.ts";
 import { help, rooms, who } from "./lists.ts";
@@ -74,6 +74,7 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
   part_all: (scene, user) => partAll(scene, user),
   names: (scene, user, c) => listNames(scene, user, c.detail),
   who_mask: (scene, user, c) => whoMask(scene, user, c.mask),
+  lookup: (scene, user, c) => lookup(scene, user, c.names, c.as),
   notice: (scene, user, c) => message(scene, user, c.to, c.text, true),
   chathistory: (scene, user, c) =>
     scene.history
