@@ -12,7 +12,7 @@ import { atLeast } from "../community.ts";
 import type { ServerCommand } from "../commands.ts";
 import { type ChatEvent, isIrc, type Person } from "../events.ts";
 import type { User } from "../registry.ts";
-import { bannedFrom, claimIfOpened, topicOf } from "./join.ts";
+import { bannedFrom, cameIn, claimIfOpened } from "./join.ts";
 import { rankOf } from "./rank.ts";
 
 /** The most rooms one user is in at once (IRC's `CHANLIMIT`). */
@@ -28,22 +28,10 @@ export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effe
   const banned = bannedFrom(scene, user, roomName);
   if (banned !== undefined) return banned;
   const room = scene.registry.enter(user, roomName);
-  const name = user.name;
-  const effects: Effect<S>[] = [
-    { type: "room", room, event: { type: "enter", name, room: room.name }, except: user },
-    {
-      type: "reply",
-      to: user,
-      events: [
-        { type: "room", room: room.name, users: room.users.size },
-        ...topicOf(scene, room.name),
-        names(scene, user),
-      ],
-    },
-    { type: "history", to: user, room: room.name },
-    { type: "publish", event: { type: "enter", server: "", id: user.id, room: room.name } },
+  return [
+    ...cameIn(scene, user, room, "enter", [names(scene, user)]),
+    ...claimIfOpened(scene, user, room),
   ];
-  return [...effects, ...claimIfOpened(scene, user, room)];
 }
 
 /** `PART #room [:reason]`: out of the room the command is about. */

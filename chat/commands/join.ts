@@ -55,20 +55,37 @@ export function claimIfOpened<S>(scene: Scene<S>, user: User<S>, room: Room<S>):
 export function moveTo<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
   const from = scene.registry.move(user, roomName);
   const room = user.room;
-  const name = user.name;
   return [
-    { type: "room", room: from, event: { type: "exit", name, room: from.name } },
-    { type: "room", room, event: { type: "enter", name, room: room.name }, except: user },
+    { type: "room", room: from, event: { type: "exit", name: user.name, room: from.name } },
+    ...cameIn(scene, user, room, "move"),
+  ];
+}
+
+/** `user` is in `room` now (moved, or entered as well): the room is told,
+ * the user gets the room, its topic (and `extra`) and its recent lines,
+ * and the other servers hear of it. */
+export function cameIn<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  room: Room<S>,
+  how: "move" | "enter",
+  extra: ChatEvent[] = [],
+): Effect<S>[] {
+  const events: ChatEvent[] = [
+    { type: "room", room: room.name, users: room.users.size },
+    ...topicOf(scene, room.name),
+    ...extra,
+  ];
+  return [
     {
-      type: "reply",
-      to: user,
-      events: [
-        { type: "room", room: room.name, users: room.users.size },
-        ...topicOf(scene, room.name),
-      ],
+      type: "room",
+      room,
+      event: { type: "enter", name: user.name, room: room.name },
+      except: user,
     },
+    { type: "reply", to: user, events },
     { type: "history", to: user, room: room.name },
-    { type: "publish", event: { type: "move", server: "", id: user.id, room: room.name } },
+    { type: "publish", event: { type: how, server: "", id: user.id, room: room.name } },
   ];
 }
 
