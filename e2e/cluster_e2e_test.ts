@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   assertChatWorks,
+  linkedUp,
   startServer,
   TEST_WORKERS,
   TestClient,
@@ -28,7 +29,7 @@ async function cluster(redis: RedisServer, n: number, workers?: number): Promise
   const servers: TestServer[] = [];
   for (let i = 0; i < n; i++) {
     const server = startServer({}, { redis: redis.url, workers });
-    await server.waitForLog((l) => l.includes("link to other servers up"));
+    await linkedUp(server);
     servers.push(server);
   }
   return servers;
@@ -329,7 +330,7 @@ test("malformed events from Redis are dropped, counted and logged once per kind,
   const redis = await startRedis();
   // One worker: what one Redis-linked server logs, counts and reserves.
   const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
-  await server.waitForLog((l) => l.includes("link to other servers up"));
+  await linkedUp(server);
   const { client } = await TestClient.join(server.port);
   const publish = (event: unknown) =>
     redis.command(
@@ -364,7 +365,7 @@ test("with Redis away and the reserve of numbers used up, newcomers are told the
   const redis = await startRedis();
   // One worker: what one Redis-linked server logs, counts and reserves.
   const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
-  await server.waitForLog((l) => l.includes("link to other servers up"));
+  await linkedUp(server);
   const { client: first } = await TestClient.join(server.port); // reserves a block of 64
   await redis.stop();
   await first.readUntil((l) => l === "* link to other servers lost");
@@ -444,7 +445,7 @@ test("a password-protected Redis links with the right password; a wrong one is o
     !refused.stderr.includes("wrong-pass-456") && !refused.stdout.includes("wrong-pass-456"),
   );
   const server = startServer({}, { redis: `redis://:right-pass-123@127.0.0.1:${redis.port}` });
-  await server.waitForLog((l) => l.includes("link to other servers up"));
+  await linkedUp(server);
   assert.ok(server.logs.some((l) => l.includes("linked through redis://:***@127.0.0.1:")));
   assert.ok(!server.logs.some((l) => l.includes("right-pass-123")), "the password is never logged");
   await assertChatWorks(server.port);
@@ -724,7 +725,7 @@ async function rediss(): Promise<void> {
     startServer({}, { redis: url, redisCa }),
   ];
   for (const server of servers) {
-    await server.waitForLog((l) => l.includes("link to other servers up"));
+    await linkedUp(server);
   }
   const a = await TestClient.join(servers[0]!.port);
   await waitForRemoteUsers(servers[1]!, 1);
@@ -758,7 +759,7 @@ test("linked servers replay the same history from Redis, even one started after 
   const linked = () => startServer({ floodRate: 0 }, { redis: redis.url, history: true });
   const s1 = linked();
   const s2 = linked();
-  for (const s of [s1, s2]) await s.waitForLog((l) => l.includes("link to other servers up"));
+  for (const s of [s1, s2]) await linkedUp(s);
   const { client: alice, name } = await TestClient.join(s1.port);
   const { client: bob, name: bobName } = await TestClient.join(s2.port);
   await alice.readUntil((l) => l === `* ${bobName} joined the chat`);
@@ -774,7 +775,7 @@ test("linked servers replay the same history from Redis, even one started after 
     return reply === ":13";
   });
   const s3 = linked();
-  await s3.waitForLog((l) => l.includes("link to other servers up"));
+  await linkedUp(s3);
   const replays: string[][] = [];
   for (const server of [s1, s2, s3]) {
     const viewer = await TestClient.connect(server.port);

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { linkedUp, startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { as, registered } from "../testing/people.ts";
 import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
 import { runToExitIn, startServerProcess } from "../testing/server_process.ts";
@@ -177,7 +177,7 @@ Deno.test({
     );
     const [s1, s2] = servers as [TestServer, TestServer];
     try {
-      for (const s of servers) await s.waitForLog((l) => l.includes("link to other servers up"));
+      for (const s of servers) await linkedUp(s);
       const alice = await registered(s1, "alice");
       await alice.send("/join den");
       await alice.readUntil((l) => l === "* den is now owned by alice");
@@ -229,7 +229,7 @@ Deno.test({
     const redis = await startRedis();
     const server = startServer({ floodRate: 0 }, { redis: redis.url, accounts: {} });
     try {
-      await server.waitForLog((l) => l.includes("link to other servers up"));
+      await linkedUp(server);
       const alice = await registered(server, "alice");
       await alice.send("/join den");
       await alice.readUntil((l) => l === "* den is now owned by alice");

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
+import { linkedUp, startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { IrcClient } from "../testing/irc_client.ts";
 import { bothStores, registered } from "../testing/people.ts";
 import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
@@ -266,9 +266,9 @@ Deno.test({
   async fn() {
     const redis = await startRedis();
     const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
-    await s1.waitForLog((l) => l.includes("link to other servers up"));
+    await linkedUp(s1);
     const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
-    await s2.waitForLog((l) => l.includes("link to other servers up"));
+    await linkedUp(s2);
     const irc = await IrcClient.register(s1.ircPort, "ann");
     await irc.send("JOIN #games");
     await irc.readUntil((l) => / 366 /.test(l));

@@ -39,6 +39,8 @@ export interface TestServer {
   tlsPort?: number;
   /** The IRC port (every test server has one). */
   ircPort: number;
+  /** Its chat instances: 1, or several linked on shared ports. */
+  instances: number;
   /** The counters, when started with `metrics: true`. */
   metrics?: Metrics;
   /** Resolves once every instance has handled everything the others sent
@@ -127,6 +129,7 @@ export function startServer(
     port: (listener.addr as Deno.NetAddr).port,
     tlsPort: tlsListener ? (tlsListener.addr as Deno.NetAddr).port : undefined,
     ircPort: (irc.addr as Deno.NetAddr).port,
+    instances: workers,
     metrics: shared.metrics,
     ready,
     settle: () => settle(shared, ready),
@@ -301,6 +304,17 @@ function startInstance(
     await parts.close();
   });
   return { started, done };
+}
+
+/** Resolves once every instance of a linked test server has its link up:
+ * with two instances (MARQUEE_TEST_WORKERS=2), a client may land on
+ * either, and one whose link is not up yet tells it so. */
+export function linkedUp(server: TestServer): Promise<void> {
+  return pollUntil(
+    "every instance linked",
+    () =>
+      server.logs.filter((l) => l.includes("link to other servers up")).length >= server.instances,
+  );
 }
 
 /** Resident set size of process `pid`, in bytes. Read through `cat`

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { startServer, TestClient, type TestServer } from "./chat_client.ts";
+import { linkedUp, startServer, TestClient, type TestServer } from "./chat_client.ts";
 import { FakeClock } from "./fake_clock.ts";
 import { HAVE_REDIS, startRedis } from "./redis_server.ts";
 
@@ -38,7 +38,7 @@ export function bothStores(
           debug: options.debug,
         });
         try {
-          if (redis) await server.waitForLog((l) => l.includes("link to other servers up"));
+          if (redis) await linkedUp(server);
           await fn(server, clock);
         } finally {
           await server.stop();
