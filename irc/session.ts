@@ -76,6 +76,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
   /** Lines that came while the chat was granting the first nick: handled
    * after the welcome, in order, as a server that registers at once would. */
   #waiting: IrcMessage[] | undefined;
+  #chatPort: Chat | undefined;
   #lastLineAt = 0;
   #left = false;
 
@@ -186,11 +187,12 @@ export class IrcSession extends Actor<IrcSessionMessage> {
       if (waiting.length < MAX_WAITING) waiting.push(message);
       return;
     }
-    return ircCommand(this.#chat(ctx), message);
+    return ircCommand(this.#port(ctx), message);
   }
 
-  #chat(ctx: Context<IrcSessionMessage>): Chat {
-    return {
+  /** What the command handlers may do, made once per session, not per line. */
+  #port(ctx: Context<IrcSessionMessage>): Chat {
+    return this.#chatPort ??= {
       state: this.#state,
       id: this.#o.id,
       send: (bytes) => this.#send(bytes),
@@ -283,7 +285,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
     this.#waiting = undefined;
     const ctx = this.#ctx;
     if (ctx === undefined) return;
-    for (const message of waiting) await ircCommand(this.#chat(ctx), message);
+    for (const message of waiting) await ircCommand(this.#port(ctx), message);
   }
 
   #figures(): Promise<LiveFigures | undefined> {
