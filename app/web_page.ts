@@ -218,11 +218,6 @@ export const WEB_PAGE = `<!doctype html>
       return li;
     }));
   }
-  /** Rooms change when people move: ask again, at most once a second. */
-  let roomsTimer = 0;
-  function soon() {
-    if (!roomsTimer) roomsTimer = setTimeout(() => { roomsTimer = 0; ask("rooms"); }, 1000);
-  }
   function people(change) { change(); drawPeople(); }
   function add(name) { if (!state.people.includes(name)) state.people.push(name); }
   function remove(name) { state.people = state.people.filter((n) => n !== name); }
@@ -243,10 +238,11 @@ export const WEB_PAGE = `<!doctype html>
         if (!state.me) { setMe(e.name); setRoom("lobby"); if (wanted) restore(); }
         if (state.room === "lobby") people(() => add(e.name));
         return true;
-      case "enter": people(() => add(e.name)); soon(); return true;
-      case "exit": case "leave": people(() => remove(e.name)); soon(); return true;
+      case "enter": people(() => add(e.name)); return true;
+      case "exit": case "leave": people(() => remove(e.name)); return true;
       case "who": people(() => { state.people = e.names.slice(); }); return !quietly("who");
-      case "rooms": drawRooms(e.rooms); return !quietly("rooms");
+      // The server sends the list again (\`update\`) whenever someone comes or goes.
+      case "rooms": drawRooms(e.rooms); return !e.update && !quietly("rooms");
       case "info":
         if (e.notice === "no_earlier_lines") earlier.disabled = true;
         return true;
@@ -328,9 +324,7 @@ export const WEB_PAGE = `<!doctype html>
   toggle.addEventListener("click", () => {
     const open = side.classList.toggle("open");
     toggle.setAttribute("aria-expanded", String(open));
-    if (open) ask("rooms");
   });
-  setInterval(() => { if (!document.hidden && getComputedStyle(side).display !== "none") ask("rooms"); }, 30000);
 
   /** What the page shows for a line the user sent (the server echoes none). */
   function echo(text) {

@@ -127,6 +127,12 @@ export class Delivery<S> {
     this.#counted(out, fanOut(readers, out, except));
   }
 
+  /** To each local user of `users`. */
+  toUsers(users: Iterable<User<S>>, event: ChatEvent): void {
+    const out = this.#out([event]);
+    this.#counted(out, fanOut(users, out, undefined));
+  }
+
   /** Events to one local user (remote users are reached through their
    * server). */
   reply(user: User<S>, ...events: ChatEvent[]): void {

@@ -61,6 +61,13 @@ export interface WhoisFacts {
   unanswered?: boolean;
 }
 
+/** A room in the room list. */
+export interface RoomSize {
+  name: string;
+  users: number;
+  topic?: string;
+}
+
 /** One user as IRC's `WHO` shows it. */
 export interface Person {
   name: string;
@@ -98,7 +105,8 @@ export type ChatEvent =
     stale: boolean;
     ops?: string[];
   }
-  | { type: "rooms"; rooms: { name: string; users: number; topic?: string }[] }
+  /** `update`: sent unasked (to pages) because someone came or went. */
+  | { type: "rooms"; rooms: RoomSize[]; update?: true }
   | { type: "help"; lines: string[] }
   | { type: "topic"; room: string; text: string; by: string }
   | { type: "topic_set"; room: string; by: string; text: string }

@@ -177,6 +177,8 @@ export class Registry<S = unknown> {
   /** Users of other servers, in the order they became known here: kept
    * apart so a roster reads the first few of each without a scan. */
   readonly #remotes = new Set<User<S>>();
+  /** Bumped whenever someone enters or leaves a room (see rooms_watch). */
+  changes = 0;
   /** The room of a user in no room: nobody is ever in it. */
   readonly nowhere: Room<S> = { name: "", users: new Set() };
 
@@ -229,12 +231,9 @@ export class Registry<S = unknown> {
     return [...this.#users.values()].filter((user) => user.server === server);
   }
 
-  /** Names of everyone in join order (by user number, which the cluster
-   * hands out in order), whichever server each is on: this server's users
-   * and the others' merged as they are read, so a roster that stops at 50
-   * reads about 50 users, not everyone. Each list is in the order its users
-   * arrived here, which is their numbers' order but for a user whose join
-   * overtook an earlier one's on the way. */
+  /** Names of everyone in join order (by user number), this server's and
+   * the others' merged as read, so a roster that stops at 50 reads about 50
+   * users. (A join that overtook an earlier one on the way comes late.) */
   *names(): Iterable<string> {
     const locals = this.#locals.values();
     const remotes = this.#remotes.values();
@@ -335,6 +334,7 @@ export class Registry<S = unknown> {
     room.users.add(user);
     user.rooms.add(room);
     user.room = room;
+    this.changes++;
     return room;
   }
 
@@ -379,6 +379,7 @@ export class Registry<S = unknown> {
   /** `user` is out of `room`: the room goes if nobody is left in it. */
   #emptied(room: Room<S>, user: User<S>): void {
     room.users.delete(user);
+    this.changes++;
     if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
   }
 

@@ -32,7 +32,7 @@ import { Community, FailureLimit } from "./community.ts";
 import { Delivery } from "./delivery.ts";
 import { noticed } from "./events.ts";
 import { Link } from "./link.ts";
-import type { ClusterEvent, CommunityStore, Log, Passwords } from "./ports.ts";
+import type { ClusterEvent, CommunityStore, Log } from "./ports.ts";
 import { type Held, type Local, Registry, type User } from "./registry.ts";
 import {
   ACCOUNT_FAILURES,
@@ -44,8 +44,9 @@ import {
   type SessionAddress,
   WHOIS_TIMEOUT_MS,
 } from "./server_api.ts";
+import { RoomsWatch } from "./rooms_watch.ts";
 import { Shell } from "./shell.ts";
-import { HashQueue } from "./tasks.ts";
+import { HASHING, HashQueue, NO_PASSWORDS } from "./tasks.ts";
 
 export * from "./server_api.ts";
 
@@ -61,22 +62,13 @@ type Immediate = Exclude<
       | "leave"
       | "face"
       | "flush_announcements"
+      | "push_rooms"
       | "stats"
       | "server_lost"
       | "community_loaded"
       | "name_lost";
   }
 >;
-
-/** Password work at once, and waiting: two cores' worth, and a queue that
- * takes a burst of logins without taking a gigabyte. */
-const HASHING = { concurrency: 2, waiting: 64 } as const;
-
-/** Passwords when there are none to check. */
-const NO_PASSWORDS: Passwords = {
-  hash: () => Promise.reject(new Error("no password hashing on this server")),
-  verify: () => Promise.resolve(false),
-};
 
 /** The chat's single source of truth; see the module doc. */
 export class ChatServer extends Actor<ChatServerMessage> {
@@ -90,6 +82,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
   readonly #shell: Shell;
   readonly #store: CommunityStore | undefined;
   readonly #now: () => number;
+  readonly #roomsWatch: RoomsWatch<SessionAddress>;
   /** Set in `started`: timers and self-addressed messages go through it. */
   #ctx: Context<ChatServerMessage> | undefined;
 
@@ -125,6 +118,11 @@ export class ChatServer extends Actor<ChatServerMessage> {
       whois: { asked: new Map(), lastToken: 0 },
       claims: { lastToken: 0 },
     };
+    this.#roomsWatch = new RoomsWatch(
+      this.#scene,
+      this.#delivery,
+      (ms) => this.#ctx?.runLater(ms, { type: "push_rooms" }),
+    );
     this.#shell = new Shell({
       scene: this.#scene,
       delivery: this.#delivery,
@@ -152,6 +150,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
    * much that the writes should go out first (see `Delivery.breather`). */
   handle(message: ChatServerMessage): void | Promise<void> {
     this.#dispatch(message);
+    this.#roomsWatch.check();
     return this.#delivery.breather();
   }
 
@@ -163,6 +162,8 @@ export class ChatServer extends Actor<ChatServerMessage> {
         return this.#shell.leave(message.id, message.reason, message.cause);
       case "flush_announcements":
         return this.#delivery.flushDue();
+      case "push_rooms":
+        return this.#roomsWatch.due();
       case "stats":
         return message.reply(this.#registry.figures());
       case "face": {

@@ -70,6 +70,8 @@ export type ChatServerMessage =
   | { type: "shutdown"; flushMs: number; reply: () => void }
   | { type: "stats"; reply: (stats: LiveFigures) => void }
   | { type: "flush_announcements" }
+  /** The room list changed a while ago: send it to the pages. */
+  | { type: "push_rooms" }
   | { type: "remote"; event: ClusterEvent }
   | { type: "link"; up: boolean }
   | { type: "server_lost"; server: string }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Address, Mailbox, spawn } from "../actors/mod.ts";
 import { FakeBroker } from "../testing/fake_broker.ts";
+import { FakeClock } from "../testing/fake_clock.ts";
 import { FakeSink } from "../testing/fake_sink.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import type { Broker } from "./ports.ts";
@@ -22,7 +23,12 @@ interface TestUser {
 }
 
 function startChat(
-  options: { broker?: Broker; claimTimeoutMs?: number; whoisTimeoutMs?: number } = {},
+  options: {
+    broker?: Broker;
+    claimTimeoutMs?: number;
+    whoisTimeoutMs?: number;
+    clock?: FakeClock;
+  } = {},
 ) {
   const logs: string[] = [];
   const ref = spawn(
@@ -31,8 +37,9 @@ function startChat(
       broker: options.broker ?? new LocalBroker(),
       claimTimeoutMs: options.claimTimeoutMs,
       whoisTimeoutMs: options.whoisTimeoutMs,
+      now: options.clock?.now,
     }),
-    { supervision: { directive: "resume" } },
+    { supervision: { directive: "resume" }, clock: options.clock },
   );
   const server = ref.address;
   const join = async (id: number): Promise<TestUser> => {
@@ -280,4 +287,40 @@ Deno.test("ChatServer shows another server's answer to /whois that comes in time
     "* kim: not registered, in lobby, on another server (its server did not answer)",
   );
   await chat.stop();
+});
+
+/** The room lists a page (a JSON face) was sent unasked, so far. */
+function pushedRooms(sink: FakeSink): unknown[] {
+  const objects = JSON.parse(`[${sink.partial.replace(/,$/, "")}]`) as { type: string }[];
+  return objects.filter((o) => o.type === "rooms");
+}
+
+Deno.test("ChatServer sends a page the room list a second after people it cannot see move, once for several moves", async () => {
+  const clock = new FakeClock(1_000_000);
+  const chat = startChat({ clock });
+  try {
+    const page = await chat.join(1);
+    const other = await chat.join(2);
+    await chat.server.send({ type: "face", id: 1, face: "json", echo: false });
+    await other.command({ name: "join", room: "attic" });
+    await other.command({ name: "join", room: "cellar" });
+    await chat.server.ask<unknown>((reply) => ({ type: "stats", reply }));
+    clock.advance(999);
+    await chat.server.ask<unknown>((reply) => ({ type: "stats", reply }));
+    assert.deepEqual(pushedRooms(page.sink), [], "not before the second is up");
+    clock.advance(1);
+    await chat.server.ask<unknown>((reply) => ({ type: "stats", reply }));
+    assert.deepEqual(pushedRooms(page.sink), [{
+      type: "rooms",
+      rooms: [{ name: "lobby", users: 1 }, { name: "cellar", users: 1 }],
+      update: true,
+      time: 1_001_000,
+    }]);
+    assert.equal(other.sink.unread.some((l) => l.startsWith("Rooms:")), false, "nc users are not");
+    clock.advance(10_000);
+    await chat.server.ask<unknown>((reply) => ({ type: "stats", reply }));
+    assert.equal(pushedRooms(page.sink).length, 1, "nothing changed since: nothing more");
+  } finally {
+    await chat.stop();
+  }
 });

@@ -60,6 +60,16 @@ export interface TaskPorts {
   hashing: HashQueue;
 }
 
+/** Password work at once, and waiting: two cores' worth, and a queue that
+ * takes a burst of logins without taking a gigabyte. */
+export const HASHING = { concurrency: 2, waiting: 64 } as const;
+
+/** Passwords when there are none to check. */
+export const NO_PASSWORDS: Passwords = {
+  hash: () => Promise.reject(new Error("no password hashing on this server")),
+  verify: () => Promise.resolve(false),
+};
+
 /** Thrown for password work the queue has no room for. */
 export class HashingBusy extends Error {
   constructor() {

@@ -153,6 +153,19 @@ Deno.test({
         .waitFor();
       await ben.log.locator("p.event").filter({ hasText: "ann joined the room" }).waitFor();
 
+      // The room list follows moves the page cannot see (the server sends it
+      // again within a second): the TCP user goes from the lobby to a room
+      // of its own. Before, the list stayed stale until the next 30 s poll.
+      await tcp.client.send("/join attic");
+      const within = { timeout: 5000 };
+      await ann.page.getByRole("button", { name: /^Join attic, 1 person$/ }).waitFor(within);
+      await ann.page.getByRole("button", { name: /^Join lobby, 0 people$/ }).waitFor(within);
+      assert.equal(
+        await ann.log.locator("p.info").filter({ hasText: "Rooms:" }).count(),
+        0,
+        "the list sent unasked goes to the panel, not the log",
+      );
+
       // Byte-accurate limit from the server (100 bytes here): é is two bytes.
       const message = ann.page.getByLabel("Message", { exact: true });
       await message.fill("é".repeat(50));

@@ -43,6 +43,12 @@ export class FakeSink implements Sink {
     return Promise.resolve();
   }
 
+  /** What came after the last newline: a JSON face's objects, which are
+   * not lines. */
+  get partial(): string {
+    return this.#partial;
+  }
+
   /** Lines received and not read yet. */
   get unread(): readonly string[] {
     return this.#lines;

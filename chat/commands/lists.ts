@@ -6,6 +6,7 @@
 
 import { type Effect, reply, type Scene } from "../command.ts";
 import { helpLines } from "../commands.ts";
+import type { RoomSize } from "../events.ts";
 import type { User } from "../registry.ts";
 import { rankOf } from "./rank.ts";
 
@@ -22,13 +23,17 @@ export function who<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
 
 /** `/rooms`: every room and its size, the lobby first. */
 export function rooms<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
-  const rooms = scene.registry.rooms().map((r) => {
+  return reply(user, { type: "rooms", rooms: roomList(scene) });
+}
+
+/** Every room, its size and its topic, the lobby first. */
+export function roomList<S>(scene: Scene<S>): RoomSize[] {
+  return scene.registry.rooms().map((r) => {
     const topic = scene.community.room(r.name)?.topic;
     return topic
       ? { name: r.name, users: r.users.size, topic }
       : { name: r.name, users: r.users.size };
   });
-  return reply(user, { type: "rooms", rooms });
 }
 
 /** `/help`: the commands the user's rank in its room allows. */
