@@ -121,3 +121,19 @@ Deno.test("deno task chat may read every environment variable the config knows",
   const allowed = /--allow-env=(\S+)/.exec(tasks.chat)?.[1]?.split(",") ?? [];
   for (const flag of FLAGS) assert.ok(allowed.includes(envName(flag.flag)), envName(flag.flag));
 });
+
+Deno.test("deno task chat fetches no test-only package: the browser test's live in its own config and lockfile", () => {
+  const read = (path: string) => Deno.readTextFileSync(new URL(path, import.meta.url));
+  const config = JSON.parse(read("./deno.json"));
+  for (const file of ["./deno.json", "./deno.lock"]) {
+    assert.ok(!read(file).includes("playwright"), `${file} names no playwright package`);
+  }
+  assert.ok(config.exclude.includes("e2e/web_client_e2e_test.ts"), "left to its own config");
+  assert.match(config.tasks.test, /--config e2e\/browser\.json [^&]*e2e\/web_client_e2e_test\.ts/);
+  const browser = JSON.parse(read("./e2e/browser.json"));
+  assert.ok(String(browser.imports["playwright-core"]).startsWith("npm:playwright-core@"));
+  assert.equal(browser.lock, "browser.lock");
+  // The same compiler and format rules as everything else.
+  assert.deepEqual(browser.compilerOptions, config.compilerOptions);
+  assert.deepEqual(browser.fmt, config.fmt);
+});
