@@ -21,7 +21,7 @@ import { lockDataDir, makeDataDir } from "../store/data_dir.ts";
 import { NumberFile } from "../store/number_file.ts";
 import { firstLine, type Gate, StartupError } from "../net/mod.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
-import { SqliteHistory } from "../store/sqlite_history.ts";
+import { ThreadedHistory } from "../store/history_thread.ts";
 import { Metrics } from "./metrics.ts";
 
 /** Where a chat's state lives, as the flags say. */
@@ -129,12 +129,12 @@ export function openHistory(
   log: Log,
   onDropped?: (lines: number) => void,
   shared = false,
-): SqliteHistory {
+): ThreadedHistory {
   const dataDir = config.dataDir ?? ".";
   makeDataDir(dataDir, "--history off");
   try {
     const { keep, days } = config;
-    return SqliteHistory.open({
+    return ThreadedHistory.open({
       path: `${dataDir}/history.db`,
       keep,
       days,

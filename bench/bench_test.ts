@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { stormLines } from "./bench.ts";
-import { FLOOR_NAME, parseSummary, ratios, ratioTable } from "./compare.ts";
+import { FLOOR_NAME, marqueeCommand, parseSummary, ratios, ratioTable } from "./compare.ts";
 import { Floor } from "./floor.ts";
 import { IRC_PREFIX, payload } from "./load.ts";
 import { TestClient } from "../testing/chat_client.ts";
@@ -106,4 +106,15 @@ Deno.test("an IRC bench client's payload is the same line behind PRIVMSG, its si
   const irc = payload(3, 7, 1000, 64, IRC_PREFIX);
   assert.equal(plain.length, 65, "64 bytes and the LF");
   assert.equal(irc, `PRIVMSG #lobby :${plain}`);
+});
+
+Deno.test("bench --compare runs Marquee as shipped, history on in a data directory of its own, and with history off", async () => {
+  const shipped = await marqueeCommand(1);
+  assert.match(shipped, /^marquee=sh -c 'rm -rf "\$\{TMPDIR:-\/tmp\}\/marquee-bench-marquee" && /);
+  assert.match(shipped, / --history on --data-dir \$\{TMPDIR:-\/tmp\}\/marquee-bench-marquee /);
+  assert.match(shipped, / --allow-write=\$\{TMPDIR:-\/tmp\}\/marquee-bench-marquee /);
+  assert.doesNotMatch(shipped, /\.\/marquee-data/, "never the data directory of deno task chat");
+  const off = await marqueeCommand(2, false);
+  assert.match(off, /^marquee-w2-history-off=sh -c /);
+  assert.match(off, / --history off .* --workers 2'$/);
 });

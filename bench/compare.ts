@@ -93,7 +93,13 @@ export function ratios(rows: Medians[], marquee = "marquee", reference = "c-epol
 /** The ratio table, as markdown; with `floor` (the runtime floor's ratios
  * from the same run), two more columns that show how much of each ratio is
  * the runtime's. */
-export function ratioTable(list: Ratio[], cores: number, floor?: Ratio[]): string {
+export function ratioTable(
+  list: Ratio[],
+  cores: number,
+  floor?: Ratio[],
+  names: { ours: string; theirs: string } = { ours: "Marquee", theirs: "C epoll" },
+): string {
+  const { ours, theirs } = names;
   const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
   const times = (r: Ratio) => Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}×` : "-";
   const floorOf = (r: Ratio) =>
@@ -104,9 +110,9 @@ export function ratioTable(list: Ratio[], cores: number, floor?: Ratio[]): strin
     return f === undefined ? " - | - |" : ` ${fmt(f.marquee)} | ${times(f)} |`;
   };
   return [
-    `Marquee / C epoll, one run, medians, ${cores} cores:`,
+    `${ours} / ${theirs}, one run, medians, ${cores} cores:`,
     "",
-    "| scenario | measure | C epoll | Marquee | Marquee / C |" +
+    `| scenario | measure | ${theirs} | ${ours} | ${ours} / ${theirs} |` +
     (floor ? " Deno floor | floor / C |" : ""),
     "| -------- | ------- | ------- | ------- | ----------- |" +
     (floor ? " ---------- | --------- |" : ""),
@@ -117,22 +123,33 @@ export function ratioTable(list: Ratio[], cores: number, floor?: Ratio[]): strin
   ].join("\n");
 }
 
-/** The command compare.sh runs for Marquee with `workers` workers, named
- * `marquee` (one) or `marquee-wN`: `deno task chat`'s flags. */
-async function marqueeCommand(workers: number): Promise<string> {
+/** The command compare.sh runs for Marquee with `workers` workers, as
+ * shipped (history on, in a data directory of its own that each start
+ * empties) or with `--history off`: `deno task chat`'s flags, its data
+ * directory moved. */
+export async function marqueeCommand(workers: number, history = true): Promise<string> {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   const task: string = config.tasks.chat;
-  const flags = task.split(" ").filter((w) => w.startsWith("--"));
+  const name = marqueeName(workers, history);
+  const dir = `\${TMPDIR:-/tmp}/marquee-bench-${name}`;
+  const flags = task.split(" ").filter((w) => w.startsWith("--")).map((flag) =>
+    flag.startsWith("--allow-write=")
+      ? `--allow-write=${dir}`
+      : flag.startsWith("--allow-read=")
+      ? flag.replace("./marquee-data", dir)
+      : flag
+  );
   const main = new URL("../main.ts", import.meta.url).pathname;
-  const args = "--history off --flood-rate 0 --max-connections 20000 --port {port}";
-  return `${marqueeName(workers)}=${Deno.execPath()} run ${
-    flags.join(" ")
-  } ${main} ${args} --workers ${workers}`;
+  const args = `--history ${history ? "on" : "off"} --data-dir ${dir} ` +
+    "--flood-rate 0 --max-connections 20000 --port {port}";
+  const run = `${Deno.execPath()} run ${flags.join(" ")} ${main} ${args} --workers ${workers}`;
+  return `${name}=sh -c 'rm -rf "${dir}" && mkdir -p "${dir}" && exec ${run}'`;
 }
 
-/** What compare.sh calls Marquee with `workers` workers. */
-export function marqueeName(workers: number): string {
-  return workers === 1 ? "marquee" : `marquee-w${workers}`;
+/** What compare.sh calls Marquee with `workers` workers: `marquee` (one)
+ * or `marquee-wN`, and `-history-off` after it without history. */
+export function marqueeName(workers: number, history = true): string {
+  return (workers === 1 ? "marquee" : `marquee-w${workers}`) + (history ? "" : "-history-off");
 }
 
 /** What compare.sh calls the runtime floor (bench/floor.ts). */
@@ -162,7 +179,8 @@ export async function compare(
       "-s",
       scenarios.join(" "),
       "c-epoll",
-      ...await Promise.all(workers.map(marqueeCommand)),
+      ...await Promise.all(workers.map((n) => marqueeCommand(n))),
+      await marqueeCommand(1, false),
       ...(floor ? [floorCommand()] : []),
     ],
     stdout: "piped",
@@ -191,10 +209,16 @@ export async function compare(
     ? ratios(rows, FLOOR_NAME).filter((r) => r.scenario !== "C")
     : undefined;
   for (const n of workers) {
-    console.log(`\n--workers ${n}:`);
+    console.log(`\n--workers ${n} (history on, as shipped):`);
     console.log(
       ratioTable(ratios(rows, marqueeName(n)), navigator.hardwareConcurrency, floorRatios),
     );
   }
+  console.log("\n--workers 1, --history off:");
+  console.log(ratioTable(ratios(rows, marqueeName(1, false)), navigator.hardwareConcurrency));
+  console.log("");
+  const history = ratios(rows, marqueeName(1), marqueeName(1, false));
+  const names = { ours: "history on", theirs: "history off" };
+  console.log(ratioTable(history, navigator.hardwareConcurrency, undefined, names));
   return 0;
 }

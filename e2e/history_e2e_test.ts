@@ -181,3 +181,36 @@ Deno.test("a history store that fails leaves live chat untouched, and counts wha
     await server.stop();
   }
 });
+
+Deno.test("a history file another program holds locked delays the writes and loses no line, and chat goes on", async () => {
+  const cwd = await Deno.makeTempDir();
+  const server = await startServerProcess(["--history", "on"], { cwd });
+  const db = new DatabaseSync(`${cwd}/marquee-data/history.db`);
+  try {
+    const { client: alice, name } = await TestClient.join(server.port);
+    const { client: bob } = await TestClient.join(server.port);
+    await alice.readUntil((l) => l.endsWith("joined the chat") && !l.includes(name));
+    db.exec("BEGIN EXCLUSIVE"); // no other connection may write now
+    for (let i = 0; i < 5; i++) await alice.send(`while locked ${i}`);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await bob.readUntil((l) => l.startsWith("[")), `[${name}]: while locked ${i}`);
+    }
+    // Longer than SQLite's busy_timeout (2 s): the server wrote on the
+    // chat's thread before, stalled that long and then dropped the lines.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await bob.send("/history 5");
+    const page = await bob.linesBeforeProbe();
+    for (let i = 0; i < 5; i++) {
+      assert.ok(page.some((l) => l.endsWith(`[${name}]: while locked ${i}`)), page.join("\n"));
+    }
+    db.exec("COMMIT");
+    await pollUntil(
+      "the five lines written once the lock is gone",
+      () => rows(cwd).filter((r) => r.text.startsWith("while locked")).length === 5,
+    );
+    await Promise.all([alice.close(), bob.close()]);
+  } finally {
+    db.close();
+    await server.stop();
+  }
+});

@@ -63,6 +63,9 @@ export interface SqliteHistoryOptions {
 export class SqliteHistory implements HistoryStore {
   /** Whether other workers write this file too (see the option). */
   readonly shared: boolean;
+  /** Lines kept per room, and days kept. */
+  readonly keep: number;
+  readonly days: number;
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   readonly #select: StatementSync;
@@ -87,8 +90,9 @@ export class SqliteHistory implements HistoryStore {
 
   private constructor(db: DatabaseSync, options: SqliteHistoryOptions) {
     this.#db = db;
-    this.#keep = options.keep ?? DEFAULT_HISTORY_KEEP;
-    this.#maxAgeMs = (options.days ?? DEFAULT_HISTORY_DAYS) * DAY_MS;
+    this.#keep = this.keep = options.keep ?? DEFAULT_HISTORY_KEEP;
+    this.days = options.days ?? DEFAULT_HISTORY_DAYS;
+    this.#maxAgeMs = this.days * DAY_MS;
     this.#log = options.log;
     this.#onDropped = options.onDropped ?? (() => {});
     this.#now = options.now ?? Date.now;
@@ -126,27 +130,37 @@ export class SqliteHistory implements HistoryStore {
   record(line: HistoryLine): void {
     if (this.#closed) return;
     if (this.#pending.length >= MAX_PENDING) return this.#dropped(1, "the store fell behind");
-    const at = Math.max(line.at, this.#lastAt + 1);
-    this.#lastAt = at;
-    this.#pending.push(at === line.at ? line : { ...line, at });
+    this.#pending.push(this.stamp(line));
     if (this.#autoFlush && this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), this.shared ? 0 : FLUSH_MS);
     }
   }
 
+  /** `line` with a time later than every line before it (see `#lastAt`). */
+  stamp(line: HistoryLine): HistoryLine {
+    const at = Math.max(line.at, this.#lastAt + 1);
+    this.#lastAt = at;
+    return at === line.at ? line : { ...line, at };
+  }
+
   recent(room: string, limit: number, before: number): HistoryLine[] {
     const key = room.toLowerCase();
-    const rows = this.#select.all(key, before, limit) as unknown as Row[];
-    const stored = rows.reverse().map((row) => ({
+    // Lines not written yet are history too.
+    const waiting = this.#pending.filter((l) => l.room.toLowerCase() === key && l.at < before);
+    return [...this.stored(room, limit, before), ...waiting].slice(-limit);
+  }
+
+  /** Up to `limit` lines of `room` in the file before `before`, oldest
+   * first: what `recent` reads, without the lines still waiting. */
+  stored(room: string, limit: number, before: number): HistoryLine[] {
+    const rows = this.#select.all(room.toLowerCase(), before, limit) as unknown as Row[];
+    return rows.reverse().map((row) => ({
       at: row.at,
       room,
       from: row.sender,
       text: row.text,
       action: row.action === 1,
     }));
-    // Lines not written yet are history too.
-    const waiting = this.#pending.filter((l) => l.room.toLowerCase() === key && l.at < before);
-    return [...stored, ...waiting].slice(-limit);
   }
 
   /** Writes the waiting lines in one transaction, and prunes. */
@@ -156,6 +170,16 @@ export class SqliteHistory implements HistoryStore {
     const batch = this.#pending;
     if (batch.length === 0) return;
     this.#pending = [];
+    try {
+      this.write(batch);
+    } catch (error) {
+      this.#dropped(batch.length, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** Writes `batch` in one transaction, and prunes; throws (having rolled
+   * back) if it cannot. */
+  write(batch: readonly HistoryLine[]): void {
     try {
       // Shared: take the write lock first, and keep times increasing past
       // what the other workers wrote (a time is a page cursor).
@@ -174,7 +198,7 @@ export class SqliteHistory implements HistoryStore {
       } catch {
         // No transaction left to roll back.
       }
-      this.#dropped(batch.length, error instanceof Error ? error.message : String(error));
+      throw error;
     }
   }
 
@@ -192,7 +216,7 @@ export class SqliteHistory implements HistoryStore {
   }
 
   /** Keeps the newest lines of each room touched, and drops old ones. */
-  #prune(batch: HistoryLine[]): void {
+  #prune(batch: readonly HistoryLine[]): void {
     const rooms = new Set(batch.map((l) => l.room.toLowerCase()));
     for (const room of rooms) this.#pruneRoom.run(room, room, this.#keep);
     const now = this.#now();
