@@ -43,11 +43,20 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
   if (!draining) void drain();
 };
 
-/** Handles the messages in order, one at a time. */
+/** Handles the messages in order, one at a time; batches that queued up
+ * meanwhile are written together, in one transaction. */
 async function drain(): Promise<void> {
   draining = true;
   for (let message = queue.shift(); message !== undefined; message = queue.shift()) {
-    await handle(message);
+    if (message.type !== "write") {
+      await handle(message);
+      continue;
+    }
+    const batches = [message];
+    while (queue[0]?.type === "write") batches.push(queue.shift() as typeof message);
+    const lines = batches.length === 1 ? message.lines : batches.flatMap((b) => b.lines);
+    const outcome = await write(lines);
+    for (const { seq } of batches) post({ ...outcome, seq });
   }
   draining = false;
 }
@@ -62,7 +71,7 @@ async function handle(message: ToWriter): Promise<void> {
       }
       return;
     case "write":
-      return post(await write(message.seq, message.lines));
+      return post({ ...await write(message.lines), seq: message.seq });
     case "close":
       store?.close();
       post({ type: "closed" });
@@ -74,17 +83,18 @@ async function handle(message: ToWriter): Promise<void> {
   }
 }
 
+/** What became of a batch. */
+type Outcome = { type: "written" } | { type: "failed"; why: string };
+
 /** Writes one batch, waiting out a lock. */
-async function write(seq: number, lines: HistoryLine[]): Promise<FromWriter> {
-  if (store === undefined) return { type: "failed", seq, why: openFailed };
+async function write(lines: HistoryLine[]): Promise<Outcome> {
+  if (store === undefined) return { type: "failed", why: openFailed };
   for (let attempt = 0;; attempt++) {
     try {
       store.write(lines);
-      return { type: "written", seq };
+      return { type: "written" };
     } catch (error) {
-      if (!isBusy(error) || attempt >= BUSY_RETRIES) {
-        return { type: "failed", seq, why: reason(error) };
-      }
+      if (!isBusy(error) || attempt >= BUSY_RETRIES) return { type: "failed", why: reason(error) };
       await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
     }
   }
