@@ -19,6 +19,7 @@ import { isLoopback } from "../net/mod.ts";
 import { inManyRooms, leaveRoom } from "./commands/channels.ts";
 import { moveTo } from "./commands/join.ts";
 import { nick } from "./commands/nick.ts";
+import { accountChanged } from "./commands/notify.ts";
 import { type Notice, noticed } from "./events.ts";
 
 /** Field checks for acts from other servers (`cluster/events.ts` has them:
@@ -368,7 +369,7 @@ function logOut<S>(
     const local = user.local;
     if (local?.account !== account || user.id === except) continue;
     local.account = undefined;
-    effects.push({ type: "reply", to: user, events: [noticed(notice)] });
+    effects.push({ type: "reply", to: user, events: [noticed(notice)] }, ...accountChanged(user));
     if (user.name.toLowerCase() === account) effects.push(...nick(scene, user, local.assigned));
   }
   return effects;

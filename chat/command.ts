@@ -21,6 +21,7 @@ import {
   type Face,
   type Notice,
   noticed,
+  type Notify,
   type Refusal,
   refused,
 } from "./events.ts";
@@ -92,6 +93,9 @@ export type Effect<S = unknown> =
   | { type: "rooms"; user: User<S>; event: ChatEvent }
   /** An event to every local user. */
   | { type: "everyone"; event: ChatEvent }
+  /** An event about `user` to the local users of its rooms (of `room`
+   * only, if given) whose clients asked for `wants`, but `user`. */
+  | { type: "notify"; user: User<S>; event: ChatEvent; wants: Notify; room?: Room<S> }
   /** A join or leave, batched (see `Announcer`). */
   | { type: "announce"; event: ChatEvent; newcomer?: User<S> }
   /** `user` left: its leave is announced, unless its join is still waiting

@@ -22,7 +22,7 @@
 
 import { Writes } from "../net/mod.ts";
 import { Announcer } from "./announcer.ts";
-import { type ChatEvent, isIrc } from "./events.ts";
+import { type ChatEvent, isIrc, type Notify } from "./events.ts";
 import type { ChatMetrics } from "./ports.ts";
 import { Outgoing } from "./render.ts";
 import type { Registry, Room, User } from "./registry.ts";
@@ -125,6 +125,17 @@ export class Delivery<S> {
     for (const room of user.rooms) for (const other of room.users) readers.add(other);
     const out = this.#out([event]);
     this.#counted(out, fanOut(readers, out, except));
+  }
+
+  /** About `user`, to the local users of its rooms (or of `room`) whose
+   * clients asked for `wants`, but `user`. */
+  notify(user: User<S>, event: ChatEvent, wants: Notify, room?: Room<S>): void {
+    const readers = new Set<User<S>>();
+    for (const r of room === undefined ? user.rooms : [room]) {
+      for (const other of r.users) if (other.local?.wants?.has(wants)) readers.add(other);
+    }
+    readers.delete(user);
+    if (readers.size > 0) this.toUsers(readers, event);
   }
 
   /** To each local user of `users`. */

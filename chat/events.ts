@@ -23,6 +23,9 @@ import type { HistoryLine } from "./ports.ts";
  * `irc_v3`: also `batch`, so history comes as `chathistory` batches). */
 export type Face = "text" | "json" | "irc" | "irc_tags" | "irc_v3";
 
+/** News an IRC client may ask for (IRCv3 `away-notify`, `account-notify`). */
+export type Notify = "away-notify" | "account-notify";
+
 /** Whether `face` is an IRC client's: in any number of rooms at once. */
 export function isIrc(face: Face): boolean {
   return face === "irc" || face === "irc_tags" || face === "irc_v3";
@@ -133,6 +136,11 @@ export type ChatEvent =
   }
   /** The user a private message went to is away (an IRC client's `AWAY`). */
   | { type: "away"; name: string; text: string }
+  /** `name` went away (`text`) or came back (none), or logged in to
+   * `account` or out (none): only for IRC clients that asked for
+   * `away-notify` or `account-notify` (see `Effect` `notify`). */
+  | { type: "away_changed"; name: string; text?: string }
+  | { type: "account_changed"; name: string; account?: string }
   /** A `/whois` answer from another server, as it told it. */
   | { type: "whois_told"; text: string }
   | { type: "bans"; room: string; entries: SanctionEntry[] }

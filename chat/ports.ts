@@ -12,6 +12,7 @@
  */
 
 import type { Act, Snapshot, StoredAct } from "./community.ts";
+import type { Notify } from "./events.ts";
 
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -66,6 +67,10 @@ export type ClusterEvent =
   | { type: "enter"; server: string; id: number; room: string }
   | { type: "part"; server: string; id: number; room: string; reason: string }
   | { type: "msg"; server: string; from: string; to: string; text: string }
+  /** A user's away message (`value`; none: back) or account (none: logged
+   * out) changed: news for IRC clients that asked (`wants`); with `room`,
+   * only that room's (someone away came in). */
+  | { type: "news"; server: string; id: number; wants: Notify; value?: string; room?: string }
   | { type: "roster"; server: string; users: RemoteUser[] }
   | { type: "sync"; server: string }
   | { type: "heartbeat"; server: string }

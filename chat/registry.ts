@@ -20,7 +20,7 @@
  */
 
 import type { ServerCommand } from "./commands.ts";
-import type { Face, Refusal } from "./events.ts";
+import type { Face, Notify, Refusal } from "./events.ts";
 import { LOBBY } from "./protocol.ts";
 
 /** Where a local user's lines go: the connection's Outbox. */
@@ -68,12 +68,13 @@ export interface Local<S = unknown> {
   held?: Held[];
   /** Whether the client wants its own lines back (IRCv3 `echo-message`). */
   echo?: boolean;
-  /** An IRC client's `AWAY` message, while it is away. */
+  /** An IRC client's `AWAY` message, while it is away; the notices it
+   * asked for (`away-notify`, `account-notify`). */
   away?: string;
+  wants?: ReadonlySet<Notify>;
   /** An IRC client's `USER` names, for `WHOIS`. */
   ident?: { user: string; realname: string };
-  /** Whether the user was told that plain TCP shows their password. */
-  warnedPlain?: boolean;
+  warnedPlain?: boolean; // told that plain TCP shows their password
 }
 
 /** Someone online, here or on a linked server. */
@@ -383,8 +384,7 @@ export class Registry<S = unknown> {
     if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
   }
 
-  /** Live figures for the metrics endpoint: users here and elsewhere,
-   * rooms, and the deepest send queue among this server's users. */
+  /** For the metrics: users here and elsewhere, rooms, deepest queue. */
   figures(): { users: number; remoteUsers: number; rooms: number; queueHighWaterBytes: number } {
     let deepest = 0;
     for (const user of this.locals()) {

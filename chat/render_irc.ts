@@ -100,6 +100,10 @@ function linesOf(event: ChatEvent, c: IrcContext): string[] {
     case "shutdown":
     case "pong":
       return toOne(event, c);
+    case "away_changed":
+      return [`:${mask(event.name)} AWAY${event.text === undefined ? "" : ` :${event.text}`}`];
+    case "account_changed":
+      return [`:${mask(event.name)} ACCOUNT ${event.account ?? "*"}`];
     default:
       return unreachable(event);
   }

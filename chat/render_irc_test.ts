@@ -98,6 +98,12 @@ const CASES: [ChatEvent, string[]][] = [
   [{ type: "you_are_banned", place: "games", by: "olga", until: 0, reason: "" }, [
     ":marquee 474 ann #games :Cannot join channel (+b): by olga for good",
   ]],
+  [{ type: "away_changed", name: "bob", text: "gone to lunch" }, [
+    ":bob!bob@marquee AWAY :gone to lunch",
+  ]],
+  [{ type: "away_changed", name: "bob" }, [":bob!bob@marquee AWAY"]],
+  [{ type: "account_changed", name: "bob", account: "bob" }, [":bob!bob@marquee ACCOUNT bob"]],
+  [{ type: "account_changed", name: "bob" }, [":bob!bob@marquee ACCOUNT *"]],
 ];
 
 Deno.test("each event reads as IRC clients expect it", () => {

@@ -67,6 +67,9 @@ export function jsonObjects(event: ChatEvent, now: number): object[] {
     case "shutdown":
     case "pong":
       return asText(event, now);
+    case "away_changed":
+    case "account_changed":
+      return []; // only IRC clients that asked are told
     default:
       return unreachable(event);
   }

@@ -47,6 +47,8 @@ const KINDS = Object.keys(
     refusal: 1,
     shutdown: 1,
     pong: 1,
+    away_changed: 1,
+    account_changed: 1,
   } satisfies Record<ChatEvent["type"], 1>,
 );
 
@@ -181,6 +183,9 @@ const EXAMPLES: [ChatEvent, string[]][] = [
   ]],
   [{ type: "shutdown" }, ["* server shutting down"]],
   [{ type: "pong", token: "t" }, []],
+  // Only IRC clients that asked for them are sent these.
+  [{ type: "away_changed", name: "bob", text: "lunch" }, []],
+  [{ type: "account_changed", name: "bob", account: "bob" }, []],
 ];
 
 Deno.test("every event kind renders to the text lines of the protocol", () => {

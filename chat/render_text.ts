@@ -128,6 +128,9 @@ export function textLines(event: ChatEvent, now: number, out: string[] = []): st
     case "shutdown":
     case "pong":
       return toOne(event, now, out);
+    case "away_changed":
+    case "account_changed":
+      return out; // only IRC clients that asked are told
     default:
       return unreachable(event);
   }

@@ -171,6 +171,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
         if (local === undefined) return;
         local.face = message.face;
         local.echo = message.echo || undefined;
+        local.wants = message.wants?.length ? new Set(message.wants) : undefined;
         return;
       }
       case "server_lost":

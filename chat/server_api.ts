@@ -9,7 +9,7 @@ import type { Writes } from "../net/mod.ts";
 import type { ServerCommand } from "./commands.ts";
 import type { ClaimAnswer } from "./commands/nick.ts";
 import type { Snapshot } from "./community.ts";
-import type { ChatEvent, Face } from "./events.ts";
+import type { ChatEvent, Face, Notify } from "./events.ts";
 import type { RoomHistory } from "./history.ts";
 import type { Broker, ChatMetrics, ClusterEvent, CommunityStore, Log, Passwords } from "./ports.ts";
 import type { Sink } from "./registry.ts";
@@ -59,7 +59,7 @@ export type ChatServerMessage =
   | { type: "command"; id: number; command: ServerCommand; room?: string }
   | { type: "leave"; id: number; reason?: string; cause?: string }
   /** An IRC client's capabilities changed after it registered. */
-  | { type: "face"; id: number; face: Face; echo: boolean }
+  | { type: "face"; id: number; face: Face; echo: boolean; wants?: Notify[] }
   | ({ type: "claim_answer"; id: number } & ClaimAnswer)
   | { type: "claim_expired"; id: number; token: number }
   /** A `/whois` asked of another server had its time. */

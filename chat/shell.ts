@@ -73,6 +73,8 @@ export class Shell {
         return this.#p.delivery.toRoomsOf(effect.user, effect.event);
       case "everyone":
         return this.#p.delivery.broadcast(effect.event);
+      case "notify":
+        return this.#p.delivery.notify(effect.user, effect.event, effect.wants, effect.room);
       case "announce":
         return this.#p.delivery.announce(effect.event, effect.newcomer);
       case "farewell":

@@ -15,6 +15,7 @@
 import { type FieldChecks, validateAct } from "../chat/acts.ts";
 import type { Act, Sanction } from "../chat/community.ts";
 import type { ClusterEvent, RemoteUser } from "../chat/ports.ts";
+import type { Notify } from "../chat/events.ts";
 import { NAME_PATTERN } from "../chat/protocol.ts";
 
 /** Largest event accepted, in bytes of JSON: a roster of 10,000 users is
@@ -112,6 +113,14 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     to: name(v.to),
     text: text(v.text),
   }),
+  news: (v, server) => ({
+    type: "news",
+    server,
+    id: userId(v.id),
+    wants: notify(v.wants),
+    ...(v.value === undefined ? {} : { value: text(v.value) }),
+    ...(v.room === undefined ? {} : { room: name(v.room) }),
+  }),
   roster: (v, server) => {
     if (!Array.isArray(v.users)) throw new BadField();
     return { type: "roster", server, users: v.users.map((u) => remoteUser(u, server)) };
@@ -177,6 +186,11 @@ function target(value: unknown): string {
   if (typeof value !== "string" || value.length > 64) throw new BadField();
   if (/^(?:[a-z0-9_-]{1,24}|[0-9a-f.:]+)$/.test(value)) return value;
   throw new BadField();
+}
+
+function notify(value: unknown): Notify {
+  if (value !== "away-notify" && value !== "account-notify") throw new BadField();
+  return value;
 }
 
 function bool(value: unknown): boolean {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { linkedUp, startServer, TestClient, type TestServer } from "../testing/chat_client.ts";
 import { IrcClient } from "../testing/irc_client.ts";
-import { bothStores, registered } from "../testing/people.ts";
+import { as, bothStores, registered } from "../testing/people.ts";
 import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
 
 /** A JSON WebSocket client, as the page opens it. */
@@ -411,3 +411,51 @@ async function batchOf(irc: IrcClient): Promise<string[]> {
 function textOf(line: string): string {
   return line.slice(line.indexOf(" :", line.indexOf("PRIVMSG")) + 2);
 }
+
+bothStores(
+  "IRC clients that asked hear who in their channels goes away, comes back, logs in and out",
+  undefined,
+  async (server) => {
+    const ann = await IrcClient.register(server.ircPort, "ann", ["away-notify", "account-notify"]);
+    const bea = await IrcClient.register(server.ircPort, "bea");
+    const bob = await IrcClient.register(server.ircPort, "bob");
+    for (const irc of [ann, bea, bob]) {
+      await irc.send("JOIN #games");
+      await irc.readUntil((l) => / 366 /.test(l));
+    }
+    const carol = await as(server, "carol");
+    await carol.send("/join games");
+    await ann.readUntil((l) => l === ":carol!carol@marquee JOIN #games");
+
+    await carol.send("/register correct-horse");
+    assert.equal(
+      await ann.readUntil((l) => l.includes(" ACCOUNT ")),
+      ":carol!carol@marquee ACCOUNT carol",
+    );
+    await bob.send("AWAY :gone to lunch");
+    assert.match(await bob.readUntil((l) => / 306 /.test(l)), / 306 bob :/);
+    assert.equal(
+      await ann.readUntil((l) => l.includes(" AWAY")),
+      ":bob!bob@marquee AWAY :gone to lunch",
+    );
+    await bob.send("AWAY");
+    assert.equal(await ann.readUntil((l) => l.includes(" AWAY")), ":bob!bob@marquee AWAY");
+    await carol.send("/logout");
+    assert.equal(
+      await ann.readUntil((l) => l.includes(" ACCOUNT ")),
+      ":carol!carol@marquee ACCOUNT *",
+    );
+
+    // Someone away who comes in: the channel is told after the JOIN.
+    await bob.send("AWAY :back later");
+    await bob.send("PART #games");
+    await bob.send("JOIN #games");
+    await ann.readUntil((l) => l === ":bob!bob@marquee JOIN #games");
+    assert.equal(await ann.line(), ":bob!bob@marquee AWAY :back later");
+
+    // A client that did not ask hears none of it.
+    const unasked = (await bea.linesBeforeProbe()).filter((l) => / (AWAY|ACCOUNT)( |$)/.test(l));
+    assert.deepEqual(unasked, []);
+    await Promise.all([ann.close(), bea.close(), bob.close(), carol.close()]);
+  },
+);

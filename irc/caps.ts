@@ -11,8 +11,13 @@ export type Caps = Set<string>;
 /** Offered capabilities, each with its `CAP LS 302` value ("" for none).
  * `multi-prefix` costs nothing: a member has one prefix at most (`@`).
  * `batch` brings history (the join replay, `CHATHISTORY`) in batches.
+ * `away-notify` and `account-notify`: `AWAY` and `ACCOUNT` lines about
+ * people in the client's channels (of this server's users: linked
+ * servers do not carry away states or these changes).
  * Not `message-tags`: the chat does not carry clients' own tags. */
 export const OFFERED: ReadonlyMap<string, string> = new Map([
+  ["account-notify", ""],
+  ["away-notify", ""],
   ["batch", ""],
   ["draft/chathistory", ""],
   ["echo-message", ""],

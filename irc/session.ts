@@ -23,7 +23,7 @@ import { Actor, type Address, type Context, unreachable } from "../actors/mod.ts
 import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter.ts";
 import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
 import type { Writes } from "../net/writes.ts";
-import type { Face } from "../chat/events.ts";
+import type { Face, Notify } from "../chat/events.ts";
 import type { ChatMetrics, Log } from "../chat/ports.ts";
 import type { ChatServerMessage, LiveFigures } from "../chat/server.ts";
 import type { SessionLimits } from "../chat/session.ts";
@@ -252,6 +252,8 @@ export class IrcSession extends Actor<IrcSessionMessage> {
       address: this.#o.address,
       secure: this.#o.secure,
     }).catch(() => {});
+    // The news it asked for, after the join (the mailbox keeps the order).
+    if (NOTIFY.some((cap) => s.caps.has(cap))) await this.#capsChanged();
   }
 
   /** SASL: log in to `account` (the chat answers `900` and `903`, or
@@ -302,6 +304,7 @@ export class IrcSession extends Actor<IrcSessionMessage> {
       id: this.#o.id,
       face: faceOf(s.caps),
       echo: s.caps.has("echo-message"),
+      wants: NOTIFY.filter((cap) => s.caps.has(cap)),
     });
   }
 
@@ -351,6 +354,9 @@ function tagged(state: IrcState, text: string): Uint8Array {
   const at = state.caps.has("server-time") ? `@time=${new Date().toISOString()} ` : "";
   return line(at + text);
 }
+
+/** The capabilities that are news to follow. */
+const NOTIFY: readonly Notify[] = ["away-notify", "account-notify"];
 
 /** The face a client's capabilities call for. */
 function faceOf(caps: Caps): Face {

@@ -11,6 +11,7 @@ import { isLoopback } from "../../net/mod.ts";
 import { isAssignedName, type User } from "../registry.ts";
 import type { Task } from "../tasks.ts";
 import { claimCreatedRoom, failed, limited, start, whenReady } from "./passwords.ts";
+import { accountChanged } from "./notify.ts";
 
 type TaskOf<K extends Task["kind"]> = Extract<Task, { kind: K }>;
 
@@ -63,6 +64,7 @@ export function registered<S>(
   return [
     ...effects,
     ...tell(user, { notice: "registered", name }),
+    ...accountChanged(user),
     ...claimCreatedRoom(scene, user),
   ];
 }
@@ -126,7 +128,11 @@ export function unregistered<S>(
   if (user === undefined) return effects;
   if (!deleted) return [...effects, ...failed(scene, user, account, "unregister")];
   localOf(user).account = undefined;
-  return [...effects, ...tell(user, { notice: "unregistered", name: account })];
+  return [
+    ...effects,
+    ...tell(user, { notice: "unregistered", name: account }),
+    ...accountChanged(user),
+  ];
 }
 
 function release<S>(scene: Scene<S>, account: string, by: string): Effect<S>[] {

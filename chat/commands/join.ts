@@ -10,6 +10,7 @@ import type { ChatEvent } from "../events.ts";
 import { atLeast } from "../community.ts";
 import type { Room, User } from "../registry.ts";
 import { rankOf } from "./rank.ts";
+import { awayChanged } from "./notify.ts";
 
 /** `/join ROOM`: refused if already there or banned from it; a logged-in
  * user who opens a new room owns it. */
@@ -86,6 +87,9 @@ export function cameIn<S>(
     { type: "reply", to: user, events },
     { type: "history", to: user, room: room.name },
     { type: "publish", event: { type: how, server: "", id: user.id, room: room.name } },
+    // Someone away came in: who follows away states is told, here and
+    // (after the move) on the other servers.
+    ...(user.local?.away === undefined ? [] : awayChanged(user, room)),
   ];
 }
 

@@ -9,6 +9,7 @@ import { type Effect, localOf, refuse, type Scene, tell } from "../command.ts";
 import type { User } from "../registry.ts";
 import type { Task } from "../tasks.ts";
 import { nick } from "./nick.ts";
+import { accountChanged } from "./notify.ts";
 import { claimCreatedRoom, failed, limited, start, whenReady } from "./passwords.ts";
 
 type TaskOf<K extends Task["kind"]> = Extract<Task, { kind: K }>;
@@ -47,11 +48,15 @@ export function loggedIn<S>(
     return refuse(user, { refusal: "account_in_use", name: account });
   }
   localOf(user).account = task.key;
-  const effects: Effect<S>[] = [{
-    type: "log",
-    line: `[server] ${user.name} logged in as ${account}`,
-    fields: { event: "login", user: account },
-  }, ...tell(user, { notice: "logged_in", name: account })];
+  const effects: Effect<S>[] = [
+    {
+      type: "log",
+      line: `[server] ${user.name} logged in as ${account}`,
+      fields: { event: "login", user: account },
+    },
+    ...tell(user, { notice: "logged_in", name: account }),
+    ...accountChanged(user),
+  ];
   if (user.name !== account) effects.push(...nick(scene, user, account));
   return [...effects, ...claimCreatedRoom(scene, user)];
 }
@@ -61,9 +66,12 @@ export function logout<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
   const local = localOf(user);
   if (local.account === undefined) return refuse(user, { refusal: "not_logged_in" });
   local.account = undefined;
-  if (user.name === local.assigned) return tell(user, { notice: "logged_out" });
+  if (user.name === local.assigned) {
+    return [...tell(user, { notice: "logged_out" }), ...accountChanged(user)];
+  }
   return [
     ...tell(user, { notice: "logged_out", assigned: local.assigned }),
+    ...accountChanged(user),
     ...nick(scene, user, local.assigned),
   ];
 }

@@ -32,6 +32,7 @@ import { bans, kick, lift, op, sanction, topic } from "./room_ops.ts";
 import { announce, kill, serverBan, serverUnban } from "./server_ops.ts";
 import { act, message } from "./talk.ts";
 import { whois } from "./whois.ts";
+import { awayChanged } from "./notify.ts";
 
 type Name = ServerCommand["name"];
 type HandlerOf<K extends Name> = <S>(
@@ -87,8 +88,11 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
       : [{ type: "reply", to: user, events: [refused({ refusal: "history_off" })] }],
   ping: (_, user, c) => [{ type: "reply", to: user, events: [{ type: "pong", token: c.token }] }],
   away: (_, user, c) => {
-    if (user.local) user.local.away = c.text === "" ? undefined : c.text;
-    return [];
+    const local = user.local;
+    const text = c.text === "" ? undefined : c.text;
+    if (local === undefined || local.away === text) return [];
+    local.away = text;
+    return awayChanged(user);
   },
 };
 

@@ -16,6 +16,7 @@ import type { Effect, Scene } from "../command.ts";
 import { noticed } from "../events.ts";
 import type { ClusterEvent, RemoteUser } from "../ports.ts";
 import type { User } from "../registry.ts";
+import { news } from "./notify.ts";
 
 /** Events the chat server answers itself rather than here. */
 type Answered = "sync" | "act" | "whois" | "whois_reply";
@@ -44,6 +45,12 @@ export function applyRemote<S>(
       return withUser(scene, event, (user) => parted(scene, user, event.room, event.reason));
     case "msg":
       return privateMessage(scene, event.from, event.to, event.text);
+    case "news":
+      return withUser(scene, event, (user) => {
+        const room = event.room === undefined ? undefined : scene.registry.room(event.room);
+        if (event.room !== undefined && room === undefined) return [];
+        return [news(user, event.wants, event.value, room)];
+      });
     case "roster":
       return replaceRoster(scene, event.server, event.users);
     case "bye":
