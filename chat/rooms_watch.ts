@@ -14,6 +14,10 @@ import type { Delivery } from "./delivery.ts";
 /** How long after a room change the pages get the room list: one list a
  * second at most, however busy the doors. */
 export const ROOMS_PUSH_MS = 1000;
+/** Rooms in a list sent unasked, at most (the lobby first, then by name):
+ * what a side panel shows, and a bound on what a busy second costs (every
+ * page gets the same bytes, encoded once). */
+export const PUSHED_ROOMS = 100;
 
 /** Follows the registry's `changes`; see the module doc. */
 export class RoomsWatch<S> {
@@ -45,6 +49,7 @@ export class RoomsWatch<S> {
     this.#sent = registry.changes;
     const pages = [...registry.locals()].filter((user) => user.local?.face === "json");
     if (pages.length === 0) return;
-    this.#delivery.toUsers(pages, { type: "rooms", rooms: roomList(this.#scene), update: true });
+    const rooms = roomList(this.#scene).slice(0, PUSHED_ROOMS);
+    this.#delivery.toUsers(pages, { type: "rooms", rooms, update: true });
   }
 }

@@ -324,3 +324,25 @@ Deno.test("ChatServer sends a page the room list a second after people it cannot
     await chat.stop();
   }
 });
+
+Deno.test("ChatServer sends pages at most the first 100 rooms unasked, the lobby first", async () => {
+  const clock = new FakeClock(1_000_000);
+  const chat = startChat({ clock });
+  try {
+    const page = await chat.join(1);
+    await chat.server.send({ type: "face", id: 1, face: "json", echo: false });
+    const users = [];
+    for (let i = 0; i < 150; i++) users.push(await chat.join(100 + i));
+    for (const [i, user] of users.entries()) {
+      await user.command({ name: "join", room: `room${String(i).padStart(3, "0")}` });
+    }
+    clock.advance(1_000);
+    await chat.server.ask<unknown>((reply) => ({ type: "stats", reply }));
+    const pushed = pushedRooms(page.sink).at(-1) as { rooms: { name: string }[] };
+    assert.equal(pushed.rooms.length, 100);
+    assert.equal(pushed.rooms[0]?.name, "lobby");
+    assert.equal(pushed.rooms[99]?.name, "room098");
+  } finally {
+    await chat.stop();
+  }
+});
