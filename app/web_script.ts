@@ -1,0 +1,192 @@
+/**
+ * The browser client's script, second part (see `web_page.ts`): showing
+ * lines, the header and side panel, the connection and the input.
+ *
+ * @module
+ */
+
+/** The second part of the page's script. */
+export const WEB_SCRIPT =
+  `  function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 48; }
+  function show(node, notable) {
+    const stick = nearBottom();
+    log.append(node);
+    if (stick) log.scrollTop = log.scrollHeight;
+    else if (notable) { state.unseen++; newer.hidden = false; newer.textContent = state.unseen + " new below"; }
+    if (notable && (document.hidden || !stick)) { state.unread++; title(); }
+  }
+  function title() { document.title = (state.unread ? "(" + state.unread + ") " : "") + "Marquee"; }
+  function caughtUp() { state.unseen = 0; newer.hidden = true; if (!document.hidden) { state.unread = 0; title(); } }
+  log.addEventListener("scroll", () => { if (nearBottom()) caughtUp(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden && nearBottom()) caughtUp(); });
+  newer.addEventListener("click", () => { log.scrollTop = log.scrollHeight; caughtUp(); input.focus(); });
+
+  function setMe(name) { state.me = name; $("me").textContent = name || "…"; }
+  function setRoom(room) {
+    state.room = room;
+    $("room").textContent = room;
+    $("people-title").textContent = "People in " + room;
+    $("topic").textContent = "";
+    ask("who"); ask("rooms");
+  }
+  function ask(what) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    quiet[what]++;
+    socket.send("/" + what);
+  }
+  function drawPeople() {
+    const ul = $("people");
+    ul.replaceChildren(...[...state.people].sort((a, b) => a.localeCompare(b)).map((name) => {
+      const li = el("li", name === state.me ? "current" : "");
+      const b = el("button", "", name === state.me ? name + " (you)" : name);
+      b.type = "button";
+      b.setAttribute("aria-label", name === state.me ? "You, " + name : "Message " + name);
+      b.addEventListener("click", () => { input.value = "/msg " + name + " "; input.focus(); });
+      li.append(b);
+      return li;
+    }));
+  }
+  function drawRooms(rooms) {
+    $("rooms").replaceChildren(...rooms.map((r) => {
+      const li = el("li", r.name.toLowerCase() === state.room.toLowerCase() ? "current" : "");
+      const b = el("button", "", r.name + " (" + r.users + ")");
+      b.type = "button";
+      b.setAttribute("aria-label", "Join " + r.name + ", " + r.users + (r.users === 1 ? " person" : " people"));
+      b.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send("/join " + r.name); input.focus(); });
+      li.append(b);
+      return li;
+    }));
+  }
+  function people(change) { change(); drawPeople(); }
+  function add(name) { if (!state.people.includes(name)) state.people.push(name); }
+  function remove(name) { state.people = state.people.filter((n) => n !== name); }
+
+  /** Applies an event to the header and the side panel; false: not shown. */
+  function apply(e) {
+    switch (e.type) {
+      case "hello": state.maxLineBytes = e.maxLineBytes; measure(); return false;
+      case "welcome": return true;
+      case "rename":
+        if (e.from === state.me) setMe(e.to);
+        people(() => { if (state.people.includes(e.from)) { remove(e.from); add(e.to); } });
+        return true;
+      case "room": setRoom(e.room); return true;
+      case "topic": $("topic").textContent = "Topic: " + e.text; return true;
+      case "join":
+        // The first line a connection gets is its own join: that is who we are.
+        if (!state.me) { setMe(e.name); setRoom("lobby"); if (wanted) restore(); }
+        if (state.room === "lobby") people(() => add(e.name));
+        return true;
+      case "enter": people(() => add(e.name)); return true;
+      case "exit": case "leave": people(() => remove(e.name)); return true;
+      case "who": people(() => { state.people = e.names.slice(); }); return !quietly("who");
+      // The server sends the list again (\`update\`) whenever someone comes or goes.
+      case "rooms": drawRooms(e.rooms); return !e.update && !quietly("rooms");
+      case "info":
+        if (e.notice === "no_earlier_lines") earlier.disabled = true;
+        return true;
+      default: return true;
+    }
+  }
+  /** Whether this list reply is one the page asked for (then hidden). */
+  function quietly(what) {
+    const mine = quiet[what] > 0;
+    if (mine) quiet[what]--;
+    return mine;
+  }
+
+  function receive(e) {
+    if (e.type === "history_start") { history = { kind: e.kind, room: e.room, nodes: [] }; return; }
+    if (history) {
+      if (e.type !== "history_end") { history.nodes.push(render(e)); return; }
+      const label = history.kind === "recent" ? "earlier in " + history.room : "older messages";
+      const group = [el("p", "divider", label), ...history.nodes.map((n) => (n.classList.add("past"), n))];
+      if (history.kind === "page") log.prepend(...group);
+      else { for (const node of group) show(node, false); show(el("p", "divider", "now"), false); }
+      history = null;
+      return;
+    }
+    if (!apply(e)) return;
+    const notable = e.type === "say" || e.type === "action" || e.type === "private";
+    show(render(e), notable);
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws", "marquee.json");
+    status.textContent = "Connecting…";
+    socket.onopen = () => {
+      retries = 0;
+      status.textContent = "Connected";
+      status.className = "";
+      reconnect.hidden = true;
+      send.disabled = false;
+      earlier.disabled = false;
+    };
+    socket.onmessage = (message) => { for (const e of JSON.parse(String(message.data))) receive(e); };
+    socket.onclose = () => {
+      socket = null;
+      send.disabled = true;
+      // Back off: 1 s, 2 s, 4 s ... up to 30 s, so a restarting server is not stormed.
+      const delay = Math.min(30, 2 ** retries++);
+      status.textContent = "Disconnected: reconnecting in " + delay + " s";
+      status.className = "down";
+      reconnect.hidden = false;
+      if (state.me) wanted = { name: state.me, room: state.room };
+      setMe("");
+      show(entry({}, "error", "! disconnected from the server; reconnecting in " + delay + " s"), false);
+      retryTimer = setTimeout(connect, delay * 1000);
+    };
+  }
+  /** After a reconnect: take the old name back and go back to the old room. */
+  function restore() {
+    const { name, room } = wanted;
+    wanted = null;
+    show(entry({}, "info", "reconnected"), false);
+    if (name && !/^user\\d+$/i.test(name) && name !== state.me) socket.send("/nick " + name);
+    if (room && room !== "lobby") socket.send("/join " + room);
+  }
+  reconnect.addEventListener("click", () => { retries = 0; connect(); });
+
+  function measure() {
+    const bytes = encoder.encode(input.value).length;
+    const over = bytes > state.maxLineBytes;
+    count.textContent = bytes > state.maxLineBytes * 0.8 ? bytes + " / " + state.maxLineBytes + " bytes" : "";
+    count.className = over ? "over" : "";
+    input.setAttribute("aria-invalid", String(over));
+    send.disabled = over || !socket || socket.readyState !== WebSocket.OPEN;
+    return !over;
+  }
+  input.addEventListener("input", measure);
+  earlier.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send("/history 50 more"); });
+  toggle.addEventListener("click", () => {
+    const open = side.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+
+  /** What the page shows for a line the user sent (the server echoes none). */
+  function echo(text) {
+    const now = { time: Date.now() };
+    if (!text.startsWith("/") || text.startsWith("//")) {
+      return render({ ...now, type: "say", from: state.me, text: text.startsWith("//") ? text.slice(1) : text });
+    }
+    const me = /^\\/me\\s+(.+)$/is.exec(text);
+    if (me) return render({ ...now, type: "action", from: state.me, text: me[1] });
+    const dm = /^\\/msg\\s+(\\S+)\\s+(.+)$/is.exec(text);
+    if (dm) return render({ ...now, type: "private", from: state.me, to: dm[1], text: dm[2] });
+    return null;
+  }
+  $("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (text.trim() === "" || !measure() || !socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(text);
+    const mine = echo(text);
+    if (mine) { log.append(mine); log.scrollTop = log.scrollHeight; caughtUp(); }
+    input.value = "";
+    measure();
+    input.focus();
+  });
+  connect();
+`;

@@ -1,0 +1,60 @@
+/**
+ * The browser client's style sheet (see `web_page.ts`): one palette for
+ * light and one for dark, from the reader's \`prefers-color-scheme\`.
+ *
+ * @module
+ */
+
+/** The page's CSS. */
+export const WEB_STYLE =
+  `  :root { color-scheme: light dark; font-family: system-ui, sans-serif; --line: #8884; --event: #3a7b3a; --error: #b3261e; --accent: #1a73e8; }
+  * { box-sizing: border-box; }
+  body { margin: 0; display: flex; flex-direction: column; height: 100vh; height: 100dvh; }
+  header { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem 1rem; padding: .5rem 1rem; border-bottom: 1px solid var(--line); }
+  h1 { font-size: 1.1rem; margin: 0; }
+  header p { margin: 0; }
+  #topic { flex-basis: 100%; font-style: italic; overflow-wrap: anywhere; }
+  #topic:empty { display: none; }
+  #status { margin-left: auto; font-size: .9rem; }
+  #status.down { color: var(--error); font-weight: 600; }
+  #panel-toggle { display: none; }
+  #body { flex: 1; display: flex; min-height: 0; }
+  main { flex: 1; display: flex; flex-direction: column; min-width: 0; position: relative; }
+  #log { flex: 1; overflow-y: auto; padding: .5rem 1rem; }
+  #log p { margin: .2rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+  #log time { color: GrayText; font-size: .8rem; margin-right: .4rem; font-variant-numeric: tabular-nums; }
+  #log .from { font-weight: 600; }
+  #log .event, #log .info { color: var(--event); }
+  #log .error { color: var(--error); font-weight: 600; }
+  #log .mine .from { color: var(--accent); }
+  #log .private { border-left: 3px solid var(--accent); padding-left: .4rem; }
+  #log .past { opacity: .75; }
+  #log .divider { text-align: center; font-size: .8rem; color: GrayText; border-top: 1px solid var(--line); }
+  #log .reply { margin-left: .5rem; font-size: .8rem; padding: 0 .4rem; }
+  #earlier { align-self: center; margin: .3rem; }
+  #newer { position: absolute; bottom: .5rem; left: 50%; transform: translateX(-50%); border-radius: 1rem; padding: .3rem 1rem; }
+  aside { width: 14rem; border-left: 1px solid var(--line); padding: .5rem 1rem; overflow-y: auto; }
+  aside h2 { font-size: .95rem; margin: .5rem 0 .25rem; }
+  aside ul { list-style: none; margin: 0; padding: 0; }
+  aside li button { width: 100%; text-align: left; background: none; border: 0; padding: .2rem .3rem; font: inherit; cursor: pointer; color: inherit; }
+  aside li button:hover { background: #8882; }
+  aside li.current button { font-weight: 600; }
+  form { display: flex; align-items: center; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid var(--line); }
+  input { flex: 1; min-width: 0; font: inherit; padding: .4rem; }
+  input[aria-invalid="true"] { outline: 2px solid var(--error); }
+  #count { font-size: .8rem; color: GrayText; font-variant-numeric: tabular-nums; }
+  #count.over { color: var(--error); font-weight: 600; }
+  button { font: inherit; padding: .4rem 1rem; }
+  :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+  .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+  @media (max-width: 640px) {
+    header { padding: .4rem .6rem; }
+    #panel-toggle { display: inline-block; padding: .2rem .6rem; }
+    aside { display: none; position: absolute; right: 0; top: 0; bottom: 0; width: 80%; max-width: 18rem; background: Canvas; z-index: 1; box-shadow: -4px 0 12px #0004; }
+    aside.open { display: block; }
+    #body { position: relative; }
+    form { padding: .4rem .6rem; }
+    form label { display: none; }
+    button { padding: .4rem .7rem; }
+  }
+`;
