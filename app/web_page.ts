@@ -3,7 +3,7 @@
  * of `--http-port`. It sends what the user types as lines over a WebSocket
  * at `/ws` (so every command works as over TCP) and asks for the
  * `marquee.json` subprotocol, so what comes back are events with fields
- * (`chat/wire_events.ts`): the page renders from data and keeps its header
+ * (`chat/render_json.ts`): the page renders from data and keeps its header
  * (your name, your room, the topic) and side panel (the people in your room,
  * the rooms) current from the same events.
  *
@@ -12,7 +12,10 @@
  * has focus and a label, Enter sends, the log is an ARIA live region, and
  * every button has a name. It reconnects with backoff, keeps your scroll
  * position while you read older lines, counts bytes as the server does,
- * and fits a 375 px screen (the side panel folds behind a button).
+ * and fits a 375 px screen (the side panel folds behind a button). Its
+ * style (light and dark) and its script live in `web_style.ts`,
+ * `web_render.ts` and `web_script.ts`; this module puts them in the page
+ * and gives the Content-Security-Policy their hashes.
  *
  * @module
  */

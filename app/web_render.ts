@@ -33,19 +33,59 @@ export const WEB_RENDER = `  const $ = (id) => document.getElementById(id);
     p.append(el("time", "", clock(event)), ...parts);
     return p;
   }
-  function who(name, you = name === state.me) {
-    return el("span", "from", you ? name + " (you)" : name);
+  /** A hue from a name, the same on every page: each name its colour
+   * (the theme sets how light, so that it reads on its background). */
+  function hue(name) {
+    let h = 0;
+    for (const c of name.toLowerCase()) h = (h * 31 + c.charCodeAt(0)) % 360;
+    return h;
   }
+  function who(name, you = name === state.me) {
+    const span = el("span", "from", you ? name + " (you)" : name);
+    span.style.setProperty("--hue", String(hue(name)));
+    return span;
+  }
+  /** A user's words as text, with each http(s) address a link that opens
+   * apart and tells the other site nothing of this page. */
+  function words(text) {
+    const out = [];
+    let last = 0;
+    for (const m of text.matchAll(/https?:\\/\\/[^\\s<>"]+/gi)) {
+      if (m.index < last) continue;
+      const url = m[0].replace(/[.,;:!?)\\]'"]+$/, "");
+      let href = null;
+      try {
+        const u = new URL(url);
+        if (u.protocol === "http:" || u.protocol === "https:") href = u.href;
+      } catch { /* not an address */ }
+      if (href === null) continue;
+      const a = el("a", "", url);
+      a.href = href;
+      a.rel = "noopener noreferrer";
+      a.target = "_blank";
+      out.push(text.slice(last, m.index), a);
+      last = m.index + url.length;
+    }
+    out.push(text.slice(last));
+    return out;
+  }
+  /** Whether someone else's line names you: your name as a whole word. */
+  function mentions(e) {
+    if (!state.me || mine(e)) return false;
+    return e.text.toLowerCase().split(/[^a-z0-9_-]+/).includes(state.me.toLowerCase());
+  }
+  /** The classes of a line someone said: yours, or one naming you. */
+  function said(kind, e) { return kind + (mine(e) ? " mine" : mentions(e) ? " mention" : ""); }
   /** A line is this connection's only if it is live: a replayed one (it
    * has \`at\`) may be a previous holder's of the same name. */
   function mine(e) { return !e.at && e.from === state.me; }
   function render(e) {
     switch (e.type) {
-      case "say": return entry(e, "say" + (mine(e) ? " mine" : ""), who(e.from, mine(e)), ": " + e.text);
-      case "action": return entry(e, "action" + (mine(e) ? " mine" : ""), "* ", who(e.from, mine(e)), " " + e.text);
+      case "say": return entry(e, said("say", e), who(e.from, mine(e)), ": ", ...words(e.text));
+      case "action": return entry(e, said("action", e), "* ", who(e.from, mine(e)), " ", ...words(e.text));
       case "private": {
         const toMe = e.to === state.me;
-        const p = entry(e, "private" + (toMe ? "" : " mine"), toMe ? "private from " : "private to ", who(toMe ? e.from : e.to), ": " + e.text);
+        const p = entry(e, "private" + (toMe ? "" : " mine"), toMe ? "private from " : "private to ", who(toMe ? e.from : e.to), ": ", ...words(e.text));
         if (toMe) {
           const b = el("button", "reply", "Reply");
           b.type = "button";

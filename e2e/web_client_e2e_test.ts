@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { startServer, TEST_COST, TestClient } from "../testing/chat_client.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
@@ -340,5 +341,102 @@ Deno.test({
     }
     await tcp.client.close();
     await server.stop();
+  },
+});
+
+/** The browser's \`getComputedStyle\`, as a test running in the page sees it. */
+interface Styles {
+  getComputedStyle(node: unknown): { color: string };
+}
+
+/** What axe-core finds on `page` that is serious or critical: rule and
+ * where. */
+async function axeFindings(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not
+  // govern: the page itself still loads nothing from elsewhere.
+  await page.evaluate(axe.source);
+  const found = await page.evaluate(`axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  }).then((r) => r.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`);
+  return found as string[];
+}
+
+Deno.test({
+  name:
+    "the page links addresses safely, marks lines that name you, colours names, and passes axe-core in light and dark at 375 and 1280 px",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true, history: true });
+    const { webPort } = await server.ready;
+    const tcp = await TestClient.join(server.port);
+    await tcp.client.send("/nick bob");
+    await tcp.client.readUntil((l) => l.endsWith("is now known as bob"));
+    await tcp.client.send("an earlier line, faded as history");
+    await tcp.client.linesBeforeProbe();
+    const browser = await launchChromium();
+    const screenshots = await screenshotDirectory();
+    try {
+      const ann = await openChat(browser, webPort!);
+      await type(ann.page, "/nick ann");
+      await ann.page.locator("#me").filter({ hasText: "ann" }).waitFor();
+      await tcp.client.send(
+        "see https://example.com/a?b=1&c=<2>, javascript:alert(1) and (http://127.0.0.1:9/x).",
+      );
+      await tcp.client.send("hey ANN, look");
+      await tcp.client.send("annie is someone else");
+      await tcp.client.send("/me waves at ann");
+      const log = ann.log;
+      await log.locator("p.action").filter({ hasText: "waves at ann" }).waitFor();
+
+      // Addresses: http and https only, the text kept as sent, never markup.
+      const links = log.locator("p.say a");
+      assert.deepEqual(await links.allTextContents(), [
+        "https://example.com/a?b=1&c=",
+        "http://127.0.0.1:9/x",
+      ]);
+      for (const link of await links.all()) {
+        assert.equal(await link.getAttribute("rel"), "noopener noreferrer");
+        assert.equal(await link.getAttribute("target"), "_blank");
+      }
+      assert.equal(await links.first().getAttribute("href"), "https://example.com/a?b=1&c=");
+      assert.match(
+        (await log.locator("p.say").filter({ hasText: "javascript:" }).textContent())!,
+        /bob: see https:\/\/example\.com\/a\?b=1&c=<2>, javascript:alert\(1\) and \(http:\/\/127\.0\.0\.1:9\/x\)\.$/,
+      );
+
+      // Lines that name you stand out; a longer name that contains yours does not.
+      assert.equal(await log.locator("p.mention").count(), 2);
+      assert.equal(await log.locator("p.mention").filter({ hasText: "hey ANN, look" }).count(), 1);
+      assert.equal(await log.locator("p.mention").filter({ hasText: "annie" }).count(), 0);
+
+      // Each name its own colour, the same for the same name.
+      const colour = (name: string) =>
+        log.locator("p.say .from").filter({ hasText: new RegExp(`^${name}`) }).first()
+          .evaluate((n) => (globalThis as unknown as Styles).getComputedStyle(n).color);
+      await type(ann.page, "my own line");
+      await log.locator("p.say.mine").waitFor();
+      assert.notEqual(await colour("bob"), await colour("ann"));
+
+      // Light and dark, desktop and phone: no serious or critical finding.
+      for (const scheme of ["light", "dark"] as const) {
+        await ann.page.emulateMedia({ colorScheme: scheme });
+        const background = await ann.page.evaluate(
+          "getComputedStyle(document.body).backgroundColor",
+        );
+        assert.equal(background, scheme === "dark" ? "rgb(22, 23, 26)" : "rgb(255, 255, 255)");
+        for (const width of [1280, 375]) {
+          await ann.page.setViewportSize({ width, height: 800 });
+          assert.deepEqual(await axeFindings(ann.page), [], `${scheme} at ${width} px`);
+          await screenshot(ann.page, screenshots.path, `${scheme}-${width}`);
+        }
+      }
+    } finally {
+      await browser.close();
+      await screenshots.done();
+      await tcp.client.close();
+      await server.stop();
+    }
   },
 });
