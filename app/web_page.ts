@@ -39,6 +39,7 @@ ${WEB_STYLE}</style>
   <h1>Marquee</h1>
   <p id="whoami">You are <strong id="me">…</strong> in <strong id="room">…</strong></p>
   <p id="status" role="status">Connecting…</p>
+  <button id="notify" type="button" hidden>Turn on notifications</button>
   <button id="panel-toggle" type="button" aria-expanded="false" aria-controls="side">People and rooms</button>
   <p id="topic" aria-label="Topic"></p>
 </header>

@@ -8,15 +8,37 @@
 /** The second part of the page's script. */
 export const WEB_SCRIPT =
   `  function nearBottom() { return log.scrollHeight - log.scrollTop - log.clientHeight < 48; }
-  function show(node, notable) {
+  /** Shows a line; a notable one not seen yet counts in the title, and an
+   * urgent one (naming you, or private to you) marks it with a star. */
+  function show(node, notable, urgent = false) {
     const stick = nearBottom();
     log.append(node);
     if (stick) log.scrollTop = log.scrollHeight;
     else if (notable) { state.unseen++; newer.hidden = false; newer.textContent = state.unseen + " new below"; }
-    if (notable && (document.hidden || !stick)) { state.unread++; title(); }
+    if (notable && (document.hidden || !stick)) { state.unread++; if (urgent) state.urgent++; title(); }
   }
-  function title() { document.title = (state.unread ? "(" + state.unread + ") " : "") + "Marquee"; }
-  function caughtUp() { state.unseen = 0; newer.hidden = true; if (!document.hidden) { state.unread = 0; title(); } }
+  function title() {
+    document.title = (state.urgent ? "* " : "") + (state.unread ? "(" + state.unread + ") " : "") + "Marquee";
+  }
+  function caughtUp() {
+    state.unseen = 0;
+    newer.hidden = true;
+    if (!document.hidden) { state.unread = 0; state.urgent = 0; title(); }
+  }
+  /** A desktop notification for a line naming you or a private message,
+   * while the page is not looked at, if the reader allowed them. */
+  function notify(e) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    const heading = e.type === "private" ? e.from + " (private)" : e.from + " in " + state.room;
+    const n = new Notification(heading, { body: e.type === "action" ? "* " + e.from + " " + e.text : e.text });
+    n.onclick = () => { window.focus(); n.close(); };
+  }
+  // Asked for only when the reader clicks: browsers refuse a page that asks unprompted.
+  const bell = $("notify");
+  bell.hidden = !("Notification" in window) || Notification.permission !== "default";
+  bell.addEventListener("click", () => {
+    Notification.requestPermission().then((answer) => { bell.hidden = answer !== "default"; });
+  });
   log.addEventListener("scroll", () => { if (nearBottom()) caughtUp(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden && nearBottom()) caughtUp(); });
   newer.addEventListener("click", () => { log.scrollTop = log.scrollHeight; caughtUp(); input.focus(); });
@@ -108,7 +130,9 @@ export const WEB_SCRIPT =
     }
     if (!apply(e)) return;
     const notable = e.type === "say" || e.type === "action" || e.type === "private";
-    show(render(e), notable);
+    const urgent = e.type === "private" ? e.to === state.me : notable && mentions(e);
+    show(render(e), notable, urgent);
+    if (urgent && document.hidden) notify(e);
   }
 
   function connect() {

@@ -21,6 +21,7 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   #topic { flex-basis: 100%; font-style: italic; overflow-wrap: anywhere; }
   #topic:empty { display: none; }
   #status { margin-left: auto; font-size: .9rem; }
+  #notify { padding: .2rem .6rem; font-size: .9rem; }
   #status.down { color: var(--error); font-weight: 600; }
   #panel-toggle { display: none; }
   #body { flex: 1; display: flex; min-height: 0; }

@@ -440,3 +440,73 @@ Deno.test({
     }
   },
 });
+
+/** Stands in for the browser's Notification (headless Chromium shows
+ * none) and for a hidden tab: records what the page asks for. */
+const NOTIFICATION_STUB = `
+  window.shown = [];
+  window.asked = 0;
+  class Notification {
+    static permission = "default";
+    static requestPermission() { window.asked++; Notification.permission = "granted"; return Promise.resolve("granted"); }
+    constructor(title, options) { window.shown.push(title + ": " + options.body); }
+    close() {}
+  }
+  window.Notification = Notification;
+  let hidden = false;
+  Object.defineProperty(document, "hidden", { get: () => hidden });
+  window.hide = (value) => { hidden = value; document.dispatchEvent(new Event("visibilitychange")); };
+`;
+
+Deno.test({
+  name:
+    "a line naming you or a private message raises a desktop notification while the page is hidden, once allowed with a click, and stars the title",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true });
+    const { webPort } = await server.ready;
+    const tcp = await TestClient.join(server.port);
+    await tcp.client.send("/nick bob");
+    await tcp.client.readUntil((l) => l.endsWith("is now known as bob"));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.addInitScript(NOTIFICATION_STUB);
+      await page.goto(`http://127.0.0.1:${webPort}/`);
+      await page.locator("#me").filter({ hasText: /^user\d+$/ }).waitFor();
+      await type(page, "/nick ann");
+      await page.locator("#me").filter({ hasText: "ann" }).waitFor();
+
+      // Nothing is asked until the reader clicks.
+      assert.equal(await page.evaluate("window.asked"), 0);
+      await page.getByRole("button", { name: "Turn on notifications" }).click();
+      await page.getByRole("button", { name: "Turn on notifications" }).waitFor({
+        state: "hidden",
+      });
+      assert.equal(await page.evaluate("window.asked"), 1);
+
+      await page.evaluate("window.hide(true)");
+      await tcp.client.send("just chatting");
+      await tcp.client.send("ann, are you there?");
+      await tcp.client.send("/msg ann psst");
+      const log = page.getByRole("log");
+      await log.locator("p.private").waitFor();
+      assert.deepEqual(await page.evaluate("window.shown"), [
+        "bob in lobby: ann, are you there?",
+        "bob (private): psst",
+      ]);
+      assert.equal(await page.title(), "* (3) Marquee");
+
+      // Looking again clears the count; a line while looked at notifies nobody.
+      await page.evaluate("window.hide(false)");
+      assert.equal(await page.title(), "Marquee");
+      await tcp.client.send("ann: now you see it");
+      await log.locator("p.mention").filter({ hasText: "now you see it" }).waitFor();
+      assert.equal((await page.evaluate("window.shown") as string[]).length, 2);
+    } finally {
+      await browser.close();
+      await tcp.client.close();
+      await server.stop();
+    }
+  },
+});
