@@ -20,6 +20,7 @@
  * @module
  */
 
+import { WEB_ACCOUNT } from "./web_account.ts";
 import { WEB_RENDER } from "./web_render.ts";
 import { WEB_SCRIPT } from "./web_script.ts";
 import { WEB_STYLE } from "./web_style.ts";
@@ -40,6 +41,7 @@ ${WEB_STYLE}</style>
   <p id="whoami">You are <strong id="me">…</strong> in <strong id="room">…</strong></p>
   <p id="status" role="status">Connecting…</p>
   <button id="notify" type="button" hidden>Turn on notifications</button>
+  <button id="account-button" type="button">Log in</button>
   <button id="panel-toggle" type="button" aria-expanded="false" aria-controls="side">People and rooms</button>
   <p id="topic" aria-label="Topic"></p>
 </header>
@@ -64,8 +66,22 @@ ${WEB_STYLE}</style>
   <button id="send" type="submit">Send</button>
   <button id="reconnect" type="button" hidden>Reconnect now</button>
 </form>
+<dialog id="account" aria-labelledby="account-title">
+  <form id="account-form">
+    <h2 id="account-title">Log in or register</h2>
+    <p><label for="account-name">Name</label>
+      <input id="account-name" autocomplete="username" maxlength="24" required></p>
+    <p><label for="account-password">Password</label>
+      <input id="account-password" type="password" autocomplete="current-password" required></p>
+    <p class="actions">
+      <button type="submit" value="login">Log in</button>
+      <button type="submit" value="register">Register</button>
+      <button type="button" id="account-cancel">Cancel</button>
+    </p>
+  </form>
+</dialog>
 <script type="module">
-${WEB_RENDER}${WEB_SCRIPT}</script>
+${WEB_RENDER}${WEB_SCRIPT}${WEB_ACCOUNT}</script>
 </body>
 </html>
 `;

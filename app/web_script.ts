@@ -129,6 +129,7 @@ export const WEB_SCRIPT =
       return;
     }
     if (!apply(e)) return;
+    accountNews(e);
     const notable = e.type === "say" || e.type === "action" || e.type === "private";
     const urgent = e.type === "private" ? e.to === state.me : notable && mentions(e);
     show(render(e), notable, urgent);
@@ -159,6 +160,7 @@ export const WEB_SCRIPT =
       reconnect.hidden = false;
       if (state.me) wanted = { name: state.me, room: state.room };
       setMe("");
+      setAccount(false);
       show(entry({}, "error", "! disconnected from the server; reconnecting in " + delay + " s"), false);
       retryTimer = setTimeout(connect, delay * 1000);
     };
@@ -212,5 +214,4 @@ export const WEB_SCRIPT =
     measure();
     input.focus();
   });
-  connect();
 `;

@@ -21,7 +21,12 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   #topic { flex-basis: 100%; font-style: italic; overflow-wrap: anywhere; }
   #topic:empty { display: none; }
   #status { margin-left: auto; font-size: .9rem; }
-  #notify { padding: .2rem .6rem; font-size: .9rem; }
+  #notify, #account-button { padding: .2rem .6rem; font-size: .9rem; }
+  dialog { background: var(--bg); color: var(--fg); border: 1px solid var(--line); border-radius: .5rem; padding: 1rem 1.25rem; max-width: 22rem; width: 90%; }
+  dialog h2 { font-size: 1.05rem; margin: 0 0 .5rem; }
+  dialog p { display: flex; flex-direction: column; gap: .2rem; margin: .5rem 0; }
+  dialog .actions { flex-direction: row; flex-wrap: wrap; gap: .5rem; }
+  dialog::backdrop { background: #0008; }
   #status.down { color: var(--error); font-weight: 600; }
   #panel-toggle { display: none; }
   #body { flex: 1; display: flex; min-height: 0; }
@@ -46,7 +51,7 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   aside li button { width: 100%; text-align: left; background: none; border: 0; padding: .2rem .3rem; font: inherit; cursor: pointer; color: inherit; }
   aside li button:hover { background: #8882; }
   aside li.current button { font-weight: 600; }
-  form { display: flex; align-items: center; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid var(--line); }
+  #form { display: flex; align-items: center; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid var(--line); }
   input { flex: 1; min-width: 0; font: inherit; padding: .4rem; }
   input[aria-invalid="true"] { outline: 2px solid var(--error); }
   #count { font-size: .8rem; color: var(--muted); font-variant-numeric: tabular-nums; }
@@ -60,8 +65,8 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
     aside { display: none; position: absolute; right: 0; top: 0; bottom: 0; width: 80%; max-width: 18rem; background: var(--panel); z-index: 1; box-shadow: -4px 0 12px #0004; }
     aside.open { display: block; }
     #body { position: relative; }
-    form { padding: .4rem .6rem; }
-    form label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+    #form { padding: .4rem .6rem; }
+    #form label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
     button { padding: .4rem .7rem; }
   }
 `;

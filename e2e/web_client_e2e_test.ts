@@ -184,7 +184,8 @@ Deno.test({
       await ann.page.evaluate('document.getElementById("log").scrollTop = 0');
       await tcp.client.send("/msg ann while you read");
       await ann.page.getByRole("button", { name: "1 new below" }).waitFor();
-      assert.equal(await ann.page.title(), "(1) Marquee");
+      // A private message to you: counted, and starred.
+      assert.equal(await ann.page.title(), "* (1) Marquee");
       assert.equal(
         await ann.page.evaluate('document.getElementById("log").scrollTop'),
         0,
@@ -506,6 +507,57 @@ Deno.test({
     } finally {
       await browser.close();
       await tcp.client.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the page registers, logs out and logs in through a dialog with a password field, and never shows the password",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true, accounts: {} });
+    const { webPort } = await server.ready;
+    const browser = await launchChromium();
+    try {
+      const { page, log } = await openChat(browser, webPort!);
+      const dialog = page.getByRole("dialog", { name: "Log in or register" });
+      const open = async () => {
+        await page.getByRole("button", { name: "Log in", exact: true }).click();
+        await dialog.waitFor();
+      };
+      await open();
+      assert.equal(await dialog.getByLabel("Password").getAttribute("type"), "password");
+      assert.deepEqual(await axeFindings(page), [], "with the dialog open");
+      await dialog.getByLabel("Name").fill("carol");
+      await dialog.getByLabel("Password").fill("correct-horse-1");
+      await dialog.getByRole("button", { name: "Register" }).click();
+      await log.locator("p.info").filter({ hasText: "you registered carol and are logged in" })
+        .waitFor();
+      assert.equal(await page.locator("#me").textContent(), "carol");
+
+      await page.getByRole("button", { name: "Log out" }).click();
+      await log.locator("p.info").filter({ hasText: /^\d\d:\d\dyou are logged out/ }).waitFor();
+      await open();
+      await dialog.getByLabel("Name").fill("carol");
+      await dialog.getByLabel("Password").fill("wrong-password");
+      await dialog.getByRole("button", { name: "Log in", exact: true }).click();
+      await log.locator("p.error").last().waitFor();
+      await open();
+      assert.equal(await dialog.getByLabel("Password").inputValue(), "", "never kept");
+      await dialog.getByLabel("Name").fill("carol");
+      await dialog.getByLabel("Password").fill("correct-horse-1");
+      await dialog.getByLabel("Password").press("Enter");
+      await log.locator("p.info").filter({ hasText: "you are logged in as carol" }).waitFor();
+      await page.getByRole("button", { name: "Log out" }).waitFor();
+
+      const text = (await log.allTextContents()).join("\n");
+      for (const secret of ["correct-horse-1", "wrong-password"]) {
+        assert.ok(!text.includes(secret), `the log shows no password:\n${text}`);
+      }
+    } finally {
+      await browser.close();
       await server.stop();
     }
   },
