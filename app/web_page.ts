@@ -21,6 +21,7 @@
  */
 
 import { WEB_ACCOUNT } from "./web_account.ts";
+import { WEB_INPUT } from "./web_input.ts";
 import { WEB_RENDER } from "./web_render.ts";
 import { WEB_SCRIPT } from "./web_script.ts";
 import { WEB_STYLE } from "./web_style.ts";
@@ -81,7 +82,7 @@ ${WEB_STYLE}</style>
   </form>
 </dialog>
 <script type="module">
-${WEB_RENDER}${WEB_SCRIPT}${WEB_ACCOUNT}</script>
+${WEB_RENDER}${WEB_SCRIPT}${WEB_INPUT}${WEB_ACCOUNT}</script>
 </body>
 </html>
 `;

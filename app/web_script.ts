@@ -64,7 +64,12 @@ export const WEB_SCRIPT =
       b.type = "button";
       b.setAttribute("aria-label", name === state.me ? "You, " + name : "Message " + name);
       b.addEventListener("click", () => { input.value = "/msg " + name + " "; input.focus(); });
-      li.append(b);
+      // Who someone is, at a click: the server's answer shows in the log.
+      const w = el("button", "whois", "?");
+      w.type = "button";
+      w.setAttribute("aria-label", "Who is " + name);
+      w.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send("/whois " + name); });
+      li.append(b, w);
       return li;
     }));
   }

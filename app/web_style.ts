@@ -51,6 +51,8 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   aside li button { width: 100%; text-align: left; background: none; border: 0; padding: .2rem .3rem; font: inherit; cursor: pointer; color: inherit; }
   aside li button:hover { background: #8882; }
   aside li.current button { font-weight: 600; }
+  aside li { display: flex; }
+  aside li button.whois { width: auto; padding: .2rem .5rem; color: var(--muted); }
   #form { display: flex; align-items: center; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid var(--line); }
   input { flex: 1; min-width: 0; font: inherit; padding: .4rem; }
   input[aria-invalid="true"] { outline: 2px solid var(--error); }

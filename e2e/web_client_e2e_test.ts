@@ -562,3 +562,51 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "Tab completes the name being typed from the room's people and goes through those that fit; with nothing to complete it moves the focus; ? asks who someone is",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true });
+    const { webPort } = await server.ready;
+    const named = async (name: string) => {
+      const { client } = await TestClient.join(server.port);
+      await client.send(`/nick ${name}`);
+      await client.readUntil((l) => l.endsWith(`is now known as ${name}`));
+      return client;
+    };
+    const bob = await named("bob");
+    const bobby = await named("bobby");
+    const browser = await launchChromium();
+    try {
+      const { page, log } = await openChat(browser, webPort!);
+      const side = page.getByRole("complementary");
+      await side.getByRole("button", { name: "Message bobby" }).waitFor();
+      const message = page.getByLabel("Message", { exact: true });
+      await message.pressSequentially("bo");
+      await message.press("Tab");
+      assert.equal(await message.inputValue(), "bob: ");
+      await message.press("Tab");
+      assert.equal(await message.inputValue(), "bobby: ");
+      await message.press("Tab");
+      assert.equal(await message.inputValue(), "bob: ");
+      await message.pressSequentially("hi");
+      assert.equal(await message.inputValue(), "bob: hi");
+      await message.fill("");
+      await message.pressSequentially("hello BOBB");
+      await message.press("Tab");
+      assert.equal(await message.inputValue(), "hello bobby ");
+      await message.fill("");
+      await message.press("Tab");
+      assert.notEqual(await page.evaluate("document.activeElement.id"), "line", "focus moved on");
+
+      await side.getByRole("button", { name: "Who is bob", exact: true }).click();
+      await log.locator("p.info").filter({ hasText: /^\d\d:\d\dbob: / }).waitFor();
+    } finally {
+      await browser.close();
+      await Promise.all([bob.close(), bobby.close()]);
+      await server.stop();
+    }
+  },
+});
