@@ -74,6 +74,15 @@ export const WEB_RENDER = `  const $ = (id) => document.getElementById(id);
     if (!state.me || mine(e)) return false;
     return e.text.toLowerCase().split(/[^a-z0-9_-]+/).includes(state.me.toLowerCase());
   }
+  /** A line said by whoever said the line above it, in the same minute,
+   * joins its group: its time and name are left to screen readers. */
+  function grouped(node) {
+    const above = log.lastElementChild;
+    const same = above?.classList.contains("say") && node.classList.contains("say") &&
+      above.dataset.from === node.dataset.from && above.dataset.minute === node.dataset.minute;
+    if (same) node.classList.add("cont");
+    return node;
+  }
   /** The classes of a line someone said: yours, or one naming you. */
   function said(kind, e) { return kind + (mine(e) ? " mine" : mentions(e) ? " mention" : ""); }
   /** A line is this connection's only if it is live: a replayed one (it
@@ -81,7 +90,12 @@ export const WEB_RENDER = `  const $ = (id) => document.getElementById(id);
   function mine(e) { return !e.at && e.from === state.me; }
   function render(e) {
     switch (e.type) {
-      case "say": return entry(e, said("say", e), who(e.from, mine(e)), ": ", ...words(e.text));
+      case "say": {
+        const p = entry(e, said("say", e), who(e.from, mine(e)), el("span", "sep", ": "), ...words(e.text));
+        p.dataset.from = e.from;
+        p.dataset.minute = clock(e);
+        return p;
+      }
       case "action": return entry(e, said("action", e), "* ", who(e.from, mine(e)), " ", ...words(e.text));
       case "private": {
         const toMe = e.to === state.me;

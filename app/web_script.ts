@@ -12,7 +12,7 @@ export const WEB_SCRIPT =
    * urgent one (naming you, or private to you) marks it with a star. */
   function show(node, notable, urgent = false) {
     const stick = nearBottom();
-    log.append(node);
+    log.append(grouped(node));
     if (stick) log.scrollTop = log.scrollHeight;
     else if (notable) { state.unseen++; newer.hidden = false; newer.textContent = state.unseen + " new below"; }
     if (notable && (document.hidden || !stick)) { state.unread++; if (urgent) state.urgent++; title(); }
@@ -214,7 +214,7 @@ export const WEB_SCRIPT =
     if (text.trim() === "" || !measure() || !socket || socket.readyState !== WebSocket.OPEN) return;
     socket.send(text);
     const mine = echo(text);
-    if (mine) { log.append(mine); log.scrollTop = log.scrollHeight; caughtUp(); }
+    if (mine) { log.append(grouped(mine)); log.scrollTop = log.scrollHeight; caughtUp(); }
     input.value = "";
     measure();
     input.focus();

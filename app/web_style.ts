@@ -35,6 +35,9 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   #log p { margin: .2rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
   #log time { color: var(--muted); font-size: .8rem; margin-right: .4rem; font-variant-numeric: tabular-nums; }
   #log .from { font-weight: 600; color: hsl(var(--hue, 215) 70% var(--nick-l)); }
+  #log .say:not(.cont) { margin-top: .45rem; }
+  #log p.cont { padding-left: 3.1rem; }
+  #log .cont > time, #log .cont > .from, #log .cont > .sep { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   #log .mention { background: var(--mention); border-left: 3px solid var(--accent); padding-left: .4rem; }
   #log a { color: var(--accent); }
   #log .event, #log .info { color: var(--event); }

@@ -412,6 +412,19 @@ Deno.test({
       assert.equal(await log.locator("p.mention").filter({ hasText: "hey ANN, look" }).count(), 1);
       assert.equal(await log.locator("p.mention").filter({ hasText: "annie" }).count(), 0);
 
+      // Lines one sender said in one minute are a group: the name and time
+      // shown once (the others' left to screen readers).
+      const rows = await ann.page.evaluate(
+        `[...document.querySelectorAll("#log p.say:not(.past)")].filter((p) => p.dataset.from === "bob")
+          .map((p) => [p.dataset.minute, p.classList.contains("cont"), p.textContent])`,
+      ) as [string, boolean, string][];
+      assert.equal(rows.length, 3);
+      assert.equal(rows[0]![1], false, "a group's first line shows its name");
+      for (let i = 1; i < rows.length; i++) {
+        assert.equal(rows[i]![1], rows[i]![0] === rows[i - 1]![0], rows[i]![2]);
+        assert.match(rows[i]![2], /^\d\d:\d\dbob: /, "still read out whole");
+      }
+
       // Each name its own colour, the same for the same name.
       const colour = (name: string) =>
         log.locator("p.say .from").filter({ hasText: new RegExp(`^${name}`) }).first()
