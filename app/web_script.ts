@@ -56,20 +56,34 @@ export const WEB_SCRIPT =
     quiet[what]++;
     socket.send("/" + what);
   }
+  /** A small button that sends \`line\` when pressed. */
+  function action(text, label, line) {
+    const b = el("button", "act", text);
+    b.type = "button";
+    b.setAttribute("aria-label", label);
+    b.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send(line); });
+    return b;
+  }
   function drawPeople() {
     const ul = $("people");
+    const op = state.ops.includes(state.me);
     ul.replaceChildren(...[...state.people].sort((a, b) => a.localeCompare(b)).map((name) => {
       const li = el("li", name === state.me ? "current" : "");
-      const b = el("button", "", name === state.me ? name + " (you)" : name);
+      const isOp = state.ops.includes(name);
+      const b = el("button", "", (isOp ? "@" : "") + (name === state.me ? name + " (you)" : name));
       b.type = "button";
-      b.setAttribute("aria-label", name === state.me ? "You, " + name : "Message " + name);
+      b.setAttribute("aria-label", (name === state.me ? "You, " + name : "Message " + name) + (isOp ? ", op" : ""));
       b.addEventListener("click", () => { input.value = "/msg " + name + " "; input.focus(); });
       // Who someone is, at a click: the server's answer shows in the log.
-      const w = el("button", "whois", "?");
-      w.type = "button";
-      w.setAttribute("aria-label", "Who is " + name);
-      w.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send("/whois " + name); });
-      li.append(b, w);
+      li.append(b, action("?", "Who is " + name, "/whois " + name));
+      // An op's moderation, on the others; the server checks every rank again.
+      if (op && name !== state.me) {
+        li.append(
+          action("mute", "Mute " + name + " for 10 minutes", "/mute " + name + " 10m"),
+          action("kick", "Kick " + name, "/kick " + name),
+          action("ban", "Ban " + name + " from " + state.room, "/ban " + name),
+        );
+      }
       return li;
     }));
   }
@@ -106,11 +120,13 @@ export const WEB_SCRIPT =
         return true;
       case "enter": people(() => add(e.name)); return true;
       case "exit": case "leave": people(() => remove(e.name)); return true;
-      case "who": people(() => { state.people = e.names.slice(); }); return !quietly("who");
+      case "who": people(() => { state.people = e.names.slice(); state.ops = e.ops ?? []; }); return !quietly("who");
       // The server sends the list again (\`update\`) whenever someone comes or goes.
       case "rooms": drawRooms(e.rooms); return !e.update && !quietly("rooms");
       case "info":
         if (e.notice === "no_earlier_lines") earlier.disabled = true;
+        // Ranks may have changed: who is op here, again.
+        if (e.kind || /^(logged_in|registered|logged_out)$/.test(e.notice ?? "")) ask("who");
         return true;
       default: return true;
     }

@@ -48,14 +48,14 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   #log .reply { margin-left: .5rem; font-size: .8rem; padding: 0 .4rem; }
   #earlier { align-self: center; margin: .3rem; }
   #newer { position: absolute; bottom: .5rem; left: 50%; transform: translateX(-50%); border-radius: 1rem; padding: .3rem 1rem; }
-  aside { width: 14rem; border-left: 1px solid var(--line); padding: .5rem 1rem; overflow-y: auto; }
+  aside { width: 17rem; border-left: 1px solid var(--line); padding: .5rem 1rem; overflow-y: auto; }
   aside h2 { font-size: .95rem; margin: .5rem 0 .25rem; }
   aside ul { list-style: none; margin: 0; padding: 0; }
   aside li button { width: 100%; text-align: left; background: none; border: 0; padding: .2rem .3rem; font: inherit; cursor: pointer; color: inherit; }
   aside li button:hover { background: #8882; }
   aside li.current button { font-weight: 600; }
   aside li { display: flex; }
-  aside li button.whois { width: auto; padding: .2rem .5rem; color: var(--muted); }
+  aside li button.act { width: auto; padding: .2rem .4rem; color: var(--muted); font-size: .85rem; }
   #form { display: flex; align-items: center; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid var(--line); }
   input { flex: 1; min-width: 0; font: inherit; padding: .4rem; }
   input[aria-invalid="true"] { outline: 2px solid var(--error); }

@@ -46,7 +46,6 @@ export function jsonObjects(event: ChatEvent, now: number): object[] {
       return [{ type: "info", text: noticeText(event.notice), notice: event.notice.notice }];
     case "refusal":
       return [{ type: "error", text: refusalText(event.refusal), reason: event.refusal.refusal }];
-    case "help":
     case "kicked":
     case "banned":
     case "unbanned":
@@ -55,6 +54,9 @@ export function jsonObjects(event: ChatEvent, now: number): object[] {
     case "opped":
     case "owned":
     case "released":
+      // The kind too: ranks may have changed, and a page asks who is op.
+      return asText(event, now).map((object) => ({ ...object, kind: event.type }));
+    case "help":
     case "announcement":
     case "whois":
     case "whois_told":

@@ -623,3 +623,54 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "the owner of a room has mute, kick and ban on the others in its member list, and they work; someone without rank has none",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true, accounts: {} });
+    const { webPort } = await server.ready;
+    const { client: dave, name: daveName } = await TestClient.join(server.port);
+    const browser = await launchChromium();
+    try {
+      const owner = await openChat(browser, webPort!);
+      const guest = await openChat(browser, webPort!);
+      await type(owner.page, "/nick carol");
+      await owner.page.locator("#me").filter({ hasText: "carol" }).waitFor();
+      await type(owner.page, "/register correct-horse-1");
+      await owner.log.locator("p.info").filter({ hasText: "you registered carol" }).waitFor();
+      await type(owner.page, "/join den");
+      await owner.page.locator("#room").filter({ hasText: "den" }).waitFor();
+      await type(guest.page, "/join den");
+      await guest.page.locator("#room").filter({ hasText: "den" }).waitFor();
+      await dave.send("/join den");
+      await dave.readUntil((l) => l.startsWith("* you are in den"));
+
+      const side = owner.page.getByRole("complementary");
+      await side.getByRole("button", { name: `Kick ${daveName}` }).waitFor();
+      await side.getByRole("button", { name: "You, carol, op" }).waitFor();
+      assert.equal(
+        await side.getByRole("button", { name: "Kick carol" }).count(),
+        0,
+        "not yourself",
+      );
+      const guestSide = guest.page.getByRole("complementary");
+      await guestSide.getByRole("button", { name: "Message carol, op" }).waitFor();
+      assert.equal(await guestSide.getByRole("button", { name: /^(Kick|Ban|Mute) / }).count(), 0);
+
+      await side.getByRole("button", { name: `Mute ${daveName} for 10 minutes` }).click();
+      assert.match(await dave.readUntil((l) => l.startsWith("! you are muted")), /in den/);
+      await side.getByRole("button", { name: `Kick ${daveName}` }).click();
+      assert.match(
+        await dave.readUntil((l) => l.startsWith("! you were kicked")),
+        /from den by carol/,
+      );
+      await side.getByRole("button", { name: `Kick ${daveName}` }).waitFor({ state: "detached" });
+    } finally {
+      await browser.close();
+      await dave.close();
+      await server.stop();
+    }
+  },
+});
