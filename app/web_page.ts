@@ -25,6 +25,7 @@ import { WEB_INPUT } from "./web_input.ts";
 import { WEB_RENDER } from "./web_render.ts";
 import { WEB_SCRIPT } from "./web_script.ts";
 import { WEB_STYLE } from "./web_style.ts";
+import { WEB_TALKS } from "./web_talks.ts";
 
 /** The page's HTML. */
 export const WEB_PAGE = `<!doctype html>
@@ -48,11 +49,15 @@ ${WEB_STYLE}</style>
 </header>
 <div id="body">
   <main>
+    <p id="talk-bar" hidden>Private conversation with <strong id="talk-name"></strong>
+      <button id="talk-back" type="button">Back to the room</button></p>
     <button id="earlier" type="button">Load earlier messages</button>
     <div id="log" role="log" aria-label="Chat messages" tabindex="0"></div>
     <button id="newer" type="button" hidden>New messages below</button>
   </main>
   <aside id="side" aria-label="People and rooms">
+    <h2 id="talks-title" hidden>Conversations</h2>
+    <ul id="talks" aria-labelledby="talks-title"></ul>
     <h2 id="people-title">People here</h2>
     <ul id="people" aria-labelledby="people-title"></ul>
     <h2 id="rooms-title">Rooms</h2>
@@ -82,7 +87,7 @@ ${WEB_STYLE}</style>
   </form>
 </dialog>
 <script type="module">
-${WEB_RENDER}${WEB_SCRIPT}${WEB_INPUT}${WEB_ACCOUNT}</script>
+${WEB_RENDER}${WEB_SCRIPT}${WEB_TALKS}${WEB_INPUT}${WEB_ACCOUNT}</script>
 </body>
 </html>
 `;

@@ -12,7 +12,7 @@ export const WEB_RENDER = `  const $ = (id) => document.getElementById(id);
   const send = $("send"), earlier = $("earlier"), newer = $("newer"), reconnect = $("reconnect");
   const side = $("side"), toggle = $("panel-toggle");
   const encoder = new TextEncoder();
-  const state = { me: "", room: "lobby", people: [], maxLineBytes: 4096, unread: 0, unseen: 0, urgent: 0, ops: [] };
+  const state = { me: "", room: "lobby", people: [], maxLineBytes: 4096, unread: 0, unseen: 0, urgent: 0, ops: [], talk: null };
   // Replies the page asked for itself (to fill the side panel): not shown.
   const quiet = { who: 0, rooms: 0 };
   let socket = null, retries = 0, retryTimer = 0, history = null, wanted = null;
@@ -107,6 +107,7 @@ export const WEB_RENDER = `  const $ = (id) => document.getElementById(id);
           b.addEventListener("click", () => { input.value = "/msg " + e.from + " "; input.focus(); });
           p.append(b);
         }
+        heard(e, p);
         return p;
       }
       case "join": return entry(e, "event", who(e.name), " joined the chat");

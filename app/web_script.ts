@@ -12,7 +12,7 @@ export const WEB_SCRIPT =
    * urgent one (naming you, or private to you) marks it with a star. */
   function show(node, notable, urgent = false) {
     const stick = nearBottom();
-    log.append(grouped(node));
+    log.append(fits(grouped(node)));
     if (stick) log.scrollTop = log.scrollHeight;
     else if (notable) { state.unseen++; newer.hidden = false; newer.textContent = state.unseen + " new below"; }
     if (notable && (document.hidden || !stick)) { state.unread++; if (urgent) state.urgent++; title(); }
@@ -226,11 +226,11 @@ export const WEB_SCRIPT =
   }
   $("form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = input.value;
+    const text = outgoing(input.value);
     if (text.trim() === "" || !measure() || !socket || socket.readyState !== WebSocket.OPEN) return;
     socket.send(text);
     const mine = echo(text);
-    if (mine) { log.append(grouped(mine)); log.scrollTop = log.scrollHeight; caughtUp(); }
+    if (mine) { log.append(fits(grouped(mine))); log.scrollTop = log.scrollHeight; caughtUp(); }
     input.value = "";
     measure();
     input.focus();

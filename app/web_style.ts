@@ -47,6 +47,8 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   #log .divider { text-align: center; font-size: .8rem; color: var(--muted); border-top: 1px solid var(--line); }
   #log .reply { margin-left: .5rem; font-size: .8rem; padding: 0 .4rem; }
   #earlier { align-self: center; margin: .3rem; }
+  #talk-bar { margin: 0; padding: .4rem 1rem; border-bottom: 1px solid var(--line); background: var(--panel); }
+  #talk-bar button { margin-left: .5rem; padding: .1rem .6rem; }
   #newer { position: absolute; bottom: .5rem; left: 50%; transform: translateX(-50%); border-radius: 1rem; padding: .3rem 1rem; }
   aside { width: 17rem; border-left: 1px solid var(--line); padding: .5rem 1rem; overflow-y: auto; }
   aside h2 { font-size: .95rem; margin: .5rem 0 .25rem; }

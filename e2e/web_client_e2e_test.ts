@@ -674,3 +674,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "private messages are conversations of their own: listed with unread counts, opened to show only their lines, and what is typed there goes to that person",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true });
+    const { webPort } = await server.ready;
+    const { client: bob } = await TestClient.join(server.port);
+    await bob.send("/nick bob");
+    await bob.readUntil((l) => l.endsWith("is now known as bob"));
+    const browser = await launchChromium();
+    try {
+      const { page, log } = await openChat(browser, webPort!);
+      await type(page, "/nick ann");
+      await page.locator("#me").filter({ hasText: "ann" }).waitFor();
+      await bob.send("hello room");
+      await bob.send("/msg ann psst");
+      await bob.send("/msg ann are you there?");
+      const side = page.getByRole("complementary");
+      const talk = side.getByRole("button", { name: "Conversation with bob, 2 unread" });
+      await talk.waitFor();
+      await talk.click();
+      await page.getByText("Private conversation with bob").waitFor();
+      await side.getByRole("button", { name: "Conversation with bob", exact: true }).waitFor();
+      const visible = async () =>
+        (await log.locator("p:visible").allTextContents()).map((t) => t.replace(/^\d\d:\d\d/, ""));
+      assert.deepEqual(await visible(), [
+        "private from bob: psstReply",
+        "private from bob: are you there?Reply",
+      ]);
+      await type(page, "yes, here");
+      assert.equal(await bob.readUntil((l) => l.startsWith("[ann ->")), "[ann -> bob]: yes, here");
+      await log.locator("p.private.mine").filter({ hasText: "private to bob: yes, here" })
+        .waitFor();
+
+      await page.getByRole("button", { name: "Back to the room" }).click();
+      await log.locator("p.say").filter({ hasText: "bob: hello room" }).waitFor({
+        state: "visible",
+      });
+      await type(page, "back in the room");
+      assert.equal(await bob.readUntil((l) => l.startsWith("[ann]")), "[ann]: back in the room");
+      assert.deepEqual(await axeFindings(page), []);
+    } finally {
+      await browser.close();
+      await bob.close();
+      await server.stop();
+    }
+  },
+});

@@ -1,0 +1,66 @@
+/**
+ * The browser client's script, private conversations (see `web_page.ts`):
+ * each person you exchanged private messages with is a conversation in
+ * the side panel, with its unread count; opening one shows only its lines,
+ * and what you type there goes to that person. The room's view shows
+ * everything, as before.
+ *
+ * @module
+ */
+
+/** The conversations' part of the page's script. */
+export const WEB_TALKS = `  /** Conversations by the other person's name (lower-cased): its name as
+   * last seen and its unread count. */
+  const talks = new Map();
+  const talkList = $("talks"), talkBar = $("talk-bar"), talkName = $("talk-name");
+  /** Whose conversation a line belongs to, if it is a private one. */
+  function talkOf(node) { return node.dataset.talk ?? null; }
+  /** Shows a line in the view open now: everything in the room's view, a
+   * conversation's lines in its own. */
+  function fits(node) {
+    node.hidden = state.talk !== null && talkOf(node) !== state.talk.toLowerCase();
+    return node;
+  }
+  /** A private line arrived or was sent: its conversation is listed, and
+   * counted as unread unless it is the one open. */
+  function heard(e, node) {
+    const other = e.to === state.me ? e.from : e.to;
+    node.dataset.talk = other.toLowerCase();
+    const talk = talks.get(other.toLowerCase()) ?? { name: other, unread: 0 };
+    talk.name = other;
+    if (e.to === state.me && state.talk?.toLowerCase() !== other.toLowerCase()) talk.unread++;
+    talks.set(other.toLowerCase(), talk);
+    drawTalks();
+  }
+  function drawTalks() {
+    $("talks-title").hidden = talks.size === 0;
+    talkList.replaceChildren(...[...talks.values()].map((talk) => {
+      const li = el("li", talk.name.toLowerCase() === state.talk?.toLowerCase() ? "current" : "");
+      const b = el("button", "", talk.name + (talk.unread ? " (" + talk.unread + ")" : ""));
+      b.type = "button";
+      b.setAttribute("aria-label", "Conversation with " + talk.name + (talk.unread ? ", " + talk.unread + " unread" : ""));
+      b.addEventListener("click", () => openTalk(talk.name));
+      li.append(b);
+      return li;
+    }));
+  }
+  /** Opens a conversation (or, with null, the room's view again). */
+  function openTalk(name) {
+    state.talk = name;
+    const talk = name && talks.get(name.toLowerCase());
+    if (talk) talk.unread = 0;
+    talkBar.hidden = name === null;
+    talkName.textContent = name ?? "";
+    earlier.hidden = name !== null;
+    for (const node of log.children) fits(node);
+    input.placeholder = name ? "Message to " + name : "Message, or /help";
+    drawTalks();
+    log.scrollTop = log.scrollHeight;
+    input.focus();
+  }
+  $("talk-back").addEventListener("click", () => openTalk(null));
+  /** What the input sends: in a conversation, plain text goes to its person. */
+  function outgoing(text) {
+    return state.talk && !text.startsWith("/") ? "/msg " + state.talk + " " + text : text;
+  }
+`;
