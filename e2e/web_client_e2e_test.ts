@@ -16,6 +16,7 @@ import axe from "axe-core";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { startServer, TEST_COST, TestClient } from "../testing/chat_client.ts";
 import { ScryptPasswords } from "../store/passwords.ts";
+import { as } from "../testing/people.ts";
 import { haveTool } from "../testing/tools.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -371,9 +372,7 @@ Deno.test({
   fn: async () => {
     const server = startServer({ floodRate: 0 }, { web: true, history: true });
     const { webPort } = await server.ready;
-    const tcp = await TestClient.join(server.port);
-    await tcp.client.send("/nick bob");
-    await tcp.client.readUntil((l) => l.endsWith("is now known as bob"));
+    const tcp = { client: await as(server, "bob") };
     await tcp.client.send("an earlier line, faded as history");
     await tcp.client.linesBeforeProbe();
     const browser = await launchChromium();
@@ -479,9 +478,7 @@ Deno.test({
   fn: async () => {
     const server = startServer({ floodRate: 0 }, { web: true });
     const { webPort } = await server.ready;
-    const tcp = await TestClient.join(server.port);
-    await tcp.client.send("/nick bob");
-    await tcp.client.readUntil((l) => l.endsWith("is now known as bob"));
+    const tcp = { client: await as(server, "bob") };
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
@@ -583,14 +580,8 @@ Deno.test({
   fn: async () => {
     const server = startServer({ floodRate: 0 }, { web: true });
     const { webPort } = await server.ready;
-    const named = async (name: string) => {
-      const { client } = await TestClient.join(server.port);
-      await client.send(`/nick ${name}`);
-      await client.readUntil((l) => l.endsWith(`is now known as ${name}`));
-      return client;
-    };
-    const bob = await named("bob");
-    const bobby = await named("bobby");
+    const bob = await as(server, "bob");
+    const bobby = await as(server, "bobby");
     const browser = await launchChromium();
     try {
       const { page, log } = await openChat(browser, webPort!);
@@ -682,9 +673,7 @@ Deno.test({
   fn: async () => {
     const server = startServer({ floodRate: 0 }, { web: true });
     const { webPort } = await server.ready;
-    const { client: bob } = await TestClient.join(server.port);
-    await bob.send("/nick bob");
-    await bob.readUntil((l) => l.endsWith("is now known as bob"));
+    const bob = await as(server, "bob");
     const browser = await launchChromium();
     try {
       const { page, log } = await openChat(browser, webPort!);

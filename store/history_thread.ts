@@ -16,9 +16,10 @@
  * @module
  */
 
-import type { HistoryLine, HistoryStore, Log } from "../chat/ports.ts";
+import type { HistoryLine, HistoryStore } from "../chat/ports.ts";
 import type { FromWriter, ToWriter } from "./history_writer.ts";
 import {
+  Drops,
   FLUSH_MS,
   MAX_PENDING,
   SqliteHistory,
@@ -32,23 +33,20 @@ export class ThreadedHistory implements HistoryStore {
   /** The chat thread's connection: reads and times, never writes. */
   readonly #reader: SqliteHistory;
   readonly #writer: Worker;
-  readonly #log: Log;
-  readonly #onDropped: (lines: number) => void;
+  readonly #drops: Drops;
   #pending: HistoryLine[] = [];
   /** Batches handed to the writer and not yet in the file, by number. */
   readonly #sent = new Map<number, HistoryLine[]>();
   #sentLines = 0;
   #seq = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #failing = false;
   #closed: Promise<void> | undefined;
   #writerClosed: (() => void) | undefined;
 
   private constructor(reader: SqliteHistory, options: SqliteHistoryOptions) {
     this.#reader = reader;
     this.shared = reader.shared;
-    this.#log = options.log;
-    this.#onDropped = options.onDropped ?? (() => {});
+    this.#drops = new Drops(options.log, options.onDropped);
     this.#writer = new Worker(new URL("./history_writer.ts", import.meta.url), { type: "module" });
     this.#writer.onmessage = (event: MessageEvent<FromWriter>) => this.#heard(event.data);
     this.#tell({
@@ -69,7 +67,7 @@ export class ThreadedHistory implements HistoryStore {
   record(line: HistoryLine): void {
     if (this.#closed !== undefined) return;
     if (this.#pending.length + this.#sentLines >= MAX_PENDING) {
-      return this.#dropped(1, "the store fell behind");
+      return this.#drops.dropped(1, "the store fell behind");
     }
     this.#pending.push(this.#reader.stamp(line));
     this.#timer ??= setTimeout(() => this.#send(), this.shared ? 0 : FLUSH_MS);
@@ -118,22 +116,12 @@ export class ThreadedHistory implements HistoryStore {
     const lines = this.#sent.get(message.seq)?.length ?? 0;
     this.#sent.delete(message.seq);
     this.#sentLines -= lines;
-    if (message.type === "failed") this.#dropped(lines, message.why);
-    else this.#failing = false;
+    if (message.type === "failed") this.#drops.dropped(lines, message.why);
+    else this.#drops.recovered();
   }
 
   #tell(message: ToWriter): void {
     this.#writer.postMessage(message);
-  }
-
-  #dropped(lines: number, why: string): void {
-    this.#onDropped(lines);
-    if (this.#failing) return;
-    this.#failing = true;
-    this.#log(`[server] history store failing, lines dropped (${why}); chat goes on`, {
-      level: "error",
-      event: "history_error",
-    });
   }
 }
 

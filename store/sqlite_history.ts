@@ -74,8 +74,7 @@ export class SqliteHistory implements HistoryStore {
   readonly #newest: StatementSync;
   readonly #keep: number;
   readonly #maxAgeMs: number;
-  readonly #log: Log;
-  readonly #onDropped: (lines: number) => void;
+  readonly #drops: Drops;
   readonly #now: () => number;
   readonly #autoFlush: boolean;
   #pending: HistoryLine[] = [];
@@ -85,7 +84,6 @@ export class SqliteHistory implements HistoryStore {
   #lastAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastAgePrune = -Infinity;
-  #failing = false;
   #closed = false;
 
   private constructor(db: DatabaseSync, options: SqliteHistoryOptions) {
@@ -93,8 +91,7 @@ export class SqliteHistory implements HistoryStore {
     this.#keep = this.keep = options.keep ?? DEFAULT_HISTORY_KEEP;
     this.days = options.days ?? DEFAULT_HISTORY_DAYS;
     this.#maxAgeMs = this.days * DAY_MS;
-    this.#log = options.log;
-    this.#onDropped = options.onDropped ?? (() => {});
+    this.#drops = new Drops(options.log, options.onDropped);
     this.#now = options.now ?? Date.now;
     this.#autoFlush = options.autoFlush ?? true;
     this.shared = options.shared ?? false;
@@ -129,7 +126,7 @@ export class SqliteHistory implements HistoryStore {
 
   record(line: HistoryLine): void {
     if (this.#closed) return;
-    if (this.#pending.length >= MAX_PENDING) return this.#dropped(1, "the store fell behind");
+    if (this.#pending.length >= MAX_PENDING) return this.#drops.dropped(1, "the store fell behind");
     this.#pending.push(this.stamp(line));
     if (this.#autoFlush && this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), this.shared ? 0 : FLUSH_MS);
@@ -173,7 +170,7 @@ export class SqliteHistory implements HistoryStore {
     try {
       this.write(batch);
     } catch (error) {
-      this.#dropped(batch.length, error instanceof Error ? error.message : String(error));
+      this.#drops.dropped(batch.length, error instanceof Error ? error.message : String(error));
     }
   }
 
@@ -191,7 +188,7 @@ export class SqliteHistory implements HistoryStore {
       }
       this.#prune(batch);
       this.#db.exec("COMMIT");
-      this.#failing = false;
+      this.#drops.recovered();
     } catch (error) {
       try {
         this.#db.exec("ROLLBACK");
@@ -224,8 +221,22 @@ export class SqliteHistory implements HistoryStore {
     this.#lastAgePrune = now;
     this.#pruneAge.run(now - this.#maxAgeMs);
   }
+}
 
-  #dropped(lines: number, why: string): void {
+/** Lines a history store could not keep: each counted, and logged once
+ * until a write succeeds again (a failing disk is one log line, not one a
+ * batch). */
+export class Drops {
+  readonly #log: Log;
+  readonly #onDropped: (lines: number) => void;
+  #failing = false;
+
+  constructor(log: Log, onDropped: (lines: number) => void = () => {}) {
+    this.#log = log;
+    this.#onDropped = onDropped;
+  }
+
+  dropped(lines: number, why: string): void {
     this.#onDropped(lines);
     if (this.#failing) return;
     this.#failing = true;
@@ -233,6 +244,11 @@ export class SqliteHistory implements HistoryStore {
       level: "error",
       event: "history_error",
     });
+  }
+
+  /** A write went through: the next failure is news again. */
+  recovered(): void {
+    this.#failing = false;
   }
 }
 
