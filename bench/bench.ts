@@ -18,6 +18,9 @@
  *   start and end.
  * - LA, LB (on request, need redis-server): A and B with the clients spread
  *   over two server processes linked through Redis: what linking costs.
+ * - LR (on request, needs redis-server): A's load on the first of two
+ *   linked servers, the second holding one user in another room: what a
+ *   server pays for lines none of its users hears (each server's CPU).
  *
  * Loss is measured on sampled receivers: each chat line carries its
  * sender's sequence number, and every sampled receiver must get every line
@@ -61,6 +64,9 @@ interface Scenario {
   /** Server processes linked through a redis-server the bench starts
    * (clients are spread over them); 1 = one process, no Redis. */
   servers?: number;
+  /** All the load on the first server; the second holds one user in
+   * another room (see LR). */
+  bystander?: boolean;
   /** The clients are IRC clients in `#lobby` (on `--irc-port`). */
   irc?: boolean;
 }
@@ -104,6 +110,7 @@ const SCENARIOS: Record<string, Scenario> = {
   IB: { ...B, name: "IB", irc: true },
   LA: { ...A, name: "LA", servers: 2 },
   LB: { ...B, name: "LB", servers: 2 },
+  LR: { ...A, name: "LR", servers: 2, bystander: true },
   soak: {
     name: "soak",
     clients: 200,
@@ -148,6 +155,8 @@ export interface Result {
   serverCpuPercent: number;
   generatorCpuPercent: number;
   rssStartMiB?: number;
+  /** LR: each server's CPU seconds in the window, the loaded one first. */
+  serverCpuSeconds?: number[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -185,7 +194,8 @@ async function connectAll(ports: number[], scenario: Scenario, stats: LoadStats)
     while (next < scenario.clients) {
       const i = next++;
       const receiver = i >= scenario.senders;
-      clients[i] = await LoadClient.join(ports[i % ports.length]!, i, stats, {
+      const port = scenario.bystander ? ports[0]! : ports[i % ports.length]!;
+      clients[i] = await LoadClient.join(port, i, stats, {
         sampled: receiver && !scenario.idle && (i - scenario.senders) % sampleEvery === 0,
         observer: i === scenario.clients - 1,
         irc: scenario.irc,
@@ -313,6 +323,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const stats = new LoadStats();
     const joinStart = performance.now();
     const clients = await connectAll(ports, scenario, stats);
+    const bystander = scenario.bystander ? await standBy(ports[1]!) : undefined;
     const joinSeconds = (performance.now() - joinStart) / 1000;
     let stormSeconds: number | undefined;
     if (scenario.idle) {
@@ -322,7 +333,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     await settle(clients);
     for (const c of clients) c.lines = 0;
 
-    const cpu0 = await sum(pids, cpuSeconds);
+    const cpu0s = await Promise.all(pids.map(cpuSeconds));
+    const cpu0 = cpu0s.reduce((a, b) => a + b, 0);
     const gen0 = generatorCpuSeconds();
     const t0 = performance.now();
     let sent = 0;
@@ -337,7 +349,8 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     }
     const elapsed = (performance.now() - t0) / 1000;
     const inWindow = totalLines(clients);
-    const serverCpu = (await sum(pids, cpuSeconds)) - cpu0;
+    const cpu1s = await Promise.all(pids.map(cpuSeconds));
+    const serverCpu = cpu1s.reduce((a, b) => a + b, 0) - cpu0;
     const generatorCpu = generatorCpuSeconds() - gen0;
     const rssAfter = await sum(pids, rss);
 
@@ -356,6 +369,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     }
     for (const c of clients) c.close();
     await Promise.all(clients.map((c) => c.done));
+    await bystander?.close();
     return {
       scenario: scenario.name,
       clients: scenario.clients,
@@ -374,11 +388,35 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       serverCpuPercent: Math.round((serverCpu / elapsed) * 100),
       generatorCpuPercent: Math.round((generatorCpu / elapsed) * 100),
       ...(rssStart === undefined ? {} : { rssStartMiB: round(rssStart / 2 ** 20, 1) }),
+      ...(scenario.bystander
+        ? { serverCpuSeconds: cpu1s.map((cpu, i) => round(cpu - cpu0s[i]!, 3)) }
+        : {}),
     };
   } finally {
     for (const server of servers) await server.stop();
     await redis?.stop();
   }
+}
+
+/** LR's bystander: a user on `port` in a room of its own, reading (and
+ * dropping) whatever comes, until closed. */
+async function standBy(port: number): Promise<{ close(): Promise<void> }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode("/join elsewhere\n"));
+  const reading = (async () => {
+    const buffer = new Uint8Array(16_384);
+    try {
+      while ((await conn.read(buffer)) !== null);
+    } catch {
+      // Closed under the read: done.
+    }
+  })();
+  return {
+    close: async () => {
+      conn.close();
+      await reading;
+    },
+  };
 }
 
 /** Adds up a per-process figure over the server processes. */
@@ -466,7 +504,21 @@ function table(results: Result[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  const notes = results.filter((r) => r.serverCpuSeconds !== undefined).map(bystanderNote);
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ...notes]
+    .join("\n");
+}
+
+/** LR's figures: what the second server spent on lines said on the first. */
+export function bystanderNote(r: Result): string {
+  const [loaded, other] = r.serverCpuSeconds ?? [0, 0];
+  const share = loaded! > 0 ? (other! / loaded!) * 100 : 0;
+  const perLine = r.sent > 0 ? (other! / r.sent) * 1e6 : 0;
+  return `\n${r.scenario}: server 1 (the load) ${
+    loaded!.toFixed(2)
+  } CPU s, server 2 (one user in ` +
+    `another room) ${other!.toFixed(2)} CPU s: ${share.toFixed(1)}% of server 1, ` +
+    `${perLine.toFixed(2)} µs per line said on server 1 (${r.sent.toLocaleString("en-US")} lines)`;
 }
 
 async function main(): Promise<number> {
@@ -492,7 +544,7 @@ async function main(): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "Usage: deno task bench [--scenario A,B,C,D,IA,IB,LA,LB,soak] [--duration SECONDS] " +
+      "Usage: deno task bench [--scenario A,B,C,D,IA,IB,LA,LB,LR,soak] [--duration SECONDS] " +
         "[--clients N] [--json]\n" +
         "       deno task bench --compare [--rounds N] [--scenario A,B,C,D] [--workers 1,2]" +
         " [--floor]\n" +
@@ -505,7 +557,9 @@ async function main(): Promise<number> {
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0) {
     console.error(
-      `bench: unknown scenario ${unknown.join(", ")} (choose from A, B, C, D, LA, LB, soak)`,
+      `bench: unknown scenario ${
+        unknown.join(", ")
+      } (choose from A, B, C, D, IA, IB, LA, LB, LR, soak)`,
     );
     return 2;
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { stormLines } from "./bench.ts";
+import { bystanderNote, type Result, stormLines } from "./bench.ts";
 import { FLOOR_NAME, marqueeCommand, parseSummary, ratios, ratioTable } from "./compare.ts";
 import { Floor } from "./floor.ts";
 import { IRC_PREFIX, payload } from "./load.ts";
@@ -117,4 +117,17 @@ Deno.test("bench --compare runs Marquee as shipped, history on in a data directo
   const off = await marqueeCommand(2, false);
   assert.match(off, /^marquee-w2-history-off=sh -c /);
   assert.match(off, / --history off .* --workers 2'$/);
+});
+
+Deno.test("LR's note says what the second server spent on lines said on the first", () => {
+  const result = {
+    scenario: "LR",
+    sent: 400_000,
+    serverCpuSeconds: [10, 0.2],
+  } as unknown as Result;
+  assert.equal(
+    bystanderNote(result),
+    "\nLR: server 1 (the load) 10.00 CPU s, server 2 (one user in another room) 0.20 CPU s: " +
+      "2.0% of server 1, 0.50 µs per line said on server 1 (400,000 lines)",
+  );
 });
