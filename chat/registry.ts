@@ -8,13 +8,13 @@
  * goes through one method each (`add`, `remove`, `rename`, `move`, `enter`,
  * `part`), so the indexes cannot drift apart.
  *
- * Rooms: a user of the line protocol or the page is in exactly one room
- * and `move`s between rooms. An IRC user is in any number of channels
- * (`enter`, `part`), none at first; its `room` is the one its current
- * command is about (the chat server sets it from the command's channel),
- * or `nowhere`, a room nobody is in, so nothing said "in its room" reaches
- * anyone by mistake. Nothing here does I/O or knows the time; the
- * chat server actor owns the one instance and is the only caller.
+ * Rooms: a user of the line protocol or the page is in exactly one room and
+ * `move`s between rooms. An IRC user is in any number of channels (`enter`,
+ * `part`), none at first; its `room` is the one its current command is
+ * about (the chat server sets it from the command's channel), or `nowhere`,
+ * a room nobody is in, so nothing said "in its room" reaches anyone by
+ * mistake. Nothing here does I/O or knows the time; the chat server actor
+ * owns the one instance and is the only caller.
  *
  * @module
  */
@@ -89,6 +89,8 @@ export interface User<S = unknown> {
   readonly rooms: Set<Room<S>>;
   /** Present for users of this server only. */
   readonly local: Local<S> | undefined;
+  /** Another server's user's AWAY message, from its news (ours: `local`). */
+  away?: string;
 }
 
 /** A room and everyone in it, local and remote. */
@@ -265,10 +267,8 @@ export class Registry<S = unknown> {
     );
   }
 
-  /** Adds a user in the rooms called `roomNames` (created if needed; one
-   * for a one-room user, none or several for an IRC user). A number
-   * already known is refused (undefined): numbers are unique in the
-   * cluster. A name already held stays with its first holder for lookups. */
+  /** Adds a user in the rooms `roomNames` (made if needed); a number known
+   * is refused (undefined). A name held stays its first holder's. */
   add(
     init: Omit<User<S>, "room" | "rooms">,
     roomNames: string | readonly string[] = LOBBY,

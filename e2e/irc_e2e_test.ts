@@ -459,3 +459,45 @@ bothStores(
     await Promise.all([ann.close(), bea.close(), bob.close(), carol.close()]);
   },
 );
+
+Deno.test({
+  name: "an away message set on one linked server answers a private message sent from another",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    const redis = await startRedis();
+    const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
+    await linkedUp(s1);
+    const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
+    await linkedUp(s2);
+    try {
+      const ann = await IrcClient.register(s1.ircPort, "ann");
+      const bob = await IrcClient.register(s2.ircPort, "bob");
+      await ann.send("AWAY :gone to lunch");
+      await ann.readUntil((l) => / 306 /.test(l));
+      const said = async () => {
+        await bob.send("PRIVMSG ann :lunch?");
+        return (await bob.linesBeforeProbe()).find((l) => / 301 /.test(l));
+      };
+      let answer = await said();
+      // The news crosses Redis: ask again until it has arrived (bounded).
+      for (let i = 0; answer === undefined && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        answer = await said();
+      }
+      assert.equal(answer, ":marquee 301 bob ann :gone to lunch");
+      await ann.send("AWAY");
+      await ann.readUntil((l) => / 305 /.test(l));
+      answer = await said();
+      for (let i = 0; answer !== undefined && i < 50; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        answer = await said();
+      }
+      assert.equal(answer, undefined, "back: no 301");
+      await Promise.all([ann.close(), bob.close()]);
+    } finally {
+      await s1.stop();
+      await s2.stop();
+      await redis.stop();
+    }
+  },
+});

@@ -12,8 +12,7 @@ export type Caps = Set<string>;
  * `multi-prefix` costs nothing: a member has one prefix at most (`@`).
  * `batch` brings history (the join replay, `CHATHISTORY`) in batches.
  * `away-notify` and `account-notify`: `AWAY` and `ACCOUNT` lines about
- * people in the client's channels (of this server's users: linked
- * servers do not carry away states or these changes).
+ * people in the client's channels, on every linked server.
  * Not `message-tags`: the chat does not carry clients' own tags. */
 export const OFFERED: ReadonlyMap<string, string> = new Map([
   ["account-notify", ""],

@@ -116,7 +116,7 @@ function person<S>(scene: Scene<S>, user: User<S>, room?: string): Person {
   return {
     name: user.name,
     ...(local?.ident ?? {}),
-    away: local?.away !== undefined,
+    away: (local?.away ?? user.away) !== undefined,
     oper: local?.oper === true,
     op: room !== undefined && atLeast(rankOf(scene, user, room), "op"),
   };

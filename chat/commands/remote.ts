@@ -47,6 +47,8 @@ export function applyRemote<S>(
       return privateMessage(scene, event.from, event.to, event.text);
     case "news":
       return withUser(scene, event, (user) => {
+        // Kept, for the 301 to a private message and WHO's H or G.
+        if (event.wants === "away-notify") user.away = event.value;
         const room = event.room === undefined ? undefined : scene.registry.room(event.room);
         if (event.room !== undefined && room === undefined) return [];
         return [news(user, event.wants, event.value, room)];

@@ -90,7 +90,7 @@ export function message<S>(
     ? { type: "private", from: user.name, to: target.name, text, notice } as const
     : { type: "private", from: user.name, to: target.name, text } as const;
   const echo: Effect<S>[] = user.local?.echo ? [{ type: "reply", to: user, events: [event] }] : [];
-  const away = target.local?.away;
+  const away = target.local?.away ?? target.away;
   if (away !== undefined && !notice) {
     echo.push({
       type: "reply",
