@@ -26,6 +26,9 @@ import {
   type SqliteHistoryOptions,
 } from "./sqlite_history.ts";
 
+/** How long closing waits for the writer to finish what it was given. */
+export const CLOSE_DEADLINE_MS = 5_000;
+
 /** A {@linkcode HistoryStore} whose writes run on a Worker; see the module
  * doc. */
 export class ThreadedHistory implements HistoryStore {
@@ -41,6 +44,7 @@ export class ThreadedHistory implements HistoryStore {
   #seq = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed: Promise<void> | undefined;
+  #dead = false;
   #writerClosed: (() => void) | undefined;
 
   private constructor(reader: SqliteHistory, options: SqliteHistoryOptions) {
@@ -49,6 +53,20 @@ export class ThreadedHistory implements HistoryStore {
     this.#drops = new Drops(options.log, options.onDropped);
     this.#writer = new Worker(new URL("./history_writer.ts", import.meta.url), { type: "module" });
     this.#writer.onmessage = (event: MessageEvent<FromWriter>) => this.#heard(event.data);
+    // A writer that fails outright takes nothing else down: its lines, and
+    // every later one, are counted as dropped and the chat goes on.
+    this.#writer.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#dead = true;
+      this.#drops.dropped(
+        this.#sentLines + this.#pending.length,
+        `writer failed: ${event.message}`,
+      );
+      this.#sent.clear();
+      this.#sentLines = 0;
+      this.#pending = [];
+      this.#writerClosed?.();
+    };
     this.#tell({
       type: "open",
       path: options.path,
@@ -66,7 +84,7 @@ export class ThreadedHistory implements HistoryStore {
 
   record(line: HistoryLine): void {
     if (this.#closed !== undefined) return;
-    if (this.#pending.length + this.#sentLines >= MAX_PENDING) {
+    if (this.#dead || this.#pending.length + this.#sentLines >= MAX_PENDING) {
       return this.#drops.dropped(1, "the store fell behind");
     }
     this.#pending.push(this.#reader.stamp(line));
@@ -87,13 +105,25 @@ export class ThreadedHistory implements HistoryStore {
     return [...stored, ...waiting].slice(-limit);
   }
 
-  /** Hands what is waiting to the writer, waits until it is in the file,
-   * and closes both connections. */
-  close(): Promise<void> {
+  /** Hands what is waiting to the writer, waits until it is in the file
+   * (at most `deadlineMs`: a file locked by someone else must not hold up a
+   * shutdown; what is not written by then is counted as dropped), and
+   * closes both connections. */
+  close(deadlineMs = CLOSE_DEADLINE_MS): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
-    this.#send();
-    this.#closed = new Promise<void>((resolve) => (this.#writerClosed = resolve)).then(() => {
+    if (this.#dead) {
       this.#writer.terminate();
+      this.#reader.close();
+      return this.#closed = Promise.resolve();
+    }
+    this.#send();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const written = new Promise<void>((resolve) => (this.#writerClosed = resolve));
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    this.#closed = Promise.race([written, late]).then(() => {
+      clearTimeout(timer);
+      this.#writer.terminate();
+      if (this.#sentLines > 0) this.#drops.dropped(this.#sentLines, "not written before closing");
       this.#reader.close();
     });
     this.#tell({ type: "close" });

@@ -84,3 +84,30 @@ Deno.test("ThreadedHistory that cannot write drops the batch, counts it and logs
       await store.close();
     }
   }));
+
+Deno.test("ThreadedHistory closes by its deadline though another program keeps the file locked, and counts what it could not write", () =>
+  withFile(async (path) => {
+    const dropped: number[] = [];
+    const logs: string[] = [];
+    const store = ThreadedHistory.open({
+      path,
+      log: (l) => logs.push(l),
+      onDropped: (n) => dropped.push(n),
+    });
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(path);
+    try {
+      db.exec("BEGIN EXCLUSIVE");
+      store.record(line(Date.now(), "kept waiting"));
+      const started = Date.now();
+      await store.close(300);
+      // Before the deadline, closing waited for the writer, which waits out
+      // a lock for up to 50 tries of SQLite's 2 s busy timeout.
+      assert.ok(Date.now() - started < 5_000, "closed in time");
+      assert.deepEqual(dropped, [1]);
+      assert.match(logs[0]!, /lines dropped \(not written before closing\)/);
+    } finally {
+      db.exec("ROLLBACK");
+      db.close();
+    }
+  }));
