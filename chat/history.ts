@@ -66,8 +66,9 @@ export class RoomHistory {
   readonly #log: Log;
   readonly #now: () => number;
   #readFailed = false;
-  /** Where each user's last page or replay started, per room. */
-  readonly #cursors = new WeakMap<object, Cursor>();
+  /** Where each user's last page or replay started, per room (a user may
+   * be in several, an IRC client's or a page's). */
+  readonly #cursors = new WeakMap<object, Map<string, Cursor>>();
 
   constructor(options: RoomHistoryOptions) {
     this.#store = options.store;
@@ -94,7 +95,7 @@ export class RoomHistory {
   onJoin(room: string, viewer: object): Replies {
     // Until a replay or a page moves it: what is said from now on is seen
     // live, so `/history more` starts before the join, never after it.
-    this.#cursors.set(viewer, { room, before: this.#now() });
+    this.#setCursor(viewer, { room, before: this.#now() });
     if (this.#onJoin === 0) return [];
     return this.#read(room, this.#onJoin, LATEST, (lines) => {
       if (lines === undefined || lines.length === 0) return [];
@@ -106,8 +107,7 @@ export class RoomHistory {
    * `before` (ms), before the viewer's last page or replay (`more`), or the
    * latest; now or later. */
   page(room: string, viewer: object, request: PageRequest): Replies {
-    const cursor = this.#cursors.get(viewer);
-    const here = cursor?.room === room ? cursor : undefined;
+    const here = this.#cursors.get(viewer)?.get(room.toLowerCase());
     const before = request.more ? here?.before ?? LATEST : request.before ?? LATEST;
     // `/history more` goes on in steps of the page before it.
     const wanted = request.limit ?? (request.more ? here?.limit : undefined) ??
@@ -129,8 +129,14 @@ export class RoomHistory {
     kind: "recent" | "page",
     limit?: number,
   ): ChatEvent {
-    this.#cursors.set(viewer, { room, before: (lines[0] as HistoryLine).at, limit });
+    this.#setCursor(viewer, { room, before: (lines[0] as HistoryLine).at, limit });
     return { type: "history", room, kind, lines };
+  }
+
+  #setCursor(viewer: object, cursor: Cursor): void {
+    let rooms = this.#cursors.get(viewer);
+    if (rooms === undefined) this.#cursors.set(viewer, rooms = new Map());
+    rooms.set(cursor.room.toLowerCase(), cursor);
   }
 
   /** Reads from the store and shapes the result, synchronously when the

@@ -97,3 +97,26 @@ Deno.test("/history more after joining an empty room gives nothing said since: i
   assert.equal(more[0]?.type, "notice", "what was said after joining is not 'earlier'");
   await done();
 });
+
+Deno.test("/history more goes on in each of a user's rooms apart: a replay in one does not move another's", async () => {
+  const { clock, store, history, done } = await historyOnDisk();
+  for (let i = 1; i <= 4; i++) {
+    clock.advance(1_000);
+    history.keep("games", "ann", `games ${i}`, false);
+    history.keep("den", "bob", `den ${i}`, false);
+  }
+  store.flush();
+  const viewer = {};
+  const texts = (events: unknown) =>
+    ((events as { lines: { text: string }[] }[])[0]?.lines ?? []).map((l) => l.text);
+  assert.deepEqual(texts(history.page("games", viewer, { limit: 2 })), ["games 3", "games 4"]);
+  // Before: the replay on entering den moved the one cursor to den, and
+  // "more" in games started from the newest again, repeating lines shown.
+  clock.advance(1_000);
+  assert.deepEqual(texts(history.onJoin("den", viewer)), ["den 1", "den 2", "den 3", "den 4"]);
+  assert.deepEqual(texts(history.page("games", viewer, { more: true })), ["games 1", "games 2"]);
+  assert.deepEqual(history.page("den", viewer, { more: true }), [
+    { type: "notice", notice: { notice: "no_earlier_lines", room: "den" } },
+  ]);
+  await done();
+});

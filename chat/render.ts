@@ -75,7 +75,7 @@ export class Outgoing {
       case "text":
         return this.#text ??= encodeText(this.events, this.now);
       case "json":
-        return this.#json ??= encodeJson(this.events, this.now);
+        return this.#json ??= encodeJson(this.events, this.now, this.room);
       case "irc":
         return this.#irc ??= this.#encodeIrc(false, false);
       case "irc_tags":
@@ -116,10 +116,10 @@ export function encodeText(events: readonly ChatEvent[], now: number): Uint8Arra
 }
 
 /** Each JSON object of `events`, followed by a comma. */
-export function encodeJson(events: readonly ChatEvent[], now: number): Uint8Array {
+export function encodeJson(events: readonly ChatEvent[], now: number, room?: string): Uint8Array {
   let out = "";
   for (const event of events) {
-    for (const object of jsonObjects(event, now)) {
+    for (const object of jsonObjects(event, now, room)) {
       out += JSON.stringify({ ...object, time: now }) + ",";
     }
   }

@@ -13,11 +13,14 @@ import { shownAt, textLines } from "./render_text.ts";
 
 /** The browser's objects for one event (see docs/protocol.md, "The browser
  * client's events"). Events it has no fields for go as `info`/`error`
- * with their text line's sentence. */
-export function jsonObjects(event: ChatEvent, now: number): object[] {
+ * with their text line's sentence. `room`: the room a room's event
+ * happened in, or a reply is about. */
+export function jsonObjects(event: ChatEvent, now: number, room?: string): object[] {
   switch (event.type) {
     case "say":
     case "action":
+      // The room it was said in: a page may be in several.
+      return [room === undefined ? event : { ...event, room }];
     case "private":
     case "join":
     case "leave":
@@ -28,7 +31,7 @@ export function jsonObjects(event: ChatEvent, now: number): object[] {
       return [event];
     case "enter":
     case "exit":
-      return [{ type: event.type, name: event.name }];
+      return [{ type: event.type, name: event.name, room: event.room }];
     case "roster": {
       const joins: object[] = event.names.map((name) => ({ type: "join", name }));
       if (event.more === 0) return joins;

@@ -17,7 +17,8 @@ import { Actor, type Address, type Context } from "../actors/mod.ts";
 import { type ByteReader, type LineEvent, readLines } from "../net/line_splitter.ts";
 import { type ByteWriter, Outbox, type OutboxCloseReason } from "../net/outbox.ts";
 import type { Writes } from "../net/writes.ts";
-import { parseInput } from "./commands.ts";
+import { type Input, parseInput } from "./commands.ts";
+import { type RoomLine, roomLine } from "./room_lines.ts";
 import { type Face, type Refusal, refused } from "./events.ts";
 import { render } from "./render.ts";
 import { TokenBucket } from "./rate_limit.ts";
@@ -249,16 +250,19 @@ export class ClientSession extends Actor<ClientSessionMessage> {
     this.#lastLineAt = now;
     // Plain chat, the common case, goes straight through.
     if (text.charCodeAt(0) !== 0x2f /* / */) return this.#tell({ type: "say", id: this.#id, text });
-    const input = parseInput(text);
+    // A page may address one of its rooms (see room_lines.ts).
+    const input: Input | RoomLine = (this.#face === "json" ? roomLine(text) : undefined) ??
+      parseInput(text);
+    const room = "room" in input ? input.room : undefined;
     switch (input.type) {
       case "say":
-        return this.#tell({ type: "say", id: this.#id, text: input.text });
+        return this.#tell({ type: "say", id: this.#id, text: input.text, room });
       case "invalid":
         this.#refuse({ refusal: "bad_command", text: input.reason }, ctx);
         return;
       case "command":
         if (input.command.name !== "quit") {
-          return this.#tell({ type: "command", id: this.#id, command: input.command });
+          return this.#tell({ type: "command", id: this.#id, command: input.command, room });
         }
         this.#left = true;
         ctx.stop();

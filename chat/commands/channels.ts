@@ -181,8 +181,9 @@ function emptyNames<S>(scene: Scene<S>, room: string, detail: boolean): ChatEven
   return { type: "who", room, names: [], online, stale: false, ops: [] };
 }
 
-/** Whether `user` is in any number of rooms (an IRC user) rather than
- * exactly one. */
+/** Whether `user` is in any number of rooms (an IRC user, or a page that
+ * opened more than one) rather than exactly one. */
 export function inManyRooms<S>(user: User<S>): boolean {
-  return user.local !== undefined && isIrc(user.local.face);
+  const face = user.local?.face;
+  return face !== undefined && (isIrc(face) || (face === "json" && user.rooms.size > 1));
 }
