@@ -23,6 +23,7 @@
 import { WEB_ACCOUNT } from "./web_account.ts";
 import { WEB_INPUT } from "./web_input.ts";
 import { WEB_RENDER } from "./web_render.ts";
+import { WEB_ROOMS } from "./web_rooms.ts";
 import { WEB_SCRIPT } from "./web_script.ts";
 import { WEB_STYLE } from "./web_style.ts";
 import { WEB_TALKS } from "./web_talks.ts";
@@ -58,6 +59,8 @@ ${WEB_STYLE}</style>
   <aside id="side" aria-label="People and rooms">
     <h2 id="talks-title" hidden>Conversations</h2>
     <ul id="talks" aria-labelledby="talks-title"></ul>
+    <h2 id="joined-title">Your rooms</h2>
+    <ul id="joined" aria-labelledby="joined-title"></ul>
     <h2 id="people-title">People here</h2>
     <ul id="people" aria-labelledby="people-title"></ul>
     <h2 id="rooms-title">Rooms</h2>
@@ -87,7 +90,7 @@ ${WEB_STYLE}</style>
   </form>
 </dialog>
 <script type="module">
-${WEB_RENDER}${WEB_SCRIPT}${WEB_TALKS}${WEB_INPUT}${WEB_ACCOUNT}</script>
+${WEB_RENDER}${WEB_SCRIPT}${WEB_TALKS}${WEB_ROOMS}${WEB_INPUT}${WEB_ACCOUNT}</script>
 </body>
 </html>
 `;

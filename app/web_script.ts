@@ -48,13 +48,17 @@ export const WEB_SCRIPT =
     state.room = room;
     $("room").textContent = room;
     $("people-title").textContent = "People in " + room;
-    $("topic").textContent = "";
+    $("topic").textContent = topics.get(lower(room)) ?? "";
+    state.people = [];
+    drawPeople();
     ask("who"); ask("rooms");
   }
+  /** Asks for a list the side panel shows (its answer is not shown in the
+   * log); \`who\` of the room shown. */
   function ask(what) {
     if (!socket || socket.readyState !== WebSocket.OPEN) return;
     quiet[what]++;
-    socket.send("/" + what);
+    socket.send(what === "who" ? "/in " + state.room + " /who" : "/" + what);
   }
   /** A small button that sends \`line\` when pressed. */
   function action(text, label, line) {
@@ -92,8 +96,9 @@ export const WEB_SCRIPT =
       const li = el("li", r.name.toLowerCase() === state.room.toLowerCase() ? "current" : "");
       const b = el("button", "", r.name + " (" + r.users + ")");
       b.type = "button";
-      b.setAttribute("aria-label", "Join " + r.name + ", " + r.users + (r.users === 1 ? " person" : " people"));
-      b.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send("/join " + r.name); input.focus(); });
+      const verb = joined.has(lower(r.name)) ? "Show " : "Join ";
+      b.setAttribute("aria-label", verb + r.name + ", " + r.users + (r.users === 1 ? " person" : " people"));
+      b.addEventListener("click", () => { openRoom(r.name); input.focus(); });
       li.append(b);
       return li;
     }));
@@ -111,16 +116,25 @@ export const WEB_SCRIPT =
         if (e.from === state.me) setMe(e.to);
         people(() => { if (state.people.includes(e.from)) { remove(e.from); add(e.to); } });
         return true;
-      case "room": setRoom(e.room); return true;
-      case "topic": $("topic").textContent = "Topic: " + e.text; return true;
+      case "room": entered(e.room); return true;
+      case "topic":
+        topics.set(lower(e.room), "Topic: " + e.text);
+        if (here(e)) $("topic").textContent = "Topic: " + e.text;
+        return true;
       case "join":
         // The first line a connection gets is its own join: that is who we are.
-        if (!state.me) { setMe(e.name); setRoom("lobby"); if (wanted) restore(); }
-        if (state.room === "lobby") people(() => add(e.name));
+        if (!state.me) { setMe(e.name); opening.add("lobby"); entered("lobby"); if (wanted) restore(); }
+        if (joined.has("lobby") && lower(state.room) === "lobby") people(() => add(e.name));
         return true;
-      case "enter": people(() => add(e.name)); return true;
-      case "exit": case "leave": people(() => remove(e.name)); return true;
-      case "who": people(() => { state.people = e.names.slice(); state.ops = e.ops ?? []; }); return !quietly("who");
+      case "enter": if (here(e)) people(() => add(e.name)); return true;
+      case "exit":
+        if (e.name === state.me) left(e.room);
+        else if (here(e)) people(() => remove(e.name));
+        return true;
+      case "leave": people(() => remove(e.name)); return true;
+      case "who":
+        if (here(e)) people(() => { state.people = e.names.slice(); state.ops = e.ops ?? []; });
+        return !listing.delete(lower(e.room)) && !quietly("who");
       // The server sends the list again (\`update\`) whenever someone comes or goes.
       case "rooms": drawRooms(e.rooms); return !e.update && !quietly("rooms");
       case "info":
@@ -141,7 +155,7 @@ export const WEB_SCRIPT =
   function receive(e) {
     if (e.type === "history_start") { history = { kind: e.kind, room: e.room, nodes: [] }; return; }
     if (history) {
-      if (e.type !== "history_end") { history.nodes.push(render(e)); return; }
+      if (e.type !== "history_end") { history.nodes.push(inRoom(render(e), history.room)); return; }
       const label = history.kind === "recent" ? "earlier in " + history.room : "older messages";
       const group = [el("p", "divider", label), ...history.nodes.map((n) => (n.classList.add("past"), n))];
       if (history.kind === "page") log.prepend(...group);
@@ -151,9 +165,10 @@ export const WEB_SCRIPT =
     }
     if (!apply(e)) return;
     accountNews(e);
-    const notable = e.type === "say" || e.type === "action" || e.type === "private";
+    counted(e);
+    const notable = (e.type === "say" || e.type === "action") && (here(e) || !e.room) || e.type === "private";
     const urgent = e.type === "private" ? e.to === state.me : notable && mentions(e);
-    show(render(e), notable, urgent);
+    show(inRoom(render(e), e.room), notable, urgent);
     if (urgent && document.hidden) notify(e);
   }
 
@@ -179,20 +194,25 @@ export const WEB_SCRIPT =
       status.textContent = "Disconnected: reconnecting in " + delay + " s";
       status.className = "down";
       reconnect.hidden = false;
-      if (state.me) wanted = { name: state.me, room: state.room };
+      if (state.me) wanted = { name: state.me, rooms: [...joined.values()].map((r) => r.name), room: state.room };
+      joined.clear();
+      opening.clear();
       setMe("");
       setAccount(false);
       show(entry({}, "error", "! disconnected from the server; reconnecting in " + delay + " s"), false);
       retryTimer = setTimeout(connect, delay * 1000);
     };
   }
-  /** After a reconnect: take the old name back and go back to the old room. */
+  /** After a reconnect: take the old name back and open the old rooms,
+   * the one shown last (so that it is shown again). */
   function restore() {
-    const { name, room } = wanted;
+    const { name, rooms, room } = wanted;
     wanted = null;
     show(entry({}, "info", "reconnected"), false);
     if (name && !/^user\\d+$/i.test(name) && name !== state.me) socket.send("/nick " + name);
-    if (room && room !== "lobby") socket.send("/join " + room);
+    const again = rooms.filter((r) => lower(r) !== "lobby" && lower(r) !== lower(room));
+    if (lower(room) !== "lobby") again.push(room);
+    for (const r of again) openRoom(r);
   }
   reconnect.addEventListener("click", () => { retries = 0; connect(); });
 
@@ -206,7 +226,9 @@ export const WEB_SCRIPT =
     return !over;
   }
   input.addEventListener("input", measure);
-  earlier.addEventListener("click", () => { if (socket?.readyState === WebSocket.OPEN) socket.send("/history 50 more"); });
+  earlier.addEventListener("click", () => {
+    if (socket?.readyState === WebSocket.OPEN) socket.send("/in " + state.room + " /history 50 more");
+  });
   toggle.addEventListener("click", () => {
     const open = side.classList.toggle("open");
     toggle.setAttribute("aria-expanded", String(open));
@@ -226,11 +248,17 @@ export const WEB_SCRIPT =
   }
   $("form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = outgoing(input.value);
-    if (text.trim() === "" || !measure() || !socket || socket.readyState !== WebSocket.OPEN) return;
+    const typed = input.value;
+    if (typed.trim() === "" || !measure() || !socket || socket.readyState !== WebSocket.OPEN) return;
+    const text = outgoing(typed);
     socket.send(text);
-    const mine = echo(text);
-    if (mine) { log.append(fits(grouped(mine))); log.scrollTop = log.scrollHeight; caughtUp(); }
+    // Shown as typed (in a conversation, as the message it became), in the room shown.
+    const mine = echo(state.talk ? text : typed);
+    if (mine) {
+      log.append(fits(grouped(mine.classList.contains("private") ? mine : inRoom(mine, state.room))));
+      log.scrollTop = log.scrollHeight;
+      caughtUp();
+    }
     input.value = "";
     measure();
     input.focus();

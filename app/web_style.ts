@@ -56,6 +56,7 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   aside li button { width: 100%; text-align: left; background: none; border: 0; padding: .2rem .3rem; font: inherit; cursor: pointer; color: inherit; }
   aside li button:hover { background: #8882; }
   aside li.current button { font-weight: 600; }
+  aside li button.named { font-weight: 600; color: var(--accent); }
   aside li { display: flex; }
   aside li button.act { width: auto; padding: .2rem .4rem; color: var(--muted); font-size: .85rem; }
   #form { display: flex; align-items: center; gap: .5rem; padding: .5rem 1rem; border-top: 1px solid var(--line); }

@@ -18,7 +18,9 @@ export const WEB_TALKS = `  /** Conversations by the other person's name (lower-
   /** Shows a line in the view open now: everything in the room's view, a
    * conversation's lines in its own. */
   function fits(node) {
-    node.hidden = state.talk !== null && talkOf(node) !== state.talk.toLowerCase();
+    node.hidden = state.talk !== null
+      ? talkOf(node) !== state.talk.toLowerCase()
+      : node.dataset.room !== undefined && node.dataset.room !== state.room.toLowerCase();
     return node;
   }
   /** A private line arrived or was sent: its conversation is listed, and
@@ -46,6 +48,7 @@ export const WEB_TALKS = `  /** Conversations by the other person's name (lower-
   }
   /** Opens a conversation (or, with null, the room's view again). */
   function openTalk(name) {
+    if (name === null) return showRoom(state.room);
     state.talk = name;
     const talk = name && talks.get(name.toLowerCase());
     if (talk) talk.unread = 0;
@@ -59,8 +62,18 @@ export const WEB_TALKS = `  /** Conversations by the other person's name (lower-
     input.focus();
   }
   $("talk-back").addEventListener("click", () => openTalk(null));
-  /** What the input sends: in a conversation, plain text goes to its person. */
+  /** What the input sends: in a conversation, plain text goes to its
+   * person; in a room, text and the room's commands go to the room shown;
+   * \`/join\` opens a room beside the others and \`/part\` leaves this one. */
   function outgoing(text) {
-    return state.talk && !text.startsWith("/") ? "/msg " + state.talk + " " + text : text;
+    if (state.talk && !text.startsWith("/")) return "/msg " + state.talk + " " + text;
+    if (!text.startsWith("/") || text.startsWith("//")) return "/in " + state.room + " " + text;
+    const join = /^\\/join\\s+(\\S+)\\s*$/i.exec(text);
+    if (join) { opening.add(lower(join[1])); return "/open " + join[1]; }
+    if (/^\\/part\\s*$/i.test(text)) return "/close " + state.room;
+    if (/^\\/(me|topic|who|history|kick|ban|unban|mute|unmute|op|deop|bans)\\b/i.test(text)) {
+      return "/in " + state.room + " " + text;
+    }
+    return text;
   }
 `;

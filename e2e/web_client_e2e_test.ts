@@ -161,7 +161,8 @@ Deno.test({
       await tcp.client.send("/join attic");
       const within = { timeout: 5000 };
       await ann.page.getByRole("button", { name: /^Join attic, 1 person$/ }).waitFor(within);
-      await ann.page.getByRole("button", { name: /^Join lobby, 0 people$/ }).waitFor(within);
+      // ann and ben opened games beside the lobby: they are in both.
+      await ann.page.getByRole("button", { name: /^Show lobby, 2 people$/ }).waitFor(within);
       assert.equal(
         await ann.log.locator("p.info").filter({ hasText: "Rooms:" }).count(),
         0,
@@ -241,7 +242,7 @@ Deno.test({
       );
       await screenshot(small.page, screenshots.path, "mobile");
       await small.page.getByRole("button", { name: "People and rooms" }).click();
-      await small.page.getByRole("complementary").getByRole("button", { name: /^Join lobby/ })
+      await small.page.getByRole("complementary").getByRole("button", { name: /^Show lobby, / })
         .waitFor();
       await screenshot(small.page, screenshots.path, "mobile-panel");
     } finally {
@@ -709,6 +710,87 @@ Deno.test({
     } finally {
       await browser.close();
       await bob.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the page follows several rooms at once, each with unread and mention counts, shown one at a time with its own lines, people and history",
+  ignore: !HAVE_CHROMIUM,
+  fn: async () => {
+    const server = startServer({ floodRate: 0 }, { web: true, history: true });
+    const { webPort } = await server.ready;
+    const bob = await as(server, "bob");
+    const carol = await as(server, "carol");
+    const dave = await as(server, "dave");
+    await carol.send("/join games");
+    await carol.readUntil((l) => l.startsWith("* you are in games"));
+    await dave.send("/join den");
+    await dave.readUntil((l) => l.startsWith("* you are in den"));
+    await carol.send("an old games line");
+    await carol.linesBeforeProbe();
+    const browser = await launchChromium();
+    try {
+      const { page, log } = await openChat(browser, webPort!);
+      await type(page, "/nick ann");
+      await page.locator("#me").filter({ hasText: "ann" }).waitFor();
+      const side = page.getByRole("complementary");
+      const shown = async () =>
+        (await log.locator("p.say:visible").allTextContents()).map((t) =>
+          t.replace(/^\d\d:\d\d/, "")
+        );
+
+      // Opened rooms are listed; the one shown has its own lines and people.
+      await type(page, "/join games");
+      await page.locator("#room").filter({ hasText: "games" }).waitFor();
+      await log.locator("p.past").filter({ hasText: "an old games line" }).waitFor();
+      await side.getByRole("button", { name: "Message carol" }).waitFor();
+      await side.getByRole("button", { name: "Join den, 1 person" }).click();
+      await page.locator("#room").filter({ hasText: "den" }).waitFor();
+      await side.getByRole("button", { name: "Message dave" }).waitFor();
+      assert.equal(await side.getByRole("button", { name: "Message carol" }).count(), 0);
+      assert.deepEqual(
+        (await page.locator("#joined button").allTextContents()).filter((t) => t !== "leave"),
+        ["lobby", "games", "den"],
+      );
+
+      // Lines in rooms not shown are counted there, and those naming you apart.
+      await carol.send("hi games");
+      await carol.send("ann, look here");
+      await bob.send("hello lobby");
+      await side.getByRole("button", { name: "Show games, 2 unread, 1 naming you" }).waitFor();
+      await side.getByRole("button", { name: "Show lobby, 1 unread" }).waitFor();
+      assert.deepEqual(await shown(), [], "nothing of games or the lobby in den");
+      await type(page, "in den only");
+      assert.equal(await dave.readUntil((l) => l.startsWith("[ann]")), "[ann]: in den only");
+      assert.deepEqual(await shown(), ["ann (you): in den only"]);
+
+      await side.getByRole("button", { name: "Show games, 2 unread, 1 naming you" }).click();
+      await page.locator("#room").filter({ hasText: "games" }).waitFor();
+      await side.getByRole("button", { name: "Show games", exact: true }).waitFor();
+      assert.deepEqual(await shown(), [
+        "carol: an old games line",
+        "carol: hi games",
+        "carol: ann, look here", // grouped: the name is there for screen readers
+      ]);
+      // The member list follows moves in the room shown, and only there.
+      await dave.send("/join attic");
+      await carol.send("/join attic");
+      await side.getByRole("button", { name: "Message carol" }).waitFor({ state: "detached" });
+      await page.getByRole("button", { name: "Load earlier messages" }).click();
+      await log.locator("p.info").filter({ hasText: "no earlier lines in games" }).waitFor();
+      assert.equal(await log.locator("p.say").filter({ hasText: "an old games line" }).count(), 1);
+
+      // Leaving the room shown shows another of yours.
+      await side.getByRole("button", { name: "Leave games" }).click();
+      await side.getByRole("button", { name: /^Show games/ }).waitFor({ state: "detached" });
+      await page.locator("#room").filter({ hasNotText: "games" }).waitFor();
+      assert.deepEqual(await axeFindings(page), []);
+    } finally {
+      await browser.close();
+      await Promise.all([bob.close(), carol.close(), dave.close()]);
       await server.stop();
     }
   },
