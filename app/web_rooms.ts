@@ -59,6 +59,7 @@ export const WEB_ROOMS = `  /** The rooms this page is in, by lower-cased name. 
     drawJoined();
   }
   function drawJoined() {
+    drawRooms(); // which rooms say "Join" and which "Show"
     $("joined").replaceChildren(...[...joined.values()].map((r) => {
       const li = el("li", lower(r.name) === lower(state.room) && !state.talk ? "current" : "");
       const counts = (r.unread ? " (" + r.unread + ")" : "") + (r.mentions ? " @" + r.mentions : "");

@@ -91,7 +91,8 @@ export const WEB_SCRIPT =
       return li;
     }));
   }
-  function drawRooms(rooms) {
+  function drawRooms(rooms = state.roomList ?? []) {
+    state.roomList = rooms;
     $("rooms").replaceChildren(...rooms.map((r) => {
       const li = el("li", r.name.toLowerCase() === state.room.toLowerCase() ? "current" : "");
       const b = el("button", "", r.name + " (" + r.users + ")");

@@ -41,6 +41,7 @@ export const WEB_STYLE = `  :root { color-scheme: light dark; font-family: syste
   #log .mention { background: var(--mention); border-left: 3px solid var(--accent); padding-left: .4rem; }
   #log a { color: var(--accent); }
   #log .event, #log .info { color: var(--event); }
+  #log .action { font-style: italic; }
   #log .error { color: var(--error); font-weight: 600; }
   #log .private { border-left: 3px solid var(--accent); padding-left: .4rem; }
   #log .past { color: var(--muted); }
