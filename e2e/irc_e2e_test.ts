@@ -54,6 +54,23 @@ async function withServer(test: (server: TestServer) => Promise<void>, web = fal
   }
 }
 
+/** Two servers linked through a fresh redis-server, both linked up; `test`
+ * runs with them and they stop after, whatever happens. */
+async function withLinked(test: (s1: TestServer, s2: TestServer) => Promise<void>): Promise<void> {
+  const redis = await startRedis();
+  const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
+  const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
+  try {
+    await linkedUp(s1);
+    await linkedUp(s2);
+    await test(s1, s2);
+  } finally {
+    await s1.stop();
+    await s2.stop();
+    await redis.stop();
+  }
+}
+
 Deno.test("an IRC client registers, is welcomed with its nick and a truthful ISUPPORT", async () => {
   await withServer(async (server) => {
     const irc = await IrcClient.connect(server.ircPort);
@@ -263,39 +280,32 @@ bothStores(
 Deno.test({
   name: "an IRC user on one linked server and an nc user on another are in one room",
   ignore: !HAVE_REDIS,
-  async fn() {
-    const redis = await startRedis();
-    const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
-    await linkedUp(s1);
-    const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
-    await linkedUp(s2);
-    const irc = await IrcClient.register(s1.ircPort, "ann");
-    await irc.send("JOIN #games");
-    await irc.readUntil((l) => / 366 /.test(l));
-    await irc.send("JOIN #lobby");
-    await irc.readUntil((l) => / 366 /.test(l));
-    const { client: nc, name: ncName } = await TestClient.join(s2.port);
-    await nc.send("/join games");
-    await nc.readUntil((l) => l.startsWith("* you are in games"));
-    assert.equal(
-      await irc.readUntil((l) => l.includes("JOIN #games")),
-      `:${ncName}!${ncName}@marquee JOIN #games`,
-    );
-    await irc.send("PRIVMSG #lobby :not for games");
-    await irc.send("PRIVMSG #games :hello across servers");
-    assert.equal(await nc.readUntil((l) => l.startsWith("[")), "[ann]: hello across servers");
-    await nc.send("hi ann");
-    assert.equal(
-      await irc.readUntil((l) => l.includes("PRIVMSG")),
-      `:${ncName}!${ncName}@marquee PRIVMSG #games :hi ann`,
-    );
-    await irc.send("PART #games");
-    assert.equal(await nc.readUntil((l) => l.includes("ann")), "* ann left the room");
-    await Promise.all([irc.close(), nc.close()]);
-    await s1.stop();
-    await s2.stop();
-    await redis.stop();
-  },
+  fn: () =>
+    withLinked(async (s1, s2) => {
+      const irc = await IrcClient.register(s1.ircPort, "ann");
+      await irc.send("JOIN #games");
+      await irc.readUntil((l) => / 366 /.test(l));
+      await irc.send("JOIN #lobby");
+      await irc.readUntil((l) => / 366 /.test(l));
+      const { client: nc, name: ncName } = await TestClient.join(s2.port);
+      await nc.send("/join games");
+      await nc.readUntil((l) => l.startsWith("* you are in games"));
+      assert.equal(
+        await irc.readUntil((l) => l.includes("JOIN #games")),
+        `:${ncName}!${ncName}@marquee JOIN #games`,
+      );
+      await irc.send("PRIVMSG #lobby :not for games");
+      await irc.send("PRIVMSG #games :hello across servers");
+      assert.equal(await nc.readUntil((l) => l.startsWith("[")), "[ann]: hello across servers");
+      await nc.send("hi ann");
+      assert.equal(
+        await irc.readUntil((l) => l.includes("PRIVMSG")),
+        `:${ncName}!${ncName}@marquee PRIVMSG #games :hi ann`,
+      );
+      await irc.send("PART #games");
+      assert.equal(await nc.readUntil((l) => l.includes("ann")), "* ann left the room");
+      await Promise.all([irc.close(), nc.close()]);
+    }),
 });
 
 bothStores(
@@ -463,13 +473,8 @@ bothStores(
 Deno.test({
   name: "an away message set on one linked server answers a private message sent from another",
   ignore: !HAVE_REDIS,
-  async fn() {
-    const redis = await startRedis();
-    const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
-    await linkedUp(s1);
-    const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
-    await linkedUp(s2);
-    try {
+  fn: () =>
+    withLinked(async (s1, s2) => {
       const ann = await IrcClient.register(s1.ircPort, "ann");
       const bob = await IrcClient.register(s2.ircPort, "bob");
       await ann.send("AWAY :gone to lunch");
@@ -494,10 +499,5 @@ Deno.test({
       }
       assert.equal(answer, undefined, "back: no 301");
       await Promise.all([ann.close(), bob.close()]);
-    } finally {
-      await s1.stop();
-      await s2.stop();
-      await redis.stop();
-    }
-  },
+    }),
 });
