@@ -22,6 +22,7 @@ import { NumberFile } from "../store/number_file.ts";
 import { firstLine, type Gate, StartupError } from "../net/mod.ts";
 import { SqliteCommunity } from "../store/sqlite_community.ts";
 import { ThreadedHistory } from "../store/history_thread.ts";
+import { SqliteHistory } from "../store/sqlite_history.ts";
 import { Metrics } from "./metrics.ts";
 
 /** Where a chat's state lives, as the flags say. */
@@ -123,25 +124,22 @@ function composeLocked(
 }
 
 /** Opens the history store in `dataDir` (creating it), or throws a
- * one-line `StartupError`. */
+ * one-line `StartupError`. A lone server writes on a thread of its own;
+ * the workers of `--workers` share the file and write each line at once on
+ * their own thread, so that a newcomer on another worker reads it (a line
+ * on its way through a writer thread is in one worker's memory only). */
 export function openHistory(
   config: { dataDir?: string; keep: number; days: number },
   log: Log,
   onDropped?: (lines: number) => void,
   shared = false,
-): ThreadedHistory {
+): HistoryStore & { close(): void | Promise<void> } {
   const dataDir = config.dataDir ?? ".";
   makeDataDir(dataDir, "--history off");
   try {
     const { keep, days } = config;
-    return ThreadedHistory.open({
-      path: `${dataDir}/history.db`,
-      keep,
-      days,
-      log,
-      onDropped,
-      shared,
-    });
+    const options = { path: `${dataDir}/history.db`, keep, days, log, onDropped, shared };
+    return shared ? SqliteHistory.open(options) : ThreadedHistory.open(options);
   } catch (error) {
     throw new StartupError(firstLine(error));
   }

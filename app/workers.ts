@@ -209,7 +209,8 @@ function prepareStores(config: Config, log: Log): Deno.FsFile | undefined {
     : lockDataDir(config.history?.dataDir, "--history off");
   try {
     if (config.accounts) openCommunity(config.dataDir).close();
-    if (config.history) openHistory(config.history, log).close();
+    // The workers share it: opened here as they will open it.
+    if (config.history) openHistory(config.history, log, undefined, true).close();
   } catch (error) {
     lock?.close();
     throw error;
