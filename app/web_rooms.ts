@@ -16,16 +16,14 @@ export const WEB_ROOMS = `  /** The rooms this page is in, by lower-cased name. 
    * other (a move: a kick from the last one) replaces them all. */
   const opening = new Set();
   const topics = new Map();
-  /** Rooms just opened: the member list that comes with the room is for
-   * the side panel, not the log. */
-  const listing = new Set();
   const lower = (name) => name.toLowerCase();
   /** An event's room, lower-cased, if it happened in one. */
   function roomOf(e) { return typeof e.room === "string" ? lower(e.room) : null; }
   function here(e) { return roomOf(e) === lower(state.room); }
   /** The page is in \`room\` now (its \`room\` event came). */
   function entered(room) {
-    if (opening.delete(lower(room))) listing.add(lower(room));
+    // A room opened comes with its member list: for the panel, not the log.
+    if (opening.delete(lower(room))) quiet.who++;
     else joined.clear();
     joined.set(lower(room), joined.get(lower(room)) ?? { name: room, unread: 0, mentions: 0 });
     showRoom(room);

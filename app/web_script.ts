@@ -124,7 +124,7 @@ export const WEB_SCRIPT =
         return true;
       case "join":
         // The first line a connection gets is its own join: that is who we are.
-        if (!state.me) { setMe(e.name); opening.add("lobby"); entered("lobby"); if (wanted) restore(); }
+        if (!state.me) { setMe(e.name); entered("lobby"); if (wanted) restore(); }
         if (joined.has("lobby") && lower(state.room) === "lobby") people(() => add(e.name));
         return true;
       case "enter": if (here(e)) people(() => add(e.name)); return true;
@@ -135,7 +135,7 @@ export const WEB_SCRIPT =
       case "leave": people(() => remove(e.name)); return true;
       case "who":
         if (here(e)) people(() => { state.people = e.names.slice(); state.ops = e.ops ?? []; });
-        return !listing.delete(lower(e.room)) && !quietly("who");
+        return !quietly("who");
       // The server sends the list again (\`update\`) whenever someone comes or goes.
       case "rooms": drawRooms(e.rooms); return !e.update && !quietly("rooms");
       case "info":
