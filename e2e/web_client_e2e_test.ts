@@ -778,6 +778,11 @@ Deno.test({
         "carol: hi games",
         "carol: ann, look here", // grouped: the name is there for screen readers
       ]);
+      // Someone moving between two of your other rooms does not show here.
+      await bob.send("/join den");
+      await side.getByRole("button", { name: "Show den, 3 people" }).waitFor();
+      await side.getByRole("button", { name: "Message carol" }).waitFor();
+      assert.equal(await side.getByRole("button", { name: "Message bob" }).count(), 0);
       // The member list follows moves in the room shown, and only there.
       await dave.send("/join attic");
       await carol.send("/join attic");
