@@ -40,13 +40,8 @@ export const WEB_ROOMS = `  /** The rooms this page is in, by lower-cased name. 
     const r = joined.get(lower(room));
     if (r) { r.unread = 0; r.mentions = 0; }
     setRoom(room);
-    talkBar.hidden = true;
-    earlier.hidden = false;
     earlier.disabled = false;
-    for (const node of log.children) fits(node);
-    drawJoined();
-    drawTalks();
-    log.scrollTop = log.scrollHeight;
+    showView();
   }
   /** A line said in a room not shown now counts there. */
   function counted(e) {

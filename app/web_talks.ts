@@ -50,16 +50,22 @@ export const WEB_TALKS = `  /** Conversations by the other person's name (lower-
   function openTalk(name) {
     if (name === null) return showRoom(state.room);
     state.talk = name;
-    const talk = name && talks.get(name.toLowerCase());
+    const talk = talks.get(name.toLowerCase());
     if (talk) talk.unread = 0;
-    talkBar.hidden = name === null;
-    talkName.textContent = name ?? "";
-    earlier.hidden = name !== null;
+    showView();
+    input.focus();
+  }
+  /** Shows the view open now (a conversation, or else the room shown):
+   * its lines, its bar, its counts, what the input says it sends to. */
+  function showView() {
+    talkBar.hidden = state.talk === null;
+    talkName.textContent = state.talk ?? "";
+    earlier.hidden = state.talk !== null;
+    input.placeholder = state.talk ? "Message to " + state.talk : "Message, or /help";
     for (const node of log.children) fits(node);
-    input.placeholder = name ? "Message to " + name : "Message, or /help";
+    drawJoined();
     drawTalks();
     log.scrollTop = log.scrollHeight;
-    input.focus();
   }
   $("talk-back").addEventListener("click", () => openTalk(null));
   /** What the input sends: in a conversation, plain text goes to its
