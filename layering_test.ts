@@ -89,6 +89,7 @@ Deno.test("only the Redis adapters (link, history, accounts) load the Redis clie
     for (const file of sourceFiles(folder)) {
       const adapters = [
         "cluster/redis_broker.ts",
+        "cluster/redis_channels.ts",
         "cluster/redis_history.ts",
         "cluster/redis_community.ts",
       ];

@@ -104,7 +104,8 @@ export type Effect<S = unknown> =
   /** A connection refused before it joined: `event` to it, then closed. */
   | { type: "turn_away"; sink: Sink; face: Face; event: ChatEvent }
   /** Tell the other servers. */
-  | { type: "publish"; event: ClusterEvent }
+  /** To the other servers, or with `to` only that server. */
+  | { type: "publish"; event: ClusterEvent; to?: string }
   /** Keep a room line in history (`remote`: said on another server, kept
    * here only when the store is not shared). */
   | { type: "keep"; room: string; from: string; text: string; action: boolean; remote?: boolean }

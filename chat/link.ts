@@ -56,11 +56,17 @@ export class Link {
     return news;
   }
 
-  /** Tells the other servers, stamped with our id; nothing when not linked. */
-  publish(event: ClusterEvent): void {
+  /** Tells the other servers (or only the server `to`), stamped with our
+   * id; nothing when not linked. */
+  publish(event: ClusterEvent, to?: string): void {
     if (!this.#broker.linked) return;
     event.server = this.#broker.serverId;
-    this.#broker.publish(event);
+    this.#broker.publish(event, to);
+  }
+
+  /** See {@linkcode Broker.listen}. */
+  listen(room: string, here: boolean): void {
+    if (this.#broker.linked) this.#broker.listen(room, here);
   }
 
   /** See {@linkcode Broker.claimName}. */

@@ -117,8 +117,13 @@ export interface ClusterLink {
   readonly linked: boolean;
   /** Starts listening; resolves once linked (the local broker at once). */
   start(listener: BrokerListener): Promise<void>;
-  /** Tells the other servers; dropped, not queued, while the link is down. */
-  publish(event: ClusterEvent): void;
+  /** Tells the other servers; dropped, not queued, while the link is down.
+   * A `say` or `me` with its `room` reaches only the servers with users in
+   * that room; with `to`, only the server `to`. */
+  publish(event: ClusterEvent, to?: string): void;
+  /** This server has users in `room` now (`here`), or no longer: it hears
+   * that room's lines only while it has (see `publish`). */
+  listen(room: string, here: boolean): void;
   /** Says goodbye and disconnects. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@
 
 import type { ServerCommand } from "./commands.ts";
 import type { Face, Notify, Refusal } from "./events.ts";
+import { isReservedName, looksAssigned } from "./names.ts";
 import { LOBBY } from "./protocol.ts";
 
 /** Where a local user's lines go: the connection's Outbox. */
@@ -101,59 +102,8 @@ export interface Room<S = unknown> {
   /** The number of the user who created it, by `/join`ing it empty: they
    * may claim it by registering while still in it. */
   creator?: number;
-}
-
-/** Names given at connect; nobody may choose one that is not theirs. */
-const ASSIGNED_NAME = /^user\d+$/i;
-
-/** Names that would let a `/me` action read as a server line: the first
- * words of every `* ` line that is not about a user (`* server shutting
- * down`, `* link to other servers lost`, `* you are in games`, `* in lobby:
- * ...`, `* and 5 more`, `* welcome, ...`, history's frames), and names without letters (`* 3 in
- * lobby, ...`). See docs/protocol.md, "Server lines cannot be forged". */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  "server",
-  "link",
-  "you",
-  "in",
-  "and",
-  "welcome",
-  // History frames: `* recent in ROOM:`, `* end of recent`, `* history of
-  // ROOM:`, `* no earlier lines in ROOM`.
-  "recent",
-  "end",
-  "history",
-  "no",
-  // Accounts and moderation: `* topic of ROOM: ...`, `* announcement from
-  // ...`, `* this connection is not encrypted...`, `* bans and mutes in
-  // ROOM:`, `* nobody is banned...`, `* password changed`.
-  "topic",
-  "announcement",
-  // Linked servers' notices: `* a user on another server also had the name
-  // ...`, `* your name ... is held by a user on another server ...`.
-  "a",
-  "your",
-  "this",
-  "bans",
-  "nobody",
-  "password",
-]);
-
-/** Whether `name` is one nobody may take: a reserved word, or a name with
- * no letters (`3` would read as `* 3 in lobby, ...`, `2026-11-28` as the
- * date of a replayed history line). */
-export function isReservedName(name: string): boolean {
-  return RESERVED_NAMES.has(name.toLowerCase()) || /^[\d_-]+$/.test(name);
-}
-
-/** `userN` or a look-alike of it (`userl`, `userO`): only the server
- * assigns those. */
-function looksAssigned(name: string): boolean {
-  return /^user[0-9lio|]+$/i.test(name);
-}
-
-export function isAssignedName(name: string): boolean {
-  return ASSIGNED_NAME.test(name);
+  /** How many of its users are on this server. */
+  locals: number;
 }
 
 /**
@@ -183,10 +133,13 @@ export class Registry<S = unknown> {
   /** Bumped whenever someone enters or leaves a room (see rooms_watch). */
   changes = 0;
   /** The room of a user in no room: nobody is ever in it. */
-  readonly nowhere: Room<S> = { name: "", users: new Set() };
+  readonly nowhere: Room<S> = { name: "", users: new Set(), locals: 0 };
+  /** Told when `room` gets its first user of this server (`here`), and
+   * when its last one leaves: a linked server hears only such rooms' lines. */
+  onLocalRoom: (room: string, here: boolean) => void = () => {};
 
   constructor() {
-    this.#rooms.set(LOBBY, { name: LOBBY, users: new Set() });
+    this.#rooms.set(LOBBY, { name: LOBBY, users: new Set(), locals: 0 });
   }
 
   /** The room everyone starts in; it never vanishes. */
@@ -332,6 +285,9 @@ export class Registry<S = unknown> {
   enter(user: User<S>, name: string): Room<S> {
     const room = this.#roomNamed(name);
     if (room.users.size === 0 && room.name !== LOBBY) room.creator = user.id;
+    if (!room.users.has(user) && user.local && room.locals++ === 0) {
+      this.onLocalRoom(room.name, true);
+    }
     room.users.add(user);
     user.rooms.add(room);
     user.room = room;
@@ -360,7 +316,7 @@ export class Registry<S = unknown> {
     const key = name.toLowerCase();
     let room = this.#rooms.get(key);
     if (room === undefined) {
-      room = { name, users: new Set() };
+      room = { name, users: new Set(), locals: 0 };
       this.#rooms.set(key, room);
     }
     return room;
@@ -379,8 +335,9 @@ export class Registry<S = unknown> {
 
   /** `user` is out of `room`: the room goes if nobody is left in it. */
   #emptied(room: Room<S>, user: User<S>): void {
-    room.users.delete(user);
+    if (!room.users.delete(user)) return;
     this.changes++;
+    if (user.local && --room.locals === 0) this.onLocalRoom(room.name, false);
     if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
   }
 

@@ -92,6 +92,9 @@ export class ChatServer extends Actor<ChatServerMessage> {
     this.#welcome = options.welcome ?? false;
     this.#now = options.now ?? Date.now;
     this.#link = new Link(options.broker);
+    // Called while a command changes the rooms, before its effects run: a
+    // room's channel is asked for before the move into it is published.
+    this.#registry.onLocalRoom = (room, here) => this.#link.listen(room, here);
     this.#store = options.people?.store;
     this.#delivery = new Delivery({
       registry: this.#registry,

@@ -9,6 +9,7 @@ import { Address, Mailbox, spawn } from "../actors/mod.ts";
 import { FakeBroker } from "../testing/fake_broker.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 import { FakeSink } from "../testing/fake_sink.ts";
+import { pollUntil } from "../testing/within.ts";
 import { LocalBroker } from "../cluster/local_broker.ts";
 import type { Broker } from "./ports.ts";
 import { ChatServer, type ChatServerMessage } from "./server.ts";
@@ -95,6 +96,41 @@ Deno.test("ChatServer keeps the chat going while a rename waits for the other se
   await skipTo(a.sink, "* user1 is now known as alice");
   assert.deepEqual(a.session.tryReceive(), { type: "renamed", name: "alice" });
   assert.ok(broker.published.some((e) => e.type === "nick" && e.name === "alice"));
+  await chat.stop();
+});
+
+Deno.test("ChatServer tells its broker which rooms have its users, and routes every line it publishes", async () => {
+  const broker = new FakeBroker();
+  const chat = startChat({ broker });
+  const roomsAre = (rooms: string[], why: string) =>
+    pollUntil(why, () => [...broker.rooms].join() === rooms.join());
+  await chat.server.send({ type: "link", up: true });
+  const sam = { server: "there", id: 50, name: "sam", rooms: ["attic"] };
+  await chat.server.send({ type: "remote", event: { type: "join", server: "there", user: sam } });
+  const a = await chat.join(1);
+  const b = await chat.join(2);
+  await roomsAre(["lobby"], "lobby only: another server's user in attic is not ours");
+  await a.command({ name: "join", room: "Games" });
+  await roomsAre(["lobby", "games"], "games too: b is still in lobby");
+  await b.command({ name: "join", room: "games" });
+  await roomsAre(["games"], "lobby has nobody of ours left");
+  await a.say("hi");
+  await a.command({ name: "msg", to: "sam", text: "psst" });
+  await pollUntil("both published", () => broker.published.some((e) => e.type === "msg"));
+  const say = broker.published.findIndex((e) => e.type === "say");
+  assert.deepEqual(broker.published[say], {
+    type: "say",
+    server: "here",
+    id: 1,
+    text: "hi",
+    room: "Games",
+  }, "a line names its room: the one channel it goes on");
+  assert.equal(broker.routes[say], undefined);
+  const msg = broker.published.findIndex((e) => e.type === "msg");
+  assert.equal(broker.routes[msg], "there", "a private message goes to its server only");
+  await chat.server.send({ type: "leave", id: 1 });
+  await chat.server.send({ type: "leave", id: 2 });
+  await roomsAre([], "nobody of ours is left in any room");
   await chat.stop();
 });
 

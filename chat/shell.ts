@@ -84,7 +84,7 @@ export class Shell {
         effect.sink.push(render(effect.face, [effect.event], this.#p.now()));
         return void effect.sink.close({ flushMs: 1_000 });
       case "publish":
-        return this.#p.link.publish(effect.event);
+        return this.#p.link.publish(effect.event, effect.to);
       case "keep": {
         const { room, from, text, action } = effect;
         if (effect.remote) return this.#p.history?.keepRemote(room, from, text, action);

@@ -53,6 +53,8 @@ export class LocalBroker implements Broker {
 
   publish(): void {}
 
+  listen(): void {}
+
   claimName(): Promise<boolean> {
     return Promise.resolve(true);
   }

@@ -71,10 +71,14 @@ export class PortBroker implements Broker {
     return Promise.resolve();
   }
 
+  /** To every sibling, whatever the route: within one process a message
+   * costs little, and each worker applies only what concerns its users. */
   publish(event: ClusterEvent): void {
     if (this.#closed) return;
     for (const peer of this.#peers) peer.postMessage(event);
   }
+
+  listen(): void {}
 
   /** The hub's next number; rejected (the connection is turned away as
    * busy) when the hub could not keep it in its store. */
@@ -213,9 +217,13 @@ export class WorkerAndRedisBroker implements Broker {
     });
   }
 
-  publish(event: ClusterEvent): void {
+  publish(event: ClusterEvent, to?: string): void {
     this.#siblings.publish(event);
-    this.#redis.publish(event);
+    this.#redis.publish(event, to);
+  }
+
+  listen(room: string, here: boolean): void {
+    this.#redis.listen(room, here);
   }
 
   nextUserNumber(): Promise<number> {

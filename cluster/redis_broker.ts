@@ -1,9 +1,10 @@
 /**
  * The Redis adapter of the chat's `Broker` port: it links several processes
- * (on one machine behind `--reuse-port`, or on many) into one chat. Every
- * event a server's users cause is published on one channel, every server
- * applies the others' events to its own users, and `userN` numbers come from
- * one cluster-wide counter.
+ * (on one machine behind `--reuse-port`, or on many) into one chat. The
+ * events a server's users cause are published (a room's lines on that
+ * room's channel, heard only by servers with users there: see
+ * `redis_channels.ts`), every server applies the others' events to its own
+ * users, and `userN` numbers come from one cluster-wide counter.
  *
  * Every message heard goes through `parseEvent` (malformed ones are counted
  * and dropped); presence (heartbeats out, silence in) is kept by `Presence`.
@@ -19,6 +20,7 @@
  */
 
 import type { createClient } from "redis";
+import { RedisChannels } from "./redis_channels.ts";
 import { RedisCommunity } from "./redis_community.ts";
 import type { Broker, BrokerListener, ClusterEvent, Log } from "../chat/ports.ts";
 import { describeError } from "../net/describe_error.ts";
@@ -27,6 +29,8 @@ import { HEARTBEAT_MS, Presence } from "./presence.ts";
 import { RedisHistory, type RedisHistoryOptions } from "./redis_history.ts";
 import {
   CHANNEL,
+  type ClientOptions,
+  clientOptions,
   CONNECT_TIMEOUT_MS,
   ECHO_RETRY_MS,
   FREE_NAMES_SCRIPT,
@@ -37,7 +41,6 @@ import {
   passwordOf,
   RAISE_COUNTER_SCRIPT,
   REASSERT_NAME_SCRIPT,
-  RECONNECT_MAX_MS,
   redactUrl,
   type RedisBrokerOptions,
   SERVER_NAMES_PREFIX,
@@ -81,11 +84,11 @@ export class RedisBroker implements Broker {
   readonly #onDropped: (fault: EventFault) => void;
   readonly #presence = new Presence();
   readonly #dropped = new DroppedEvents();
-  readonly #clientOptions: Parameters<typeof createClient>[0];
-  // Created in start(): the Redis client library is loaded only by servers
-  // that link, so a plain server does not pay its ~35 MiB of RSS.
+  readonly #clientOptions: ClientOptions;
+  // Made in start(): only a linked server loads the client (~35 MiB RSS).
   #commands!: RedisClient;
   #subscriber!: RedisClient;
+  readonly #channels: RedisChannels;
   readonly #claimed = new Set<string>();
   #listener: BrokerListener | undefined;
   #numbers: number[] = [];
@@ -95,9 +98,8 @@ export class RedisBroker implements Broker {
   /** Re-asserting numbers and names after the link came back. */
   #reasserting = false;
   #linkUp = false;
-  /** Both connections are ready, but we have not yet heard our own echo:
-   * until then our subscription may not be back, and whatever the others
-   * send (their rosters after an outage) could be missed. */
+  /** Both connections are ready, but our own echo is not back: until it
+   * is, what the others send (rosters after an outage) could be missed. */
   #awaitingEcho = false;
   /** Resends the echo while awaited (one sent before the resubscribe is lost). */
   #echoTimer: ReturnType<typeof setInterval> | undefined;
@@ -106,8 +108,7 @@ export class RedisBroker implements Broker {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   readonly #requirePersistence: boolean;
-  /** The history kept in this Redis, if asked for: its last batch goes
-   * out before the connections close. */
+  /** History kept in this Redis, if asked for: flushed before closing. */
   #history: RedisHistory | undefined;
 
   constructor(options: RedisBrokerOptions) {
@@ -118,17 +119,12 @@ export class RedisBroker implements Broker {
     this.#requirePersistence = options.requirePersistence ?? false;
     this.#now = options.now ?? Date.now;
     this.#onDropped = options.onDropped ?? (() => {});
-    this.#clientOptions = {
-      url: options.url,
-      // Fail fast while disconnected: a chat line queued for minutes and
-      // replayed later is worse than one that only reached this server.
-      disableOfflineQueue: true,
-      socket: {
-        ...(options.ca === undefined ? {} : { ca: [options.ca] }),
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, RECONNECT_MAX_MS),
-      },
-    };
+    this.#channels = new RedisChannels(this.serverId, {
+      commands: () => this.#commands,
+      subscriber: () => this.#subscriber,
+      receive: (message) => this.#receive(message),
+    });
+    this.#clientOptions = clientOptions(options);
   }
 
   async start(listener: BrokerListener): Promise<void> {
@@ -149,7 +145,7 @@ export class RedisBroker implements Broker {
         Promise.all([this.#commands.connect(), this.#subscriber.connect()]),
         CONNECT_TIMEOUT_MS,
       );
-      await this.#subscriber.subscribe(CHANNEL, (message) => this.#receive(message));
+      await this.#channels.start();
       this.#subscribed = true;
     } catch (error) {
       await this.close();
@@ -199,9 +195,12 @@ export class RedisBroker implements Broker {
     return this.#numbers.shift() as number;
   }
 
-  publish(event: ClusterEvent): void {
-    if (!this.#linkUp) return;
-    this.#commands.publish(CHANNEL, JSON.stringify(event)).catch(() => {});
+  publish(event: ClusterEvent, to?: string): void {
+    if (this.#linkUp) this.#channels.publish(event, to);
+  }
+
+  listen(room: string, here: boolean): void {
+    this.#channels.listen(room, here);
   }
 
   async claimName(key: string): Promise<boolean> {
@@ -342,7 +341,8 @@ export class RedisBroker implements Broker {
   #heardOwnEcho(): void {
     if (!this.#awaitingEcho || this.#reasserting) return;
     this.#reasserting = true;
-    withTimeout(Promise.all([this.#raiseCounter(), this.#reassertNames()]), GOODBYE_TIMEOUT_MS)
+    const again = [this.#raiseCounter(), this.#reassertNames(), this.#channels.resubscribe()];
+    withTimeout(Promise.all(again), GOODBYE_TIMEOUT_MS)
       .then(() => {
         if (!this.#awaitingEcho) return;
         this.#stopEcho();

@@ -117,6 +117,32 @@ export interface RedisBrokerOptions {
   requirePersistence?: boolean;
 }
 
+/** How the broker's two connections are made. */
+export type ClientOptions = {
+  url: string;
+  disableOfflineQueue: boolean;
+  socket: {
+    ca?: string[];
+    connectTimeout: number;
+    reconnectStrategy: (attempt: number) => number;
+  };
+};
+
+/** The client library's options for `options.url`. */
+export function clientOptions(options: Pick<RedisBrokerOptions, "url" | "ca">): ClientOptions {
+  return {
+    url: options.url,
+    // Fail fast while disconnected: a chat line queued for minutes and
+    // replayed later is worse than one that only reached this server.
+    disableOfflineQueue: true,
+    socket: {
+      ...(options.ca === undefined ? {} : { ca: [options.ca] }),
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, RECONNECT_MAX_MS),
+    },
+  };
+}
+
 /**
  * Whether a Redis says it keeps nothing on disk: neither an append-only
  * file nor snapshots. One that will not say (CONFIG disabled, as in some

@@ -25,7 +25,11 @@ export class FakeBroker implements Broker {
   readonly serverId = "here";
   readonly linked = true;
   readonly published: ClusterEvent[] = [];
+  /** Each published event's one server, if it had one (same order). */
+  readonly routes: (string | undefined)[] = [];
   readonly released: string[] = [];
+  /** Rooms this server has users in, as the chat said (lower-cased). */
+  readonly rooms = new Set<string>();
   readonly #claims = new Map<string, (granted: boolean) => void>();
   #next = 0;
 
@@ -37,8 +41,14 @@ export class FakeBroker implements Broker {
     return Promise.resolve(++this.#next);
   }
 
-  publish(event: ClusterEvent): void {
+  publish(event: ClusterEvent, to?: string): void {
     this.published.push(event);
+    this.routes.push(to);
+  }
+
+  listen(room: string, here: boolean): void {
+    if (here) this.rooms.add(room.toLowerCase());
+    else this.rooms.delete(room.toLowerCase());
   }
 
   /** Stays pending until {@linkcode answerClaim}. */

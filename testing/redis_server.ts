@@ -34,6 +34,8 @@ export interface RedisServer {
   /** Runs one command over a raw connection and returns the reply's first
    * line (enough for PUBLISH, SET, GET of short values). */
   command(...args: string[]): Promise<string>;
+  /** How many connections are subscribed to `channel` (PUBSUB NUMSUB). */
+  subscribers(channel: string): Promise<number>;
 }
 
 function freePort(): number {
@@ -95,6 +97,7 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
     restart: launch,
     signal: (signal) => child?.kill(signal),
     command: (...args) => command(port, args),
+    subscribers: (channel) => subscribers(port, channel),
   };
 }
 
@@ -104,6 +107,28 @@ function encodeCommand(args: string[]): Uint8Array {
   const parts = [`*${args.length}\r\n`];
   for (const arg of args) parts.push(`$${encoder.encode(arg).length}\r\n${arg}\r\n`);
   return encoder.encode(parts.join(""));
+}
+
+/** PUBSUB NUMSUB's count: the reply is an array (channel, count), read
+ * until its count has come. */
+async function subscribers(port: number, channel: string): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const request = encodeCommand(["PUBSUB", "NUMSUB", channel]);
+    for (let written = 0; written < request.length;) {
+      written += await conn.write(request.subarray(written));
+    }
+    const buffer = new Uint8Array(4096);
+    let reply = "";
+    while (!/\r\n:\d+\r\n$/.test(reply)) {
+      const n = await conn.read(buffer);
+      if (n === null) throw new Error(`Cannot read PUBSUB NUMSUB's reply: ${reply}`);
+      reply += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return Number(/:(\d+)\r\n$/.exec(reply)?.[1]);
+  } finally {
+    conn.close();
+  }
 }
 
 async function command(port: number, args: string[]): Promise<string> {

@@ -8,7 +8,8 @@
 
 import { type Effect, localOf, refuse, type Scene, tell } from "../command.ts";
 import { isLoopback } from "../../net/mod.ts";
-import { isAssignedName, type User } from "../registry.ts";
+import { isAssignedName } from "../names.ts";
+import type { User } from "../registry.ts";
 import type { Task } from "../tasks.ts";
 import { claimCreatedRoom, failed, limited, start, whenReady } from "./passwords.ts";
 import { accountChanged } from "./notify.ts";

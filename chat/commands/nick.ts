@@ -14,7 +14,8 @@
  */
 
 import { type Effect, localOf, refuse, type Scene, tell } from "../command.ts";
-import { isAssignedName, type User } from "../registry.ts";
+import { isAssignedName } from "../names.ts";
+import type { User } from "../registry.ts";
 
 /** The answer to a claim, as it comes back to the chat server. */
 export interface ClaimAnswer {

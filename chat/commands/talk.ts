@@ -27,12 +27,11 @@ export function say<S>(scene: Scene<S>, user: User<S>, text: string, notice = fa
     { type: "room", room, event: { type: "say", from: user.name, text }, except },
     { type: "keep", room: room.name, from: user.name, text, action: false },
   ];
-  // Checked here, not only in publish, so a lone server builds no event per line.
+  // Checked here, not only in publish, so a lone server builds no event per
+  // line. The room is named: it is what routes the line to the servers
+  // with users in it.
   if (scene.link.linked) {
-    // Only a user in several rooms says which: the others' one is known.
-    const event = user.rooms.size === 1
-      ? { type: "say", server: "", id: user.id, text } as const
-      : { type: "say", server: "", id: user.id, text, room: room.name } as const;
+    const event = { type: "say", server: "", id: user.id, text, room: room.name } as const;
     effects.push({ type: "publish", event });
   }
   return effects;
@@ -104,6 +103,7 @@ export function message<S>(
   return [{
     type: "publish",
     event: { type: "msg", server: "", from, to: target.name, text: said },
+    to: target.server,
   }, ...echo];
 }
 

@@ -32,6 +32,7 @@ export function whois<S>(scene: Scene<S>, user: User<S>, name: string): Effect<S
     {
       type: "publish",
       event: { type: "whois", server: "", asker: user.id, target: target.id, oper },
+      to: target.server,
     },
     { type: "whois_timer", asker: user.id, target: target.id, token },
   ];
@@ -70,6 +71,7 @@ export function answerWhois<S>(
   return [{
     type: "publish",
     event: { type: "whois_reply", server: "", to, asker, target: event.target, facts },
+    to,
   }];
 }
 

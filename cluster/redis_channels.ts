@@ -1,0 +1,173 @@
+/**
+ * Which Redis channel carries each event between linked servers, and this
+ * server's subscriptions, so that a server pays only for the rooms its own
+ * users are in.
+ *
+ * - A room's chat lines and actions go on that room's channel
+ *   (`marquee:room:<room>`), which a server hears only while it has a user
+ *   in the room.
+ * - What is meant for one server (a private message to its user, a
+ *   `/whois` question or answer) goes on that server's channel.
+ * - Everything else (joins, leaves, moves, renames, rosters, heartbeats,
+ *   acts) is small and every server needs it to know who is where: it
+ *   stays on the control channel, `marquee:events`.
+ *
+ * One connection publishes everything, in order, and Redis delivers what one
+ * subscriber hears in the order it was published, across channels: so a
+ * sender's lines keep their order, and a move published before a line is
+ * heard before it.
+ *
+ * The subscribe race: when a user of ours enters a room we had no user in,
+ * we subscribe to its channel, and everything we publish waits until Redis
+ * has confirmed that subscription (or 2 s have passed). The move into the
+ * room is among what waits; so every other server learns of our user in the
+ * room only after we hear the room, and any line it sends there once it
+ * knows reaches our user.
+ *
+ * @module
+ */
+
+import type { createClient } from "redis";
+import type { ClusterEvent } from "../chat/ports.ts";
+import { CHANNEL, withTimeout } from "./redis_keys.ts";
+
+type RedisClient = ReturnType<typeof createClient>;
+
+/** A room's channel, by its lower-cased name. */
+export const ROOM_CHANNEL_PREFIX = "marquee:room:";
+/** One server's channel, by its id. */
+export const SERVER_CHANNEL_PREFIX = "marquee:server:";
+/** How long publishes wait for a room's subscription to be confirmed. */
+const SUBSCRIBE_TIMEOUT_MS = 2_000;
+
+/**
+ * The channel `event` goes on (`to`: the one server it is meant for).
+ *
+ * @example
+ * ```ts
+ * import { channelOf } from "./redis_channels.ts";
+ * channelOf({ type: "say", server: "a", id: 1, text: "hi", room: "Games" }); // "marquee:room:games"
+ * channelOf({ type: "heartbeat", server: "a" }); // "marquee:events"
+ * ```
+ */
+export function channelOf(event: ClusterEvent, to?: string): string {
+  if (to !== undefined) return SERVER_CHANNEL_PREFIX + to;
+  const room = event.type === "say" || event.type === "me" ? event.room : undefined;
+  return room === undefined ? CHANNEL : roomChannel(room);
+}
+
+/** The channel of the room called `room` (any case). */
+export function roomChannel(room: string): string {
+  return ROOM_CHANNEL_PREFIX + room.toLowerCase();
+}
+
+/** What the channels need of the broker. */
+export interface ChannelClients {
+  /** The connection that publishes (and runs every other command). */
+  commands: () => RedisClient;
+  /** The subscribed connection. */
+  subscriber: () => RedisClient;
+  /** Every message heard, on any of our channels. */
+  receive: (message: string) => void;
+}
+
+/**
+ * This server's channels: the two it always hears, the rooms it has users
+ * in, and the publishes held while a room's subscription is on its way.
+ *
+ * @example
+ * ```ts ignore
+ * const channels = new RedisChannels("a1", { commands, subscriber, receive });
+ * await channels.start();
+ * channels.listen("games", true);
+ * channels.publish({ type: "say", server: "a1", id: 1, text: "hi", room: "games" });
+ * ```
+ */
+export class RedisChannels {
+  readonly #clients: ChannelClients;
+  /** The channels every server of ours hears. */
+  readonly #always: string[];
+  /** The room channels we want: rooms with a user of ours. */
+  readonly #wanted = new Set<string>();
+  /** The room channels Redis confirmed and we have not left. */
+  readonly #heard = new Set<string>();
+  /** Publishes held (channel, message) while subscriptions are under way. */
+  #held: [string, string][] = [];
+  #subscribing = 0;
+  readonly #listener = (message: string) => this.#clients.receive(message);
+
+  constructor(serverId: string, clients: ChannelClients) {
+    this.#clients = clients;
+    this.#always = [CHANNEL, SERVER_CHANNEL_PREFIX + serverId];
+  }
+
+  /** Subscribes to the control channel and our own. */
+  async start(): Promise<void> {
+    await this.#clients.subscriber().subscribe(this.#always, this.#listener);
+  }
+
+  /** Publishes `event` on its channel: at once, or after the subscriptions
+   * under way (see the module doc). */
+  publish(event: ClusterEvent, to?: string): void {
+    const channel = channelOf(event, to);
+    const message = JSON.stringify(event);
+    if (this.#subscribing > 0) this.#held.push([channel, message]);
+    else this.#send(channel, message);
+  }
+
+  /** We have a user in `room` now (`here`), or no longer. */
+  listen(room: string, here: boolean): void {
+    const channel = roomChannel(room);
+    if (here) {
+      if (this.#wanted.has(channel)) return;
+      this.#wanted.add(channel);
+      // While the link is down, `resubscribe` does it when it returns.
+      if (this.#clients.subscriber().isReady) this.#subscribe([channel]);
+      return;
+    }
+    if (!this.#wanted.delete(channel) || !this.#clients.subscriber().isReady) return;
+    this.#unsubscribe([channel]);
+  }
+
+  /** After the link returned: hears every room wanted, and leaves any
+   * heard that no longer is (a user left while the link was down). The
+   * client library resubscribes what it knew; this adds what it missed. */
+  async resubscribe(): Promise<void> {
+    const gone = [...this.#heard].filter((channel) => !this.#wanted.has(channel));
+    if (gone.length > 0) this.#unsubscribe(gone);
+    const wanted = [...this.#wanted];
+    await this.#clients.subscriber().subscribe([...this.#always, ...wanted], this.#listener);
+    for (const channel of wanted) this.#heard.add(channel);
+  }
+
+  /** How many room channels we hear (for tests and metrics). */
+  get rooms(): number {
+    return this.#wanted.size;
+  }
+
+  #subscribe(channels: string[]): void {
+    this.#subscribing++;
+    const subscribed = this.#clients.subscriber().subscribe(channels, this.#listener)
+      .then(() => channels.forEach((channel) => this.#heard.add(channel)));
+    withTimeout(subscribed, SUBSCRIBE_TIMEOUT_MS).catch(() => {}).finally(() => this.#settled());
+  }
+
+  #unsubscribe(channels: string[]): void {
+    this.#clients.subscriber().unsubscribe(channels, this.#listener)
+      .then(() => channels.forEach((channel) => this.#heard.delete(channel)))
+      .catch(() => {});
+  }
+
+  /** A subscription is confirmed (or gave up): once none is under way, the
+   * held publishes go, in order. */
+  #settled(): void {
+    if (--this.#subscribing > 0) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const [channel, message] of held) this.#send(channel, message);
+  }
+
+  #send(channel: string, message: string): void {
+    this.#clients.commands().publish(channel, message).catch(() => {});
+  }
+}
