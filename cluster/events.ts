@@ -14,7 +14,7 @@
 
 import { type FieldChecks, validateAct } from "../chat/acts.ts";
 import type { Act, Sanction } from "../chat/community.ts";
-import type { ClusterEvent, RemoteUser } from "../chat/ports.ts";
+import type { ClusterEvent, Log, RemoteUser } from "../chat/ports.ts";
 import type { Notify } from "../chat/events.ts";
 import { NAME_PATTERN } from "../chat/protocol.ts";
 
@@ -57,6 +57,49 @@ export function parseEvent(message: string): ParsedEvent {
   } catch {
     return { ok: false, fault: "not_json" };
   }
+  return checkEvent(value);
+}
+
+/** Most events in one batch (the broker sends far fewer: see
+ * `redis_channels.ts`). */
+export const MAX_BATCH_EVENTS = 10_000;
+
+/**
+ * Parses one message from a channel: a single event, or a batch of one
+ * server's events (`{"server":ID,"events":[...]}`), each checked as
+ * `parseEvent` checks one, and each of that server.
+ *
+ * @example
+ * ```ts
+ * import { parseMessage } from "./events.ts";
+ * parseMessage('{"server":"a1","events":[{"type":"sync","server":"a1"}]}');
+ * // [{ ok: true, event: { type: "sync", server: "a1" } }]
+ * ```
+ */
+export function parseMessage(message: string): ParsedEvent[] {
+  if (!message.startsWith('{"server":')) return [parseEvent(message)];
+  if (message.length > MAX_EVENT_BYTES) return [{ ok: false, fault: "oversized" }];
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return [{ ok: false, fault: "not_json" }];
+  }
+  const events = isObject(value) ? value.events : undefined;
+  const server = isObject(value) ? value.server : undefined;
+  const valid = typeof server === "string" && server !== "" && server.length <= MAX_SERVER_ID_CHARS;
+  if (!valid || !Array.isArray(events) || events.length > MAX_BATCH_EVENTS) {
+    return [{ ok: false, fault: "bad_field" }];
+  }
+  return events.map((event) =>
+    isObject(event) && event.server === server
+      ? checkEvent(event)
+      : { ok: false, fault: "bad_field" }
+  );
+}
+
+/** Checks one parsed event. */
+function checkEvent(value: unknown): ParsedEvent {
   if (!isObject(value) || typeof value.type !== "string" || !Object.hasOwn(CHECKS, value.type)) {
     return { ok: false, fault: "unknown_type" };
   }
@@ -272,6 +315,27 @@ export const DROP_LOG_INTERVAL_MS = 60_000;
 export class DroppedEvents {
   readonly #counts = new Map<EventFault, number>();
   readonly #loggedAt = new Map<EventFault, number>();
+  readonly #log: Log;
+  readonly #onDropped: (fault: EventFault) => void;
+
+  /** `log` gets the lines `drop` logs; `onDropped` is told of each drop. */
+  constructor(log: Log = () => {}, onDropped: (fault: EventFault) => void = () => {}) {
+    this.#log = log;
+    this.#onDropped = onDropped;
+  }
+
+  /** Counts one malformed event dropped at `now`; logs it at most once a
+   * minute per fault. */
+  drop(fault: EventFault, now: number): void {
+    this.#onDropped(fault);
+    if (!this.record(fault, now)) return;
+    this.#log(`[server] dropped a malformed event from Redis (${fault})`, {
+      level: "warn",
+      event: "cluster_event_dropped",
+      reason: fault,
+      dropped: this.count(fault),
+    });
+  }
 
   /** Counts one drop at `now` (ms); true when it should be logged. */
   record(fault: EventFault, now: number): boolean {

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { DROP_LOG_INTERVAL_MS, DroppedEvents, MAX_EVENT_BYTES, parseEvent } from "./events.ts";
+import {
+  DROP_LOG_INTERVAL_MS,
+  DroppedEvents,
+  MAX_BATCH_EVENTS,
+  MAX_EVENT_BYTES,
+  parseEvent,
+  parseMessage,
+} from "./events.ts";
 import { FakeClock } from "../testing/fake_clock.ts";
 
 const user = { server: "s1", id: 3, name: "alice", rooms: ["lobby"] };
@@ -179,4 +186,40 @@ Deno.test("acts from other servers are rebuilt from checked fields; bad ones are
       fault: "bad_field",
     }, JSON.stringify(act));
   }
+});
+
+Deno.test("parseMessage reads a batch of one server's events, dropping only those that fail their check", () => {
+  const say = { type: "say", server: "s1", id: 1, text: "hi", room: "lobby" };
+  const forged = { type: "say", server: "s2", id: 2, text: "not s1's user", room: "lobby" };
+  const junk = { type: "say", server: "s1", id: 1, text: "a\nforged line", room: "lobby" };
+  const message = JSON.stringify({ server: "s1", events: [say, forged, junk, say] });
+  assert.deepEqual(parseMessage(message), [
+    { ok: true, event: say },
+    { ok: false, fault: "bad_field" },
+    { ok: false, fault: "bad_field" },
+    { ok: true, event: say },
+  ]);
+  assert.deepEqual(parseMessage(JSON.stringify(say)), [{ ok: true, event: say }], "one event");
+});
+
+Deno.test("parseMessage drops a batch whose envelope is wrong, as one fault", () => {
+  for (
+    const message of [
+      '{"server":"s1","events":{}}',
+      '{"server":"","events":[]}',
+      `{"server":"${"x".repeat(65)}","events":[]}`,
+      '{"server":1,"events":[]}',
+      JSON.stringify({ server: "s1", events: Array(MAX_BATCH_EVENTS + 1).fill(0) }),
+    ]
+  ) {
+    assert.deepEqual(
+      parseMessage(message),
+      [{ ok: false, fault: "bad_field" }],
+      message.slice(0, 40),
+    );
+  }
+  assert.deepEqual(parseMessage('{"server":"s1",'), [{ ok: false, fault: "not_json" }]);
+  assert.deepEqual(parseMessage('{"server":"' + "x".repeat(MAX_EVENT_BYTES) + '"}'), [
+    { ok: false, fault: "oversized" },
+  ]);
 });

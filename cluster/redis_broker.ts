@@ -6,7 +6,7 @@
  * `redis_channels.ts`), every server applies the others' events to its own
  * users, and `userN` numbers come from one cluster-wide counter.
  *
- * Every message heard goes through `parseEvent` (malformed ones are counted
+ * Every message heard goes through `parseMessage` (malformed ones are counted
  * and dropped); presence (heartbeats out, silence in) is kept by `Presence`.
  * Chosen names are claimed with `SET NX PX` keys that the owner refreshes
  * with each heartbeat, so a dead server's names free themselves.
@@ -24,7 +24,7 @@ import { RedisChannels } from "./redis_channels.ts";
 import { RedisCommunity } from "./redis_community.ts";
 import type { Broker, BrokerListener, ClusterEvent, Log } from "../chat/ports.ts";
 import { describeError } from "../net/describe_error.ts";
-import { DroppedEvents, type EventFault, parseEvent } from "./events.ts";
+import { DroppedEvents, parseMessage } from "./events.ts";
 import { HEARTBEAT_MS, Presence } from "./presence.ts";
 import { RedisHistory, type RedisHistoryOptions } from "./redis_history.ts";
 import {
@@ -81,9 +81,8 @@ export class RedisBroker implements Broker {
   #lastError: string | undefined;
   readonly #log: Log;
   readonly #now: () => number;
-  readonly #onDropped: (fault: EventFault) => void;
   readonly #presence = new Presence();
-  readonly #dropped = new DroppedEvents();
+  readonly #dropped: DroppedEvents;
   readonly #clientOptions: ClientOptions;
   // Made in start(): only a linked server loads the client (~35 MiB RSS).
   #commands!: RedisClient;
@@ -118,7 +117,7 @@ export class RedisBroker implements Broker {
     this.#log = options.log;
     this.#requirePersistence = options.requirePersistence ?? false;
     this.#now = options.now ?? Date.now;
-    this.#onDropped = options.onDropped ?? (() => {});
+    this.#dropped = new DroppedEvents(options.log, options.onDropped);
     this.#channels = new RedisChannels(this.serverId, {
       commands: () => this.#commands,
       subscriber: () => this.#subscriber,
@@ -239,6 +238,7 @@ export class RedisBroker implements Broker {
     if (this.#linkUp && this.#history) {
       await withTimeout(this.#history.close(), GOODBYE_TIMEOUT_MS).catch(() => {});
     }
+    this.#channels.flush();
     if (this.#linkUp) await this.#sayGoodbye();
     this.#linkUp = false;
     for (const client of [this.#subscriber, this.#commands]) {
@@ -264,9 +264,14 @@ export class RedisBroker implements Broker {
   }
 
   #receive(message: string): void {
-    const parsed = parseEvent(message);
-    if (!parsed.ok) return this.#drop(parsed.fault);
-    const event = parsed.event;
+    if (this.#channels.ours(message)) return this.#heardOwnEcho();
+    for (const parsed of parseMessage(message)) {
+      if (parsed.ok) this.#heard(parsed.event);
+      else this.#dropped.drop(parsed.fault, this.#now());
+    }
+  }
+
+  #heard(event: ClusterEvent): void {
     if (event.server === this.serverId) return this.#heardOwnEcho();
     if (event.type === "bye") this.#presence.forget(event.server);
     else this.#presence.heard(event.server, this.#now());
@@ -276,17 +281,6 @@ export class RedisBroker implements Broker {
   }
 
   /** Counts a malformed event; logs it at most once a minute per fault. */
-  #drop(fault: EventFault): void {
-    this.#onDropped(fault);
-    if (!this.#dropped.record(fault, this.#now())) return;
-    this.#log(`[server] dropped a malformed event from Redis (${fault})`, {
-      level: "warn",
-      event: "cluster_event_dropped",
-      reason: fault,
-      dropped: this.#dropped.count(fault),
-    });
-  }
-
   #beat(): void {
     if (!this.#linkUp) return;
     this.publish({ type: "heartbeat", server: this.serverId });

@@ -17,6 +17,14 @@
  * sender's lines keep their order, and a move published before a line is
  * heard before it.
  *
+ * Batches: the events of one turn of the event loop that go on the same
+ * channel, one after another, are published as one message
+ * (`{"server":ID,"events":[...]}`, at most 256 KiB), so a busy room costs
+ * one PUBLISH, one delivery by Redis and one parse per turn rather than per
+ * line. A batch ends where the channel changes, which keeps the order
+ * above. A server skips its own batches unread (Redis sends them back to
+ * it when it hears that room too).
+ *
  * The subscribe race: when a user of ours enters a room we had no user in,
  * we subscribe to its channel, and everything we publish waits until Redis
  * has confirmed that subscription (or 2 s have passed). The move into the
@@ -27,6 +35,8 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
+import { clearImmediate, setImmediate } from "node:timers";
 import type { createClient } from "redis";
 import type { ClusterEvent } from "../chat/ports.ts";
 import { CHANNEL, withTimeout } from "./redis_keys.ts";
@@ -39,6 +49,9 @@ export const ROOM_CHANNEL_PREFIX = "marquee:room:";
 export const SERVER_CHANNEL_PREFIX = "marquee:server:";
 /** How long publishes wait for a room's subscription to be confirmed. */
 const SUBSCRIBE_TIMEOUT_MS = 2_000;
+const ENCODER = new TextEncoder();
+/** A batch is sent once it holds this many characters of JSON. */
+const BATCH_CHARS = 256 * 1024;
 
 /**
  * The channel `event` goes on (`to`: the one server it is meant for).
@@ -94,11 +107,24 @@ export class RedisChannels {
   /** Publishes held (channel, message) while subscriptions are under way. */
   #held: [string, string][] = [];
   #subscribing = 0;
+  /** How each of our batches begins: what marks one heard back. */
+  readonly #prefix: string;
+  /** The batch being gathered: its channel, and its events' JSON. */
+  #channel = "";
+  #batch: string[] = [];
+  #batchChars = 0;
+  #flushing: ReturnType<typeof setImmediate> | undefined;
   readonly #listener = (message: string) => this.#clients.receive(message);
 
   constructor(serverId: string, clients: ChannelClients) {
     this.#clients = clients;
     this.#always = [CHANNEL, SERVER_CHANNEL_PREFIX + serverId];
+    this.#prefix = `{"server":${JSON.stringify(serverId)},"events":[`;
+  }
+
+  /** Whether `message` is a batch of ours, heard back. */
+  ours(message: string): boolean {
+    return message.startsWith(this.#prefix);
   }
 
   /** Subscribes to the control channel and our own. */
@@ -106,11 +132,30 @@ export class RedisChannels {
     await this.#clients.subscriber().subscribe(this.#always, this.#listener);
   }
 
-  /** Publishes `event` on its channel: at once, or after the subscriptions
-   * under way (see the module doc). */
+  /** Publishes `event` on its channel, in a batch sent at the end of this
+   * turn, and after the subscriptions under way (see the module doc). */
   publish(event: ClusterEvent, to?: string): void {
     const channel = channelOf(event, to);
-    const message = JSON.stringify(event);
+    if (channel !== this.#channel) this.flush();
+    const json = JSON.stringify(event);
+    this.#channel = channel;
+    this.#batch.push(json);
+    this.#batchChars += json.length;
+    if (this.#batchChars >= BATCH_CHARS) this.flush();
+    // Not setTimeout: its 1-4 ms would be added to every line between
+    // servers; an immediate runs once this turn's input is handled.
+    else this.#flushing ??= setImmediate(() => this.flush());
+  }
+
+  /** Sends the batch gathered so far (or holds it: see `publish`). */
+  flush(): void {
+    if (this.#flushing !== undefined) clearImmediate(this.#flushing);
+    this.#flushing = undefined;
+    if (this.#batch.length === 0) return;
+    const message = this.#prefix + this.#batch.join(",") + "]}";
+    const channel = this.#channel;
+    this.#batch = [];
+    this.#batchChars = 0;
     if (this.#subscribing > 0) this.#held.push([channel, message]);
     else this.#send(channel, message);
   }
@@ -146,6 +191,8 @@ export class RedisChannels {
   }
 
   #subscribe(channels: string[]): void {
+    // What was gathered before goes first: it does not wait for this room.
+    this.flush();
     this.#subscribing++;
     const subscribed = this.#clients.subscriber().subscribe(channels, this.#listener)
       .then(() => channels.forEach((channel) => this.#heard.add(channel)));
@@ -168,6 +215,10 @@ export class RedisChannels {
   }
 
   #send(channel: string, message: string): void {
-    this.#clients.commands().publish(channel, message).catch(() => {});
+    // As bytes: the client library's own encoding of a long string costs
+    // several times the runtime's (measured: 5% of a linked server's CPU).
+    const bytes = ENCODER.encode(message);
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#clients.commands().publish(channel, buffer).catch(() => {});
   }
 }

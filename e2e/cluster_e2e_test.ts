@@ -351,11 +351,17 @@ test("malformed events from Redis are dropped, counted and logged once per kind,
       { ...say, text: "x".repeat(5 * 1024 * 1024) },
     ]
   ) await publish(junk);
+  // A batch of x's events: the one x does not speak for is dropped, the
+  // one with a forged line too; the good one goes through, in its place.
+  const good = { ...say, text: "batched", room: "lobby" };
+  const forged = { ...good, server: "y" };
+  await publish({ server: "x", events: [forged, { ...good, text: "a\n* b" }, good] });
+  assert.equal(await client.readLine(), "[ghost]: batched");
   await publish({ ...say, text: "the real one" });
   // Events arrive in order: if the next line is the valid one, none before it got through.
   assert.equal(await client.readLine(), "[ghost]: the real one");
   const dropped = Object.fromEntries(server.metrics!.droppedEvents);
-  assert.deepEqual(dropped, { not_json: 1, bad_field: 2, unknown_type: 1, oversized: 1 });
+  assert.deepEqual(dropped, { not_json: 1, bad_field: 4, unknown_type: 1, oversized: 1 });
   const logged = server.logs.filter((l) => l.includes("dropped a malformed event"));
   assert.equal(logged.length, 4, logged.join("\n"));
   await stopAll([server], redis, [client]);

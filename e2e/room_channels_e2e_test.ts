@@ -41,7 +41,6 @@ test("a linked server hears a room's lines only while one of its users is in it"
   await subscribed(redis, "lobby", 1);
   await subscribed(redis, "attic", 1);
   assert.equal(await redis.subscribers("marquee:events"), 2, "both hear the control channel");
-  await a.send("only for the lobby");
   await b.send("/join lobby");
   await subscribed(redis, "lobby", 2);
   await subscribed(redis, "attic", 0);
