@@ -157,6 +157,8 @@ export interface Result {
   rssStartMiB?: number;
   /** LR: each server's CPU seconds in the window, the loaded one first. */
   serverCpuSeconds?: number[];
+  /** Linked scenarios: Redis's CPU seconds in the window. */
+  redisCpuSeconds?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -334,6 +336,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     for (const c of clients) c.lines = 0;
 
     const cpu0s = await Promise.all(pids.map(cpuSeconds));
+    const redisCpu0 = redis ? await cpuSeconds(redis.pid) : 0;
     const cpu0 = cpu0s.reduce((a, b) => a + b, 0);
     const gen0 = generatorCpuSeconds();
     const t0 = performance.now();
@@ -350,6 +353,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const elapsed = (performance.now() - t0) / 1000;
     const inWindow = totalLines(clients);
     const cpu1s = await Promise.all(pids.map(cpuSeconds));
+    const redisCpu = redis ? await cpuSeconds(redis.pid) - redisCpu0 : undefined;
     const serverCpu = cpu1s.reduce((a, b) => a + b, 0) - cpu0;
     const generatorCpu = generatorCpuSeconds() - gen0;
     const rssAfter = await sum(pids, rss);
@@ -391,6 +395,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       ...(scenario.bystander
         ? { serverCpuSeconds: cpu1s.map((cpu, i) => round(cpu - cpu0s[i]!, 3)) }
         : {}),
+      ...(redisCpu === undefined ? {} : { redisCpuSeconds: round(redisCpu, 3) }),
     };
   } finally {
     for (const server of servers) await server.stop();
@@ -504,9 +509,20 @@ function table(results: Result[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     "| " + cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
-  const notes = results.filter((r) => r.serverCpuSeconds !== undefined).map(bystanderNote);
+  const notes = [
+    ...results.filter((r) => r.serverCpuSeconds !== undefined).map(bystanderNote),
+    ...results.filter((r) => r.redisCpuSeconds !== undefined).map(redisNote),
+  ];
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ...notes]
     .join("\n");
+}
+
+/** A linked scenario's Redis: its CPU in the window, per line said. */
+export function redisNote(r: Result): string {
+  const cpu = r.redisCpuSeconds ?? 0;
+  const perLine = r.sent > 0 ? (cpu / r.sent) * 1e6 : 0;
+  return `\n${r.scenario}: Redis ${cpu.toFixed(2)} CPU s, ${perLine.toFixed(2)} µs per line said ` +
+    `(${r.sent.toLocaleString("en-US")} lines)`;
 }
 
 /** LR's figures: what the second server spent on lines said on the first. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bystanderNote, type Result, stormLines } from "./bench.ts";
+import { bystanderNote, redisNote, type Result, stormLines } from "./bench.ts";
 import { FLOOR_NAME, marqueeCommand, parseSummary, ratios, ratioTable } from "./compare.ts";
 import { Floor } from "./floor.ts";
 import { IRC_PREFIX, payload } from "./load.ts";
@@ -117,6 +117,11 @@ Deno.test("bench --compare runs Marquee as shipped, history on in a data directo
   const off = await marqueeCommand(2, false);
   assert.match(off, /^marquee-w2-history-off=sh -c /);
   assert.match(off, / --history off .* --workers 2'$/);
+});
+
+Deno.test("a linked scenario's note says what Redis spent per line said", () => {
+  const result = { scenario: "LA", sent: 400_000, redisCpuSeconds: 0.5 } as unknown as Result;
+  assert.equal(redisNote(result), "\nLA: Redis 0.50 CPU s, 1.25 µs per line said (400,000 lines)");
 });
 
 Deno.test("LR's note says what the second server spent on lines said on the first", () => {

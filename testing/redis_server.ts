@@ -23,6 +23,8 @@ export const HAVE_REDIS: boolean = haveTool({
 /** A running redis-server. */
 export interface RedisServer {
   port: number;
+  /** The process's id (0 while stopped). */
+  readonly pid: number;
   url: string;
   /** Stops it (SIGTERM) and waits for the process to exit. */
   stop(): Promise<void>;
@@ -86,6 +88,9 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
   await launch();
   return {
     port,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {
       if (child === undefined) return;
