@@ -84,12 +84,12 @@ Deno.test("each layer imports only from the layers below it", () => {
   assert.ok(checked > 50, `only ${checked} imports were checked`);
 });
 
-Deno.test("only the Redis adapters (link, history, accounts) load the Redis client", () => {
+Deno.test("only the Redis adapters (connections, history) load the Redis client", () => {
   for (const folder of ["actors", "net", "chat", "cluster", "store", "app", "cli"]) {
     for (const file of sourceFiles(folder)) {
       const adapters = [
         "cluster/redis_broker.ts",
-        "cluster/redis_channels.ts",
+        "cluster/redis_clients.ts",
         "cluster/redis_history.ts",
         "cluster/redis_community.ts",
       ];

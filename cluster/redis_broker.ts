@@ -19,38 +19,35 @@
  * @module
  */
 
-import type { createClient } from "redis";
 import { RedisChannels } from "./redis_channels.ts";
+import { connect, keyPrefix, type RedisClient, type RedisConnections } from "./redis_clients.ts";
 import { RedisCommunity } from "./redis_community.ts";
+import { RedisNames } from "./redis_names.ts";
 import type { Broker, BrokerListener, ClusterEvent, Log } from "../chat/ports.ts";
 import { describeError } from "../net/describe_error.ts";
 import { DroppedEvents, parseMessage } from "./events.ts";
 import { HEARTBEAT_MS, Presence } from "./presence.ts";
 import { RedisHistory, type RedisHistoryOptions } from "./redis_history.ts";
 import {
+  brokerKeys,
   CHANNEL,
   type ClientOptions,
   clientOptions,
-  CONNECT_TIMEOUT_MS,
   ECHO_RETRY_MS,
-  FREE_NAMES_SCRIPT,
   GOODBYE_TIMEOUT_MS,
   keepsNothing,
-  NAME_PREFIX,
-  NAME_TTL_MS,
   passwordOf,
   RAISE_COUNTER_SCRIPT,
-  REASSERT_NAME_SCRIPT,
   redactUrl,
   type RedisBrokerOptions,
-  SERVER_NAMES_PREFIX,
-  USER_COUNTER,
   USER_NUMBER_BLOCK,
   withTimeout,
 } from "./redis_keys.ts";
 
 export { redactUrl, type RedisBrokerOptions } from "./redis_keys.ts";
-type RedisClient = ReturnType<typeof createClient>;
+const ENCODER = new TextEncoder();
+/** How long a cluster link may go without hearing our own heartbeat. */
+const CLUSTER_SILENCE_MS = 2.5 * HEARTBEAT_MS;
 
 /**
  * Links this server to the others through Redis: two connections (a
@@ -85,10 +82,13 @@ export class RedisBroker implements Broker {
   readonly #dropped: DroppedEvents;
   readonly #clientOptions: ClientOptions;
   // Made in start(): only a linked server loads the client (~35 MiB RSS).
-  #commands!: RedisClient;
-  #subscriber!: RedisClient;
+  #redis!: RedisConnections;
+  #keys = brokerKeys(keyPrefix(false));
+  /** When we last heard ourselves (a cluster's client reports no
+   * connection events: its link is judged by this). */
+  #echoAt = 0;
   readonly #channels: RedisChannels;
-  readonly #claimed = new Set<string>();
+  readonly #names: RedisNames;
   #listener: BrokerListener | undefined;
   #numbers: number[] = [];
   /** The highest user number this server has seen anywhere (its own
@@ -118,9 +118,15 @@ export class RedisBroker implements Broker {
     this.#requirePersistence = options.requirePersistence ?? false;
     this.#now = options.now ?? Date.now;
     this.#dropped = new DroppedEvents(options.log, options.onDropped);
-    this.#channels = new RedisChannels(this.serverId, {
+    this.#names = new RedisNames({
+      serverId: this.serverId,
       commands: () => this.#commands,
-      subscriber: () => this.#subscriber,
+      keys: () => this.#keys,
+      log: this.#log,
+      lost: (key) => this.#listener?.nameLost(key),
+    });
+    this.#channels = new RedisChannels(this.serverId, {
+      redis: () => this.#redis,
       receive: (message) => this.#receive(message),
     });
     this.#clientOptions = clientOptions(options);
@@ -128,23 +134,20 @@ export class RedisBroker implements Broker {
 
   async start(listener: BrokerListener): Promise<void> {
     this.#listener = listener;
-    const { createClient } = await import("redis");
-    this.#commands = createClient(this.#clientOptions);
-    this.#subscriber = createClient(this.#clientOptions);
-    for (const client of [this.#commands, this.#subscriber]) {
+    let volatile = false;
+    const hooks = {
       // Errors are reported through the link state; the client reconnects.
       // The last one is kept: it says why a start failed (a wrong password).
-      client.on("error", (error: unknown) => (this.#lastError = describeError(error)));
-      client.on("ready", () => this.#linkChanged());
-      client.on("reconnecting", () => this.#linkChanged());
-      client.on("end", () => this.#linkChanged());
-    }
+      error: (error: unknown) => (this.#lastError = describeError(error)),
+      changed: () => this.#linkChanged(),
+    };
+    const probe = async (client: RedisClient) => {
+      volatile = this.#requirePersistence && await keepsNothing(client, this.#log);
+    };
     try {
-      await withTimeout(
-        Promise.all([this.#commands.connect(), this.#subscriber.connect()]),
-        CONNECT_TIMEOUT_MS,
-      );
-      await this.#channels.start();
+      this.#redis = await connect(this.#clientOptions, hooks, probe);
+      this.#keys = brokerKeys(keyPrefix(this.#redis.cluster));
+      if (!volatile) await this.#channels.start();
       this.#subscribed = true;
     } catch (error) {
       await this.close();
@@ -152,7 +155,7 @@ export class RedisBroker implements Broker {
       const why = this.#secret === "" ? cause : cause.replaceAll(this.#secret, "***");
       throw new Error(`Cannot connect to Redis at ${this.#url}: ${why}`);
     }
-    if (this.#requirePersistence && await keepsNothing(this.#commands, this.#log)) {
+    if (volatile) {
       await this.close();
       throw new Error(
         `Redis at ${this.#url} keeps nothing on disk (no appendonly, no save): accounts would be lost when it restarts; run it with --appendonly yes, or start with --redis-ephemeral`,
@@ -165,6 +168,11 @@ export class RedisBroker implements Broker {
     });
   }
 
+  /** The connection that runs commands. */
+  get #commands(): RedisClient {
+    return this.#redis.commands;
+  }
+
   /** Room history kept in this Redis, shared by every linked server
    * (usable once `start` has resolved). */
   history(options: Omit<RedisHistoryOptions, "client">): RedisHistory {
@@ -175,17 +183,17 @@ export class RedisBroker implements Broker {
   /** Accounts and rooms kept in this Redis, shared by every linked server
    * (usable once `start` has resolved). */
   community(): RedisCommunity {
-    return new RedisCommunity(() => this.#commands);
+    return new RedisCommunity(() => this.#commands, () => keyPrefix(this.#redis.cluster));
   }
 
   async nextUserNumber(): Promise<number> {
     if (this.#numbers.length === 0) {
-      let last = await this.#commands.incrBy(USER_COUNTER, USER_NUMBER_BLOCK);
+      let last = await this.#commands.incrBy(this.#keys.counter, USER_NUMBER_BLOCK);
       if (last - USER_NUMBER_BLOCK < this.#highestNumber) {
         // The counter went back (Redis lost its data while we were linked):
         // raise it past every number we know of, then take a block.
         await this.#raiseCounter();
-        last = await this.#commands.incrBy(USER_COUNTER, USER_NUMBER_BLOCK);
+        last = await this.#commands.incrBy(this.#keys.counter, USER_NUMBER_BLOCK);
       }
       const first = last - USER_NUMBER_BLOCK + 1;
       this.#numbers = Array.from({ length: USER_NUMBER_BLOCK }, (_, i) => first + i);
@@ -202,32 +210,12 @@ export class RedisBroker implements Broker {
     this.#channels.listen(room, here);
   }
 
-  async claimName(key: string): Promise<boolean> {
-    if (!this.#linkUp) return false;
-    try {
-      const owner = `${this.serverId}`;
-      const result = await this.#commands.set(NAME_PREFIX + key, owner, {
-        NX: true,
-        PX: NAME_TTL_MS,
-      });
-      if (result === "OK") {
-        this.#claimed.add(key);
-        const list = SERVER_NAMES_PREFIX + owner;
-        await this.#commands.multi().sAdd(list, NAME_PREFIX + key).pExpire(list, NAME_TTL_MS)
-          .exec();
-        return true;
-      }
-      // Ours already (a case change of our own name): keep it.
-      return (await this.#commands.get(NAME_PREFIX + key)) === owner && this.#claimed.has(key);
-    } catch {
-      return false;
-    }
+  claimName(key: string): Promise<boolean> {
+    return this.#linkUp ? this.#names.claim(key) : Promise.resolve(false);
   }
 
   releaseName(key: string): void {
-    if (!this.#claimed.delete(key) || !this.#linkUp) return;
-    this.#commands.del(NAME_PREFIX + key).catch(() => {});
-    this.#commands.sRem(SERVER_NAMES_PREFIX + this.serverId, NAME_PREFIX + key).catch(() => {});
+    this.#names.release(key, this.#linkUp);
   }
 
   async close(): Promise<void> {
@@ -241,24 +229,16 @@ export class RedisBroker implements Broker {
     this.#channels.flush();
     if (this.#linkUp) await this.#sayGoodbye();
     this.#linkUp = false;
-    for (const client of [this.#subscriber, this.#commands]) {
-      if (!client?.isOpen) continue;
-      // A client that is reconnecting (Redis down) or stuck (Redis frozen)
-      // would hold QUIT forever: close it without asking.
-      const polite = client.isReady ? withTimeout(client.quit(), GOODBYE_TIMEOUT_MS) : undefined;
-      await (polite ?? Promise.reject()).catch(() => client.disconnect().catch(() => {}));
-    }
+    await this.#redis?.close(GOODBYE_TIMEOUT_MS);
   }
 
   /** Tells the others we are leaving and frees our names, if Redis answers
    * in time: shutdown never waits on Redis for long. */
   async #sayGoodbye(): Promise<void> {
     const bye = JSON.stringify({ type: "bye", server: this.serverId });
-    const keys = [...this.#claimed].map((key) => NAME_PREFIX + key);
-    keys.push(SERVER_NAMES_PREFIX + this.serverId);
     const goodbye = Promise.all([
-      this.#commands.publish(CHANNEL, bye),
-      keys.length > 0 ? this.#commands.del(keys) : 0,
+      this.#redis.publish(CHANNEL, ENCODER.encode(bye)),
+      this.#commands.del(this.#names.ours()),
     ]);
     await withTimeout(goodbye, GOODBYE_TIMEOUT_MS).catch(() => {});
   }
@@ -280,12 +260,11 @@ export class RedisBroker implements Broker {
     this.#listener?.event(event);
   }
 
-  /** Counts a malformed event; logs it at most once a minute per fault. */
   #beat(): void {
+    if (this.#redis.cluster) this.#watchClusterLink();
     if (!this.#linkUp) return;
     this.publish({ type: "heartbeat", server: this.serverId });
-    this.#reassertNames().catch(() => {});
-    this.#commands.pExpire(SERVER_NAMES_PREFIX + this.serverId, NAME_TTL_MS).catch(() => {});
+    this.#names.reassert().catch(() => {});
     // Not while our own link is down: then the silence is ours.
     for (const server of this.#presence.expire(this.#now())) this.#lost(server);
   }
@@ -293,11 +272,7 @@ export class RedisBroker implements Broker {
   /** A server fell silent: its names are freed first, then its users are
    * announced as left, so a name is free the moment its owner is gone. */
   #lost(server: string): void {
-    const freeing = this.#commands.eval(FREE_NAMES_SCRIPT, {
-      keys: [SERVER_NAMES_PREFIX + server],
-      arguments: [server],
-    });
-    withTimeout(freeing, GOODBYE_TIMEOUT_MS).catch(() => {}).finally(() =>
+    withTimeout(this.#names.free(server), GOODBYE_TIMEOUT_MS).catch(() => {}).finally(() =>
       this.#listener?.serverLost(server)
     );
   }
@@ -306,7 +281,7 @@ export class RedisBroker implements Broker {
    * connections are ready and our own echo came back through the channel. */
   #linkChanged(): void {
     if (this.#closed || !this.#subscribed) return;
-    const ready = this.#commands.isReady && this.#subscriber.isReady;
+    const ready = this.#redis.ready();
     if (!ready) {
       this.#stopEcho();
       return this.#setLink(false);
@@ -317,6 +292,17 @@ export class RedisBroker implements Broker {
     this.#echoTimer = setInterval(() => this.#sendEcho(), ECHO_RETRY_MS);
   }
 
+  /** A cluster's client reconnects to its nodes by itself and reports no
+   * connection events: the link is taken as down once our own heartbeats
+   * have not come back for a while, and up again once one does (with the
+   * same re-assertions as after any outage). */
+  #watchClusterLink(): void {
+    const silent = this.#now() - this.#echoAt > CLUSTER_SILENCE_MS;
+    if (silent) this.#setLink(false);
+    if (silent) this.#channels.renew().catch(() => {});
+    this.#linkChanged();
+  }
+
   #stopEcho(): void {
     this.#awaitingEcho = false;
     clearInterval(this.#echoTimer);
@@ -325,7 +311,7 @@ export class RedisBroker implements Broker {
 
   #sendEcho(): void {
     const echo = JSON.stringify({ type: "heartbeat", server: this.serverId });
-    this.#commands.publish(CHANNEL, echo).catch(() => {});
+    this.#redis.publish(CHANNEL, ENCODER.encode(echo)).catch(() => {});
   }
 
   /** Our subscription is back. Before the link counts as up (and new
@@ -333,9 +319,10 @@ export class RedisBroker implements Broker {
    * re-asserted, in case Redis lost them; if that fails, the next echo
    * tries again. */
   #heardOwnEcho(): void {
+    this.#echoAt = this.#now();
     if (!this.#awaitingEcho || this.#reasserting) return;
     this.#reasserting = true;
-    const again = [this.#raiseCounter(), this.#reassertNames(), this.#channels.resubscribe()];
+    const again = [this.#raiseCounter(), this.#names.reassert(), this.#channels.resubscribe()];
     withTimeout(Promise.all(again), GOODBYE_TIMEOUT_MS)
       .then(() => {
         if (!this.#awaitingEcho) return;
@@ -353,30 +340,8 @@ export class RedisBroker implements Broker {
   async #raiseCounter(): Promise<void> {
     if (this.#highestNumber === 0) return;
     await this.#commands.eval(RAISE_COUNTER_SCRIPT, {
-      keys: [USER_COUNTER],
+      keys: [this.#keys.counter],
       arguments: [String(this.#highestNumber)],
-    });
-  }
-
-  /** Refreshes each of our names, taking back any Redis lost; a name that
-   * another server holds now (granted while Redis had lost ours) is a
-   * conflict: see `nameLost`. */
-  async #reassertNames(): Promise<void> {
-    const keys = [...this.#claimed];
-    const results = await Promise.all(keys.map((key) =>
-      this.#commands.eval(REASSERT_NAME_SCRIPT, {
-        keys: [NAME_PREFIX + key, SERVER_NAMES_PREFIX + this.serverId],
-        arguments: [this.serverId, String(NAME_TTL_MS)],
-      })
-    ));
-    keys.forEach((key, i) => {
-      if (results[i] !== 0 || !this.#claimed.delete(key)) return;
-      this.#log(`[server] the name ${key} is held by another server: giving it up`, {
-        level: "warn",
-        event: "name_conflict",
-        name: key,
-      });
-      this.#listener?.nameLost(key);
     });
   }
 

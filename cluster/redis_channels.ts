@@ -4,7 +4,7 @@
  * users are in.
  *
  * - A room's chat lines and actions go on that room's channel
- *   (`marquee:room:<room>`), which a server hears only while it has a user
+ *   (`marquee:lines:<room>`), which a server hears only while it has a user
  *   in the room.
  * - What is meant for one server (a private message to its user, a
  *   `/whois` question or answer) goes on that server's channel.
@@ -35,16 +35,13 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { clearImmediate, setImmediate } from "node:timers";
-import type { createClient } from "redis";
 import type { ClusterEvent } from "../chat/ports.ts";
+import type { RedisConnections } from "./redis_clients.ts";
 import { CHANNEL, withTimeout } from "./redis_keys.ts";
 
-type RedisClient = ReturnType<typeof createClient>;
-
 /** A room's channel, by its lower-cased name. */
-export const ROOM_CHANNEL_PREFIX = "marquee:room:";
+export const ROOM_CHANNEL_PREFIX = "marquee:lines:";
 /** One server's channel, by its id. */
 export const SERVER_CHANNEL_PREFIX = "marquee:server:";
 /** How long publishes wait for a room's subscription to be confirmed. */
@@ -59,7 +56,7 @@ const BATCH_CHARS = 256 * 1024;
  * @example
  * ```ts
  * import { channelOf } from "./redis_channels.ts";
- * channelOf({ type: "say", server: "a", id: 1, text: "hi", room: "Games" }); // "marquee:room:games"
+ * channelOf({ type: "say", server: "a", id: 1, text: "hi", room: "Games" }); // "marquee:lines:games"
  * channelOf({ type: "heartbeat", server: "a" }); // "marquee:events"
  * ```
  */
@@ -76,10 +73,8 @@ export function roomChannel(room: string): string {
 
 /** What the channels need of the broker. */
 export interface ChannelClients {
-  /** The connection that publishes (and runs every other command). */
-  commands: () => RedisClient;
-  /** The subscribed connection. */
-  subscriber: () => RedisClient;
+  /** The broker's connections (once it has them). */
+  redis: () => RedisConnections;
   /** Every message heard, on any of our channels. */
   receive: (message: string) => void;
 }
@@ -129,7 +124,7 @@ export class RedisChannels {
 
   /** Subscribes to the control channel and our own. */
   async start(): Promise<void> {
-    await this.#clients.subscriber().subscribe(this.#always, this.#listener);
+    await this.#clients.redis().subscribe(this.#always, this.#listener);
   }
 
   /** Publishes `event` on its channel, in a batch sent at the end of this
@@ -167,10 +162,10 @@ export class RedisChannels {
       if (this.#wanted.has(channel)) return;
       this.#wanted.add(channel);
       // While the link is down, `resubscribe` does it when it returns.
-      if (this.#clients.subscriber().isReady) this.#subscribe([channel]);
+      if (this.#clients.redis().ready()) this.#subscribe([channel]);
       return;
     }
-    if (!this.#wanted.delete(channel) || !this.#clients.subscriber().isReady) return;
+    if (!this.#wanted.delete(channel) || !this.#clients.redis().ready()) return;
     this.#unsubscribe([channel]);
   }
 
@@ -181,26 +176,29 @@ export class RedisChannels {
     const gone = [...this.#heard].filter((channel) => !this.#wanted.has(channel));
     if (gone.length > 0) this.#unsubscribe(gone);
     const wanted = [...this.#wanted];
-    await this.#clients.subscriber().subscribe([...this.#always, ...wanted], this.#listener);
+    await this.#clients.redis().subscribe([...this.#always, ...wanted], this.#listener);
     for (const channel of wanted) this.#heard.add(channel);
   }
 
-  /** How many room channels we hear (for tests and metrics). */
-  get rooms(): number {
-    return this.#wanted.size;
+  /** Subscribes again from scratch: a cluster's node that came back may
+   * have lost our subscriptions while its client takes them for whole. */
+  async renew(): Promise<void> {
+    const all = [...this.#always, ...this.#wanted];
+    await this.#clients.redis().unsubscribe(all, this.#listener).catch(() => {});
+    await this.#clients.redis().subscribe(all, this.#listener);
   }
 
   #subscribe(channels: string[]): void {
     // What was gathered before goes first: it does not wait for this room.
     this.flush();
     this.#subscribing++;
-    const subscribed = this.#clients.subscriber().subscribe(channels, this.#listener)
+    const subscribed = this.#clients.redis().subscribe(channels, this.#listener)
       .then(() => channels.forEach((channel) => this.#heard.add(channel)));
     withTimeout(subscribed, SUBSCRIBE_TIMEOUT_MS).catch(() => {}).finally(() => this.#settled());
   }
 
   #unsubscribe(channels: string[]): void {
-    this.#clients.subscriber().unsubscribe(channels, this.#listener)
+    this.#clients.redis().unsubscribe(channels, this.#listener)
       .then(() => channels.forEach((channel) => this.#heard.delete(channel)))
       .catch(() => {});
   }
@@ -217,8 +215,6 @@ export class RedisChannels {
   #send(channel: string, message: string): void {
     // As bytes: the client library's own encoding of a long string costs
     // several times the runtime's (measured: 5% of a linked server's CPU).
-    const bytes = ENCODER.encode(message);
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#clients.commands().publish(channel, buffer).catch(() => {});
+    this.#clients.redis().publish(channel, ENCODER.encode(message)).catch(() => {});
   }
 }

@@ -10,24 +10,29 @@
  * owner, topic, topicBy), `marquee:ops:<room>` (set), `marquee:bans:<room>`
  * and `marquee:mutes:<room>` (hash: target → JSON); the server's own bans
  * are `marquee:server-bans`. Claiming a room is one script, so two servers
- * cannot both hand it out.
+ * cannot both hand it out. In a Redis Cluster each key begins `{marquee}:`
+ * instead (one hash tag: the script and the transactions touch several).
  *
  * @module
  */
 
-import type { createClient } from "redis";
 import type { RoomRecord, Sanction, Snapshot, StoredAct } from "../chat/community.ts";
 import type { Account, CommunityStore } from "../chat/ports.ts";
+import type { RedisClient } from "./redis_clients.ts";
 
-type RedisClient = ReturnType<typeof createClient>;
-
-const ACCOUNTS = "marquee:accounts";
-const ROOMS = "marquee:rooms";
-const SERVER_BANS = "marquee:server-bans";
-const roomKey = (room: string) => `marquee:room:${room}`;
-const opsKey = (room: string) => `marquee:ops:${room}`;
-const bansKey = (room: string) => (room === "" ? SERVER_BANS : `marquee:bans:${room}`);
-const mutesKey = (room: string) => `marquee:mutes:${room}`;
+/** The keys, under `prefix` (see `keyPrefix`). */
+function keysUnder(prefix: string) {
+  const serverBans = `${prefix}server-bans`;
+  return {
+    accounts: `${prefix}accounts`,
+    rooms: `${prefix}rooms`,
+    serverBans,
+    room: (room: string) => `${prefix}room:${room}`,
+    ops: (room: string) => `${prefix}ops:${room}`,
+    bans: (room: string) => (room === "" ? serverBans : `${prefix}bans:${room}`),
+    mutes: (room: string) => `${prefix}mutes:${room}`,
+  };
+}
 
 /** Owner of an unowned (or new) room := ARGV[1]; 1 if claimed, 0 if owned. */
 const CLAIM_SCRIPT = `
@@ -43,28 +48,37 @@ return 1
 /** A Redis-backed {@linkcode CommunityStore}; see the module doc. */
 export class RedisCommunity implements CommunityStore {
   readonly #client: () => RedisClient;
+  readonly #prefix: () => string;
+  #cached: ReturnType<typeof keysUnder> | undefined;
 
-  constructor(client: () => RedisClient) {
+  /** `prefix`: what every key begins with (`marquee:` unless in a cluster),
+   * asked once the link is made. */
+  constructor(client: () => RedisClient, prefix: () => string = () => "marquee:") {
     this.#client = client;
+    this.#prefix = prefix;
+  }
+
+  get #keys(): ReturnType<typeof keysUnder> {
+    return this.#cached ??= keysUnder(this.#prefix());
   }
 
   async load(now: number): Promise<Snapshot> {
     const client = this.#client();
-    const accounts = await client.hKeys(ACCOUNTS);
-    const keys = await client.sMembers(ROOMS);
+    const accounts = await client.hKeys(this.#keys.accounts);
+    const keys = await client.sMembers(this.#keys.rooms);
     // Issued together: the client pipelines them in one round trip.
     const rooms = await Promise.all(keys.map((key) => this.#loadRoom(key, now)));
-    const serverBans = await this.#sanctions(SERVER_BANS, now);
+    const serverBans = await this.#sanctions(this.#keys.serverBans, now);
     return { accounts, rooms, serverBans };
   }
 
   async #loadRoom(key: string, now: number): Promise<RoomRecord> {
     const client = this.#client();
     const [fields, ops, bans, mutes] = await Promise.all([
-      client.hGetAll(roomKey(key)),
-      client.sMembers(opsKey(key)),
-      this.#sanctions(bansKey(key), now),
-      this.#sanctions(mutesKey(key), now),
+      client.hGetAll(this.#keys.room(key)),
+      client.sMembers(this.#keys.ops(key)),
+      this.#sanctions(this.#keys.bans(key), now),
+      this.#sanctions(this.#keys.mutes(key), now),
     ]);
     return {
       name: fields.name ?? key,
@@ -93,7 +107,7 @@ export class RedisCommunity implements CommunityStore {
   }
 
   async account(name: string): Promise<Account | undefined> {
-    const json = await this.#client().hGet(ACCOUNTS, name.toLowerCase());
+    const json = await this.#client().hGet(this.#keys.accounts, name.toLowerCase());
     if (json === undefined || json === null) return undefined;
     const value = JSON.parse(json) as Account;
     return { name: String(value.name), hash: String(value.hash), created: Number(value.created) };
@@ -101,7 +115,7 @@ export class RedisCommunity implements CommunityStore {
 
   async createAccount(account: Account): Promise<boolean> {
     return await this.#client().hSetNX(
-      ACCOUNTS,
+      this.#keys.accounts,
       account.name.toLowerCase(),
       JSON.stringify(account),
     );
@@ -110,11 +124,15 @@ export class RedisCommunity implements CommunityStore {
   async setPassword(name: string, hash: string): Promise<void> {
     const account = await this.account(name);
     if (account === undefined) return;
-    await this.#client().hSet(ACCOUNTS, name.toLowerCase(), JSON.stringify({ ...account, hash }));
+    await this.#client().hSet(
+      this.#keys.accounts,
+      name.toLowerCase(),
+      JSON.stringify({ ...account, hash }),
+    );
   }
 
   async deleteAccount(name: string): Promise<void> {
-    await this.#client().hDel(ACCOUNTS, name.toLowerCase());
+    await this.#client().hDel(this.#keys.accounts, name.toLowerCase());
   }
 
   async write(act: StoredAct): Promise<boolean> {
@@ -123,37 +141,46 @@ export class RedisCommunity implements CommunityStore {
     switch (act.kind) {
       case "claim": {
         const claimed = await client.eval(CLAIM_SCRIPT, {
-          keys: [roomKey(room), ROOMS],
+          keys: [this.#keys.room(room), this.#keys.rooms],
           arguments: [act.owner, act.room, room],
         });
         return claimed === 1;
       }
       case "release":
-        await client.multi().del([roomKey(room), opsKey(room), bansKey(room), mutesKey(room)])
-          .sRem(ROOMS, room).exec();
+        await client.multi().del([
+          this.#keys.room(room),
+          this.#keys.ops(room),
+          this.#keys.bans(room),
+          this.#keys.mutes(room),
+        ])
+          .sRem(this.#keys.rooms, room).exec();
         return true;
       case "topic":
         await this.#ensureRoom(room, act.room);
-        await client.hSet(roomKey(room), { topic: act.text, topicBy: act.by });
+        await client.hSet(this.#keys.room(room), { topic: act.text, topicBy: act.by });
         return true;
       case "op":
         await this.#ensureRoom(room, act.room);
-        if (act.on) await client.sAdd(opsKey(room), act.account);
-        else await client.sRem(opsKey(room), act.account);
+        if (act.on) await client.sAdd(this.#keys.ops(room), act.account);
+        else await client.sRem(this.#keys.ops(room), act.account);
         return true;
       case "ban":
         if (room !== "") await this.#ensureRoom(room, act.room);
-        await client.hSet(bansKey(room), act.sanction.target, JSON.stringify(act.sanction));
+        await client.hSet(this.#keys.bans(room), act.sanction.target, JSON.stringify(act.sanction));
         return true;
       case "unban":
-        await this.#lift(bansKey(room), act.target);
+        await this.#lift(this.#keys.bans(room), act.target);
         return true;
       case "mute":
         await this.#ensureRoom(room, act.room);
-        await client.hSet(mutesKey(room), act.sanction.target, JSON.stringify(act.sanction));
+        await client.hSet(
+          this.#keys.mutes(room),
+          act.sanction.target,
+          JSON.stringify(act.sanction),
+        );
         return true;
       case "unmute":
-        await this.#lift(mutesKey(room), act.target);
+        await this.#lift(this.#keys.mutes(room), act.target);
         return true;
     }
   }
@@ -161,9 +188,9 @@ export class RedisCommunity implements CommunityStore {
   /** Makes sure `room` is listed, so a server that starts reads its state
    * (an owner is set only by a claim). */
   async #ensureRoom(room: string, name: string): Promise<void> {
-    await this.#client().multi().hSetNX(roomKey(room), "name", name)
-      .hSetNX(roomKey(room), "owner", "").hSetNX(roomKey(room), "topic", "")
-      .hSetNX(roomKey(room), "topicBy", "").sAdd(ROOMS, room).exec();
+    await this.#client().multi().hSetNX(this.#keys.room(room), "name", name)
+      .hSetNX(this.#keys.room(room), "owner", "").hSetNX(this.#keys.room(room), "topic", "")
+      .hSetNX(this.#keys.room(room), "topicBy", "").sAdd(this.#keys.rooms, room).exec();
   }
 
   /** Deletes the sanction on `target` and the addresses kept with it. */

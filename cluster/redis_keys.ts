@@ -26,11 +26,25 @@ export const GOODBYE_TIMEOUT_MS = 500;
 export const CONNECT_TIMEOUT_MS = 3_000;
 
 export const CHANNEL = "marquee:events";
-export const USER_COUNTER = "marquee:users";
-export const NAME_PREFIX = "marquee:name:";
-/** Per server, the set of name keys it holds: what the others free when it
- * dies, at the moment its users are announced as left. */
-export const SERVER_NAMES_PREFIX = "marquee:server-names:";
+
+/** The broker's keys: see {@linkcode brokerKeys}. */
+export interface BrokerKeys {
+  counter: string;
+  name: string;
+  serverNames: string;
+}
+
+/** The broker's keys under `prefix` (see `keyPrefix` in redis_clients.ts):
+ * the `userN` counter, each claimed name, and per server the set of name
+ * keys it holds (what the others free when it dies, at the moment its users
+ * are announced as left). */
+export function brokerKeys(prefix: string): BrokerKeys {
+  return {
+    counter: `${prefix}users`,
+    name: `${prefix}name:`,
+    serverNames: `${prefix}server-names:`,
+  };
+}
 
 /** Frees a dead server's names: deletes each key it lists that it still
  * owns (a name since taken by someone else is left alone), then the list. */

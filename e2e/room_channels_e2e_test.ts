@@ -27,7 +27,7 @@ async function twoServers(redis: RedisServer): Promise<TestServer[]> {
 function subscribed(redis: RedisServer, room: string, n: number): Promise<void> {
   return pollUntil(
     `${n} servers on ${room}'s channel`,
-    async () => (await redis.subscribers(`marquee:room:${room}`)) === n,
+    async () => (await redis.subscribers(`marquee:lines:${room}`)) === n,
   );
 }
 
@@ -95,7 +95,7 @@ test("a user who moves into a room hears every line said there by anyone who saw
   // The race closed: each server published its user's move into a room
   // only after Redis had its subscription to that room's channel.
   const order = commands.lines.filter((line) =>
-    /"subscribe".*marquee:room:/i.test(line) || /"PUBLISH" "marquee:events".*\\"move\\"/.test(line)
+    /"subscribe".*marquee:lines:/i.test(line) || /"PUBLISH" "marquee:events".*\\"move\\"/.test(line)
   );
   commands.stop();
   for (let i = 0; i < 8; i++) {
