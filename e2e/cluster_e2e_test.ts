@@ -15,6 +15,7 @@ import {
   waitForRemoteUsers,
 } from "../testing/chat_client.ts";
 import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
+import { startRedisCluster } from "../testing/redis_cluster.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { haveTool } from "../testing/tools.ts";
 import { pollUntil } from "../testing/within.ts";
@@ -23,9 +24,26 @@ import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !HAVE_REDIS, fn });
 
+/** What a test that needs only a Redis URL is given. */
+interface Backend {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A test that needs only a Redis URL: run against one redis-server, and
+ * again against a three-master Redis Cluster. */
+function both(name: string, fn: (start: () => Promise<Backend>) => Promise<void>): void {
+  test(name, () => fn(startRedis));
+  test(`${name} (Redis Cluster)`, () =>
+    fn(async () => {
+      const cluster = await startRedisCluster();
+      return { url: cluster.url(0), stop: cluster.stop };
+    }));
+}
+
 /** Starts `n` in-process servers linked through `redis`, each fully linked
  * (`workers`: instances per server; the default is the suite's). */
-async function cluster(redis: RedisServer, n: number, workers?: number): Promise<TestServer[]> {
+async function cluster(redis: Backend, n: number, workers?: number): Promise<TestServer[]> {
   const servers: TestServer[] = [];
   for (let i = 0; i < n; i++) {
     const server = startServer({}, { redis: redis.url, workers });
@@ -44,36 +62,39 @@ async function readExactly(client: TestClient, expected: string[]): Promise<void
   }
 }
 
-async function stopAll(servers: TestServer[], redis: RedisServer, clients: TestClient[]) {
+async function stopAll(servers: TestServer[], redis: Backend, clients: TestClient[]) {
   await Promise.all(clients.map((c) => c.close()));
   for (const server of servers) await server.stop();
   await redis.stop();
 }
 
-test("two linked servers are one chat: joins, lines, actions, renames and leaves cross over", async () => {
-  const redis = await startRedis();
-  const [s1, s2] = await cluster(redis, 2);
-  const { client: a, name: aName } = await TestClient.join(s1!.port);
-  await waitForRemoteUsers(s2!, 1); // s2 has heard of a: a reaches b only in b's roster
-  const { client: b, name: bName } = await TestClient.join(s2!.port);
-  assert.notEqual(aName, bName);
-  assert.equal(await b.readLine(), `* ${aName} joined the chat`, "the roster spans servers");
-  assert.equal(await a.readLine(), `* ${bName} joined the chat`);
-  await a.send("hello across");
-  assert.equal(await b.readLine(), `[${aName}]: hello across`);
-  await b.send("/me waves back");
-  assert.equal(await a.readLine(), `* ${bName} waves back`);
-  await b.send("/nick bob");
-  assert.equal(await b.readLine(), `* ${bName} is now known as bob`);
-  assert.equal(await a.readLine(), `* ${bName} is now known as bob`);
-  await b.send("/quit later");
-  assert.equal(await a.readLine(), "* bob left the chat (later)");
-  assert.deepEqual(await a.linesBeforeProbe(), [], "no echo of our own events");
-  await stopAll([s1!, s2!], redis, [a, b]);
-});
+both(
+  "two linked servers are one chat: joins, lines, actions, renames and leaves cross over",
+  async (start) => {
+    const redis = await start();
+    const [s1, s2] = await cluster(redis, 2);
+    const { client: a, name: aName } = await TestClient.join(s1!.port);
+    await waitForRemoteUsers(s2!, 1); // s2 has heard of a: a reaches b only in b's roster
+    const { client: b, name: bName } = await TestClient.join(s2!.port);
+    assert.notEqual(aName, bName);
+    assert.equal(await b.readLine(), `* ${aName} joined the chat`, "the roster spans servers");
+    assert.equal(await a.readLine(), `* ${bName} joined the chat`);
+    await a.send("hello across");
+    assert.equal(await b.readLine(), `[${aName}]: hello across`);
+    await b.send("/me waves back");
+    assert.equal(await a.readLine(), `* ${bName} waves back`);
+    await b.send("/nick bob");
+    assert.equal(await b.readLine(), `* ${bName} is now known as bob`);
+    assert.equal(await a.readLine(), `* ${bName} is now known as bob`);
+    await b.send("/quit later");
+    assert.equal(await a.readLine(), "* bob left the chat (later)");
+    assert.deepEqual(await a.linesBeforeProbe(), [], "no echo of our own events");
+    await stopAll([s1!, s2!], redis, [a, b]);
+  },
+);
 
-test("connect-and-quit loops on one linked server announce nothing on the other", async () => {
-  const redis = await startRedis();
+both("connect-and-quit loops on one linked server announce nothing on the other", async (start) => {
+  const redis = await start();
   // One worker each: this is about what crosses between Redis-linked servers.
   const [s1, s2] = await cluster(redis, 2, 1);
   const { client: watcher } = await TestClient.join(s2!.port);
@@ -94,38 +115,44 @@ test("connect-and-quit loops on one linked server announce nothing on the other"
   await stopAll([s1!, s2!], redis, [watcher]);
 });
 
-test("/whois of a user on another server says what that server knows: idle time, and to operators the address", async () => {
-  const redis = await startRedis();
-  // One worker each: this is about what crosses between Redis-linked servers.
-  const [s1, s2] = await cluster(redis, 2, 1);
-  const { client: a } = await TestClient.join(s1!.port);
-  await waitForRemoteUsers(s2!, 1);
-  const { client: b, name: bName } = await TestClient.join(s2!.port);
-  await a.readUntil((l) => l === `* ${bName} joined the chat`);
-  await a.send(`/whois ${bName}`);
-  assert.match(
-    await a.readUntil((l) => l.startsWith(`* ${bName}:`)),
-    new RegExp(`^\\* ${bName}: not registered, in lobby, idle \\d+s$`),
-  );
-  await stopAll([s1!, s2!], redis, [a, b]);
-});
+both(
+  "/whois of a user on another server says what that server knows: idle time, and to operators the address",
+  async (start) => {
+    const redis = await start();
+    // One worker each: this is about what crosses between Redis-linked servers.
+    const [s1, s2] = await cluster(redis, 2, 1);
+    const { client: a } = await TestClient.join(s1!.port);
+    await waitForRemoteUsers(s2!, 1);
+    const { client: b, name: bName } = await TestClient.join(s2!.port);
+    await a.readUntil((l) => l === `* ${bName} joined the chat`);
+    await a.send(`/whois ${bName}`);
+    assert.match(
+      await a.readUntil((l) => l.startsWith(`* ${bName}:`)),
+      new RegExp(`^\\* ${bName}: not registered, in lobby, idle \\d+s$`),
+    );
+    await stopAll([s1!, s2!], redis, [a, b]);
+  },
+);
 
-test("user numbers come from one counter: three servers never hand out the same userN", async () => {
-  const redis = await startRedis();
-  const servers = await cluster(redis, 3);
-  const names = new Set<string>();
-  const clients: TestClient[] = [];
-  for (let i = 0; i < 12; i++) {
-    const { client, name } = await TestClient.join(servers[i % 3]!.port);
-    names.add(name);
-    clients.push(client);
-  }
-  assert.equal(names.size, 12);
-  await stopAll(servers, redis, clients);
-});
+both(
+  "user numbers come from one counter: three servers never hand out the same userN",
+  async (start) => {
+    const redis = await start();
+    const servers = await cluster(redis, 3);
+    const names = new Set<string>();
+    const clients: TestClient[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { client, name } = await TestClient.join(servers[i % 3]!.port);
+      names.add(name);
+      clients.push(client);
+    }
+    assert.equal(names.size, 12);
+    await stopAll(servers, redis, clients);
+  },
+);
 
-test("/who, /rooms and /msg span the cluster, and names are unique cluster-wide", async () => {
-  const redis = await startRedis();
+both("/who, /rooms and /msg span the cluster, and names are unique cluster-wide", async (start) => {
+  const redis = await start();
   const [s1, s2] = await cluster(redis, 2);
   const { client: a } = await TestClient.join(s1!.port);
   const { client: b } = await TestClient.join(s2!.port);
@@ -174,8 +201,8 @@ test("a name claimed in Redis is refused although no server here knows its holde
   await stopAll([s1!], redis, [a]);
 });
 
-test("two servers asked for one name at once: exactly one user gets it", async () => {
-  const redis = await startRedis();
+both("two servers asked for one name at once: exactly one user gets it", async (start) => {
+  const redis = await start();
   const [s1, s2] = await cluster(redis, 2);
   const { client: a, name: aName } = await TestClient.join(s1!.port);
   await waitForRemoteUsers(s2!, 1);
@@ -192,23 +219,26 @@ test("two servers asked for one name at once: exactly one user gets it", async (
   await stopAll([s1!, s2!], redis, [a, b]);
 });
 
-test("a server that stops says goodbye: its users leave at once, not after the presence timeout", async () => {
-  const redis = await startRedis();
-  const [s1, s2] = await cluster(redis, 2);
-  const { client: a } = await TestClient.join(s1!.port);
-  await waitForRemoteUsers(s2!, 1);
-  const { client: b, name: bName } = await TestClient.join(s2!.port);
-  await a.readUntil((l) => l === `* ${bName} joined the chat`);
-  const stoppedAt = performance.now();
-  await s2!.stop();
-  assert.equal(await a.readLine(), `* ${bName} left the chat`);
-  const took = performance.now() - stoppedAt;
-  assert.ok(took < PRESENCE_TIMEOUT_MS / 2, `announced after ${took.toFixed(0)} ms`);
-  await stopAll([s1!], redis, [a, b]);
-});
+both(
+  "a server that stops says goodbye: its users leave at once, not after the presence timeout",
+  async (start) => {
+    const redis = await start();
+    const [s1, s2] = await cluster(redis, 2);
+    const { client: a } = await TestClient.join(s1!.port);
+    await waitForRemoteUsers(s2!, 1);
+    const { client: b, name: bName } = await TestClient.join(s2!.port);
+    await a.readUntil((l) => l === `* ${bName} joined the chat`);
+    const stoppedAt = performance.now();
+    await s2!.stop();
+    assert.equal(await a.readLine(), `* ${bName} left the chat`);
+    const took = performance.now() - stoppedAt;
+    assert.ok(took < PRESENCE_TIMEOUT_MS / 2, `announced after ${took.toFixed(0)} ms`);
+    await stopAll([s1!], redis, [a, b]);
+  },
+);
 
-test("a server that starts later learns who is already online", async () => {
-  const redis = await startRedis();
+both("a server that starts later learns who is already online", async (start) => {
+  const redis = await start();
   const [s1] = await cluster(redis, 1);
   const { client: a, name: aName } = await TestClient.join(s1!.port);
   const [s2] = await cluster(redis, 1);
@@ -219,26 +249,29 @@ test("a server that starts later learns who is already online", async () => {
   await stopAll([s1!, s2!], redis, [a, b]);
 });
 
-test("a server killed with SIGKILL has its users shown as left within the presence timeout", async () => {
-  const redis = await startRedis();
-  const [survivor] = await cluster(redis, 1);
-  const doomed = await startServerProcess(["--redis", redis.url]);
-  await doomed.waitForLog((l) => l.includes("link to other servers up"));
-  const { client: watcher } = await TestClient.join(survivor!.port);
-  const { client: victim, name } = await TestClient.join(doomed.port);
-  await watcher.readUntil((l) => l === `* ${name} joined the chat`);
-  await victim.send("/nick victor");
-  await watcher.readUntil((l) => l === `* ${name} is now known as victor`);
-  const killedAt = Date.now();
-  await doomed.stop("SIGKILL");
-  await watcher.readUntil((l) => l === `* victor left the chat`, PRESENCE_TIMEOUT_MS + 5_000);
-  const took = Date.now() - killedAt;
-  assert.ok(took <= PRESENCE_TIMEOUT_MS + 3_000, `announced after ${took} ms`);
-  // Its names are free from that moment, not when their claims expire.
-  await watcher.send("/nick victor");
-  assert.match(await watcher.readLine(), /^\* user\d+ is now known as victor$/);
-  await stopAll([survivor!], redis, [watcher, victim]);
-});
+both(
+  "a server killed with SIGKILL has its users shown as left within the presence timeout",
+  async (start) => {
+    const redis = await start();
+    const [survivor] = await cluster(redis, 1);
+    const doomed = await startServerProcess(["--redis", redis.url]);
+    await doomed.waitForLog((l) => l.includes("link to other servers up"));
+    const { client: watcher } = await TestClient.join(survivor!.port);
+    const { client: victim, name } = await TestClient.join(doomed.port);
+    await watcher.readUntil((l) => l === `* ${name} joined the chat`);
+    await victim.send("/nick victor");
+    await watcher.readUntil((l) => l === `* ${name} is now known as victor`);
+    const killedAt = Date.now();
+    await doomed.stop("SIGKILL");
+    await watcher.readUntil((l) => l === `* victor left the chat`, PRESENCE_TIMEOUT_MS + 5_000);
+    const took = Date.now() - killedAt;
+    assert.ok(took <= PRESENCE_TIMEOUT_MS + 3_000, `announced after ${took} ms`);
+    // Its names are free from that moment, not when their claims expire.
+    await watcher.send("/nick victor");
+    assert.match(await watcher.readLine(), /^\* user\d+ is now known as victor$/);
+    await stopAll([survivor!], redis, [watcher, victim]);
+  },
+);
 
 test("when Redis goes away local chat goes on, users are told once, and the link comes back", async () => {
   const redis = await startRedis();
@@ -459,8 +492,8 @@ test("a password-protected Redis links with the right password; a wrong one is o
   await redis.stop();
 });
 
-test("--reuse-port lets two linked processes share one port and be one chat", async () => {
-  const redis = await startRedis();
+both("--reuse-port lets two linked processes share one port and be one chat", async (start) => {
+  const redis = await start();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
@@ -494,40 +527,43 @@ function nameOf(servers: { stdout: string[] }[], client: TestClient): string {
   return line?.split(" as ")[1] ?? "unknown";
 }
 
-test("two hundred senders on one server do not drop a reader on the other who keeps reading", async () => {
-  const SENDERS = 200;
-  const redis = await startRedis();
-  const s1 = await startServerProcess(["--redis", redis.url]);
-  const s2 = await startServerProcess(["--redis", redis.url]);
-  const clients: TestClient[] = [];
-  try {
-    await s1.waitForLog((l) => l.includes("link to other servers up"));
-    await s2.waitForLog((l) => l.includes("link to other servers up"));
-    const { client: bob } = await TestClient.join(s2.port);
-    clients.push(bob);
-    await bob.send("/nick bob");
-    await bob.readUntil((l) => l.endsWith("is now known as bob"));
-    const senders: TestClient[] = [];
-    for (let i = 0; i < SENDERS; i++) senders.push((await TestClient.join(s1.port)).client);
-    clients.push(...senders);
-    for (let joined = 0; joined < SENDERS;) {
-      if ((await bob.readLine(20_000)).endsWith(" joined the chat")) joined++;
+both(
+  "two hundred senders on one server do not drop a reader on the other who keeps reading",
+  async (start) => {
+    const SENDERS = 200;
+    const redis = await start();
+    const s1 = await startServerProcess(["--redis", redis.url]);
+    const s2 = await startServerProcess(["--redis", redis.url]);
+    const clients: TestClient[] = [];
+    try {
+      await s1.waitForLog((l) => l.includes("link to other servers up"));
+      await s2.waitForLog((l) => l.includes("link to other servers up"));
+      const { client: bob } = await TestClient.join(s2.port);
+      clients.push(bob);
+      await bob.send("/nick bob");
+      await bob.readUntil((l) => l.endsWith("is now known as bob"));
+      const senders: TestClient[] = [];
+      for (let i = 0; i < SENDERS; i++) senders.push((await TestClient.join(s1.port)).client);
+      clients.push(...senders);
+      for (let joined = 0; joined < SENDERS;) {
+        if ((await bob.readLine(20_000)).endsWith(" joined the chat")) joined++;
+      }
+      const burst = new TextEncoder().encode(`/msg bob ${"y".repeat(4_000)}\n`.repeat(20));
+      await Promise.all(senders.map((s) => s.writeAll(burst)));
+      let got = 0;
+      while (got < SENDERS * 20) {
+        const line = await bob.readLine(30_000);
+        assert.ok(!line.startsWith("! disconnected"), line);
+        if (line.includes(" -> bob]: y")) got++;
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await s1.stop();
+      await s2.stop();
+      await redis.stop();
     }
-    const burst = new TextEncoder().encode(`/msg bob ${"y".repeat(4_000)}\n`.repeat(20));
-    await Promise.all(senders.map((s) => s.writeAll(burst)));
-    let got = 0;
-    while (got < SENDERS * 20) {
-      const line = await bob.readLine(30_000);
-      assert.ok(!line.startsWith("! disconnected"), line);
-      if (line.includes(" -> bob]: y")) got++;
-    }
-  } finally {
-    await Promise.all(clients.map((c) => c.close()));
-    await s1.stop();
-    await s2.stop();
-    await redis.stop();
-  }
-});
+  },
+);
 
 /** The number in a `* userN joined the chat` line. */
 function numberOf(name: string): number {
@@ -830,28 +866,32 @@ test("after FLUSHALL while linked, names are claimed again and no live number is
   await stopAll([server!], redis, clients);
 });
 
-test("a linked server sends no blank line for an empty room's replay, nor for a newcomer", async () => {
-  const redis = await startRedis();
-  const server = startServer({ floodRate: 0 }, { redis: redis.url, history: true });
-  await server.ready;
-  // Every instance linked (with two workers, a client may land on either).
-  await pollUntil(
-    "every instance linked",
-    () => server.logs.filter((l) => l.includes("link to other servers up")).length >= TEST_WORKERS,
-  );
-  const { client, name } = await TestClient.join(server.port);
-  await client.send("/join emptyroom");
-  assert.equal(await client.readLine(), "* you are in emptyroom (1 user)");
-  await client.send("/who");
-  assert.equal(await client.readLine(), `* in emptyroom: ${name}`, "the next line is /who's");
-  const { client: late } = await TestClient.join(server.port);
-  await late.send("/who");
-  const lines = await late.linesBeforeProbe();
-  assert.ok(!lines.includes(""), `a blank line among ${JSON.stringify(lines)}`);
-  await Promise.all([client.close(), late.close()]);
-  await server.stop();
-  await redis.stop();
-});
+both(
+  "a linked server sends no blank line for an empty room's replay, nor for a newcomer",
+  async (start) => {
+    const redis = await start();
+    const server = startServer({ floodRate: 0 }, { redis: redis.url, history: true });
+    await server.ready;
+    // Every instance linked (with two workers, a client may land on either).
+    await pollUntil(
+      "every instance linked",
+      () =>
+        server.logs.filter((l) => l.includes("link to other servers up")).length >= TEST_WORKERS,
+    );
+    const { client, name } = await TestClient.join(server.port);
+    await client.send("/join emptyroom");
+    assert.equal(await client.readLine(), "* you are in emptyroom (1 user)");
+    await client.send("/who");
+    assert.equal(await client.readLine(), `* in emptyroom: ${name}`, "the next line is /who's");
+    const { client: late } = await TestClient.join(server.port);
+    await late.send("/who");
+    const lines = await late.linesBeforeProbe();
+    assert.ok(!lines.includes(""), `a blank line among ${JSON.stringify(lines)}`);
+    await Promise.all([client.close(), late.close()]);
+    await server.stop();
+    await redis.stop();
+  },
+);
 
 test("a linked server keeps accounts in a Redis that keeps nothing on disk only when told so", async () => {
   const ephemeral = await startRedis();
