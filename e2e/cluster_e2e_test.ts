@@ -14,7 +14,7 @@ import {
   type TestServer,
   waitForRemoteUsers,
 } from "../testing/chat_client.ts";
-import { HAVE_REDIS, type RedisServer, startRedis } from "../testing/redis_server.ts";
+import { HAVE_REDIS, startRedis } from "../testing/redis_server.ts";
 import { startRedisCluster } from "../testing/redis_cluster.ts";
 import { runToExit, startServerProcess } from "../testing/server_process.ts";
 import { haveTool } from "../testing/tools.ts";

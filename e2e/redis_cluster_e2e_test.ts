@@ -78,16 +78,26 @@ test("two servers linked through a Redis Cluster are one chat: lines, renames, p
   await cluster.stop();
 });
 
-test("an account registered through one server of a Redis Cluster logs in on the other, and its room is owned there", async () => {
+test("an account and a room registered through one server of a Redis Cluster hold on the other, and so does a ban", async () => {
   const cluster = await startRedisCluster();
   const [s1, s2] = await twoServers(cluster, { accounts: {} });
   const alice = await registered(s1, "alice");
   await alice.send("/join den");
   await alice.readUntil((l) => l === "* den is now owned by alice");
   assert.equal(await cluster.cli(0, "EXISTS", "{marquee}:accounts"), "1", "keys share one tag");
+  const { client: someone } = await TestClient.join(s2.port);
+  await someone.send("/nick alice");
+  assert.match(await someone.readUntil((l) => l.startsWith("!")), /^! alice is registered/);
+  await someone.close();
+  // Moderation crosses too: a ban made on one server holds on the other.
   const bob = await as(s2, "bob");
-  await bob.send("/nick alice");
-  assert.match(await bob.readUntil((l) => l.startsWith("!")), /^! alice is registered/);
+  await bob.send("/join den");
+  await alice.readUntil((l) => l === "* bob joined the room");
+  await alice.send("/ban bob 1h");
+  assert.equal(
+    await bob.readUntil((l) => l.startsWith("!")),
+    "! you are banned from den by alice for 1h",
+  );
   for (const client of [alice, bob]) await client.close();
   for (const server of [s1, s2]) await server.stop();
   await cluster.stop();
