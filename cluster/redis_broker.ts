@@ -128,6 +128,7 @@ export class RedisBroker implements Broker {
     this.#channels = new RedisChannels(this.serverId, {
       redis: () => this.#redis,
       receive: (message) => this.#receive(message),
+      ours: () => this.#heardOwnEcho(),
     });
     this.#clientOptions = clientOptions(options);
   }
@@ -244,7 +245,6 @@ export class RedisBroker implements Broker {
   }
 
   #receive(message: string): void {
-    if (this.#channels.ours(message)) return this.#heardOwnEcho();
     for (const parsed of parseMessage(message)) {
       if (parsed.ok) this.#heard(parsed.event);
       else this.#dropped.drop(parsed.fault, this.#now());

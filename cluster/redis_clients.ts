@@ -23,8 +23,9 @@ import { type ClientOptions, CONNECT_TIMEOUT_MS, withTimeout } from "./redis_key
  * the same command methods: they route each key to its node). */
 export type RedisClient = ReturnType<typeof createClient>;
 
-/** What a message listener is given. */
-export type Listener = (message: string, channel: string) => void;
+/** What a message listener is given: the message's bytes (undecoded, so
+ * a server's own batches can be skipped unread). */
+export type Listener = (message: Uint8Array) => void;
 
 /** The broker's connections. */
 export interface RedisConnections {
@@ -103,8 +104,8 @@ async function serverConnections(
     cluster: false,
     ready: () => commands.isReady && subscriber.isReady,
     publish: (channel, message) => commands.publish(channel, asBuffer(message)),
-    subscribe: (channels, listener) => subscriber.subscribe(channels, listener),
-    unsubscribe: (channels, listener) => subscriber.unsubscribe(channels, listener),
+    subscribe: (channels, listener) => subscriber.subscribe(channels, listener, true),
+    unsubscribe: (channels, listener) => subscriber.unsubscribe(channels, listener, true),
     close: (ms) => closeAll([subscriber, commands], ms),
   };
   await opened(Promise.all([commands.connect(), subscriber.connect()]), connections);
@@ -139,9 +140,9 @@ async function clusterConnections(
     publish: (channel, message) => commands.sPublish(channel, asBuffer(message)),
     // One channel a command: channels in different slots cannot share one.
     subscribe: (channels, listener) =>
-      Promise.all(channels.map((channel) => subscriber.sSubscribe(channel, listener))),
+      Promise.all(channels.map((channel) => subscriber.sSubscribe(channel, listener, true))),
     unsubscribe: (channels, listener) =>
-      Promise.all(channels.map((channel) => subscriber.sUnsubscribe(channel, listener))),
+      Promise.all(channels.map((channel) => subscriber.sUnsubscribe(channel, listener, true))),
     close: async (ms) => {
       for (const client of [subscriber, commands]) {
         await withTimeout(client.quit(), ms).catch(() => client.disconnect().catch(() => {}));
