@@ -50,14 +50,8 @@ class BadField extends Error {}
  * ```
  */
 export function parseEvent(message: string): ParsedEvent {
-  if (message.length > MAX_EVENT_BYTES) return { ok: false, fault: "oversized" };
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return { ok: false, fault: "not_json" };
-  }
-  return checkEvent(value);
+  const read = readJson(message);
+  return read.ok ? checkEvent(read.value) : read;
 }
 
 /** Most events in one batch (the broker sends far fewer: see
@@ -78,17 +72,11 @@ export const MAX_BATCH_EVENTS = 10_000;
  */
 export function parseMessage(message: string): ParsedEvent[] {
   if (!message.startsWith('{"server":')) return [parseEvent(message)];
-  if (message.length > MAX_EVENT_BYTES) return [{ ok: false, fault: "oversized" }];
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return [{ ok: false, fault: "not_json" }];
-  }
-  const events = isObject(value) ? value.events : undefined;
-  const server = isObject(value) ? value.server : undefined;
-  const valid = typeof server === "string" && server !== "" && server.length <= MAX_SERVER_ID_CHARS;
-  if (!valid || !Array.isArray(events) || events.length > MAX_BATCH_EVENTS) {
+  const read = readJson(message);
+  if (!read.ok) return [read];
+  const events = isObject(read.value) ? read.value.events : undefined;
+  const server = isObject(read.value) ? read.value.server : undefined;
+  if (!isServerId(server) || !Array.isArray(events) || events.length > MAX_BATCH_EVENTS) {
     return [{ ok: false, fault: "bad_field" }];
   }
   return events.map((event) =>
@@ -96,6 +84,18 @@ export function parseMessage(message: string): ParsedEvent[] {
       ? checkEvent(event)
       : { ok: false, fault: "bad_field" }
   );
+}
+
+/** A message's JSON, or why it has none (too large, not JSON). */
+function readJson(
+  message: string,
+): { ok: true; value: unknown } | { ok: false; fault: EventFault } {
+  if (message.length > MAX_EVENT_BYTES) return { ok: false, fault: "oversized" };
+  try {
+    return { ok: true, value: JSON.parse(message) };
+  } catch {
+    return { ok: false, fault: "not_json" };
+  }
 }
 
 /** Checks one parsed event. */
@@ -246,10 +246,12 @@ function isObject(value: unknown): value is Fields {
 }
 
 function serverId(value: unknown): string {
-  if (typeof value !== "string" || value === "" || value.length > MAX_SERVER_ID_CHARS) {
-    throw new BadField();
-  }
+  if (!isServerId(value)) throw new BadField();
   return value;
+}
+
+function isServerId(value: unknown): value is string {
+  return typeof value === "string" && value !== "" && value.length <= MAX_SERVER_ID_CHARS;
 }
 
 function userId(value: unknown): number {

@@ -297,9 +297,10 @@ export class RedisBroker implements Broker {
    * have not come back for a while, and up again once one does (with the
    * same re-assertions as after any outage). */
   #watchClusterLink(): void {
-    const silent = this.#now() - this.#echoAt > CLUSTER_SILENCE_MS;
-    if (silent) this.#setLink(false);
-    if (silent) this.#channels.renew().catch(() => {});
+    if (this.#now() - this.#echoAt > CLUSTER_SILENCE_MS) {
+      this.#setLink(false);
+      this.#channels.renew().catch(() => {});
+    }
     this.#linkChanged();
   }
 
