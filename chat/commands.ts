@@ -287,7 +287,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   op: {
     who: "owner",
     usage: "/op NAME",
-    summary: "make a registered user an op of your room",
+    summary: "make an op of your room (a registered user, if it is owned)",
     parse: (args) => oneName(args, "/op NAME", (t) => ({ name: "op", target: t })),
   },
   deop: {

@@ -61,6 +61,8 @@ export type Act =
   | { kind: "release"; room: string }
   | { kind: "topic"; room: string; text: string; by: string }
   | { kind: "op"; room: string; account: string; on: boolean; by: string }
+  /** `name` is an op of a room nobody owns, or no longer (see `Room.ops`). */
+  | { kind: "chanop"; room: string; name: string; on: boolean; by: string }
   | { kind: "ban"; room: string; sanction: Sanction }
   | { kind: "unban"; room: string; target: string; by: string }
   | { kind: "mute"; room: string; sanction: Sanction }
@@ -123,9 +125,12 @@ export class Community {
   /** Replaces everything with `snapshot` (at start, and after the link to
    * the other servers comes back). */
   load(snapshot: Snapshot): void {
+    // Rooms nobody owns are kept in memory only, while people are in them.
+    const open = [...this.#rooms.values()].filter((r) => !this.keeps(r.name));
     this.#accounts.clear();
     this.#skeletons.clear();
     this.#rooms.clear();
+    for (const state of open) this.#rooms.set(state.name.toLowerCase(), state);
     this.#serverBans.clear();
     this.#muteCount = 0;
     for (const account of snapshot.accounts) this.setRegistered(account, true);
@@ -139,6 +144,7 @@ export class Community {
       this.#muteCount += record.mutes.length;
     }
     for (const ban of snapshot.serverBans) this.#serverBans.set(ban.target, ban);
+    this.#muteCount += open.reduce((n, r) => n + r.mutes.size, 0);
   }
 
   /** Whether anyone anywhere is muted (then chat lines are checked). */
@@ -162,8 +168,9 @@ export class Community {
     return this.#rooms.get(name.toLowerCase());
   }
 
-  /** Whether state can be kept for `name`: it has an owner, or it is the
-   * lobby (moderated by server operators only). */
+  /** Whether state is kept in the store for `name`: it has an owner, or it
+   * is the lobby (moderated by server operators only). A room nobody owns
+   * keeps its topic, bans and mutes in memory, while people are in it. */
   keeps(name: string): boolean {
     return name.toLowerCase() === LOBBY || (this.room(name)?.owner ?? "") !== "";
   }
@@ -255,6 +262,11 @@ export class Community {
     if (state === undefined) return;
     this.#muteCount -= state.mutes.size;
     this.#rooms.delete(room.toLowerCase());
+  }
+
+  /** `room` emptied: what it kept in memory only goes with it. */
+  gone(room: string): void {
+    if (!this.keeps(room)) this.release(room);
   }
 
   setTopic(room: string, text: string, by: string): void {

@@ -91,3 +91,20 @@ Deno.test("durations are 1-6 digits and a unit, at most a year", () => {
     assert.equal(parseDuration(bad), undefined, bad);
   }
 });
+
+Deno.test("a room nobody owns keeps its topic and bans in memory until it is gone, across a reload", () => {
+  const community = new Community();
+  applyAct(community, { kind: "topic", room: "attic", text: "boxes", by: "carl" });
+  applyAct(community, { kind: "mute", room: "attic", sanction: ban("dora", 0) });
+  applyAct(community, { kind: "claim", room: "den", owner: "alice", by: "alice" });
+  community.load({ accounts: [], rooms: [], serverBans: [] });
+  assert.equal(community.room("attic")?.topic, "boxes", "not in the store, so a reload keeps it");
+  assert.equal(community.room("den"), undefined, "the store's rooms are the snapshot's");
+  assert.equal(community.mute("attic", "dora", 0)?.target, "dora");
+  community.gone("attic");
+  assert.equal(community.room("attic"), undefined);
+  assert.equal(community.anyMutes, false);
+  community.claim("den", "alice");
+  community.gone("den");
+  assert.equal(community.room("den")?.owner, "alice", "an owned room outlives its people");
+});

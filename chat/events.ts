@@ -52,12 +52,16 @@ export interface WhoisFacts {
   room: string;
   /** Every room of a user in several (IRC). */
   rooms?: string[];
+  /** Those of its rooms where it is an op or the owner (IRC's `@#room`). */
+  opIn?: string[];
   /** An IRC client's user and real names (`USER`), and its `AWAY`. */
   user?: string;
   realname?: string;
   away?: string;
   /** Ms since the user last spoke; undefined for another server's user. */
   idleMs?: number;
+  /** When it connected, ms since the epoch (this server's users). */
+  since?: number;
   /** Shown to server operators only. */
   address?: string;
   /** The user's server was asked and did not answer in time. */
@@ -254,8 +258,6 @@ export const REFUSALS = {
     `${p.name} is ${p.on ? "already" : "not"} an op of ${p.room}`,
   not_server_banned: (p: { target: string }) => `${p.target} is not banned from the server`,
   rank_needed: (p: { who: string; what: string }) => `only ${p.who} may ${p.what}`,
-  room_not_registered: (p: { room: string }) =>
-    `${p.room} is not registered: a room keeps a topic, ops, bans and mutes once a registered user owns it`,
   outranked: (p: { target: string; rank: "operator" | "owner" | "op"; room: string }) =>
     p.rank === "operator"
       ? `${p.target} is a server operator: you cannot do that`

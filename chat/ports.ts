@@ -52,6 +52,8 @@ export interface RemoteUser {
   /** Display names of the user's rooms: one, or any number for an IRC
    * user. */
   rooms: string[];
+  /** Those of its rooms, nobody's own, where it is an op (see `Room.ops`). */
+  ops?: string[];
 }
 
 /** What servers tell each other. `server` is always the sender. */
@@ -62,9 +64,10 @@ export type ClusterEvent =
   | { type: "say"; server: string; id: number; text: string; room?: string; notice?: boolean }
   | { type: "me"; server: string; id: number; action: string; room?: string }
   | { type: "nick"; server: string; id: number; name: string }
-  | { type: "move"; server: string; id: number; room: string }
+  /** `op`: the user opened `room`, nobody's own, and is its op. */
+  | { type: "move"; server: string; id: number; room: string; op?: boolean }
   /** An IRC user is in `room` too now, or no longer. */
-  | { type: "enter"; server: string; id: number; room: string }
+  | { type: "enter"; server: string; id: number; room: string; op?: boolean }
   | { type: "part"; server: string; id: number; room: string; reason: string }
   | { type: "msg"; server: string; from: string; to: string; text: string }
   /** A user's away message (`value`; none: back) or account (none: logged

@@ -57,6 +57,8 @@ export interface Local<S = unknown> {
   secure: boolean;
   /** When the user last sent a line, ms (for `/whois`). */
   activeAt: number;
+  /** When the user connected, ms (for `WHOIS`'s signon time). */
+  since?: number;
   /** The account the user is logged in to (lower-cased), if any. */
   account?: string;
   /** Names this connection had before (made at its first rename). */
@@ -102,6 +104,9 @@ export interface Room<S = unknown> {
   /** The number of the user who created it, by `/join`ing it empty: they
    * may claim it by registering while still in it. */
   creator?: number;
+  /** Its ops while nobody owns it: whoever opened it, and whom they opped.
+   * Held while in it (a rename keeps it); ignored once the room is owned. */
+  readonly ops: Set<User<S>>;
   /** How many of its users are on this server. */
   locals: number;
 }
@@ -133,13 +138,16 @@ export class Registry<S = unknown> {
   /** Bumped whenever someone enters or leaves a room (see rooms_watch). */
   changes = 0;
   /** The room of a user in no room: nobody is ever in it. */
-  readonly nowhere: Room<S> = { name: "", users: new Set(), locals: 0 };
+  readonly nowhere: Room<S> = newRoom("");
   /** Told when `room` gets its first user of this server (`here`), and
    * when its last one leaves: a linked server hears only such rooms' lines. */
   onLocalRoom: (room: string, here: boolean) => void = () => {};
+  /** Told when `room` empties and goes: what was kept for it while it had
+   * people and no owner goes too. */
+  onRoomGone: (room: string) => void = () => {};
 
   constructor() {
-    this.#rooms.set(LOBBY, { name: LOBBY, users: new Set(), locals: 0 });
+    this.#rooms.set(LOBBY, newRoom(LOBBY));
   }
 
   /** The room everyone starts in; it never vanishes. */
@@ -306,6 +314,13 @@ export class Registry<S = unknown> {
     user.room = last;
   }
 
+  /** `user` (in `room`) is one of its ops, or no longer. */
+  setOp(room: Room<S>, user: User<S>, on: boolean): void {
+    if (!room.users.has(user)) return;
+    if (on) room.ops.add(user);
+    else room.ops.delete(user);
+  }
+
   /** The room called `name` if `user` is in it. */
   roomOf(user: User<S>, name: string): Room<S> | undefined {
     const room = this.room(name);
@@ -316,7 +331,7 @@ export class Registry<S = unknown> {
     const key = name.toLowerCase();
     let room = this.#rooms.get(key);
     if (room === undefined) {
-      room = { name, users: new Set(), locals: 0 };
+      room = newRoom(name);
       this.#rooms.set(key, room);
     }
     return room;
@@ -336,9 +351,12 @@ export class Registry<S = unknown> {
   /** `user` is out of `room`: the room goes if nobody is left in it. */
   #emptied(room: Room<S>, user: User<S>): void {
     if (!room.users.delete(user)) return;
+    room.ops.delete(user);
     this.changes++;
     if (user.local && --room.locals === 0) this.onLocalRoom(room.name, false);
-    if (room.users.size === 0 && room.name !== LOBBY) this.#rooms.delete(room.name.toLowerCase());
+    if (room.users.size > 0 || room.name === LOBBY) return;
+    this.#rooms.delete(room.name.toLowerCase());
+    this.onRoomGone(room.name);
   }
 
   /** For the metrics: users here and elsewhere, rooms, deepest queue. */
@@ -354,4 +372,8 @@ export class Registry<S = unknown> {
       queueHighWaterBytes: deepest,
     };
   }
+}
+
+function newRoom<S>(name: string): Room<S> {
+  return { name, users: new Set(), ops: new Set(), locals: 0 };
 }

@@ -143,3 +143,20 @@ Deno.test("Registry keeps a doubly held name with its first holder until that on
   registry.remove(second);
   assert.equal(registry.size, 0);
 });
+
+Deno.test("Registry says when a room goes, and a room's ops are only users in it", () => {
+  const registry = new Registry();
+  const gone: string[] = [];
+  registry.onRoomGone = (room) => gone.push(room);
+  const ann = registry.add({ id: 1, name: "ann", server: "a", local: undefined })!;
+  const bob = registry.add({ id: 2, name: "bob", server: "a", local: undefined })!;
+  const attic = registry.enter(ann, "attic");
+  registry.setOp(attic, ann, true);
+  registry.setOp(attic, bob, true);
+  assert.deepEqual([...attic.ops], [ann], "bob is not in it");
+  registry.move(ann, "lobby");
+  assert.deepEqual([...attic.ops], []);
+  assert.deepEqual(gone, ["attic"]);
+  registry.move(bob, "lobby");
+  assert.deepEqual(gone, ["attic"], "the lobby never goes");
+});

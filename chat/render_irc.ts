@@ -211,7 +211,9 @@ function roomNews(
     case "topic_set":
       return [`:${mask(event.by)} TOPIC ${channel(event.room)} :${event.text}`];
     case "kicked":
-      return [`:${mask(event.by)} KICK ${channel(event.room)} ${event.name} :${event.reason}`];
+      return [
+        `:${mask(event.by)} KICK ${channel(event.room)} ${event.name} :${event.reason || event.by}`,
+      ];
     case "banned":
       if (event.room === "") return [roomNotice(c, "", banText(event, c.now))];
       return [`:${mask(event.by)} MODE ${channel(event.room)} +b ${banMask(event.name)}`];

@@ -98,7 +98,9 @@ export function toOne(
         ),
       ];
     case "you_were_kicked":
-      return [`:${mask(event.by)} KICK ${channel(event.room)} ${c.me} :${event.reason}`];
+      return [
+        `:${mask(event.by)} KICK ${channel(event.room)} ${c.me} :${event.reason || event.by}`,
+      ];
     case "notice":
       // Only SASL logs an IRC client in.
       if (event.notice.notice === "logged_in") return loggedInLines(event.notice.name, c);
@@ -208,12 +210,24 @@ function whoisLines(event: Of<"whois">, c: IrcContext): string[] {
     numeric(c, "312", f.name, c.server, "Marquee"),
   ];
   const rooms = f.rooms ?? (f.room === "" ? [] : [f.room]);
-  if (rooms.length > 0) lines.push(numeric(c, "319", f.name, rooms.map(channel).join(" ")));
+  const ops = new Set(f.opIn);
+  const shown = rooms.map((r) => (ops.has(r) ? "@" : "") + channel(r));
+  if (rooms.length > 0) lines.push(numeric(c, "319", f.name, shown.join(" ")));
   if (f.away !== undefined) lines.push(numeric(c, "301", f.name, f.away));
   if (f.oper) lines.push(numeric(c, "313", f.name, "is a server operator"));
   if (f.account !== undefined) lines.push(numeric(c, "330", f.name, f.account, "is logged in as"));
   if (f.idleMs !== undefined) {
-    lines.push(numeric(c, "317", f.name, String(Math.floor(f.idleMs / 1000)), "seconds idle"));
+    const idle = String(Math.floor(f.idleMs / 1000));
+    lines.push(
+      f.since === undefined ? numeric(c, "317", f.name, idle, "seconds idle") : numeric(
+        c,
+        "317",
+        f.name,
+        idle,
+        String(Math.floor(f.since / 1000)),
+        "seconds idle, signon time",
+      ),
+    );
   }
   if (f.unanswered) lines.push(serverNotice(c, whoisText(f)));
   lines.push(numeric(c, "318", f.name, "End of /WHOIS list"));

@@ -40,6 +40,28 @@ const CASES: [ChatEvent, string[]][] = [
   [{ type: "kicked", room: "games", name: "bob", by: "olga", reason: "r" }, [
     ":olga!olga@marquee KICK #games bob :r",
   ]],
+  [{
+    type: "whois",
+    facts: {
+      name: "bob",
+      registered: false,
+      oper: false,
+      room: "",
+      rooms: ["a", "b"],
+      opIn: ["b"],
+      idleMs: 5_000,
+      since: NOW - 60_000,
+    },
+  }, [
+    ":marquee 311 ann bob bob marquee * :bob",
+    ":marquee 312 ann bob marquee :Marquee",
+    ":marquee 319 ann bob :#a @#b",
+    `:marquee 317 ann bob 5 ${NOW / 1000 - 60} :seconds idle, signon time`,
+    ":marquee 318 ann bob :End of /WHOIS list",
+  ]],
+  [{ type: "kicked", room: "games", name: "bob", by: "olga", reason: "" }, [
+    ":olga!olga@marquee KICK #games bob :olga",
+  ]],
   [{ type: "banned", room: "games", name: "bob", by: "olga", until: 0, reason: "" }, [
     ":olga!olga@marquee MODE #games +b bob!*@*",
   ]],

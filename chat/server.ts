@@ -95,6 +95,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
     // Called while a command changes the rooms, before its effects run: a
     // room's channel is asked for before the move into it is published.
     this.#registry.onLocalRoom = (room, here) => this.#link.listen(room, here);
+    this.#registry.onRoomGone = (room) => this.#community.gone(room);
     this.#store = options.people?.store;
     this.#delivery = new Delivery({
       registry: this.#registry,

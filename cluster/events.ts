@@ -140,8 +140,8 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     ...(v.room === undefined ? {} : { room: name(v.room) }),
   }),
   nick: (v, server) => ({ type: "nick", server, id: userId(v.id), name: name(v.name) }),
-  move: (v, server) => ({ type: "move", server, id: userId(v.id), room: name(v.room) }),
-  enter: (v, server) => ({ type: "enter", server, id: userId(v.id), room: name(v.room) }),
+  move: (v, server) => ({ type: "move", server, ...entry(v) }),
+  enter: (v, server) => ({ type: "enter", server, ...entry(v) }),
   part: (v, server) => ({
     type: "part",
     server,
@@ -292,7 +292,15 @@ function remoteUser(value: unknown, server: string): RemoteUser {
   const rooms = Array.isArray(value.rooms) && value.rooms.length <= MAX_ROOMS
     ? value.rooms.map(name)
     : [name(value.room)];
-  return { server, id: userId(value.id), name: name(value.name), rooms };
+  const ops = Array.isArray(value.ops) && value.ops.length <= MAX_ROOMS
+    ? { ops: value.ops.map(name) }
+    : {};
+  return { server, id: userId(value.id), name: name(value.name), rooms, ...ops };
+}
+
+/** Who came into which room, and whether as the op of a room it opened. */
+function entry(v: Record<string, unknown>): { id: number; room: string; op?: boolean } {
+  return { id: userId(v.id), room: name(v.room), ...(v.op === true ? { op: true } : {}) };
 }
 
 /** The most rooms one user is told to be in: IRC's `CHANLIMIT`. */

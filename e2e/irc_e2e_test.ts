@@ -113,7 +113,7 @@ Deno.test("a nick outside the name rule is 432; a taken one 433, and the client 
   });
 });
 
-Deno.test("IRC, nc and the page in one room: lines, actions, renames, joins, parts, quits", async () => {
+Deno.test("IRC, nc and the page in one room: lines, actions, renames, joins, parts, kicks, topics, quits", async () => {
   await withServer(async (server) => {
     const { webPort } = await server.ready;
     const { client: nc, name: ncName } = await TestClient.join(server.port);
@@ -163,12 +163,40 @@ Deno.test("IRC, nc and the page in one room: lines, actions, renames, joins, par
       "the page is in the lobby only",
     );
 
+    // anna opened #games, so she is its op: her topic and kick reach every face.
+    page.socket.send("/join games");
+    await irc.readUntil((l) => / JOIN #games$/.test(l) && !l.startsWith(":carl!"));
+    await irc.send("TOPIC #games :chess at nine");
+    assert.equal(await irc.line(), ":anna!anna@marquee TOPIC #games :chess at nine");
+    assert.equal(
+      await nc.readUntil((l) => l.includes("topic")),
+      "* anna set the topic: chess at nine",
+    );
+    assert.equal((await page.next((e) => e.type === "topic")).text, "chess at nine");
+    await irc.send("KICK #games carl :too loud");
+    assert.equal(await irc.line(), ":anna!anna@marquee KICK #games carl :too loud");
+    assert.equal(
+      await nc.readUntil((l) => l.startsWith("!")),
+      "! you were kicked from games by anna (too loud)",
+    );
+    assert.equal(
+      (await page.next((e) => e.kind === "kicked")).text,
+      "carl was kicked by anna (too loud)",
+    );
+    await nc.readUntil((l) => l.startsWith("* you are in lobby"));
+
     await irc.send("PART #games :off to bed");
-    assert.equal(await irc.line(), ":anna!anna@marquee PART #games :off to bed");
-    assert.equal(await nc.readLine(), "* anna left the room");
+    assert.equal(
+      await irc.readUntil((l) => l.startsWith(":anna!")),
+      ":anna!anna@marquee PART #games :off to bed",
+    );
+    await page.next((e) => e.type === "exit" && e.name === "anna");
     await irc.send("QUIT :bye all");
     assert.equal(await irc.line(), "ERROR :Closing link: bye all");
-    assert.equal(await nc.readLine(), "* anna left the chat (bye all)");
+    assert.equal(
+      await nc.readUntil((l) => l.includes("anna left")),
+      "* anna left the chat (bye all)",
+    );
     await Promise.all([irc.close(), nc.close(), page.close()]);
   }, true);
 });
@@ -499,5 +527,49 @@ Deno.test({
       }
       assert.equal(answer, undefined, "back: no 301");
       await Promise.all([ann.close(), bob.close()]);
+    }),
+});
+
+Deno.test({
+  name: "whoever opens a channel nobody owns is its op on every linked server, until it empties",
+  ignore: !HAVE_REDIS,
+  fn: () =>
+    withLinked(async (s1, s2) => {
+      const ann = await IrcClient.register(s1.ircPort, "ann");
+      await ann.send("JOIN #lobby");
+      await ann.readUntil((l) => / 366 ann #lobby /.test(l));
+      await ann.send("JOIN #attic");
+      assert.equal(await ann.readUntil((l) => / 353 /.test(l)), ":marquee 353 ann = #attic :@ann");
+      const { client: nc, name } = await TestClient.join(s2.port);
+      await nc.send("/join attic");
+      await nc.readUntil((l) => l.startsWith("* you are in attic"));
+      await ann.readUntil((l) => l.includes("JOIN #attic"));
+      await ann.send("TOPIC #attic :boxes");
+      assert.equal(await nc.readUntil((l) => l.includes("topic")), "* ann set the topic: boxes");
+      await nc.send("/topic mine");
+      assert.equal(
+        await nc.readUntil((l) => l.startsWith("!")),
+        "! only ops of attic may set the topic",
+      );
+      await ann.send(`MODE #attic +o ${name}`);
+      assert.equal(
+        await nc.readUntil((l) => l.includes("an op of")),
+        `* ann made ${name} an op of attic`,
+      );
+      // The nc user's server knows ann is an op from her JOIN; ops there
+      // act on each other, as on IRC.
+      await nc.send("/kick ann enough");
+      assert.equal(
+        await ann.readUntil((l) => l.includes("KICK")),
+        `:${name}!${name}@marquee KICK #attic ann :enough`,
+      );
+      await nc.send("/join lobby");
+      await ann.readUntil((l) => l.startsWith(`:${name}!`) && l.includes("JOIN #lobby"));
+      // The room emptied everywhere: its topic went with it, and whoever
+      // opens it next is its op.
+      await ann.send("JOIN #attic");
+      assert.equal(await ann.line(), ":ann!ann@marquee JOIN #attic");
+      assert.equal(await ann.line(), ":marquee 353 ann = #attic :@ann", "no topic (332) first");
+      await Promise.all([ann.close(), nc.close()]);
     }),
 });

@@ -173,14 +173,19 @@ withServer(
 );
 
 withServer(
-  "room state needs an owner: in an unregistered room only kicks by operators work",
+  "a room nobody owns is run by whoever opened it, registered or not, and by operators",
   async (server) => {
     const bob = await registered(server, "bob");
-    const { client: guest } = await TestClient.join(server.port);
+    const { client: guest, name } = await TestClient.join(server.port);
     await enter(guest, "open");
     await enter(bob, "open");
     await bob.send("/ban somebody");
     assert.equal(await bob.readLine(), "! only ops of open may ban");
+    await guest.send("/topic come in");
+    assert.equal(
+      await bob.readUntil((l) => l.includes("topic")),
+      `* ${name} set the topic: come in`,
+    );
     await bob.send("/oper root wrong-pass");
     assert.equal(await bob.readUntil((l) => l.startsWith("!")), "! wrong name or password");
     await bob.send("/oper root operator-pass");
@@ -189,16 +194,16 @@ withServer(
       "* you are a server operator now (/help lists what you may do)",
     );
     await bob.send("/ban somebody");
-    assert.match(await bob.readLine(), /^! open is not registered: a room keeps/);
+    assert.match(await bob.readLine(), /^\* somebody was banned from open by bob/);
     await bob.send("/help");
     const help = await bob.readThrough((l) => l.includes("//TEXT"));
     assert.ok(help.some((l) => l.includes("/kill NAME REASON")), "operators see their commands");
     await guest.send("/help");
     const guestHelp = await guest.readThrough((l) => l.includes("//TEXT"));
-    assert.ok(
-      !guestHelp.some((l) => l.includes("/kill") || l.includes("/kick")),
-      "users see theirs",
-    );
+    for (const command of ["/kick NAME", "/ban NAME", "/op NAME"]) {
+      assert.ok(guestHelp.some((l) => l.includes(command)), `the op who opened it sees ${command}`);
+    }
+    assert.ok(!guestHelp.some((l) => l.includes("/kill")), "an op of a room sees no operator's");
     await Promise.all([bob.close(), guest.close()]);
   },
 );

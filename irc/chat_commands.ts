@@ -11,7 +11,7 @@ import type { ServerCommand } from "../chat/commands.ts";
 import { sanitize } from "../chat/sanitize.ts";
 import type { Chat, IrcCommandSpec } from "./commands.ts";
 import { ctcp, roomOfChannel } from "./message.ts";
-import { line, reply } from "./replies.ts";
+import { line, reply, serverLine } from "./replies.ts";
 
 /** The longest reason kept with a kick, ban or part, in characters. */
 const MAX_REASON_CHARS = 200;
@@ -153,7 +153,8 @@ async function kick(chat: Chat, [target, nicks, reason]: string[]): Promise<void
 }
 
 /** `MODE`: user modes (there are none), or a channel's: `+b`/`-b` bans,
- * `+o`/`-o` ops, `b` alone the ban list, nothing the modes it has. */
+ * `+o`/`-o` ops, `b` alone the ban list, nothing the modes it has; `n` and
+ * `t` are always set (setting them does nothing, unsetting is refused). */
 async function mode(chat: Chat, [target, modes, ...args]: string[]): Promise<void> {
   const nick = chat.state.nick;
   if (!target!.startsWith("#")) {
@@ -170,6 +171,12 @@ async function mode(chat: Chat, [target, modes, ...args]: string[]): Promise<voi
   for (const letter of modes) {
     if (letter === "+" || letter === "-") {
       sign = letter;
+      continue;
+    }
+    if (letter === "n" || letter === "t") {
+      if (sign === "-") {
+        chat.send(serverLine(chat.state.server, "NOTICE", nick, fixedMode(target!)));
+      }
       continue;
     }
     const arg = letter === "b" || letter === "o" ? args.shift() : undefined;
@@ -202,13 +209,18 @@ function modeCommand(
   }
 }
 
-/** `bob!*@*` bans the name `bob`; `*!*@192.0.2.7` the address. */
+function fixedMode(channel: string): string {
+  return `${channel}: modes n and t are always set here (only ops set the topic)`;
+}
+
+/** `Bob!*@*` bans the name `bob`; `*!*@192.0.2.7` the address (lower-cased
+ * as the line protocol's `/ban` does: bans are looked up so). */
 function banTarget(mask: string): string {
   const at = mask.indexOf("@");
   const host = at === -1 ? "" : mask.slice(at + 1);
-  if (host !== "" && host !== "*") return host;
+  if (host !== "" && host !== "*") return host.toLowerCase();
   const bang = mask.indexOf("!");
-  return bang === -1 ? mask : mask.slice(0, bang);
+  return (bang === -1 ? mask : mask.slice(0, bang)).toLowerCase();
 }
 
 /** `CHATHISTORY LATEST #room * N` and `CHATHISTORY BEFORE #room

@@ -29,7 +29,7 @@ export function enter<S>(scene: Scene<S>, user: User<S>, roomName: string): Effe
   if (banned !== undefined) return banned;
   const room = scene.registry.enter(user, roomName);
   return [
-    ...cameIn(scene, user, room, "enter", [names(scene, user)]),
+    ...cameIn(scene, user, room, "enter", () => [names(scene, user)]),
     ...claimIfOpened(scene, user, room),
   ];
 }

@@ -94,3 +94,14 @@ Deno.test("a kicked IRC user leaves that room only; a kicked nc user goes to the
   for (const act of acts(kick(scene, olga, "bob", "noisy"))) enact(scene, act);
   assert.deepEqual(roomNames(bob), ["lobby"]);
 });
+
+Deno.test("an IRC user who opens a channel is its op in the names its JOIN brings", () => {
+  const scene = testScene();
+  const ann = addUser(scene, "ann", { irc: [] });
+  const bob = addUser(scene, "bob", { irc: [] });
+  const names = (effects: Effect<undefined>[]) =>
+    repliedEvents(effects).flatMap((e) => e.type === "who" ? [e.ops] : []);
+  assert.deepEqual(names(enter(scene, ann, "attic")), [["ann"]]);
+  assert.deepEqual(names(enter(scene, bob, "attic")), [["ann"]], "who comes after is not");
+  assert.deepEqual(names(enter(scene, bob, "lobby")), [[]], "nor is who opens the lobby");
+});

@@ -48,7 +48,7 @@ export function arrive<S>(
   events.push(...topicOf(scene, scene.registry.lobby.name));
   // Someone arriving during an outage must not take the roster at face value.
   if (scene.link.linked && !scene.link.up) events.push(noticed({ notice: "link_down" }));
-  const local = { sink, face, assigned: name, session, address, secure, activeAt: now };
+  const local = { sink, face, assigned: name, session, address, secure, activeAt: now, since: now };
   const user = scene.registry.add({ id, name, server: serverId, local });
   if (user === undefined) return []; // A number handed out twice: a bug upstream.
   const room = user.room.name;
@@ -70,7 +70,7 @@ function arriveQuietly<S>(scene: Scene<S>, serverId: string, arrival: Arrival<S>
   const { id, name, sink, face, session, address, secure, echo, ident } = arrival;
   const now = scene.clock.now();
   const local = {
-    ...{ sink, face, assigned: name, session, address, secure, activeAt: now },
+    ...{ sink, face, assigned: name, session, address, secure, activeAt: now, since: now },
     ...{ echo, ident },
   };
   const user = scene.registry.add({ id, name, server: serverId, local }, []);
@@ -153,6 +153,7 @@ export function publishRoster<S>(scene: Scene<S>): Effect<S>[] {
     id: u.id,
     name: u.name,
     rooms: [...u.rooms].map((r) => r.name),
+    ops: [...u.rooms].filter((r) => r.ops.has(u)).map((r) => r.name),
   }));
   return [{ type: "publish", event: { type: "roster", server: "", users } }];
 }

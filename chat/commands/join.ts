@@ -8,6 +8,7 @@
 import { type Effect, localOf, refuse, type Scene } from "../command.ts";
 import type { ChatEvent } from "../events.ts";
 import { atLeast } from "../community.ts";
+import { LOBBY } from "../protocol.ts";
 import type { Room, User } from "../registry.ts";
 import { rankOf } from "./rank.ts";
 import { awayChanged } from "./notify.ts";
@@ -63,19 +64,21 @@ export function moveTo<S>(scene: Scene<S>, user: User<S>, roomName: string): Eff
 }
 
 /** `user` is in `room` now (moved, or entered as well): the room is told,
- * the user gets the room, its topic (and `extra`) and its recent lines,
- * and the other servers hear of it. */
+ * the user gets the room, its topic (and `extra`, made once the user's op
+ * of a room it opened is set) and its recent lines, and the other servers
+ * hear of it. */
 export function cameIn<S>(
   scene: Scene<S>,
   user: User<S>,
   room: Room<S>,
   how: "move" | "enter",
-  extra: ChatEvent[] = [],
+  extra: () => ChatEvent[] = () => [],
 ): Effect<S>[] {
+  const op = opened(scene, user, room);
   const events: ChatEvent[] = [
     { type: "room", room: room.name, users: room.users.size },
     ...topicOf(scene, room.name),
-    ...extra,
+    ...extra(),
   ];
   return [
     {
@@ -86,11 +89,19 @@ export function cameIn<S>(
     },
     { type: "reply", to: user, events },
     { type: "history", to: user, room: room.name },
-    { type: "publish", event: { type: how, server: "", id: user.id, room: room.name } },
+    { type: "publish", event: { type: how, server: "", id: user.id, room: room.name, ...op } },
     // Someone away came in: who follows away states is told, here and
     // (after the move) on the other servers.
     ...(user.local?.away === undefined ? [] : awayChanged(user, room)),
   ];
+}
+
+/** `user` just opened `room` (nobody else is in it), which nobody owns:
+ * it is the room's op, as on IRC (the lobby is the server operators'). */
+function opened<S>(scene: Scene<S>, user: User<S>, room: Room<S>): { op?: true } {
+  if (room.users.size !== 1 || room.name === LOBBY || scene.community.keeps(room.name)) return {};
+  scene.registry.setOp(room, user, true);
+  return { op: true };
 }
 
 /** The topic a newcomer to `room` gets, if it has one. */

@@ -40,7 +40,10 @@ export function roomList<S>(scene: Scene<S>): RoomSize[] {
   });
 }
 
-/** `/help`: the commands the user's rank in its room allows. */
+/** `/help`: the commands the user's rank in its room allows (an op of a
+ * room nobody owns makes ops, as an owner does). */
 export function help<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
-  return reply(user, { type: "help", lines: helpLines(rankOf(scene, user, user.room.name)) });
+  const rank = rankOf(scene, user, user.room.name);
+  const open = rank === "op" && !scene.community.keeps(user.room.name);
+  return reply(user, { type: "help", lines: helpLines(open ? "owner" : rank) });
 }

@@ -13,7 +13,7 @@ import type { Act } from "../community.ts";
 import { type ChatEvent, refused } from "../events.ts";
 import type { User } from "../registry.ts";
 import type { Task, TaskDone, TaskValues } from "../tasks.ts";
-import { enact, isStored } from "../acts.ts";
+import { enact, isStored, type StoredKind } from "../acts.ts";
 import {
   password,
   passwordChanged,
@@ -160,12 +160,19 @@ export function perform<S>(
   by: User<S> | undefined,
   then?: ChatEvent,
 ): Effect<S>[] {
-  if (!isStored(act)) return took(scene, act, by, then);
+  if (!isStored(act) || inMemoryOnly(scene, act)) return took(scene, act, by, then);
   if (!scene.accounts) {
     if (by?.local === undefined) return [];
     return [{ type: "reply", to: by, events: [refused({ refusal: "no_store" })] }];
   }
   return [{ type: "task", user: by, task: { kind: "write", act, then } }];
+}
+
+/** Whether `act` is on a room nobody owns, whose topic, bans and mutes
+ * last while people are in it and are never written. */
+function inMemoryOnly<S>(scene: Scene<S>, act: Extract<Act, { kind: StoredKind }>): boolean {
+  if (act.kind === "claim" || act.kind === "release") return false;
+  return act.room !== "" && !scene.community.keeps(act.room);
 }
 
 /** `act` has taken effect: enacted here, published, logged, and `then`

@@ -10,26 +10,29 @@ import { type Effect, refuse, type Scene } from "../command.ts";
 import { atLeast, type Rank } from "../community.ts";
 import type { User } from "../registry.ts";
 
-/** What `user` may do in `room`. */
+/** What `user` may do in `room`. In a room nobody owns, its ops are whoever
+ * opened it and whom they opped (as on IRC), held while they are in it. */
 export function rankOf<S>(scene: Scene<S>, user: User<S>, room: string): Rank {
   const local = user.local;
+  if (local?.oper === true) return "operator";
+  if (!scene.community.keeps(room)) {
+    return scene.registry.room(room)?.ops.has(user) === true ? "op" : "user";
+  }
   if (local === undefined) {
     const key = user.name.toLowerCase();
     return scene.community.rank(room, scene.community.registered(key) ? key : undefined, false);
   }
-  return scene.community.rank(room, local.account, local.oper === true);
+  return scene.community.rank(room, local.account, false);
 }
 
 /** The refusal when `user` lacks `rank` in `room` ("": the server) to do
- * `what`; for acts that are kept, also when the room keeps no state. None
- * when it may. */
+ * `what`; none when it may. */
 export function mayNot<S>(
   scene: Scene<S>,
   user: User<S>,
   room: string,
   rank: Rank,
   what: string,
-  kept = true,
 ): Effect<S>[] | undefined {
   const have = room === "" ? (user.local?.oper ? "operator" : "user") : rankOf(scene, user, room);
   if (!atLeast(have, rank)) {
@@ -39,9 +42,6 @@ export function mayNot<S>(
       ? `the owner of ${room}`
       : `ops of ${room}`;
     return refuse(user, { refusal: "rank_needed", who, what });
-  }
-  if (kept && room !== "" && !scene.community.keeps(room)) {
-    return refuse(user, { refusal: "room_not_registered", room });
   }
   return undefined;
 }
@@ -61,8 +61,11 @@ export function notAbove<S>(
     scene.community.registered(target) ? target.toLowerCase() : undefined,
     false,
   );
-  // Nobody acts on an equal or higher rank, operators on operators included.
+  // Nobody acts on an equal or higher rank, operators on operators included;
+  // but in a room nobody owns, ops act on each other, as on IRC: nobody
+  // there ranks higher to settle it.
   if (!atLeast(theirs, mine)) return undefined;
+  if (mine === "op" && theirs === "op" && !scene.community.keeps(room)) return undefined;
   const rank = theirs === "operator" ? "operator" : theirs === "owner" ? "owner" : "op";
   return refuse(user, { refusal: "outranked", target, rank, room });
 }

@@ -38,9 +38,9 @@ export function applyRemote<S>(
     case "nick":
       return withUser(scene, event, (user) => renamed(scene, user, event.name));
     case "move":
-      return withUser(scene, event, (user) => moved(scene, user, event.room));
+      return withUser(scene, event, (user) => opped(scene, user, event, moved));
     case "enter":
-      return withUser(scene, event, (user) => entered(scene, user, event.room));
+      return withUser(scene, event, (user) => opped(scene, user, event, entered));
     case "part":
       return withUser(scene, event, (user) => parted(scene, user, event.room, event.reason));
     case "msg":
@@ -109,6 +109,7 @@ function arrived<S>(scene: Scene<S>, remote: RemoteUser, announce: boolean): Eff
     { id: remote.id, name: remote.name, server: remote.server, local: undefined },
     remote.rooms,
   );
+  if (user !== undefined) setOps(scene, user, remote.ops);
   // A user in no room (an IRC client before its first JOIN) comes quietly.
   if (user === undefined || !announce || remote.rooms.length === 0) return [];
   return [{ type: "announce", event: { type: "join", name: remote.name }, newcomer: user }];
@@ -132,6 +133,27 @@ function said<S>(
     effects.push({ type: "keep", room: room.name, from, text, action, remote: true });
   }
   return effects;
+}
+
+/** `how` (a move or an entry) into `event.room`, then the op it opened
+ * the room with, if it did. */
+function opped<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  event: { room: string; op?: boolean },
+  how: (scene: Scene<S>, user: User<S>, room: string) => Effect<S>[],
+): Effect<S>[] {
+  const effects = how(scene, user, event.room);
+  if (event.op === true) setOps(scene, user, [event.room]);
+  return effects;
+}
+
+/** `user` is an op of `rooms` (of its own rooms nobody owns). */
+function setOps<S>(scene: Scene<S>, user: User<S>, rooms: readonly string[] = []): void {
+  for (const name of rooms) {
+    const room = scene.registry.roomOf(user, name);
+    if (room !== undefined) scene.registry.setOp(room, user, true);
+  }
 }
 
 function entered<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[] {
@@ -200,6 +222,7 @@ function replaceRoster<S>(scene: Scene<S>, server: string, users: RemoteUser[]):
       for (const room of [...known.rooms]) scene.registry.part(known, room);
       for (const room of remote.rooms) scene.registry.enter(known, room);
     }
+    setOps(scene, known, remote.ops);
   }
   return effects;
 }

@@ -29,7 +29,7 @@ export function topic<S>(scene: Scene<S>, user: User<S>, text: string): Effect<S
 /** `/kick NAME [REASON]`: to the lobby (from the lobby: disconnected). */
 export function kick<S>(scene: Scene<S>, user: User<S>, name: string, reason: string): Effect<S>[] {
   const room = user.room;
-  const refused = mayNot(scene, user, room.name, "op", "kick", false);
+  const refused = mayNot(scene, user, room.name, "op", "kick");
   if (refused !== undefined) return refused;
   const target = scene.registry.named(name);
   if (target === undefined || !target.rooms.has(room)) {
@@ -96,7 +96,7 @@ export function lift<S>(
 /** `/bans`: the room's bans and mutes in force. */
 export function bans<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
   const room = user.room.name;
-  const refused = mayNot(scene, user, room, "op", "list bans", false);
+  const refused = mayNot(scene, user, room, "op", "list bans");
   if (refused !== undefined) return refused;
   const now = scene.clock.now();
   const operator = user.local?.oper === true;
@@ -108,9 +108,11 @@ export function bans<S>(scene: Scene<S>, user: User<S>): Effect<S>[] {
   return reply(user, { type: "bans", room, entries });
 }
 
-/** `/op` and `/deop` NAME: the owner's, for registered users only. */
+/** `/op` and `/deop` NAME: in a registered room, the owner's, for
+ * registered users only; in a room nobody owns, its ops', for anyone in it. */
 export function op<S>(scene: Scene<S>, user: User<S>, name: string, on: boolean): Effect<S>[] {
   const room = user.room.name;
+  if (!scene.community.keeps(room)) return chanop(scene, user, name, on);
   const refused = mayNot(scene, user, room, "owner", on ? "make ops" : "take op");
   if (refused !== undefined) return refused;
   const account = name.toLowerCase();
@@ -120,6 +122,26 @@ export function op<S>(scene: Scene<S>, user: User<S>, name: string, on: boolean)
   const isOp = scene.community.room(room)?.ops.has(account) === true;
   if (isOp === on) return refuse(user, { refusal: "op_already", name, room, on });
   return [{ type: "act", act: { kind: "op", room, account, on, by: user.name }, by: user }];
+}
+
+/** `/op` and `/deop` in a room nobody owns: as on IRC, an op makes others
+ * ops while they are in it, and takes op from any op (see `notAbove`). */
+function chanop<S>(scene: Scene<S>, user: User<S>, name: string, on: boolean): Effect<S>[] {
+  const room = user.room;
+  const refused = mayNot(scene, user, room.name, "op", on ? "make ops" : "take op");
+  if (refused !== undefined) return refused;
+  const target = scene.registry.named(name);
+  if (target === undefined) return refuse(user, { refusal: "no_such_user", name });
+  if (!target.rooms.has(room)) {
+    return refuse(user, { refusal: "not_in_room", name, room: room.name });
+  }
+  if (room.ops.has(target) === on) {
+    return refuse(user, { refusal: "op_already", name: target.name, room: room.name, on });
+  }
+  const outranked = on ? undefined : notAbove(scene, user, room.name, name);
+  if (outranked !== undefined) return outranked;
+  const act = { kind: "chanop", room: room.name, name: target.name, on, by: user.name } as const;
+  return [{ type: "act", act, by: user }];
 }
 
 /** One entry of `/bans`: an address kept with a name's ban shows as that

@@ -14,6 +14,21 @@ import {
   testScene,
 } from "../../testing/scene.ts";
 import { bans, kick, lift, op, sanction, topic } from "./room_ops.ts";
+import { join } from "./join.ts";
+import { applyRemote } from "./remote.ts";
+import { enact } from "../acts.ts";
+import type { Effect } from "../command.ts";
+import type { ClusterEvent } from "../ports.ts";
+
+/** What `effects` tell the other servers. */
+function published<S>(effects: Effect<S>[]): ClusterEvent[] {
+  return effects.flatMap((e) => e.type === "publish" ? [e.event] : []);
+}
+
+/** The ops of `room` nobody owns, by name. */
+function ops(scene: ReturnType<typeof testScene>, room: string): string[] {
+  return [...scene.registry.room(room)?.ops ?? []].map((u) => u.name);
+}
 
 /** A registered room `den` owned by ann, with op olga, and a plain user
  * bob, all in it; an operator, root, in the lobby. */
@@ -42,13 +57,75 @@ Deno.test("anyone reads the topic; only ops and the owner set it", () => {
   }]);
 });
 
-Deno.test("an unregistered room keeps no topic, bans or mutes, even for its op-less creator", () => {
+Deno.test("whoever opens a room nobody owns is its op; who comes after is not, nor in the lobby", () => {
   const scene = testScene();
-  const carl = addUser(scene, "carl", { account: "carl", room: "attic" });
-  const root = addUser(scene, "root", { oper: true, room: "attic" });
+  const carl = addUser(scene, "carl");
+  const dora = addUser(scene, "dora");
+  const moved = join(scene, carl, "attic");
+  assert.deepEqual(published(moved), [{
+    type: "move",
+    server: "",
+    id: carl.id,
+    room: "attic",
+    op: true,
+  }]);
+  join(scene, dora, "attic");
+  assert.deepEqual(ops(scene, "attic"), ["carl"]);
+  ownRoom(scene, "den", "ann");
+  const eve = addUser(scene, "eve");
+  assert.deepEqual(published(join(scene, eve, "den")).map((e) => "op" in e), [false]);
+  assert.deepEqual(ops(scene, "den"), [], "an owned room's ops are its owner's");
+  join(scene, carl, "lobby");
+  join(scene, carl, "attic");
+  assert.deepEqual(ops(scene, "attic"), [], "op is held while in the room, not after");
+});
+
+Deno.test("the op of a room nobody owns sets its topic, bans and makes ops; others may not", () => {
+  const scene = testScene();
+  const carl = addUser(scene, "carl");
+  const dora = addUser(scene, "dora");
+  join(scene, carl, "attic");
+  join(scene, dora, "attic");
+  assert.deepEqual(refusals(topic(scene, dora, "x")), ["rank_needed"]);
+  assert.deepEqual(refusals(op(scene, dora, "dora", true)), ["rank_needed"]);
+  assert.deepEqual(acts(topic(scene, carl, "boxes")).map((a) => a.kind), ["topic"]);
+  assert.deepEqual(acts(sanction(scene, carl, "ban", "eve", 0, "")).map((a) => a.kind), ["ban"]);
+  addUser(scene, "eve");
+  assert.deepEqual(refusals(op(scene, carl, "eve", true)), ["not_in_room"]);
+  const made = acts(op(scene, carl, "DORA", true));
+  assert.deepEqual(made, [{ kind: "chanop", room: "attic", name: "dora", on: true, by: "carl" }]);
+  const shown = enact(scene, made[0]!);
+  assert.deepEqual(ops(scene, "attic"), ["carl", "dora"]);
+  assert.deepEqual(shown.flatMap((e) => e.type === "room" ? [e.event.type] : []), ["opped"]);
+  assert.deepEqual(refusals(op(scene, carl, "dora", true)), ["op_already"]);
+  assert.deepEqual(acts(op(scene, dora, "carl", false)).map((a) => a.kind), ["chanop"]);
+  assert.deepEqual(acts(kick(scene, dora, "carl", "")).map((a) => a.kind), ["kick"], "as on IRC");
+  assert.deepEqual(refusals(op(scene, carl, "nobody", true)), ["no_such_user"]);
+});
+
+Deno.test("another server's user is op of the room it opened, as its move and its roster say", () => {
+  const scene = testScene();
+  const kim = { server: "s2", id: 900, name: "kim", rooms: ["lobby"] };
+  applyRemote(scene, { type: "join", server: "s2", user: kim });
+  applyRemote(scene, { type: "move", server: "s2", id: 900, room: "attic", op: true });
+  applyRemote(scene, { type: "enter", server: "s2", id: 900, room: "loft" });
+  assert.deepEqual(ops(scene, "attic"), ["kim"]);
+  assert.deepEqual(ops(scene, "loft"), [], "who entered without op has none");
+  const lee = { server: "s2", id: 901, name: "lee", rooms: ["loft"], ops: ["loft"] };
+  applyRemote(scene, { type: "roster", server: "s2", users: [lee] });
+  assert.deepEqual(ops(scene, "loft"), ["lee"], "a server that links later learns it");
+});
+
+Deno.test("an operator moderates a room nobody owns, and owning it puts its owner's ops first", () => {
+  const scene = testScene();
+  const carl = addUser(scene, "carl", { account: "carl" });
+  const root = addUser(scene, "root", { oper: true });
+  join(scene, carl, "attic");
+  join(scene, root, "attic");
+  assert.deepEqual(acts(topic(scene, root, "x")).map((a) => a.kind), ["topic"]);
+  assert.deepEqual(acts(sanction(scene, root, "ban", "carl", 0, "")).map((a) => a.kind), ["ban"]);
+  ownRoom(scene, "attic", "ann");
   assert.deepEqual(refusals(topic(scene, carl, "x")), ["rank_needed"]);
-  assert.deepEqual(refusals(topic(scene, root, "x")), ["room_not_registered"]);
-  assert.deepEqual(refusals(sanction(scene, root, "ban", "carl", 0, "")), ["room_not_registered"]);
 });
 
 Deno.test("a kick needs an op, a target in the room, and a lower rank than the kicker's", () => {

@@ -12,7 +12,7 @@ import { mayNot, notAbove } from "./rank.ts";
 
 /** `/kill NAME REASON`: disconnect a user, on whichever server. */
 export function kill<S>(scene: Scene<S>, user: User<S>, name: string, reason: string): Effect<S>[] {
-  const refused = mayNot(scene, user, "", "operator", "kill", false);
+  const refused = mayNot(scene, user, "", "operator", "kill");
   if (refused !== undefined) return refused;
   const target = scene.registry.named(name);
   if (target === undefined) return refuse(user, { refusal: "no_such_user", name });
@@ -33,7 +33,7 @@ export function serverBan<S>(
   ms: number,
   reason: string,
 ): Effect<S>[] {
-  const refused = mayNot(scene, user, "", "operator", "ban from the server", false);
+  const refused = mayNot(scene, user, "", "operator", "ban from the server");
   if (refused !== undefined) return refused;
   const covers = coversOperator(scene, user, target);
   if (covers !== undefined) return covers;
@@ -44,7 +44,7 @@ export function serverBan<S>(
 
 /** `/ungban NAME|ADDRESS`. */
 export function serverUnban<S>(scene: Scene<S>, user: User<S>, target: string): Effect<S>[] {
-  const refused = mayNot(scene, user, "", "operator", "lift server bans", false);
+  const refused = mayNot(scene, user, "", "operator", "lift server bans");
   if (refused !== undefined) return refused;
   const banned = scene.community.bans("", scene.clock.now()).some((b) =>
     b.target === target || b.label === target
@@ -56,7 +56,7 @@ export function serverUnban<S>(scene: Scene<S>, user: User<S>, target: string): 
 
 /** `/announce TEXT`: to every room. */
 export function announce<S>(scene: Scene<S>, user: User<S>, text: string): Effect<S>[] {
-  const refused = mayNot(scene, user, "", "operator", "announce", false);
+  const refused = mayNot(scene, user, "", "operator", "announce");
   if (refused !== undefined) return refused;
   return [{ type: "act", act: { kind: "announce", by: user.name, text }, by: user }];
 }

@@ -12,6 +12,8 @@ import { type Effect, refuse, reply, type Scene } from "../command.ts";
 import { noticed, type WhoisFacts } from "../events.ts";
 import type { ClusterEvent } from "../ports.ts";
 import type { User } from "../registry.ts";
+import { atLeast } from "../community.ts";
+import { rankOf } from "./rank.ts";
 import { whoisText } from "../render.ts";
 
 /** `/whois NAME`. */
@@ -101,9 +103,12 @@ function factsOf<S>(scene: Scene<S>, target: User<S>, oper: boolean): WhoisFacts
     room: target.room.name,
   };
   if (target.rooms.size !== 1) facts.rooms = [...target.rooms].map((r) => r.name);
+  const opIn = [...target.rooms].filter((r) => atLeast(rankOf(scene, target, r.name), "op"));
+  if (opIn.length > 0) facts.opIn = opIn.map((r) => r.name);
   if (local?.ident !== undefined) Object.assign(facts, local.ident);
   if (local?.away !== undefined) facts.away = local.away;
   if (local !== undefined) facts.idleMs = scene.clock.now() - local.activeAt;
+  if (local?.since !== undefined) facts.since = local.since;
   if (local !== undefined && oper) facts.address = local.address;
   return facts;
 }
