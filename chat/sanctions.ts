@@ -97,12 +97,17 @@ export function showKick<S>(
     reason,
   });
   const target = scene.registry.named(name);
-  if (target?.local === undefined || scene.registry.roomOf(target, room) === undefined) {
-    return effects;
+  const from = target === undefined ? undefined : scene.registry.roomOf(target, room);
+  if (target === undefined || from === undefined) return effects;
+  if (target.local === undefined || target.room.name !== LOBBY || inManyRooms(target)) {
+    // Out of the room here and now, quietly: the kick said so, and the
+    // leave its server publishes (a part, or a move) then shows nothing
+    // more to the room (IRC clients would read a PART after the KICK).
+    scene.registry.part(target, from);
   }
+  if (target.local === undefined) return effects;
   if (inManyRooms(target)) {
     // Out of that channel only; the KICK line tells the client.
-    scene.registry.part(target, scene.registry.roomOf(target, room)!);
     effects.push({
       type: "reply",
       to: target,

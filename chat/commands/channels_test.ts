@@ -11,6 +11,7 @@ import { enter, focus, leaveRoom, partAll } from "./channels.ts";
 import { kick } from "./room_ops.ts";
 import { say } from "./talk.ts";
 import { enact } from "../acts.ts";
+import { applyRemote } from "./remote.ts";
 
 /** Where each room effect goes, and what it says. */
 function roomEvents<S>(effects: Effect<S>[]): [string, string][] {
@@ -91,8 +92,30 @@ Deno.test("a kicked IRC user leaves that room only; a kicked nc user goes to the
   focus(scene, ann, "den");
   for (const act of acts(kick(scene, olga, "ann", "noisy"))) enact(scene, act);
   assert.deepEqual(roomNames(ann), ["lobby"]);
-  for (const act of acts(kick(scene, olga, "bob", "noisy"))) enact(scene, act);
+  const shown = acts(kick(scene, olga, "bob", "noisy")).flatMap((act) => enact(scene, act));
   assert.deepEqual(roomNames(bob), ["lobby"]);
+  assert.deepEqual(roomEvents(shown).filter(([room]) => room === "den"), [["den", "kicked"]]);
+});
+
+Deno.test("a kick takes another server's user out of the room at once: its leave shows nothing more", () => {
+  const scene = testScene();
+  ownRoom(scene, "den", "olga");
+  const olga = addUser(scene, "olga", { account: "olga", room: "den" });
+  const kim = { server: "s2", id: 900, name: "kim", rooms: ["den"] };
+  applyRemote(scene, { type: "join", server: "s2", user: kim });
+  const shown = acts(kick(scene, olga, "kim", "")).flatMap((act) => enact(scene, act));
+  assert.deepEqual(roomEvents(shown), [["den", "kicked"]]);
+  assert.equal(scene.registry.room("den")?.users.has(scene.registry.named("kim")!), false);
+  const moved = applyRemote(scene, { type: "move", server: "s2", id: 900, room: "lobby" });
+  assert.deepEqual(roomEvents(moved), [["", "exit"], ["lobby", "enter"]], "no exit from den");
+  const parted = applyRemote(scene, {
+    type: "part",
+    server: "s2",
+    id: 900,
+    room: "den",
+    reason: "",
+  });
+  assert.deepEqual(roomEvents(parted), []);
 });
 
 Deno.test("an IRC user who opens a channel is its op in the names its JOIN brings", () => {
