@@ -95,7 +95,7 @@ Deno.test("many giant IRC lines are answered 417 and cost nobody else", async ()
   const giants = await Promise.all(
     Array.from({ length: 5 }, (_, i) => IrcClient.register(server.ircPort, `giant${i}`)),
   );
-  const line = encoder.encode(`PRIVMSG #lobby :${"x".repeat(2 * 1024 * 1024)}\r\n`);
+  const line = encoder.encode(`PRIVMSG #lobby :${"x".repeat(5 * 1024 * 1024)}\r\n`);
   await Promise.all(giants.map((g) => g.raw.writeAll(line)));
   for (const giant of giants) {
     assert.match(
