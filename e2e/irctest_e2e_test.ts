@@ -2,9 +2,9 @@
  * The IRC face against irctest, the conformance suite IRC servers run
  * (`../shared/tools/irctest`, Debian's `python3-pytest`): the selection of
  * `docs/irc.md` runs against a real server process, and the tests that
- * fail must be exactly the ones `docs/irc.md` lists, each with its reason.
- * A new failure fails this test; so does a listed one that now passes
- * (the docs must stay true).
+ * fail, and those skipped, must be exactly the ones `docs/irc.md` lists,
+ * each with its reason. A new failure or skip fails this test; so does a
+ * listed one that now passes (the docs must stay true).
  *
  * Skipped where Python or the suite is missing, unless
  * `MARQUEE_REQUIRE_IRCTEST=1` (CI sets it).
@@ -34,8 +34,9 @@ function available(): boolean {
   }
 }
 
-/** The selection and the expected failures, as `docs/irc.md` lists them. */
-function documented(): { files: string[]; failures: Set<string> } {
+/** The selection, the expected failures and the skipped tests, as
+ * `docs/irc.md` lists them. */
+function documented(): { files: string[]; failures: Set<string>; skips: Set<string> } {
   const text = Deno.readTextFileSync(DOCS);
   const section = (heading: string) => {
     const start = text.indexOf(heading);
@@ -44,10 +45,9 @@ function documented(): { files: string[]; failures: Set<string> } {
     return text.slice(start, end === -1 ? undefined : end);
   };
   const files = [...section("### The selection").matchAll(/^- `(\S+\.py)`/gm)].map((m) => m[1]!);
-  const failures = new Set(
-    [...section("### Expected failures").matchAll(/^- `(\S+::\S+)`/gm)].map((m) => m[1]!),
-  );
-  return { files, failures };
+  const tests = (heading: string) =>
+    new Set([...section(heading).matchAll(/^- `(\S+::\S+)`/gm)].map((m) => m[1]!));
+  return { files, failures: tests("### Expected failures"), skips: tests("### Skipped tests") };
 }
 
 /** Each test's outcome from pytest's JUnit XML: `file.py::Class::test`. */
@@ -82,7 +82,7 @@ Deno.test({
   name: "the IRC face fails no irctest test of its selection but those docs/irc.md lists",
   ignore: !REQUIRED && !available(),
   async fn() {
-    const { files, failures } = documented();
+    const { files, failures, skips } = documented();
     assert.ok(files.length >= 20, `a selection of ${files.length} files`);
     const cwd = await workDir();
     const server = await startServerProcess([
@@ -125,6 +125,8 @@ Deno.test({
         .filter((l) => /^(FAILED|ERROR) /.test(l)).join("\n");
       assert.deepEqual(unexpected, [], `failures docs/irc.md does not list:\n${tail}`);
       assert.deepEqual(nowPassing, [], "listed as failing in docs/irc.md, but did not fail");
+      const skipped = [...results].filter(([, o]) => o === "skipped").map(([t]) => t).sort();
+      assert.deepEqual(skipped, [...skips].sort(), "skipped, as docs/irc.md lists them");
     } finally {
       await server.stop();
       await Deno.remove(cwd, { recursive: true });
