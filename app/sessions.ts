@@ -32,6 +32,8 @@ const BUSY: Record<Face, Uint8Array> = {
   irc: render("irc", [refused({ refusal: "busy" })], 0),
   irc_tags: render("irc", [refused({ refusal: "busy" })], 0),
   irc_v3: render("irc", [refused({ refusal: "busy" })], 0),
+  irc_mt: render("irc", [refused({ refusal: "busy" })], 0),
+  irc_mt_batch: render("irc", [refused({ refusal: "busy" })], 0),
 };
 
 /** How long a TLS client has to complete its handshake: a real one takes

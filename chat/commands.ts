@@ -32,7 +32,8 @@ export type Command =
   | { name: "nick"; nick: string }
   | { name: "who" }
   | { name: "me"; action: string }
-  | { name: "msg"; to: string; text: string }
+  /** `tags`: an IRC client's own tags (IRCv3 `message-tags`), as sent. */
+  | { name: "msg"; to: string; text: string; tags?: string }
   | { name: "join"; room: string }
   | { name: "rooms" }
   | { name: "help" }
@@ -75,7 +76,9 @@ export type RoomCommand =
   /** `USERHOST` or `ISON`: which of `names` are online, and how. */
   | { name: "lookup"; names: string[]; as: "userhost" | "ison" }
   /** `NOTICE nick :text`: a private message nobody answers. */
-  | { name: "notice"; to: string; text: string }
+  | { name: "notice"; to: string; text: string; tags?: string }
+  /** IRCv3 `TAGMSG`: client tags alone, to the command's room or `to`. */
+  | { name: "tagmsg"; tags: string; to?: string }
   /** `AWAY [:text]`: away with `text`, or back ("") (nothing comes back:
    * the session answers). */
   | { name: "away"; text: string }

@@ -20,15 +20,36 @@ import type { HistoryLine } from "./ports.ts";
 
 /** Where an event's bytes go: a text line client, the browser's JSON, or
  * an IRC client (`irc_tags`: one that asked for IRCv3 `server-time`;
- * `irc_v3`: also `batch`, so history comes as `chathistory` batches). */
-export type Face = "text" | "json" | "irc" | "irc_tags" | "irc_v3";
+ * `irc_v3`: also `batch`, so history comes as `chathistory` batches;
+ * `irc_mt` and `irc_mt_batch`: `message-tags` too, so lines carry their
+ * `msgid`, `account` and the sender's own tags, and `TAGMSG` reaches them). */
+export type Face = "text" | "json" | "irc" | "irc_tags" | "irc_v3" | "irc_mt" | "irc_mt_batch";
+
+/** What a line carries for IRCv3 `message-tags` clients: its id, the
+ * sender's account, and the sender's own (client-only, `+`) tags, as sent. */
+export interface LineTags {
+  msgid?: string;
+  account?: string;
+  tags?: string;
+}
+
+/** One client-only tag as sent, value escaped (so no space or `;`). */
+export const CLIENT_TAG = /^\+[A-Za-z0-9/.-]{1,64}(?:=[^\s\0;]*)?$/;
+
+/** The most bytes of client tags a line may carry (IRCv3: 4094). */
+export const MAX_CLIENT_TAGS_BYTES = 4094;
+
+/** Whether `value` is client-only tags as a line carries them (`;`-joined). */
+export function isClientTags(value: string): boolean {
+  return value.length <= MAX_CLIENT_TAGS_BYTES && value.split(";").every((t) => CLIENT_TAG.test(t));
+}
 
 /** News an IRC client may ask for (IRCv3 `away-notify`, `account-notify`). */
 export type Notify = "away-notify" | "account-notify";
 
 /** Whether `face` is an IRC client's: in any number of rooms at once. */
 export function isIrc(face: Face): boolean {
-  return face === "irc" || face === "irc_tags" || face === "irc_v3";
+  return face !== "text" && face !== "json";
 }
 
 /** One entry of `/bans`. */
@@ -90,9 +111,11 @@ export interface Person {
 /** Everything the chat tells people. */
 export type ChatEvent =
   /** `notice`: an IRC `NOTICE`, which clients and bots never answer. */
-  | { type: "say"; from: string; text: string; notice?: boolean }
-  | { type: "action"; from: string; text: string }
-  | { type: "private"; from: string; to: string; text: string; notice?: boolean }
+  | { type: "say"; from: string; text: string; notice?: boolean } & LineTags
+  | { type: "action"; from: string; text: string } & LineTags
+  | { type: "private"; from: string; to: string; text: string; notice?: boolean } & LineTags
+  /** IRCv3 `TAGMSG`: only tags, to a room (`to` absent) or one user. */
+  | { type: "tagmsg"; from: string; to?: string; tags: string; msgid: string; account?: string }
   | { type: "join"; name: string }
   | { type: "leave"; name: string; reason?: string }
   | { type: "enter"; name: string; room: string }

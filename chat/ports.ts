@@ -12,7 +12,7 @@
  */
 
 import type { Act, Snapshot, StoredAct } from "./community.ts";
-import type { Notify } from "./events.ts";
+import type { LineTags, Notify } from "./events.ts";
 
 /** Severity, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -61,15 +61,33 @@ export type ClusterEvent =
   | { type: "join"; server: string; user: RemoteUser }
   | { type: "leave"; server: string; id: number; reason?: string }
   /** `room`: which of the user's rooms (an IRC user's); else its one. */
-  | { type: "say"; server: string; id: number; text: string; room?: string; notice?: boolean }
-  | { type: "me"; server: string; id: number; action: string; room?: string }
+  | {
+    type: "say";
+    server: string;
+    id: number;
+    text: string;
+    room?: string;
+    notice?: boolean;
+  } & LineTags
+  | { type: "me"; server: string; id: number; action: string; room?: string } & LineTags
   | { type: "nick"; server: string; id: number; name: string }
   /** `op`: the user opened `room`, nobody's own, and is its op. */
   | { type: "move"; server: string; id: number; room: string; op?: boolean }
   /** An IRC user is in `room` too now, or no longer. */
   | { type: "enter"; server: string; id: number; room: string; op?: boolean }
   | { type: "part"; server: string; id: number; room: string; reason: string }
-  | { type: "msg"; server: string; from: string; to: string; text: string }
+  | { type: "msg"; server: string; from: string; to: string; text: string } & LineTags
+  /** IRCv3 `TAGMSG` of user `id`, to `room` or to the user called `to`. */
+  | {
+    type: "tagmsg";
+    server: string;
+    id: number;
+    room?: string;
+    to?: string;
+    tags: string;
+    msgid: string;
+    account?: string;
+  }
   /** A user's away message (`value`; none: back) or account (none: logged
    * out) changed: news for IRC clients that asked (`wants`); with `room`,
    * only that room's (someone away came in). */

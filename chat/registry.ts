@@ -37,7 +37,7 @@ export interface Sink {
 /** A line or command held while an account command runs (as the chat
  * server's message for it). */
 export type Held =
-  | { type: "say"; id: number; text: string; room?: string; notice?: boolean }
+  | { type: "say"; id: number; text: string; room?: string; notice?: boolean; tags?: string }
   | { type: "command"; id: number; command: ServerCommand; room?: string };
 
 /** The parts only a user of this server has. */
@@ -59,6 +59,9 @@ export interface Local<S = unknown> {
   activeAt: number;
   /** When the user connected, ms (for `WHOIS`'s signon time). */
   since?: number;
+  /** The ids of its lines (`msgid`): a prefix unique to the connection,
+   * and a count. */
+  lineIds?: { prefix: string; next: number };
   /** The account the user is logged in to (lower-cased), if any. */
   account?: string;
   /** Names this connection had before (made at its first rename). */

@@ -9,7 +9,8 @@
  *   with `time`, each followed by a comma; the WebSocket writer wraps a
  *   write's objects in `[` `]` (see `jsonFrame`), so coalesced writes stay
  *   one JSON array per frame.
- * - **irc**, **irc_tags** (IRC clients, without and with IRCv3 tags): the
+ * - **irc**, **irc_tags**, **irc_v3**, **irc_mt**, **irc_mt_batch** (IRC
+ *   clients, by the IRCv3 capabilities they asked for: see `Face`): the
  *   lines of `render_irc.ts`, each ending in CRLF.
  *
  * An `Outgoing` renders its events at most once per face, however many
@@ -54,6 +55,8 @@ export class Outgoing {
   #irc: Uint8Array | undefined;
   #ircTags: Uint8Array | undefined;
   #ircV3: Uint8Array | undefined;
+  #ircMt: Uint8Array | undefined;
+  #ircMtBatch: Uint8Array | undefined;
 
   constructor(
     events: readonly ChatEvent[],
@@ -82,14 +85,18 @@ export class Outgoing {
         return this.#ircTags ??= this.#encodeIrc(true, false);
       case "irc_v3":
         return this.#ircV3 ??= this.#encodeIrc(true, true);
+      case "irc_mt":
+        return this.#ircMt ??= this.#encodeIrc(true, false, true);
+      case "irc_mt_batch":
+        return this.#ircMtBatch ??= this.#encodeIrc(true, true, true);
       default:
         return unreachable(face);
     }
   }
 
-  #encodeIrc(tags: boolean, batch: boolean): Uint8Array {
+  #encodeIrc(tags: boolean, batch: boolean, all = false): Uint8Array {
     const { reader: me, room, now, server } = this;
-    const context = { me, room, tags, batch, now, server };
+    const context = { me, room, tags, batch, all, now, server };
     const lines: string[] = [];
     for (const event of this.events) ircLines(event, context, lines);
     return lines.length === 0 ? EMPTY : encoder.encode(lines.join("\r\n") + "\r\n");

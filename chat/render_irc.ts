@@ -31,6 +31,9 @@ export interface IrcContext {
   room?: string;
   /** Whether lines carry IRCv3 tags (`server-time`). */
   tags: boolean;
+  /** Whether the client asked for `message-tags`: lines carry their
+   * `msgid`, `account` and the sender's own tags, and `TAGMSG` is shown. */
+  all?: boolean;
   /** Whether the client reads IRCv3 batches (history comes in one). */
   batch?: boolean;
   now: number;
@@ -50,15 +53,34 @@ export function mask(name: string): string {
 
 /** The IRC lines (without CRLF) of one event, appended to `out`. */
 export function ircLines(event: ChatEvent, c: IrcContext, out: string[] = []): string[] {
-  const at = c.tags ? `@time=${new Date(c.now).toISOString()} ` : "";
   const lines = linesOf(event, c);
+  if (lines.length === 0) return out;
+  const at = c.tags ? tagsOf(event, c) : "";
   // A replayed line carries its own time.
   for (const line of lines) out.push(line.startsWith("@") ? line : at + line);
   return out;
 }
 
+/** `@time=...` and, for `message-tags` clients, a line's own tags. */
+function tagsOf(event: ChatEvent, c: IrcContext): string {
+  let tags = `@time=${new Date(c.now).toISOString()}`;
+  if (c.all && (isLine(event) || event.type === "tagmsg")) {
+    if (event.msgid !== undefined) tags += `;msgid=${event.msgid}`;
+    if (event.account !== undefined) tags += `;account=${event.account}`;
+    if (event.tags !== undefined) tags += `;${event.tags}`;
+  }
+  return tags + " ";
+}
+
+function isLine(event: ChatEvent): event is Of<"say" | "action" | "private"> {
+  return event.type === "say" || event.type === "action" || event.type === "private";
+}
+
 function linesOf(event: ChatEvent, c: IrcContext): string[] {
   switch (event.type) {
+    case "tagmsg":
+      if (!c.all) return [];
+      return [`:${mask(event.from)} TAGMSG ${event.to ?? channel(c.room ?? "")}`];
     case "say":
     case "action":
     case "private":

@@ -158,3 +158,26 @@ Deno.test("a room's event is encoded once per face, CRLF-ended, naming the room"
   assert.equal(out.bytes("irc"), bytes, "the same bytes for every IRC reader");
   assert.equal(new TextDecoder().decode(out.bytes("text")), "[bob]: hi\n");
 });
+
+Deno.test("a message-tags client reads a line's msgid, account and the sender's tags; only it reads TAGMSG", () => {
+  const line: ChatEvent = {
+    type: "say",
+    from: "bob",
+    text: "hi",
+    msgid: "m1",
+    account: "bob",
+    tags: "+draft/reply=m0",
+  };
+  const typing: ChatEvent = { type: "tagmsg", from: "bob", tags: "+typing=active", msgid: "m2" };
+  const out = new Outgoing([line, typing], NOW, "games");
+  const read = (face: "irc_tags" | "irc_mt" | "irc_mt_batch") =>
+    new TextDecoder().decode(out.bytes(face));
+  const at = "@time=2026-12-04T12:00:00.000Z";
+  assert.equal(read("irc_tags"), `${at} :bob!bob@marquee PRIVMSG #games :hi\r\n`);
+  const all = `${at};msgid=m1;account=bob;+draft/reply=m0 :bob!bob@marquee PRIVMSG #games :hi\r\n` +
+    `${at};msgid=m2;+typing=active :bob!bob@marquee TAGMSG #games\r\n`;
+  assert.equal(read("irc_mt"), all);
+  assert.equal(read("irc_mt_batch"), all);
+  assert.equal(new TextDecoder().decode(out.bytes("text")), "[bob]: hi\n");
+  assert.equal(new TextDecoder().decode(out.bytes("json")).includes("msgid"), false);
+});

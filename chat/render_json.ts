@@ -18,10 +18,18 @@ import { shownAt, textLines } from "./render_text.ts";
 export function jsonObjects(event: ChatEvent, now: number, room?: string): object[] {
   switch (event.type) {
     case "say":
-    case "action":
-      // The room it was said in: a page may be in several.
-      return [room === undefined ? event : { ...event, room }];
-    case "private":
+    case "action": {
+      // The room it was said in: a page may be in several. Not its IRCv3
+      // tags: the page has no use for them.
+      const { msgid: _id, account: _account, tags: _tags, ...line } = event;
+      return [room === undefined ? line : { ...line, room }];
+    }
+    case "private": {
+      const { msgid: _id, account: _account, tags: _tags, ...line } = event;
+      return [line];
+    }
+    case "tagmsg":
+      return []; // only IRC clients that asked for message-tags read these
     case "join":
     case "leave":
     case "rename":

@@ -130,6 +130,7 @@ export function textLines(event: ChatEvent, now: number, out: string[] = []): st
       return toOne(event, now, out);
     case "away_changed":
     case "account_changed":
+    case "tagmsg":
       return out; // only IRC clients that asked are told
     default:
       return unreachable(event);

@@ -223,7 +223,7 @@ export class ChatServer extends Actor<ChatServerMessage> {
         const refused = message.room === undefined ? undefined : focus(scene, user, message.room);
         // A NOTICE is never answered with an error (RFC 2812 3.3.2).
         if (refused !== undefined) return message.notice ? undefined : this.#shell.run(refused);
-        return this.#shell.run(say(scene, user, message.text, message.notice));
+        return this.#shell.run(say(scene, user, message.text, message.notice, message.tags));
       }
       case "command":
         return this.#command(message.id, message.command, message.room);

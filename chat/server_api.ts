@@ -54,7 +54,8 @@ export type ChatServerMessage =
   }
   /** `room`: which of an IRC user's rooms (else the user's one room);
    * `notice`: an IRC `NOTICE`. */
-  | { type: "say"; id: number; text: string; room?: string; notice?: boolean }
+  /** `tags`: an IRC client's own tags (IRCv3 `message-tags`), as sent. */
+  | { type: "say"; id: number; text: string; room?: string; notice?: boolean; tags?: string }
   /** `room`: the room an IRC user's command is about. */
   | { type: "command"; id: number; command: ServerCommand; room?: string }
   | { type: "leave"; id: number; reason?: string; cause?: string }

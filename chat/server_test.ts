@@ -118,13 +118,15 @@ Deno.test("ChatServer tells its broker which rooms have its users, and routes ev
   await a.command({ name: "msg", to: "sam", text: "psst" });
   await pollUntil("both published", () => broker.published.some((e) => e.type === "msg"));
   const say = broker.published.findIndex((e) => e.type === "say");
-  assert.deepEqual(broker.published[say], {
+  const { msgid, ...line } = broker.published[say] as { msgid?: string };
+  assert.deepEqual(line, {
     type: "say",
     server: "here",
     id: 1,
     text: "hi",
     room: "Games",
   }, "a line names its room: the one channel it goes on");
+  assert.match(msgid!, /^[a-z0-9]+-1-0$/, "and carries its id, for IRCv3 clients");
   assert.equal(broker.routes[say], undefined);
   const msg = broker.published.findIndex((e) => e.type === "msg");
   assert.equal(broker.routes[msg], "there", "a private message goes to its server only");

@@ -84,6 +84,8 @@ const OVERFLOW_NOTICE: Record<Face, Uint8Array> = {
   irc: render("irc", [refused({ refusal: "not_reading" })], 0),
   irc_tags: render("irc", [refused({ refusal: "not_reading" })], 0),
   irc_v3: render("irc", [refused({ refusal: "not_reading" })], 0),
+  irc_mt: render("irc", [refused({ refusal: "not_reading" })], 0),
+  irc_mt_batch: render("irc", [refused({ refusal: "not_reading" })], 0),
 };
 
 /** The end-of-stream messages, made once for every session. */

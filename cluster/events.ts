@@ -15,7 +15,7 @@
 import { type FieldChecks, validateAct } from "../chat/acts.ts";
 import type { Act, Sanction } from "../chat/community.ts";
 import type { ClusterEvent, Log, RemoteUser } from "../chat/ports.ts";
-import type { Notify } from "../chat/events.ts";
+import { isClientTags, type LineTags, type Notify } from "../chat/events.ts";
 import { NAME_PATTERN } from "../chat/protocol.ts";
 
 /** Largest event accepted, in bytes of JSON: a roster of 10,000 users is
@@ -131,6 +131,7 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     text: text(v.text),
     ...(v.room === undefined ? {} : { room: name(v.room) }),
     ...(v.notice === true ? { notice: true } : {}),
+    ...lineTags(v),
   }),
   me: (v, server) => ({
     type: "me",
@@ -138,6 +139,16 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     id: userId(v.id),
     action: text(v.action),
     ...(v.room === undefined ? {} : { room: name(v.room) }),
+    ...lineTags(v),
+  }),
+  tagmsg: (v, server) => ({
+    type: "tagmsg",
+    server,
+    id: userId(v.id),
+    ...(v.room === undefined ? { to: name(v.to) } : { room: name(v.room) }),
+    tags: clientTags(v.tags),
+    msgid: msgid(v.msgid),
+    ...(v.account === undefined ? {} : { account: account(v.account) }),
   }),
   nick: (v, server) => ({ type: "nick", server, id: userId(v.id), name: name(v.name) }),
   move: (v, server) => ({ type: "move", server, ...entry(v) }),
@@ -155,6 +166,7 @@ const CHECKS: { [K in ClusterEvent["type"]]: (v: Fields, server: string) => Clus
     from: name(v.from),
     to: name(v.to),
     text: text(v.text),
+    ...lineTags(v),
   }),
   news: (v, server) => ({
     type: "news",
@@ -210,6 +222,27 @@ function sanction(value: unknown): Sanction {
     until,
     ...(value.label === undefined ? {} : { label: account(value.label) }),
   };
+}
+
+/** A line's IRCv3 tags, those it has. */
+function lineTags(v: Fields): LineTags {
+  const line: LineTags = {};
+  if (v.msgid !== undefined) line.msgid = msgid(v.msgid);
+  if (v.account !== undefined) line.account = account(v.account);
+  if (v.tags !== undefined) line.tags = clientTags(v.tags);
+  return line;
+}
+
+/** A line's id, as a server makes them (see `lineTags` in talk.ts). */
+function msgid(value: unknown): string {
+  if (typeof value !== "string" || !/^[a-z0-9-]{1,64}$/.test(value)) throw new BadField();
+  return value;
+}
+
+/** Client-only tags as a line carries them. */
+function clientTags(value: unknown): string {
+  if (typeof value !== "string" || !isClientTags(value)) throw new BadField();
+  return value;
 }
 
 /** A lower-cased name (an account). */

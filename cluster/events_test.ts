@@ -19,6 +19,27 @@ const VALID = [
   { type: "me", server: "s1", id: 4, action: "waves", room: "games" },
   { type: "enter", server: "s1", id: 4, room: "games" },
   { type: "enter", server: "s1", id: 4, room: "attic", op: true },
+  { type: "say", server: "s1", id: 4, text: "hi", room: "games", msgid: "a-4-0", account: "carol" },
+  {
+    type: "say",
+    server: "s1",
+    id: 4,
+    text: "re",
+    room: "games",
+    msgid: "a-4-1",
+    tags: "+draft/reply=a-4-0",
+  },
+  { type: "tagmsg", server: "s1", id: 4, room: "games", tags: "+typing=active", msgid: "a-4-2" },
+  {
+    type: "tagmsg",
+    server: "s1",
+    id: 4,
+    to: "bob",
+    tags: "+typing=done",
+    msgid: "a-4-3",
+    account: "carol",
+  },
+  { type: "msg", server: "s1", from: "carol", to: "bob", text: "x", msgid: "a-4-4", tags: "+a=b" },
   { type: "move", server: "s1", id: 3, room: "attic", op: true },
   { type: "roster", server: "s1", users: [{ ...ircUser, ops: ["games"] }] },
   {
@@ -116,6 +137,12 @@ Deno.test("parseEvent drops events with a missing or ill-typed field", () => {
     { type: "news", server: "x", id: 1, wants: "account-notify", room: "#games" },
     { type: "say", server: "x", id: 1, text: "hi", room: "two words" },
     { type: "msg", server: "x", from: "a", to: "b" },
+    { type: "say", server: "x", id: 1, text: "hi", msgid: "A B" },
+    { type: "say", server: "x", id: 1, text: "hi", account: "Carol" },
+    { type: "say", server: "x", id: 1, text: "hi", tags: "+a=b c" }, // a space ends the tags
+    { type: "say", server: "x", id: 1, text: "hi", tags: "time=forged" }, // not a client tag
+    { type: "tagmsg", server: "x", id: 1, room: "games", msgid: "m" }, // no tags
+    { type: "tagmsg", server: "x", id: 1, tags: "+a", msgid: "m" }, // nowhere to go
     { type: "leave", server: "x", id: 1, reason: 5 },
     { type: "join", server: "x" },
     { type: "join", server: "x", user: { ...user, server: "x", id: -1 } },

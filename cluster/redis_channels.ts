@@ -63,7 +63,9 @@ const BATCH_CHARS = 256 * 1024;
  */
 export function channelOf(event: ClusterEvent, to?: string): string {
   if (to !== undefined) return SERVER_CHANNEL_PREFIX + to;
-  const room = event.type === "say" || event.type === "me" ? event.room : undefined;
+  const room = event.type === "say" || event.type === "me" || event.type === "tagmsg"
+    ? event.room
+    : undefined;
   return room === undefined ? CHANNEL : roomChannel(room);
 }
 

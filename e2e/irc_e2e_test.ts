@@ -54,12 +54,17 @@ async function withServer(test: (server: TestServer) => Promise<void>, web = fal
   }
 }
 
-/** Two servers linked through a fresh redis-server, both linked up; `test`
- * runs with them and they stop after, whatever happens. */
-async function withLinked(test: (s1: TestServer, s2: TestServer) => Promise<void>): Promise<void> {
+/** Two servers linked through a fresh redis-server (keeping accounts there
+ * if `accounts`), both linked up; `test` runs with them and they stop
+ * after, whatever happens. */
+async function withLinked(
+  test: (s1: TestServer, s2: TestServer) => Promise<void>,
+  accounts = false,
+): Promise<void> {
   const redis = await startRedis();
-  const s1 = startServer({ floodRate: 0 }, { redis: redis.url });
-  const s2 = startServer({ floodRate: 0 }, { redis: redis.url });
+  const shared = { redis: redis.url, ...(accounts ? { accounts: {} } : {}) };
+  const s1 = startServer({ floodRate: 0 }, shared);
+  const s2 = startServer({ floodRate: 0 }, shared);
   try {
     await linkedUp(s1);
     await linkedUp(s2);
@@ -571,4 +576,64 @@ Deno.test({
       assert.equal(await ann.line(), ":marquee 353 ann = #attic :@ann", "no topic (332) first");
       await Promise.all([ann.close(), nc.close()]);
     }),
+});
+
+/** The next line of `client` that `match`es, its tags kept. */
+async function taggedLine(client: IrcClient, match: (line: string) => boolean): Promise<string> {
+  while (true) {
+    const line = await client.line(undefined, true);
+    if (match(line)) return line;
+  }
+}
+
+/** A line's tags, by name. */
+function tagsOf(line: string): Record<string, string> {
+  if (!line.startsWith("@")) return {};
+  const section = line.slice(1, line.indexOf(" "));
+  return Object.fromEntries(
+    section.split(";").map((t) => [t.split("=")[0]!, t.split("=")[1] ?? ""]),
+  );
+}
+
+Deno.test({
+  name:
+    "message-tags on linked servers: every line's msgid and account, client tags and TAGMSG to those who asked",
+  ignore: !HAVE_REDIS,
+  fn: () =>
+    withLinked(async (s1, s2) => {
+      const ann = await IrcClient.register(s1.ircPort, "ann", ["message-tags", "echo-message"]);
+      const bob = await IrcClient.register(s2.ircPort, "bob", ["message-tags"]);
+      const cid = await IrcClient.register(s2.ircPort, "cid", ["server-time"]);
+      for (const client of [ann, bob, cid]) {
+        await client.send("JOIN #games");
+        await client.readUntil((l) => / 366 /.test(l));
+      }
+      await ann.readUntil((l) => l.startsWith(":cid!") && l.includes("JOIN #games"));
+      await ann.send("@+typing=active;label=x TAGMSG #games");
+      const echo = await taggedLine(ann, (l) => l.includes(" TAGMSG "));
+      const typing = await taggedLine(bob, (l) => l.includes(" TAGMSG "));
+      assert.match(typing, / :ann!ann@marquee TAGMSG #games$/);
+      assert.equal(tagsOf(typing)["+typing"], "active");
+      assert.equal(tagsOf(typing).label, undefined, "only client tags are carried");
+      assert.equal(tagsOf(typing).msgid, tagsOf(echo).msgid);
+
+      await ann.send("@+draft/reply=abc PRIVMSG #games :hi");
+      const mine = await taggedLine(ann, (l) => l.includes(" PRIVMSG "));
+      const relayed = await taggedLine(bob, (l) => l.includes(" PRIVMSG "));
+      assert.match(relayed, / :ann!ann@marquee PRIVMSG #games :hi$/);
+      assert.equal(tagsOf(relayed)["+draft/reply"], "abc");
+      assert.ok(tagsOf(relayed).msgid, "a msgid");
+      assert.equal(tagsOf(relayed).msgid, tagsOf(mine).msgid, "the same on the echo");
+      const plain = await taggedLine(cid, (l) => !l.includes(" JOIN "));
+      assert.match(plain, /^@time=\S+ :ann!ann@marquee PRIVMSG #games :hi$/, "no TAGMSG, no msgid");
+
+      const carol = await registered(s2, "carol");
+      await carol.send("/join games");
+      await carol.readUntil((l) => l.startsWith("* you are in games"));
+      await carol.send("hello from nc");
+      const fromNc = await taggedLine(ann, (l) => l.includes(" PRIVMSG "));
+      assert.match(fromNc, / :carol!carol@marquee PRIVMSG #games :hello from nc$/);
+      assert.equal(tagsOf(fromNc).account, "carol", "her account, from the other server");
+      await Promise.all([ann.close(), bob.close(), cid.close(), carol.close()]);
+    }, true),
 });

@@ -13,13 +13,16 @@ export type Caps = Set<string>;
  * `batch` brings history (the join replay, `CHATHISTORY`) in batches.
  * `away-notify` and `account-notify`: `AWAY` and `ACCOUNT` lines about
  * people in the client's channels, on every linked server.
- * Not `message-tags`: the chat does not carry clients' own tags. */
+ * `message-tags`: lines carry a `msgid` and the sender's own `+` tags,
+ * and `TAGMSG` is relayed; `account-tag`: they carry the sender's account. */
 export const OFFERED: ReadonlyMap<string, string> = new Map([
   ["account-notify", ""],
+  ["account-tag", ""],
   ["away-notify", ""],
   ["batch", ""],
   ["draft/chathistory", ""],
   ["echo-message", ""],
+  ["message-tags", ""],
   ["multi-prefix", ""],
   ["sasl", "PLAIN"],
   ["server-time", ""],

@@ -15,10 +15,12 @@ Deno.test("a CAP REQ is granted whole or not at all, and a cap can be taken back
 Deno.test("CAP LS offers only what the server does", () => {
   assert.deepEqual(capList(true).split(" ").sort(), [
     "account-notify",
+    "account-tag",
     "away-notify",
     "batch",
     "draft/chathistory",
     "echo-message",
+    "message-tags",
     "multi-prefix",
     "sasl=PLAIN",
     "server-time",

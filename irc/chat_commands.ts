@@ -10,7 +10,7 @@
 import type { ServerCommand } from "../chat/commands.ts";
 import { sanitize } from "../chat/sanitize.ts";
 import type { Chat, IrcCommandSpec } from "./commands.ts";
-import { ctcp, roomOfChannel } from "./message.ts";
+import { ctcp, type IrcMessage, roomOfChannel } from "./message.ts";
 import { line, reply, serverLine } from "./replies.ts";
 
 /** The longest reason kept with a kick, ban or part, in characters. */
@@ -20,8 +20,15 @@ const MAX_REASON_CHARS = 200;
 export const CHAT_COMMANDS: Record<string, IrcCommandSpec> = {
   JOIN: { min: 1, run: join },
   PART: { min: 1, run: part },
-  PRIVMSG: { min: 0, run: (chat, params) => talk(chat, params, false) },
-  NOTICE: { min: 0, run: (chat, params) => talk(chat, params, true) },
+  PRIVMSG: {
+    min: 0,
+    run: (chat, params, message) => talk(chat, params, false, tagsOf(chat, message)),
+  },
+  TAGMSG: { min: 1, run: tagmsg },
+  NOTICE: {
+    min: 0,
+    run: (chat, params, message) => talk(chat, params, true, tagsOf(chat, message)),
+  },
   NAMES: { min: 0, run: names },
   WHO: { min: 0, run: who },
   WHOIS: {
@@ -92,7 +99,12 @@ async function part(chat: Chat, [targets, reason]: string[]): Promise<void> {
 
 /** `PRIVMSG`/`NOTICE target[,target] :text`; CTCP `ACTION` is `/me`,
  * other CTCP requests are not carried (nobody here answers them). */
-async function talk(chat: Chat, [targets, raw]: string[], notice: boolean): Promise<void> {
+async function talk(
+  chat: Chat,
+  [targets, raw]: string[],
+  notice: boolean,
+  tags?: string,
+): Promise<void> {
   if (targets === undefined || targets === "") {
     return chat.send(
       reply(chat.state, "411", `No recipient given (${notice ? "NOTICE" : "PRIVMSG"})`),
@@ -108,13 +120,31 @@ async function talk(chat: Chat, [targets, raw]: string[], notice: boolean): Prom
   for (const target of targets.split(",")) {
     if (!target.startsWith("#")) {
       const said = request === undefined ? text : `* ${text}`;
-      await command(chat, { name: notice ? "notice" : "msg", to: target, text: said });
+      await command(chat, { name: notice ? "notice" : "msg", to: target, text: said, tags });
       continue;
     }
     const room = roomOr(chat, target, "403", notice);
     if (room === undefined) continue;
     if (request !== undefined) await command(chat, { name: "me", action: text }, room);
-    else await chat.tell({ type: "say", id: chat.id, text, room, notice });
+    else await chat.tell({ type: "say", id: chat.id, text, room, notice, tags });
+  }
+}
+
+/** The client tags a line carries on, if its client asked for
+ * `message-tags` (others may not send any). */
+function tagsOf(chat: Chat, message: IrcMessage): string | undefined {
+  return chat.state.caps.has("message-tags") ? message.clientTags : undefined;
+}
+
+/** `TAGMSG target[,target]`: the client's own tags alone (a typing notice),
+ * for the others that asked for `message-tags`; without tags, nothing. */
+async function tagmsg(chat: Chat, [targets]: string[], message: IrcMessage): Promise<void> {
+  const tags = tagsOf(chat, message);
+  if (tags === undefined) return;
+  for (const target of targets!.split(",")) {
+    const room = target.startsWith("#") ? roomOr(chat, target, "403", true) : undefined;
+    if (room !== undefined) await command(chat, { name: "tagmsg", tags }, room);
+    else if (!target.startsWith("#")) await command(chat, { name: "tagmsg", tags, to: target });
   }
 }
 

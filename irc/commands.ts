@@ -62,8 +62,13 @@ export interface Chat {
   figures(): Promise<LiveFigures | undefined>;
 }
 
-/** A command's handler; `params` has at least the command's minimum. */
-export type IrcHandler = (chat: Chat, params: string[]) => void | Promise<void>;
+/** A command's handler; `params` has at least the command's minimum, and
+ * `message` is the whole line (its client tags). */
+export type IrcHandler = (
+  chat: Chat,
+  params: string[],
+  message: IrcMessage,
+) => void | Promise<void>;
 
 /** A command, its minimum of parameters, and whether it may come before
  * registration. */
@@ -107,8 +112,6 @@ const UPKEEP: Record<string, IrcCommandSpec> = {
     run: (chat) => chat.send(reply(chat.state, "351", "marquee-1", "marquee", "Marquee chat")),
   },
   AUTHENTICATE: { min: 1, early: true, run: authenticate },
-  // Client-only tags (typing notices) are not relayed: accepted, dropped.
-  TAGMSG: { min: 1, run: () => {} },
 };
 
 const ALL: Record<string, IrcCommandSpec> = { ...UPKEEP, ...CHAT_COMMANDS };
@@ -126,7 +129,7 @@ export function ircCommand(chat: Chat, message: IrcMessage): void | Promise<void
   if (message.params.length < spec.min) {
     return chat.send(reply(chat.state, "461", message.command, "Not enough parameters"));
   }
-  return spec.run(chat, message.params);
+  return spec.run(chat, message.params, message);
 }
 
 function cap(chat: Chat, params: string[]): void | Promise<void> {

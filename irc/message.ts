@@ -6,6 +6,8 @@
  * @module
  */
 
+import { CLIENT_TAG } from "../chat/events.ts";
+
 /** One line from a client. */
 export interface IrcMessage {
   /** Upper-cased: `PRIVMSG`. */
@@ -15,6 +17,8 @@ export interface IrcMessage {
   bodyBytes: number;
   /** Bytes of its tags, `@` and the space after them included. */
   tagBytes?: number;
+  /** Its client-only tags (`+typing=active`), as sent, `;`-joined. */
+  clientTags?: string;
 }
 
 /** The longest line without tags, CRLF included (RFC 1459). */
@@ -38,10 +42,12 @@ const encoder = new TextEncoder();
 export function parseIrc(line: string): IrcMessage | undefined {
   let rest = line;
   let tagBytes = 0;
+  let clientTags: string | undefined;
   if (rest.startsWith("@")) {
     const space = rest.indexOf(" ");
     if (space === -1) return undefined;
     tagBytes = encoder.encode(rest.slice(0, space + 1)).length;
+    clientTags = onlyClientTags(rest.slice(1, space));
     rest = rest.slice(space + 1);
   }
   rest = rest.replace(/^ +/, "");
@@ -67,7 +73,15 @@ export function parseIrc(line: string): IrcMessage | undefined {
     else params.push(word);
   }
   if (command === undefined || command === "") return undefined;
-  return tagBytes === 0 ? { command, params, bodyBytes } : { command, params, bodyBytes, tagBytes };
+  if (tagBytes === 0) return { command, params, bodyBytes };
+  return { command, params, bodyBytes, tagBytes, ...(clientTags ? { clientTags } : {}) };
+}
+
+/** The client-only tags of a tag section (`+name[=value]`), as sent; the
+ * others are the server's to set, and a malformed one is dropped. */
+function onlyClientTags(section: string): string | undefined {
+  const tags = section.split(";").filter((tag) => CLIENT_TAG.test(tag));
+  return tags.length === 0 ? undefined : tags.join(";");
 }
 
 /** The room a channel name stands for (`#games` → `games`), or undefined

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
 import { ctcp, parseIrc, roomOfChannel } from "./message.ts";
 
-Deno.test("an IRC line is read into its command and parameters, tags and source dropped", () => {
-  assert.deepEqual(parseIrc("@time=x;+typing=active :me!u@h privmsg #games :hello  there"), {
-    command: "PRIVMSG",
-    params: ["#games", "hello  there"],
-    bodyBytes: "me!u@h privmsg #games :hello  there".length + 3,
-    tagBytes: "@time=x;+typing=active ".length,
-  });
+Deno.test("an IRC line is read into its command and parameters, its client tags kept", () => {
+  assert.deepEqual(
+    parseIrc("@time=x;+typing=active;+a/b=c\\sd;+b@d=1 :me!u@h privmsg #g :hi  there"),
+    {
+      command: "PRIVMSG",
+      params: ["#g", "hi  there"],
+      bodyBytes: "me!u@h privmsg #g :hi  there".length + 3,
+      tagBytes: "@time=x;+typing=active;+a/b=c\\sd;+b@d=1 ".length,
+      clientTags: "+typing=active;+a/b=c\\sd",
+    },
+  );
+  assert.equal(parseIrc("@time=x;=y PING z")?.clientTags, undefined, "none but the server's");
   assert.deepEqual(parseIrc("NICK alice")?.params, ["alice"]);
   assert.deepEqual(parseIrc("USER a 0 * :Real Name")?.params, ["a", "0", "*", "Real Name"]);
   assert.deepEqual(parseIrc("TOPIC #games :")?.params, ["#games", ""], "an empty trailing is kept");

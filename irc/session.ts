@@ -358,8 +358,11 @@ function tagged(state: IrcState, text: string): Uint8Array {
 /** The capabilities that are news to follow. */
 const NOTIFY: readonly Notify[] = ["away-notify", "account-notify"];
 
-/** The face a client's capabilities call for. */
+/** The face a client's capabilities call for. `account-tag` alone reads
+ * as `message-tags` does: a client that parses one tag parses them all. */
 function faceOf(caps: Caps): Face {
-  if (caps.has("batch")) return "irc_v3";
+  const all = caps.has("message-tags") || caps.has("account-tag");
+  if (caps.has("batch")) return all ? "irc_mt_batch" : "irc_v3";
+  if (all) return "irc_mt";
   return caps.has("server-time") ? "irc_tags" : "irc";
 }

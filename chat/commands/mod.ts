@@ -30,7 +30,7 @@ import { loggedIn, login, logout, oper, opered } from "./login.ts";
 import { nick } from "./nick.ts";
 import { bans, kick, lift, op, sanction, topic } from "./room_ops.ts";
 import { announce, kill, serverBan, serverUnban } from "./server_ops.ts";
-import { act, message } from "./talk.ts";
+import { act, message, tagmsg } from "./talk.ts";
 import { whois } from "./whois.ts";
 import { awayChanged } from "./notify.ts";
 
@@ -45,7 +45,7 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
   nick: (scene, user, c) => nick(scene, user, c.nick),
   who: (scene, user) => who(scene, user),
   me: (scene, user, c) => act(scene, user, c.action),
-  msg: (scene, user, c) => message(scene, user, c.to, c.text),
+  msg: (scene, user, c) => message(scene, user, c.to, c.text, false, c.tags),
   join: (scene, user, c) => join(scene, user, c.room),
   rooms: (scene, user) => rooms(scene, user),
   help: (scene, user) => help(scene, user),
@@ -76,7 +76,8 @@ const HANDLERS: { [K in Name]: HandlerOf<K> } = {
   names: (scene, user, c) => listNames(scene, user, c.detail),
   who_mask: (scene, user, c) => whoMask(scene, user, c.mask),
   lookup: (scene, user, c) => lookup(scene, user, c.names, c.as),
-  notice: (scene, user, c) => message(scene, user, c.to, c.text, true),
+  notice: (scene, user, c) => message(scene, user, c.to, c.text, true, c.tags),
+  tagmsg: (scene, user, c) => tagmsg(scene, user, c.tags, c.to),
   chathistory: (scene, user, c) =>
     scene.history
       ? [{

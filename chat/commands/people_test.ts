@@ -84,7 +84,7 @@ Deno.test("an action that reads like a server line is refused; a private message
   assert.deepEqual(message(scene, u, "BOB", "psst"), [{
     type: "reply",
     to: bob,
-    events: [{ type: "private", from: "mallory", to: "bob", text: "psst" }],
+    events: [{ type: "private", from: "mallory", to: "bob", text: "psst", msgid: "0-1-0" }],
   }]);
 });
 

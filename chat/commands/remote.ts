@@ -13,7 +13,7 @@
 
 import { unreachable } from "../../actors/mod.ts";
 import type { Effect, Scene } from "../command.ts";
-import { noticed } from "../events.ts";
+import { type ChatEvent, type LineTags, noticed } from "../events.ts";
 import type { ClusterEvent, RemoteUser } from "../ports.ts";
 import type { User } from "../registry.ts";
 import { news } from "./notify.ts";
@@ -44,7 +44,9 @@ export function applyRemote<S>(
     case "part":
       return withUser(scene, event, (user) => parted(scene, user, event.room, event.reason));
     case "msg":
-      return privateMessage(scene, event.from, event.to, event.text);
+      return privateMessage(scene, event);
+    case "tagmsg":
+      return withUser(scene, event, (user) => tagged(scene, user, event));
     case "news":
       return withUser(scene, event, (user) => {
         // Kept, for the 301 to a private message and WHO's H or G.
@@ -120,14 +122,15 @@ function said<S>(
   user: User<S>,
   text: string,
   action: boolean,
-  where: { room?: string; notice?: boolean },
+  where: { room?: string; notice?: boolean } & LineTags,
 ): Effect<S>[] {
   const room = where.room === undefined ? user.room : scene.registry.roomOf(user, where.room);
   if (room === undefined) return [];
   const from = user.name;
+  const line = tagsOf(where);
   const event = action
-    ? { type: "action", from, text } as const
-    : { type: "say", from, text, ...(where.notice ? { notice: true } : {}) } as const;
+    ? { type: "action", from, text, ...line } as const
+    : { type: "say", from, text, ...(where.notice ? { notice: true } : {}), ...line } as const;
   const effects: Effect<S>[] = [{ type: "room", room, event }];
   if (!where.notice) {
     effects.push({ type: "keep", room: room.name, from, text, action, remote: true });
@@ -194,11 +197,46 @@ function moved<S>(scene: Scene<S>, user: User<S>, roomName: string): Effect<S>[]
   ];
 }
 
-function privateMessage<S>(scene: Scene<S>, from: string, to: string, text: string): Effect<S>[] {
-  const target = scene.registry.named(to);
+function privateMessage<S>(
+  scene: Scene<S>,
+  msg: Extract<ClusterEvent, { type: "msg" }>,
+): Effect<S>[] {
+  const target = scene.registry.named(msg.to);
   if (target?.local === undefined) return [];
-  const event = { type: "private", from, to: target.name, text } as const;
-  return [{ type: "reply", to: target, events: [event] }];
+  const event = {
+    type: "private",
+    from: msg.from,
+    to: target.name,
+    text: msg.text,
+    ...tagsOf(msg),
+  };
+  return [{ type: "reply", to: target, events: [event as ChatEvent] }];
+}
+
+/** A `TAGMSG` from another server's user: to a room's users here, or one. */
+function tagged<S>(
+  scene: Scene<S>,
+  user: User<S>,
+  msg: Extract<ClusterEvent, { type: "tagmsg" }>,
+): Effect<S>[] {
+  const { tags, msgid, account } = msg;
+  const event = { type: "tagmsg", from: user.name, tags, msgid, ...tagsOf({ account }) } as const;
+  if (msg.room !== undefined) {
+    const room = scene.registry.roomOf(user, msg.room);
+    return room === undefined ? [] : [{ type: "room", room, event }];
+  }
+  const target = msg.to === undefined ? undefined : scene.registry.named(msg.to);
+  if (target?.local === undefined) return [];
+  return [{ type: "reply", to: target, events: [{ ...event, to: target.name }] }];
+}
+
+/** The IRCv3 tags of a line from another server, those it has. */
+function tagsOf(line: LineTags): LineTags {
+  const tags: LineTags = {};
+  if (line.msgid !== undefined) tags.msgid = line.msgid;
+  if (line.account !== undefined) tags.account = line.account;
+  if (line.tags !== undefined) tags.tags = line.tags;
+  return tags;
 }
 
 /** Makes our view of `server`'s users match its roster, announcing the
