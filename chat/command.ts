@@ -100,7 +100,9 @@ export type Effect<S = unknown> =
   | { type: "announce"; event: ChatEvent; newcomer?: User<S> }
   /** `user` left: its leave is announced, unless its join is still waiting
    * in the batch (then both are withdrawn: nobody saw it come). */
-  | { type: "farewell"; user: User<S>; event: ChatEvent }
+  /** `user` left: announced to all, and on IRC a QUIT to those who shared
+   * one of `rooms` (its rooms before it left). */
+  | { type: "farewell"; user: User<S>; event: ChatEvent; rooms: Room<S>[] }
   /** A connection refused before it joined: `event` to it, then closed. */
   | { type: "turn_away"; sink: Sink; face: Face; event: ChatEvent }
   /** Tell the other servers. */

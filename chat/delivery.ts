@@ -127,6 +127,14 @@ export class Delivery<S> {
     this.#counted(out, fanOut(readers, out, except));
   }
 
+  /** A leave as IRC shows it, a `QUIT`, to the IRC clients here that
+   * shared one of `rooms` with the leaver (the announcement skips them). */
+  quit(leave: ChatEvent, rooms: Room<S>[]): void {
+    if (leave.type !== "leave") return;
+    const readers = this.#registry.ircSharers(rooms);
+    if (readers.length > 0) this.toUsers(readers, { ...leave, type: "quit" });
+  }
+
   /** About `user`, to the local users of its rooms (or of `room`) whose
    * clients asked for `wants`, but `user`. */
   notify(user: User<S>, event: ChatEvent, wants: Notify, room?: Room<S>): void {

@@ -114,6 +114,9 @@ export type ChatEvent =
   | { type: "say"; from: string; text: string; notice?: boolean } & LineTags
   | { type: "action"; from: string; text: string } & LineTags
   | { type: "private"; from: string; to: string; text: string; notice?: boolean } & LineTags
+  /** A leave as IRC clients read it (`QUIT`): only to those who shared a
+   * channel with the leaver (the `leave` announced to all is not theirs). */
+  | { type: "quit"; name: string; reason?: string }
   /** IRCv3 `TAGMSG`: only tags, to a room (`to` absent) or one user. */
   | { type: "tagmsg"; from: string; to?: string; tags: string; msgid: string; account?: string }
   | { type: "join"; name: string }

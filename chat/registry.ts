@@ -20,7 +20,7 @@
  */
 
 import type { ServerCommand } from "./commands.ts";
-import type { Face, Notify, Refusal } from "./events.ts";
+import { type Face, isIrc, type Notify, type Refusal } from "./events.ts";
 import { isReservedName, looksAssigned } from "./names.ts";
 import { LOBBY } from "./protocol.ts";
 
@@ -138,6 +138,8 @@ export class Registry<S = unknown> {
   /** Users of other servers, in the order they became known here: kept
    * apart so a roster reads the first few of each without a scan. */
   readonly #remotes = new Set<User<S>>();
+  /** This server's IRC users: who reads a QUIT (see `sharers`). */
+  readonly #ircLocals = new Set<User<S>>();
   /** Bumped whenever someone enters or leaves a room (see rooms_watch). */
   changes = 0;
   /** The room of a user in no room: nobody is ever in it. */
@@ -247,7 +249,15 @@ export class Registry<S = unknown> {
     }
     if (user.local) this.#locals.add(user);
     else this.#remotes.add(user);
+    if (user.local && isIrc(user.local.face)) this.#ircLocals.add(user);
     return user;
+  }
+
+  /** This server's IRC users who share one of `rooms` (a leaver's, taken
+   * before it left): on IRC only they hear of a QUIT. */
+  ircSharers(rooms: readonly Room<S>[]): User<S>[] {
+    if (rooms.length === 0) return [];
+    return [...this.#ircLocals].filter((u) => rooms.some((room) => u.rooms.has(room)));
   }
 
   /** Removes `user` everywhere; its room goes too if it empties. */
@@ -258,6 +268,7 @@ export class Registry<S = unknown> {
     this.#leaveRooms(user);
     this.#locals.delete(user);
     this.#remotes.delete(user);
+    this.#ircLocals.delete(user);
   }
 
   /** Why `user` may not take `name`, or undefined if it may (locally: a

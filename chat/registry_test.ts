@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Registry } from "./registry.ts";
+import { type Local, Registry } from "./registry.ts";
 import { FakeSink } from "../testing/fake_sink.ts";
 import { type Refusal, refusalText } from "./events.ts";
 
@@ -159,4 +159,22 @@ Deno.test("Registry says when a room goes, and a room's ops are only users in it
   assert.deepEqual(gone, ["attic"]);
   registry.move(bob, "lobby");
   assert.deepEqual(gone, ["attic"], "the lobby never goes");
+});
+
+Deno.test("Registry names this server's IRC users who shared a room with a leaver", () => {
+  const registry = new Registry();
+  const local = (face: "irc" | "text") => ({ face }) as unknown as Local;
+  const add = (id: number, name: string, face: "irc" | "text" | undefined, rooms: string[]) =>
+    registry.add({ id, name, server: "a", local: face && local(face) }, rooms)!;
+  const ann = add(1, "ann", "irc", ["games", "attic"]);
+  add(2, "bob", "irc", ["cellar"]);
+  add(3, "nc", "text", ["games"]);
+  add(4, "far", undefined, ["games"]);
+  const cid = add(5, "cid", "irc", ["games"]);
+  const rooms = [...cid.rooms];
+  registry.remove(cid);
+  assert.deepEqual(registry.ircSharers(rooms).map((u) => u.name), ["ann"]);
+  assert.deepEqual(registry.ircSharers([]), []);
+  registry.remove(ann);
+  assert.deepEqual(registry.ircSharers(rooms), [], "who left is no reader");
 });

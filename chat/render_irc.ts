@@ -86,6 +86,7 @@ function linesOf(event: ChatEvent, c: IrcContext): string[] {
     case "private":
     case "join":
     case "leave":
+    case "quit":
     case "enter":
     case "exit":
     case "rename":
@@ -140,6 +141,7 @@ function talk(
     | "private"
     | "join"
     | "leave"
+    | "quit"
     | "enter"
     | "exit"
     | "rename"
@@ -168,6 +170,10 @@ function talk(
       // Arriving on the server is not news on IRC: joining a channel is.
       return [];
     case "leave":
+      // Announced to everyone; IRC clients read the `quit` of those they
+      // shared a channel with instead.
+      return [];
+    case "quit":
       return [`:${mask(event.name)} QUIT :${event.reason ? `Quit: ${event.reason}` : "Quit"}`];
     case "enter":
       return [`:${mask(event.name)} JOIN ${channel(event.room)}`];

@@ -29,7 +29,8 @@ export function jsonObjects(event: ChatEvent, now: number, room?: string): objec
       return [line];
     }
     case "tagmsg":
-      return []; // only IRC clients that asked for message-tags read these
+    case "quit":
+      return []; // only IRC clients read these (and only some, TAGMSG)
     case "join":
     case "leave":
     case "rename":

@@ -20,6 +20,7 @@ const KINDS = Object.keys(
     roster: 1,
     welcome: 1,
     tagmsg: 1,
+    quit: 1,
     room: 1,
     who: 1,
     rooms: 1,
@@ -72,6 +73,7 @@ const EXAMPLES: [ChatEvent, string[]][] = [
   [{ type: "roster", names: [], more: 0 }, []],
   [{ type: "welcome", name: "bob" }, ["* welcome, bob! type /help for commands"]],
   [{ type: "tagmsg", from: "bob", tags: "+typing=active", msgid: "x-1-0" }, []],
+  [{ type: "quit", name: "bob", reason: "bye" }, []],
   [{ type: "room", room: "games", users: 1 }, ["* you are in games (1 user)"]],
   [{ type: "who", room: "lobby", names: ["a", "b"], online: 3, stale: false }, [
     "* in lobby: a, b",

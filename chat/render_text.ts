@@ -131,7 +131,8 @@ export function textLines(event: ChatEvent, now: number, out: string[] = []): st
     case "away_changed":
     case "account_changed":
     case "tagmsg":
-      return out; // only IRC clients that asked are told
+    case "quit":
+      return out; // only IRC clients (that asked) are told
     default:
       return unreachable(event);
   }

@@ -78,6 +78,7 @@ export class Shell {
       case "announce":
         return this.#p.delivery.announce(effect.event, effect.newcomer);
       case "farewell":
+        this.#p.delivery.quit(effect.event, effect.rooms);
         if (!this.#p.delivery.withdraw(effect.user)) this.#p.delivery.announce(effect.event);
         return;
       case "turn_away":

@@ -637,3 +637,29 @@ Deno.test({
       await Promise.all([ann.close(), bob.close(), cid.close(), carol.close()]);
     }, true),
 });
+
+Deno.test("an IRC client reads the QUIT of those it shared a channel with, and no other", async () => {
+  await withServer(async (server) => {
+    const ann = await IrcClient.register(server.ircPort, "ann");
+    const bob = await IrcClient.register(server.ircPort, "bob");
+    const cid = await IrcClient.register(server.ircPort, "cid");
+    for (const [client, room] of [[ann, "#games"], [bob, "#attic"], [cid, "#games"]] as const) {
+      await client.send(`JOIN ${room}`);
+      await client.readUntil((l) => / 366 /.test(l));
+    }
+    const { client: nc } = await TestClient.join(server.port);
+    await ann.readUntil((l) => l.startsWith(":cid!") && l.includes("JOIN"));
+    await cid.send("QUIT :off");
+    assert.equal(
+      await ann.readUntil((l) => l.includes("QUIT")),
+      ":cid!cid@marquee QUIT :Quit: off",
+    );
+    assert.equal(await nc.readUntil((l) => l.includes("cid left")), "* cid left the chat (off)");
+    assert.deepEqual(
+      (await bob.linesBeforeProbe()).filter((l) => l.includes("QUIT")),
+      [],
+      "bob shared no channel with cid",
+    );
+    await Promise.all([ann.close(), bob.close(), nc.close()]);
+  });
+});

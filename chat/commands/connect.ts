@@ -123,6 +123,7 @@ export function depart<S>(
   const { id, name } = user;
   // An IRC client that never joined a channel was never seen: it goes quietly.
   const seen = user.rooms.size > 0 || !isIrc(localOf(user).face);
+  const rooms = [...user.rooms];
   scene.registry.remove(user);
   const effects: Effect<S>[] = [{ type: "release", key: name.toLowerCase() }];
   if (!shuttingDown && !seen) {
@@ -131,7 +132,7 @@ export function depart<S>(
     const event = reason
       ? { type: "leave", name, reason } as const
       : { type: "leave", name } as const;
-    effects.push({ type: "farewell", user, event }, {
+    effects.push({ type: "farewell", user, event, rooms }, {
       type: "publish",
       event: { type: "leave", server: "", id, ...(reason ? { reason } : {}) },
     });

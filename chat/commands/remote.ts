@@ -85,14 +85,14 @@ function keptName<S>(scene: Scene<S>, name: string): Effect<S>[] {
  * as its own server shows it). */
 function departed<S>(scene: Scene<S>, user: User<S>, reason?: string): Effect<S>[] {
   // A user in no room (an IRC client that joined no channel) goes quietly.
-  const seen = user.rooms.size > 0;
+  const rooms = [...user.rooms];
   scene.registry.remove(user);
-  if (!seen) return [];
+  if (rooms.length === 0) return [];
   const name = user.name;
   const event = reason
     ? { type: "leave", name, reason } as const
     : { type: "leave", name } as const;
-  return [{ type: "farewell", user, event }];
+  return [{ type: "farewell", user, event, rooms }];
 }
 
 /** Only the user's own server may speak for it. */
