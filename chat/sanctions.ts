@@ -99,12 +99,15 @@ export function showKick<S>(
   const target = scene.registry.named(name);
   const from = target === undefined ? undefined : scene.registry.roomOf(target, room);
   if (target === undefined || from === undefined) return effects;
-  if (target.local === undefined || target.room.name !== LOBBY || inManyRooms(target)) {
-    // Out of the room here and now, quietly: the kick said so, and the
-    // leave its server publishes (a part, or a move) then shows nothing
-    // more to the room (IRC clients would read a PART after the KICK).
-    scene.registry.part(target, from);
-  }
+  // Out of the room here and now, quietly: the kick said so, and the leave
+  // its server publishes (a part, or a move) then shows nothing more to the
+  // room (IRC clients would read a PART after the KICK). Not a line user
+  // kicked from the lobby: it is disconnected, and its leave is news (for
+  // another server's user, whose kind is not known here, the same holds).
+  const quietly = target.local === undefined
+    ? from.name !== LOBBY
+    : target.room.name !== LOBBY || inManyRooms(target);
+  if (quietly) scene.registry.part(target, from);
   if (target.local === undefined) return effects;
   if (inManyRooms(target)) {
     // Out of that channel only; the KICK line tells the client.

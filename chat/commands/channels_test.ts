@@ -118,6 +118,21 @@ Deno.test("a kick takes another server's user out of the room at once: its leave
   assert.deepEqual(roomEvents(parted), []);
 });
 
+Deno.test("another server's user kicked from the lobby stays until its server says it left", () => {
+  const scene = testScene();
+  const root = addUser(scene, "root", { oper: true });
+  const kim = { server: "s2", id: 900, name: "kim", rooms: ["lobby"] };
+  applyRemote(scene, { type: "join", server: "s2", user: kim });
+  acts(kick(scene, root, "kim", "")).forEach((act) => enact(scene, act));
+  const left = applyRemote(scene, {
+    type: "leave",
+    server: "s2",
+    id: 900,
+    reason: "kicked by root",
+  });
+  assert.deepEqual(left.map((e) => e.type), ["farewell"], "its leave is still told");
+});
+
 Deno.test("an IRC user who opens a channel is its op in the names its JOIN brings", () => {
   const scene = testScene();
   const ann = addUser(scene, "ann", { irc: [] });
