@@ -208,6 +208,9 @@ export class Outbox implements SlotHolder {
    */
   push(bytes: Uint8Array): boolean {
     if (this.#state !== State.Open) return false;
+    // An event a face shows nothing of (a join or leave to an IRC client)
+    // renders to no bytes: no write for it.
+    if (bytes.length === 0) return true;
     const pending = this.#queuedBytes + this.#inFlightBytes + bytes.length;
     if (pending > this.#max && this.#overTooLong(pending)) {
       this.#overflow();

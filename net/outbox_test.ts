@@ -61,6 +61,15 @@ Deno.test("Outbox coalesces every line pushed in one turn into one write", async
   await outbox.close();
 });
 
+Deno.test("Outbox makes no write for nothing: an event a face shows nothing of", async () => {
+  const writer = new ManualWriter();
+  const outbox = new Outbox(writer);
+  assert.equal(outbox.push(new Uint8Array()), true);
+  await tick();
+  assert.equal(writer.inFlight, 0);
+  await outbox.close();
+});
+
 Deno.test("Outbox waits for the end of the turn, so lines from separate fan-outs share a write", async () => {
   const writer = new ManualWriter();
   const outbox = new Outbox(writer);
