@@ -24,26 +24,62 @@ import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !HAVE_REDIS, fn });
 
-/** What a test that needs only a Redis URL is given. */
+/** What a test is given of its Redis: one redis-server, or a cluster. */
 interface Backend {
   url: string;
   stop(): Promise<void>;
+  /** Runs a command where its key lives; the reply's first line. */
+  command(...args: string[]): Promise<string>;
+  /** The key Marquee keeps `name` under (`name:zed`, `users`): in a
+   * cluster they share one hash tag (history's keys are the same in both). */
+  key(name: string): string;
+  /** Publishes as a server would: PUBLISH, or SPUBLISH in a cluster. */
+  publish(channel: string, message: string): Promise<string>;
+  /** Empties it (every master of a cluster). */
+  flushAll(): Promise<void>;
 }
 
-/** A test that needs only a Redis URL: run against one redis-server, and
- * again against a three-master Redis Cluster. */
+/** One redis-server, as a backend. */
+async function oneRedis(): Promise<Backend> {
+  const redis = await startRedis();
+  return {
+    url: redis.url,
+    stop: redis.stop,
+    command: redis.command,
+    key: (name) => `marquee:${name}`,
+    publish: (channel, message) => redis.command("PUBLISH", channel, message),
+    flushAll: async () => void await redis.command("FLUSHALL"),
+  };
+}
+
+/** A three-master Redis Cluster, as a backend. */
+async function redisCluster(): Promise<Backend> {
+  const cluster = await startRedisCluster();
+  return {
+    url: cluster.url(0),
+    stop: cluster.stop,
+    command: cluster.command,
+    key: (name) => `{marquee}:${name}`,
+    publish: (channel, message) => cluster.command("SPUBLISH", channel, message),
+    flushAll: cluster.flushAll,
+  };
+}
+
+/** A test that needs only a Redis URL, its keys and its channels: run
+ * against one redis-server, and again against a three-master Redis
+ * Cluster. */
 function both(name: string, fn: (start: () => Promise<Backend>) => Promise<void>): void {
-  test(name, () => fn(startRedis));
-  test(`${name} (Redis Cluster)`, () =>
-    fn(async () => {
-      const cluster = await startRedisCluster();
-      return { url: cluster.url(0), stop: cluster.stop };
-    }));
+  test(name, () => fn(oneRedis));
+  test(`${name} (Redis Cluster)`, () => fn(redisCluster));
 }
 
 /** Starts `n` in-process servers linked through `redis`, each fully linked
  * (`workers`: instances per server; the default is the suite's). */
-async function cluster(redis: Backend, n: number, workers?: number): Promise<TestServer[]> {
+async function cluster(
+  redis: Pick<Backend, "url">,
+  n: number,
+  workers?: number,
+): Promise<TestServer[]> {
   const servers: TestServer[] = [];
   for (let i = 0; i < n; i++) {
     const server = startServer({}, { redis: redis.url, workers });
@@ -62,7 +98,11 @@ async function readExactly(client: TestClient, expected: string[]): Promise<void
   }
 }
 
-async function stopAll(servers: TestServer[], redis: Backend, clients: TestClient[]) {
+async function stopAll(
+  servers: TestServer[],
+  redis: Pick<Backend, "stop">,
+  clients: TestClient[],
+) {
   await Promise.all(clients.map((c) => c.close()));
   for (const server of servers) await server.stop();
   await redis.stop();
@@ -184,22 +224,25 @@ both("/who, /rooms and /msg span the cluster, and names are unique cluster-wide"
   await stopAll([s1!, s2!], redis, [a, b]);
 });
 
-test("a name claimed in Redis is refused although no server here knows its holder", async () => {
-  const redis = await startRedis();
-  const [s1] = await cluster(redis, 1);
-  const { client: a } = await TestClient.join(s1!.port);
-  await redis.command("SET", "marquee:name:zed", "some-other-server");
-  await a.send("/nick zed");
-  assert.equal(await a.readLine(), "! name taken: zed");
-  await a.send("/nick zoe");
-  assert.match(await a.readLine(), / is now known as zoe$/);
-  assert.match(
-    await redis.command("GET", "marquee:name:zoe"),
-    /^\$\d+$/,
-    "zoe is claimed in Redis",
-  );
-  await stopAll([s1!], redis, [a]);
-});
+both(
+  "a name claimed in Redis is refused although no server here knows its holder",
+  async (start) => {
+    const redis = await start();
+    const [s1] = await cluster(redis, 1);
+    const { client: a } = await TestClient.join(s1!.port);
+    await redis.command("SET", redis.key("name:zed"), "some-other-server");
+    await a.send("/nick zed");
+    assert.equal(await a.readLine(), "! name taken: zed");
+    await a.send("/nick zoe");
+    assert.match(await a.readLine(), / is now known as zoe$/);
+    assert.match(
+      await redis.command("GET", redis.key("name:zoe")),
+      /^\$\d+$/,
+      "zoe is claimed in Redis",
+    );
+    await stopAll([s1!], redis, [a]);
+  },
+);
 
 both("two servers asked for one name at once: exactly one user gets it", async (start) => {
   const redis = await start();
@@ -359,46 +402,45 @@ test("with Redis frozen, a rename waits without holding up anyone's chat, then i
   await stopAll([server!], redis, [a, b, c]);
 });
 
-test("malformed events from Redis are dropped, counted and logged once per kind, unseen by users", async () => {
-  const redis = await startRedis();
-  // One worker: what one Redis-linked server logs, counts and reserves.
-  const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
-  await linkedUp(server);
-  const { client } = await TestClient.join(server.port);
-  const publish = (event: unknown) =>
-    redis.command(
-      "PUBLISH",
-      "marquee:events",
-      typeof event === "string" ? event : JSON.stringify(event),
-    );
-  const ghost = { server: "x", id: 999_999, name: "ghost", room: "lobby" };
-  await publish({ type: "join", server: "x", user: ghost });
-  assert.equal(await client.readLine(), "* ghost joined the chat");
-  const say = { type: "say", server: "x", id: ghost.id };
-  for (
-    const junk of [
-      "not json",
-      say, // no text: once shown as "[ghost]: undefined"
-      { ...say, text: "hi\n* server shutting down" }, // a forged server line
-      { type: "explode", server: "x" },
-      { ...say, text: "x".repeat(5 * 1024 * 1024) },
-    ]
-  ) await publish(junk);
-  // A batch of x's events: the one x does not speak for is dropped, the
-  // one with a forged line too; the good one goes through, in its place.
-  const good = { ...say, text: "batched", room: "lobby" };
-  const forged = { ...good, server: "y" };
-  await publish({ server: "x", events: [forged, { ...good, text: "a\n* b" }, good] });
-  assert.equal(await client.readLine(), "[ghost]: batched");
-  await publish({ ...say, text: "the real one" });
-  // Events arrive in order: if the next line is the valid one, none before it got through.
-  assert.equal(await client.readLine(), "[ghost]: the real one");
-  const dropped = Object.fromEntries(server.metrics!.droppedEvents);
-  assert.deepEqual(dropped, { not_json: 1, bad_field: 4, unknown_type: 1, oversized: 1 });
-  const logged = server.logs.filter((l) => l.includes("dropped a malformed event"));
-  assert.equal(logged.length, 4, logged.join("\n"));
-  await stopAll([server], redis, [client]);
-});
+both(
+  "malformed events from Redis are dropped, counted and logged once per kind, unseen by users",
+  async (start) => {
+    const redis = await start();
+    // One worker: what one Redis-linked server logs, counts and reserves.
+    const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
+    await linkedUp(server);
+    const { client } = await TestClient.join(server.port);
+    const publish = (event: unknown) =>
+      redis.publish("marquee:events", typeof event === "string" ? event : JSON.stringify(event));
+    const ghost = { server: "x", id: 999_999, name: "ghost", room: "lobby" };
+    await publish({ type: "join", server: "x", user: ghost });
+    assert.equal(await client.readLine(), "* ghost joined the chat");
+    const say = { type: "say", server: "x", id: ghost.id };
+    for (
+      const junk of [
+        "not json",
+        say, // no text: once shown as "[ghost]: undefined"
+        { ...say, text: "hi\n* server shutting down" }, // a forged server line
+        { type: "explode", server: "x" },
+        { ...say, text: "x".repeat(5 * 1024 * 1024) },
+      ]
+    ) await publish(junk);
+    // A batch of x's events: the one x does not speak for is dropped, the
+    // one with a forged line too; the good one goes through, in its place.
+    const good = { ...say, text: "batched", room: "lobby" };
+    const forged = { ...good, server: "y" };
+    await publish({ server: "x", events: [forged, { ...good, text: "a\n* b" }, good] });
+    assert.equal(await client.readLine(), "[ghost]: batched");
+    await publish({ ...say, text: "the real one" });
+    // Events arrive in order: if the next line is the valid one, none before it got through.
+    assert.equal(await client.readLine(), "[ghost]: the real one");
+    const dropped = Object.fromEntries(server.metrics!.droppedEvents);
+    assert.deepEqual(dropped, { not_json: 1, bad_field: 4, unknown_type: 1, oversized: 1 });
+    const logged = server.logs.filter((l) => l.includes("dropped a malformed event"));
+    assert.equal(logged.length, 4, logged.join("\n"));
+    await stopAll([server], redis, [client]);
+  },
+);
 
 test("with Redis away and the reserve of numbers used up, newcomers are told the server is busy", async () => {
   const redis = await startRedis();
@@ -624,35 +666,38 @@ test("Redis restarted empty after more than a block of numbers: no live number o
   await stopAll([s1!, s2!], redis, clients);
 });
 
-test("a name another server holds in Redis is given up with a notice; its holder is told it stays", async () => {
-  const redis = await startRedis();
-  const [server] = await cluster(redis, 1);
-  const { client: alice, name: aliceNumber } = await TestClient.join(server!.port);
-  const { client: watcher } = await TestClient.join(server!.port);
-  await alice.send("/nick alice");
-  await watcher.readUntil((l) => l === `* ${aliceNumber} is now known as alice`);
-  // As if another server had been granted "alice" while Redis had lost our
-  // claim: the record now names that server.
-  assert.equal(await redis.command("SET", "marquee:name:alice", "f00dcafe"), "+OK");
-  assert.equal(
-    await alice.readUntil((l) => l.includes("held by")),
-    `* your name alice is held by a user on another server (Redis had lost track of names); you are ${aliceNumber} again`,
-  );
-  assert.equal(
-    await watcher.readUntil((l) => l.includes("known as")),
-    `* alice is now known as ${aliceNumber}`,
-  );
-  // The other side of the rule: told by the server that gave a name up.
-  await watcher.send("/nick bob");
-  await watcher.readUntil((l) => l.endsWith("is now known as bob"));
-  const conflict = JSON.stringify({ type: "conflict", server: "f00dcafe", name: "bob" });
-  await redis.command("PUBLISH", "marquee:events", conflict);
-  assert.equal(
-    await watcher.readUntil((l) => l.includes("stays yours")),
-    "* a user on another server also had the name bob (Redis had lost track of names); it stays yours",
-  );
-  await stopAll([server!], redis, [alice, watcher]);
-});
+both(
+  "a name another server holds in Redis is given up with a notice; its holder is told it stays",
+  async (start) => {
+    const redis = await start();
+    const [server] = await cluster(redis, 1);
+    const { client: alice, name: aliceNumber } = await TestClient.join(server!.port);
+    const { client: watcher } = await TestClient.join(server!.port);
+    await alice.send("/nick alice");
+    await watcher.readUntil((l) => l === `* ${aliceNumber} is now known as alice`);
+    // As if another server had been granted "alice" while Redis had lost our
+    // claim: the record now names that server.
+    assert.equal(await redis.command("SET", redis.key("name:alice"), "f00dcafe"), "+OK");
+    assert.equal(
+      await alice.readUntil((l) => l.includes("held by")),
+      `* your name alice is held by a user on another server (Redis had lost track of names); you are ${aliceNumber} again`,
+    );
+    assert.equal(
+      await watcher.readUntil((l) => l.includes("known as")),
+      `* alice is now known as ${aliceNumber}`,
+    );
+    // The other side of the rule: told by the server that gave a name up.
+    await watcher.send("/nick bob");
+    await watcher.readUntil((l) => l.endsWith("is now known as bob"));
+    const conflict = JSON.stringify({ type: "conflict", server: "f00dcafe", name: "bob" });
+    await redis.publish("marquee:events", conflict);
+    assert.equal(
+      await watcher.readUntil((l) => l.includes("stays yours")),
+      "* a user on another server also had the name bob (Redis had lost track of names); it stays yours",
+    );
+    await stopAll([server!], redis, [alice, watcher]);
+  },
+);
 
 /** A CA and a leaf certificate for 127.0.0.1 signed by it, for a TLS Redis. */
 async function makeRedisCerts(dir: string): Promise<{ ca: string; cert: string; key: string }> {
@@ -796,75 +841,81 @@ Deno.test("an unreadable --redis-ca is one line and exit code 2", async () => {
   );
 });
 
-test("linked servers replay the same history from Redis, even one started after the lines were said", async () => {
-  const redis = await startRedis();
-  const linked = () => startServer({ floodRate: 0 }, { redis: redis.url, history: true });
-  const s1 = linked();
-  const s2 = linked();
-  for (const s of [s1, s2]) await linkedUp(s);
-  const { client: alice, name } = await TestClient.join(s1.port);
-  const { client: bob, name: bobName } = await TestClient.join(s2.port);
-  await alice.readUntil((l) => l === `* ${bobName} joined the chat`);
-  for (let i = 1; i <= 12; i++) await alice.send(`from s1 ${i}`);
-  await bob.send("/me answers from s2");
-  await alice.readUntil((l) => l.endsWith("answers from s2"));
-  await bob.readUntil((l) => l.endsWith("from s1 12"));
-  await alice.send(`/msg ${bobName} private, never kept`);
-  await bob.readUntil((l) => l.includes("never kept"));
-  // Written: the newest kept line is in Redis.
-  await pollUntil("the lines are in Redis", async () => {
-    const reply = await redis.command("XLEN", "marquee:history:lobby");
-    return reply === ":13";
-  });
-  const s3 = linked();
-  await linkedUp(s3);
-  const replays: string[][] = [];
-  for (const server of [s1, s2, s3]) {
-    const viewer = await TestClient.connect(server.port);
-    // From Redis the replay comes a moment after the join lines.
-    const lines = await viewer.readThrough((l) => l === "* end of recent");
-    replays.push(
-      lines.slice(lines.indexOf("* recent in lobby:")).map((l) => l.replace(/\d\d:\d\d/, "T")),
-    );
-    await viewer.close();
-  }
-  const expected = [
-    "* recent in lobby:",
-    ...Array.from({ length: 9 }, (_, i) => `* T [${name}]: from s1 ${i + 4}`),
-    `* T ${bobName} answers from s2`,
-    "* end of recent",
-  ];
-  for (const replay of replays) assert.deepEqual(replay, expected);
-  await stopAll([s1, s2, s3], redis, [alice, bob]);
-});
+both(
+  "linked servers replay the same history from Redis, even one started after the lines were said",
+  async (start) => {
+    const redis = await start();
+    const linked = () => startServer({ floodRate: 0 }, { redis: redis.url, history: true });
+    const s1 = linked();
+    const s2 = linked();
+    for (const s of [s1, s2]) await linkedUp(s);
+    const { client: alice, name } = await TestClient.join(s1.port);
+    const { client: bob, name: bobName } = await TestClient.join(s2.port);
+    await alice.readUntil((l) => l === `* ${bobName} joined the chat`);
+    for (let i = 1; i <= 12; i++) await alice.send(`from s1 ${i}`);
+    await bob.send("/me answers from s2");
+    await alice.readUntil((l) => l.endsWith("answers from s2"));
+    await bob.readUntil((l) => l.endsWith("from s1 12"));
+    await alice.send(`/msg ${bobName} private, never kept`);
+    await bob.readUntil((l) => l.includes("never kept"));
+    // Written: the newest kept line is in Redis.
+    await pollUntil("the lines are in Redis", async () => {
+      const reply = await redis.command("XLEN", "marquee:history:lobby");
+      return reply === ":13";
+    });
+    const s3 = linked();
+    await linkedUp(s3);
+    const replays: string[][] = [];
+    for (const server of [s1, s2, s3]) {
+      const viewer = await TestClient.connect(server.port);
+      // From Redis the replay comes a moment after the join lines.
+      const lines = await viewer.readThrough((l) => l === "* end of recent");
+      replays.push(
+        lines.slice(lines.indexOf("* recent in lobby:")).map((l) => l.replace(/\d\d:\d\d/, "T")),
+      );
+      await viewer.close();
+    }
+    const expected = [
+      "* recent in lobby:",
+      ...Array.from({ length: 9 }, (_, i) => `* T [${name}]: from s1 ${i + 4}`),
+      `* T ${bobName} answers from s2`,
+      "* end of recent",
+    ];
+    for (const replay of replays) assert.deepEqual(replay, expected);
+    await stopAll([s1, s2, s3], redis, [alice, bob]);
+  },
+);
 
-test("after FLUSHALL while linked, names are claimed again and no live number is handed out again", async () => {
-  const redis = await startRedis();
-  const [server] = await cluster(redis, 1);
-  const clients: TestClient[] = [];
-  const live = new Set<string>();
-  for (let i = 0; i < 3; i++) {
-    const { client, name } = await TestClient.join(server!.port);
-    clients.push(client);
-    live.add(name);
-  }
-  await clients[0]!.send("/nick alice");
-  await clients[0]!.readUntil((l) => l.endsWith("is now known as alice"));
-  assert.equal(await redis.command("FLUSHALL"), "+OK");
-  // The next heartbeat (every 2 s) claims the name again.
-  await pollUntil("alice claimed again", async () => {
-    return (await redis.command("EXISTS", "marquee:name:alice")) === ":1";
-  });
-  // Use up the server's reserve of 64 so it must take a block from the
-  // counter that FLUSHALL reset to 0.
-  for (let i = 0; i < 64; i++) {
-    const { client, name } = await TestClient.join(server!.port);
-    clients.push(client);
-    assert.ok(!live.has(name), `${name} was handed out twice`);
-    live.add(name);
-  }
-  await stopAll([server!], redis, clients);
-});
+both(
+  "after FLUSHALL while linked, names are claimed again and no live number is handed out again",
+  async (start) => {
+    const redis = await start();
+    const [server] = await cluster(redis, 1);
+    const clients: TestClient[] = [];
+    const live = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const { client, name } = await TestClient.join(server!.port);
+      clients.push(client);
+      live.add(name);
+    }
+    await clients[0]!.send("/nick alice");
+    await clients[0]!.readUntil((l) => l.endsWith("is now known as alice"));
+    await redis.flushAll();
+    // The next heartbeat (every 2 s) claims the name again.
+    await pollUntil("alice claimed again", async () => {
+      return (await redis.command("EXISTS", redis.key("name:alice"))) === ":1";
+    });
+    // Use up the server's reserve of 64 so it must take a block from the
+    // counter that FLUSHALL reset to 0.
+    for (let i = 0; i < 64; i++) {
+      const { client, name } = await TestClient.join(server!.port);
+      clients.push(client);
+      assert.ok(!live.has(name), `${name} was handed out twice`);
+      live.add(name);
+    }
+    await stopAll([server!], redis, clients);
+  },
+);
 
 both(
   "a linked server sends no blank line for an empty room's replay, nor for a newcomer",
@@ -916,45 +967,48 @@ test("a linked server keeps accounts in a Redis that keeps nothing on disk only 
   await persistent.stop();
 });
 
-test("linked history keeps exactly --history-keep lines and nothing older than --history-days", async () => {
-  const redis = await startRedis();
-  const server = await startServerProcess([
-    "--redis",
-    redis.url,
-    "--history",
-    "on",
-    "--history-keep",
-    "5",
-    "--flood-rate",
-    "0",
-  ]);
-  // A line from 2001, written straight into the room's stream.
-  await redis.command(
-    "XADD",
-    "marquee:history:lobby",
-    "978307200000-0",
-    "from",
-    "old",
-    "text",
-    "from 2001",
-    "action",
-    "0",
-  );
-  const { client } = await TestClient.join(server.port);
-  for (let i = 1; i <= 60; i++) await client.send(`line ${i}`);
-  await client.linesBeforeProbe();
-  await new Promise((resolve) => setTimeout(resolve, 200)); // the batch goes out every 50 ms
-  await client.send("/history 200");
-  const page = await client.readThrough((l) => l === "* end of history");
-  const lines = page.filter((l) => l.includes("line ") || l.includes("from 2001"));
-  assert.deepEqual(lines.map((l) => l.replace(/^\* [\d:]+ /, "")), [
-    "[user1]: line 56",
-    "[user1]: line 57",
-    "[user1]: line 58",
-    "[user1]: line 59",
-    "[user1]: line 60",
-  ]);
-  await client.close();
-  await server.stop();
-  await redis.stop();
-});
+both(
+  "linked history keeps exactly --history-keep lines and nothing older than --history-days",
+  async (start) => {
+    const redis = await start();
+    const server = await startServerProcess([
+      "--redis",
+      redis.url,
+      "--history",
+      "on",
+      "--history-keep",
+      "5",
+      "--flood-rate",
+      "0",
+    ]);
+    // A line from 2001, written straight into the room's stream.
+    await redis.command(
+      "XADD",
+      "marquee:history:lobby",
+      "978307200000-0",
+      "from",
+      "old",
+      "text",
+      "from 2001",
+      "action",
+      "0",
+    );
+    const { client } = await TestClient.join(server.port);
+    for (let i = 1; i <= 60; i++) await client.send(`line ${i}`);
+    await client.linesBeforeProbe();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the batch goes out every 50 ms
+    await client.send("/history 200");
+    const page = await client.readThrough((l) => l === "* end of history");
+    const lines = page.filter((l) => l.includes("line ") || l.includes("from 2001"));
+    assert.deepEqual(lines.map((l) => l.replace(/^\* [\d:]+ /, "")), [
+      "[user1]: line 56",
+      "[user1]: line 57",
+      "[user1]: line 58",
+      "[user1]: line 59",
+      "[user1]: line 60",
+    ]);
+    await client.close();
+    await server.stop();
+    await redis.stop();
+  },
+);

@@ -10,6 +10,7 @@
  */
 
 import { pollUntil } from "./within.ts";
+import { redisCommand } from "./redis_server.ts";
 
 /** A running cluster. */
 export interface RedisCluster {
@@ -19,6 +20,11 @@ export interface RedisCluster {
   url(i: number): string;
   /** Master `i`'s reply to a command, as redis-cli prints it. */
   cli(i: number, ...args: string[]): Promise<string>;
+  /** Runs a command on the master that owns its key or channel (asked of
+   * master 0, then of the one its `MOVED` names); the reply's first line. */
+  command(...args: string[]): Promise<string>;
+  /** Empties every master (FLUSHALL on each). */
+  flushAll(): Promise<void>;
   /** Stops master `i` (SIGTERM) and starts it again in the same
    * directory, then waits until the cluster says it is whole. */
   restart(i: number): Promise<void>;
@@ -102,6 +108,14 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     ports,
     url: (i) => `redis://127.0.0.1:${ports[i]}`,
     cli: (i, ...args) => cli(ports[i]!, args),
+    command: async (...args) => {
+      const reply = await redisCommand(ports[0]!, args);
+      const moved = /^-MOVED \d+ [\d.]+:(\d+)$/.exec(reply);
+      return moved === null ? reply : await redisCommand(Number(moved[1]), args);
+    },
+    flushAll: async () => {
+      for (const port of ports) await redisCommand(port, ["FLUSHALL"]);
+    },
     restart: async (i) => {
       await kill(i);
       await launch(i);

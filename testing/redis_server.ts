@@ -101,7 +101,7 @@ export async function startRedis(options: { args?: string[] } = {}): Promise<Red
     },
     restart: launch,
     signal: (signal) => child?.kill(signal),
-    command: (...args) => command(port, args),
+    command: (...args) => redisCommand(port, args),
     subscribers: (channel) => subscribers(port, channel),
   };
 }
@@ -136,7 +136,9 @@ async function subscribers(port: number, channel: string): Promise<number> {
   }
 }
 
-async function command(port: number, args: string[]): Promise<string> {
+/** Runs `args` on the Redis at `port` over a connection of its own; the
+ * reply's first line, as Redis sent it (`+OK`, `:1`, `$5`, `-MOVED ...`). */
+export async function redisCommand(port: number, args: string[]): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     const request = encodeCommand(args);
