@@ -27,6 +27,8 @@ const test = (name: string, fn: () => Promise<void>) =>
 /** What a test is given of its Redis: one redis-server, or a cluster. */
 interface Backend {
   url: string;
+  /** The port of the redis-server (of a cluster's first master). */
+  port: number;
   stop(): Promise<void>;
   /** Runs a command where its key lives; the reply's first line. */
   command(...args: string[]): Promise<string>;
@@ -39,11 +41,18 @@ interface Backend {
   flushAll(): Promise<void>;
 }
 
+/** How a test asks for its Redis: with a password, or none. */
+type Start = (options?: { password?: string }) => Promise<Backend>;
+
 /** One redis-server, as a backend. */
-async function oneRedis(): Promise<Backend> {
-  const redis = await startRedis();
+async function oneRedis(options: { password?: string } = {}): Promise<Backend> {
+  const { password } = options;
+  const redis = await startRedis(
+    password === undefined ? {} : { args: ["--requirepass", password] },
+  );
   return {
     url: redis.url,
+    port: redis.port,
     stop: redis.stop,
     command: redis.command,
     key: (name) => `marquee:${name}`,
@@ -53,10 +62,11 @@ async function oneRedis(): Promise<Backend> {
 }
 
 /** A three-master Redis Cluster, as a backend. */
-async function redisCluster(): Promise<Backend> {
-  const cluster = await startRedisCluster();
+async function redisCluster(options: { password?: string } = {}): Promise<Backend> {
+  const cluster = await startRedisCluster(options);
   return {
     url: cluster.url(0),
+    port: cluster.ports[0]!,
     stop: cluster.stop,
     command: cluster.command,
     key: (name) => `{marquee}:${name}`,
@@ -68,7 +78,7 @@ async function redisCluster(): Promise<Backend> {
 /** A test that needs only a Redis URL, its keys and its channels: run
  * against one redis-server, and again against a three-master Redis
  * Cluster. */
-function both(name: string, fn: (start: () => Promise<Backend>) => Promise<void>): void {
+function both(name: string, fn: (start: Start) => Promise<void>): void {
   test(name, () => fn(oneRedis));
   test(`${name} (Redis Cluster)`, () => fn(redisCluster));
 }
@@ -512,27 +522,33 @@ for (const fault of ["down", "frozen"] as const) {
   });
 }
 
-test("a password-protected Redis links with the right password; a wrong one is one masked line and exit 2", async () => {
-  const redis = await startRedis({ args: ["--requirepass", "right-pass-123"] });
-  const wrong = `redis://:wrong-pass-456@127.0.0.1:${redis.port}`;
-  const refused = await runToExit(["--port", "0", "--redis", wrong], { timeoutMs: 15_000 });
-  assert.equal(refused.code, 2);
-  assert.equal(refused.stderr.split("\n").length, 2, refused.stderr); // one line and its LF
-  assert.match(
-    refused.stderr,
-    /^marquee: Cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: /,
-  );
-  assert.ok(
-    !refused.stderr.includes("wrong-pass-456") && !refused.stdout.includes("wrong-pass-456"),
-  );
-  const server = startServer({}, { redis: `redis://:right-pass-123@127.0.0.1:${redis.port}` });
-  await linkedUp(server);
-  assert.ok(server.logs.some((l) => l.includes("linked through redis://:***@127.0.0.1:")));
-  assert.ok(!server.logs.some((l) => l.includes("right-pass-123")), "the password is never logged");
-  await assertChatWorks(server.port);
-  await server.stop();
-  await redis.stop();
-});
+both(
+  "a password-protected Redis links with the right password; a wrong one is one masked line and exit 2",
+  async (start) => {
+    const redis = await start({ password: "right-pass-123" });
+    const wrong = `redis://:wrong-pass-456@127.0.0.1:${redis.port}`;
+    const refused = await runToExit(["--port", "0", "--redis", wrong], { timeoutMs: 15_000 });
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr.split("\n").length, 2, refused.stderr); // one line and its LF
+    assert.match(
+      refused.stderr,
+      /^marquee: Cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: /,
+    );
+    assert.ok(
+      !refused.stderr.includes("wrong-pass-456") && !refused.stdout.includes("wrong-pass-456"),
+    );
+    const server = startServer({}, { redis: `redis://:right-pass-123@127.0.0.1:${redis.port}` });
+    await linkedUp(server);
+    assert.ok(server.logs.some((l) => l.includes("linked through redis://:***@127.0.0.1:")));
+    assert.ok(
+      !server.logs.some((l) => l.includes("right-pass-123")),
+      "the password is never logged",
+    );
+    await assertChatWorks(server.port);
+    await server.stop();
+    await redis.stop();
+  },
+);
 
 both("--reuse-port lets two linked processes share one port and be one chat", async (start) => {
   const redis = await start();

@@ -52,17 +52,25 @@ function free(port: number): boolean {
   }
 }
 
-async function cli(port: number, args: string[]): Promise<string> {
+async function runCli(port: number, args: string[], password?: string): Promise<string> {
+  const auth = password === undefined ? [] : ["-a", password, "--no-auth-warning"];
   const out = await new Deno.Command("redis-cli", {
-    args: ["-h", "127.0.0.1", "-p", String(port), ...args],
+    args: ["-h", "127.0.0.1", "-p", String(port), ...auth, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-/** Starts a three-master cluster and waits until it serves every slot. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+/** Starts a three-master cluster and waits until it serves every slot;
+ * with a `password`, every master asks for it (`command` then cannot be
+ * used: it sends none). */
+export async function startRedisCluster(
+  options: { password?: string } = {},
+): Promise<RedisCluster> {
+  const { password } = options;
+  const auth = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
+  const cli = (port: number, args: string[]) => runCli(port, args, password);
   const taken = new Set<number>();
   const ports = [freePair(taken), freePair(taken), freePair(taken)];
   const dirs = ports.map(() => Deno.makeTempDirSync({ prefix: "marquee-cluster-" }));
@@ -73,6 +81,7 @@ export async function startRedisCluster(): Promise<RedisCluster> {
         ...["--port", String(ports[i]), "--bind", "127.0.0.1", "--cluster-enabled", "yes"],
         ...["--cluster-config-file", "nodes.conf", "--appendonly", "yes", "--save", ""],
         ...["--dir", dirs[i]!],
+        ...auth,
       ],
       stdout: "null",
       stderr: "null",
