@@ -159,6 +159,9 @@ export interface Result {
   serverCpuSeconds?: number[];
   /** Linked scenarios: Redis's CPU seconds in the window. */
   redisCpuSeconds?: number;
+  /** LA and LB: the lines said by each server's senders (client i is on
+   * server i mod 2); the window's observer is on the last server. */
+  sentByServer?: number[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -247,10 +250,19 @@ function totalLines(clients: LoadClient[]): number {
 }
 
 /** Sends for `ms`: paced at `rate` per sender, or saturating a window. */
-async function drive(clients: LoadClient[], scenario: Scenario, stats: LoadStats, ms: number) {
+/** Drives the senders for `ms`; returns the lines said, and by each
+ * sender (`bySender`, filled in as they go). */
+async function drive(
+  clients: LoadClient[],
+  scenario: Scenario,
+  stats: LoadStats,
+  ms: number,
+  bySender: number[] = [],
+) {
   const senders = clients.slice(0, scenario.senders);
   const prefix = scenario.irc ? IRC_PREFIX : "";
-  const seq = senders.map(() => 0);
+  const seq = bySender;
+  senders.forEach((_, i) => (seq[i] = 0));
   stats.inFlight = senders.map(() => 0);
   let sent = 0;
   const end = performance.now() + ms;
@@ -341,6 +353,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const gen0 = generatorCpuSeconds();
     const t0 = performance.now();
     let sent = 0;
+    const bySender: number[] = [];
     let rssStart: number | undefined;
     if (scenario.idle) {
       await sleep(scenario.duration * 1000);
@@ -348,7 +361,7 @@ async function runScenario(scenario: Scenario): Promise<Result> {
       rssStart = await sum(pids, rss);
       sent = await soak(ports[0]!, pids, clients, scenario, stats);
     } else {
-      sent = await drive(clients, scenario, stats, scenario.duration * 1000);
+      sent = await drive(clients, scenario, stats, scenario.duration * 1000, bySender);
     }
     const elapsed = (performance.now() - t0) / 1000;
     const inWindow = totalLines(clients);
@@ -396,11 +409,22 @@ async function runScenario(scenario: Scenario): Promise<Result> {
         ? { serverCpuSeconds: cpu1s.map((cpu, i) => round(cpu - cpu0s[i]!, 3)) }
         : {}),
       ...(redisCpu === undefined ? {} : { redisCpuSeconds: round(redisCpu, 3) }),
+      ...(linked && !scenario.bystander
+        ? { sentByServer: perServer(bySender, servers.length) }
+        : {}),
     };
   } finally {
     for (const server of servers) await server.stop();
     await redis?.stop();
   }
+}
+
+/** Sums each sender's count into its server's (sender i is on server i
+ * mod `servers`). */
+export function perServer(bySender: number[], servers: number): number[] {
+  const sums = Array.from({ length: servers }, () => 0);
+  bySender.forEach((count, i) => (sums[i % servers]! += count));
+  return sums;
 }
 
 /** LR's bystander: a user on `port` in a room of its own, reading (and
@@ -512,6 +536,7 @@ function table(results: Result[]): string {
   const notes = [
     ...results.filter((r) => r.serverCpuSeconds !== undefined).map(bystanderNote),
     ...results.filter((r) => r.redisCpuSeconds !== undefined).map(redisNote),
+    ...results.filter((r) => r.sentByServer !== undefined).map(splitNote),
   ];
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ...notes]
     .join("\n");
@@ -523,6 +548,20 @@ export function redisNote(r: Result): string {
   const perLine = r.sent > 0 ? (cpu / r.sent) * 1e6 : 0;
   return `\n${r.scenario}: Redis ${cpu.toFixed(2)} CPU s, ${perLine.toFixed(2)} µs per line said ` +
     `(${r.sent.toLocaleString("en-US")} lines)`;
+}
+
+/** A linked closed-loop scenario: how much the senders whose lines cross
+ * to the observer's server said, against those on that server. A sender's
+ * window frees when the observer sees its line, so this is what a line's
+ * trip between servers costs in throughput. */
+export function splitNote(r: Result): string {
+  const counts = r.sentByServer ?? [];
+  const said = counts.map((n) => n.toLocaleString("en-US")).join(" / ");
+  const local = counts.at(-1) ?? 0;
+  const crossing = counts[0] ?? 0;
+  const ratio = local > 0 ? (crossing / local).toFixed(2) : "-";
+  return `\n${r.scenario}: lines said by each server's senders ${said} ` +
+    `(the observer is on server ${counts.length}): those crossing said ${ratio}x as many`;
 }
 
 /** LR's figures: what the second server spent on lines said on the first. */

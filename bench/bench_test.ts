@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { bystanderNote, redisNote, type Result, stormLines } from "./bench.ts";
+import {
+  bystanderNote,
+  perServer,
+  redisNote,
+  type Result,
+  splitNote,
+  stormLines,
+} from "./bench.ts";
 import { FLOOR_NAME, marqueeCommand, parseSummary, ratios, ratioTable } from "./compare.ts";
 import { Floor } from "./floor.ts";
 import { IRC_PREFIX, payload } from "./load.ts";
@@ -134,5 +141,15 @@ Deno.test("LR's note says what the second server spent on lines said on the firs
     bystanderNote(result),
     "\nLR: server 1 (the load) 10.00 CPU s, server 2 (one user in another room) 0.20 CPU s: " +
       "2.0% of server 1, 0.50 µs per line said on server 1 (400,000 lines)",
+  );
+});
+
+Deno.test("a linked scenario sums its senders by server and says how much the crossing ones said", () => {
+  assert.deepEqual(perServer([30, 40, 31, 41, 29], 2), [90, 81]);
+  const result = { scenario: "LA", sentByServer: [132_000, 210_000] } as unknown as Result;
+  assert.equal(
+    splitNote(result),
+    "\nLA: lines said by each server's senders 132,000 / 210,000 (the observer is on server 2): " +
+      "those crossing said 0.63x as many",
   );
 });
