@@ -24,6 +24,10 @@ import { PRESENCE_TIMEOUT_MS } from "../cluster/presence.ts";
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, ignore: !HAVE_REDIS, fn });
 
+/** How long a server may take to tell its users the link went or came
+ * back: a cluster's is judged by its heartbeats (up to 7 s to go). */
+const LINK_CHANGE_MS = 15_000;
+
 /** What a test is given of its Redis: one redis-server, or a cluster. */
 interface Backend {
   url: string;
@@ -39,6 +43,11 @@ interface Backend {
   publish(channel: string, message: string): Promise<string>;
   /** Empties it (every master of a cluster). */
   flushAll(): Promise<void>;
+  /** Stops it (every master), keeping its data, and starts it again. */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  /** Sends a signal to it (every master): SIGSTOP freezes, SIGCONT thaws. */
+  signal(signal: Deno.Signal): void;
 }
 
 /** How a test asks for its Redis: with a password, or none. */
@@ -58,6 +67,9 @@ async function oneRedis(options: { password?: string } = {}): Promise<Backend> {
     key: (name) => `marquee:${name}`,
     publish: (channel, message) => redis.command("PUBLISH", channel, message),
     flushAll: async () => void await redis.command("FLUSHALL"),
+    down: redis.stop,
+    up: redis.restart,
+    signal: redis.signal,
   };
 }
 
@@ -72,6 +84,9 @@ async function redisCluster(options: { password?: string } = {}): Promise<Backen
     key: (name) => `{marquee}:${name}`,
     publish: (channel, message) => cluster.command("SPUBLISH", channel, message),
     flushAll: cluster.flushAll,
+    down: cluster.down,
+    up: cluster.up,
+    signal: cluster.signal,
   };
 }
 
@@ -100,10 +115,10 @@ async function cluster(
 }
 
 /** Reads `expected.length` lines: exactly those, in any order. */
-async function readExactly(client: TestClient, expected: string[]): Promise<void> {
+async function readExactly(client: TestClient, expected: string[], timeoutMs?: number) {
   const left = new Set(expected);
   while (left.size > 0) {
-    const line = await client.readLine();
+    const line = await client.readLine(timeoutMs);
     assert.ok(left.delete(line), `unexpected ${line}; still waiting for ${[...left].join(", ")}`);
   }
 }
@@ -326,91 +341,100 @@ both(
   },
 );
 
-test("when Redis goes away local chat goes on, users are told once, and the link comes back", async () => {
-  const redis = await startRedis();
-  // One worker each: with --workers, each worker is a server of its own in
-  // the Redis cluster, and two users of one process may be on two of them.
-  const [s1, s2] = await cluster(redis, 2, 1);
-  const { client: a, name: aName } = await TestClient.join(s1!.port);
-  const { client: a2, name: a2Name } = await TestClient.join(s1!.port);
-  const { client: b, name: bName } = await TestClient.join(s2!.port);
-  await a.readUntil((l) => l === `* ${bName} joined the chat`);
-  await a2.readUntil((l) => l === `* ${bName} joined the chat`);
-  await b.readUntil((l) => l === `* ${a2Name} joined the chat`);
+both(
+  "when Redis goes away local chat goes on, users are told once, and the link comes back",
+  async (start) => {
+    const redis = await start();
+    // One worker each: with --workers, each worker is a server of its own in
+    // the Redis cluster, and two users of one process may be on two of them.
+    const [s1, s2] = await cluster(redis, 2, 1);
+    const { client: a, name: aName } = await TestClient.join(s1!.port);
+    const { client: a2, name: a2Name } = await TestClient.join(s1!.port);
+    const { client: b, name: bName } = await TestClient.join(s2!.port);
+    await a.readUntil((l) => l === `* ${bName} joined the chat`);
+    await a2.readUntil((l) => l === `* ${bName} joined the chat`);
+    await b.readUntil((l) => l === `* ${a2Name} joined the chat`);
 
-  await redis.stop();
-  assert.equal(await a.readLine(), "* link to other servers lost");
-  assert.equal(await b.readLine(), "* link to other servers lost");
-  await a.send("still here locally");
-  assert.equal(await a2.readUntil((l) => l.startsWith("[")), `[${aName}]: still here locally`);
-  const more = await a.linesBeforeProbe();
-  assert.deepEqual(more.filter((l) => l.includes("link")), [], "told once");
-  await a.send(`/msg ${bName} are you there?`);
-  assert.equal(await a.readLine(), `! cannot reach ${bName}: the link to other servers is down`);
-  await a.send("/nick carol");
-  assert.equal(await a.readLine(), "! cannot change names while the link to other servers is down");
-  // While the link is down: a2 leaves s1, c joins s2. Each side hears of it only locally.
-  await a2.close();
-  assert.equal(await a.readLine(), `* ${a2Name} left the chat`);
-  const { client: c, name: cName } = await TestClient.join(s2!.port);
-  assert.equal(await b.readLine(), `* ${cName} joined the chat`);
-  // The newcomer is told the roster it got may be out of date, and /who says so too.
-  assert.equal(
-    (await c.linesBeforeProbe()).at(-1),
-    "* link to other servers is down: users on other servers may not see you, nor you them",
-  );
-  await c.send("/who");
-  assert.match(
-    await c.readUntil((l) => l.includes("online in all")),
-    / \(link to other servers down\)$/,
-  );
-
-  await redis.restart();
-  // Users are told the link is back, and the rosters swapped on restore
-  // announce what the outage hid (in either order: a roster may arrive
-  // before our own link is confirmed).
-  const restored = "* link to other servers restored";
-  await readExactly(a, [restored, `* ${cName} joined the chat`]);
-  await readExactly(b, [restored, `* ${a2Name} left the chat`]);
-  await b.send("back across");
-  assert.equal(await a.readUntil((l) => l.startsWith("[")), `[${bName}]: back across`);
-  await a.send("/who");
-  assert.equal(
-    await a.readUntil((l) => l.includes("online in all")),
-    "* 3 in lobby, 3 online in all",
-  );
-  await stopAll([s1!, s2!], redis, [a, b, c]);
-});
-
-test("with Redis frozen, a rename waits without holding up anyone's chat, then is refused in time", async () => {
-  const redis = await startRedis();
-  const [server] = await cluster(redis, 1);
-  const { client: a } = await TestClient.join(server!.port);
-  const { client: b, name: bName } = await TestClient.join(server!.port);
-  const { client: c, name: cName } = await TestClient.join(server!.port);
-  await a.readUntil((l) => l === `* ${cName} joined the chat`);
-  await b.readUntil((l) => l === `* ${cName} joined the chat`);
-  redis.signal("SIGSTOP");
-  try {
-    await a.send("/nick alice");
-    await a.send("/who"); // handled after the claim is sent: the rename is under way
-    assert.match(await a.readLine(), /^\* in lobby: /);
-    const sentAt = performance.now();
-    await b.send("ping while Redis is frozen");
+    await redis.down();
+    assert.equal(await a.readLine(LINK_CHANGE_MS), "* link to other servers lost");
+    assert.equal(await b.readLine(LINK_CHANGE_MS), "* link to other servers lost");
+    await a.send("still here locally");
+    assert.equal(await a2.readUntil((l) => l.startsWith("[")), `[${aName}]: still here locally`);
+    const more = await a.linesBeforeProbe();
+    assert.deepEqual(more.filter((l) => l.includes("link")), [], "told once");
+    await a.send(`/msg ${bName} are you there?`);
+    assert.equal(await a.readLine(), `! cannot reach ${bName}: the link to other servers is down`);
+    await a.send("/nick carol");
     assert.equal(
-      await c.readUntil((l) => l.startsWith("[")),
-      `[${bName}]: ping while Redis is frozen`,
+      await a.readLine(),
+      "! cannot change names while the link to other servers is down",
     );
-    const took = performance.now() - sentAt;
-    assert.ok(took < 100, `a chat line took ${took.toFixed(0)} ms during a rename`);
-    assert.match(await a.readUntil((l) => l.startsWith("!")), /did not answer in time/);
-  } finally {
-    redis.signal("SIGCONT");
-  }
-  await a.send("/nick alice");
-  assert.match(await c.readUntil((l) => l.includes("known as")), / is now known as alice$/);
-  await stopAll([server!], redis, [a, b, c]);
-});
+    // While the link is down: a2 leaves s1, c joins s2. Each side hears of it only locally.
+    await a2.close();
+    assert.equal(await a.readLine(), `* ${a2Name} left the chat`);
+    const { client: c, name: cName } = await TestClient.join(s2!.port);
+    assert.equal(await b.readLine(), `* ${cName} joined the chat`);
+    // The newcomer is told the roster it got may be out of date, and /who says so too.
+    assert.equal(
+      (await c.linesBeforeProbe()).at(-1),
+      "* link to other servers is down: users on other servers may not see you, nor you them",
+    );
+    await c.send("/who");
+    assert.match(
+      await c.readUntil((l) => l.includes("online in all")),
+      / \(link to other servers down\)$/,
+    );
+
+    await redis.up();
+    // Users are told the link is back, and the rosters swapped on restore
+    // announce what the outage hid (in either order: a roster may arrive
+    // before our own link is confirmed).
+    const restored = "* link to other servers restored";
+    await readExactly(a, [restored, `* ${cName} joined the chat`], LINK_CHANGE_MS);
+    await readExactly(b, [restored, `* ${a2Name} left the chat`], LINK_CHANGE_MS);
+    await b.send("back across");
+    assert.equal(await a.readUntil((l) => l.startsWith("[")), `[${bName}]: back across`);
+    await a.send("/who");
+    assert.equal(
+      await a.readUntil((l) => l.includes("online in all")),
+      "* 3 in lobby, 3 online in all",
+    );
+    await stopAll([s1!, s2!], redis, [a, b, c]);
+  },
+);
+
+both(
+  "with Redis frozen, a rename waits without holding up anyone's chat, then is refused in time",
+  async (start) => {
+    const redis = await start();
+    const [server] = await cluster(redis, 1);
+    const { client: a } = await TestClient.join(server!.port);
+    const { client: b, name: bName } = await TestClient.join(server!.port);
+    const { client: c, name: cName } = await TestClient.join(server!.port);
+    await a.readUntil((l) => l === `* ${cName} joined the chat`);
+    await b.readUntil((l) => l === `* ${cName} joined the chat`);
+    redis.signal("SIGSTOP");
+    try {
+      await a.send("/nick alice");
+      await a.send("/who"); // handled after the claim is sent: the rename is under way
+      assert.match(await a.readLine(), /^\* in lobby: /);
+      const sentAt = performance.now();
+      await b.send("ping while Redis is frozen");
+      assert.equal(
+        await c.readUntil((l) => l.startsWith("[")),
+        `[${bName}]: ping while Redis is frozen`,
+      );
+      const took = performance.now() - sentAt;
+      assert.ok(took < 100, `a chat line took ${took.toFixed(0)} ms during a rename`);
+      assert.match(await a.readUntil((l) => l.startsWith("!")), /did not answer in time/);
+    } finally {
+      redis.signal("SIGCONT");
+    }
+    await a.send("/nick alice");
+    assert.match(await c.readUntil((l) => l.includes("known as")), / is now known as alice$/);
+    await stopAll([server!], redis, [a, b, c]);
+  },
+);
 
 both(
   "malformed events from Redis are dropped, counted and logged once per kind, unseen by users",
@@ -452,32 +476,36 @@ both(
   },
 );
 
-test("with Redis away and the reserve of numbers used up, newcomers are told the server is busy", async () => {
-  const redis = await startRedis();
-  // One worker: what one Redis-linked server logs, counts and reserves.
-  const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
-  await linkedUp(server);
-  const { client: first } = await TestClient.join(server.port); // reserves a block of 64
-  await redis.stop();
-  await first.readUntil((l) => l === "* link to other servers lost");
-  const clients: TestClient[] = [first];
-  let busy: string | undefined;
-  for (let i = 0; i < 70 && busy === undefined; i++) {
-    const client = await TestClient.connect(server.port);
-    clients.push(client);
-    const line = await client.readLine();
-    if (line.startsWith("!")) busy = line;
-  }
-  assert.equal(busy, "! server busy: try again in a moment");
-  assert.equal(clients.length, 65, "the 63 numbers left in the block were handed out first");
-  assert.ok(await clients.at(-1)!.waitForEof(), "the refused connection is closed");
-  assert.ok(
-    server.logs.some((l) => /^Refused 127\.0\.0\.1:\d+: no user number available$/.test(l)),
-  );
-  assert.equal(server.metrics!.refused.get("no user number available"), 1);
-  await Promise.all(clients.map((c) => c.close()));
-  await server.stop();
-});
+both(
+  "with Redis away and the reserve of numbers used up, newcomers are told the server is busy",
+  async (start) => {
+    const redis = await start();
+    // One worker: what one Redis-linked server logs, counts and reserves.
+    const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
+    await linkedUp(server);
+    const { client: first } = await TestClient.join(server.port); // reserves a block of 64
+    await redis.down();
+    await first.readUntil((l) => l === "* link to other servers lost", LINK_CHANGE_MS);
+    const clients: TestClient[] = [first];
+    let busy: string | undefined;
+    for (let i = 0; i < 70 && busy === undefined; i++) {
+      const client = await TestClient.connect(server.port);
+      clients.push(client);
+      const line = await client.readLine();
+      if (line.startsWith("!")) busy = line;
+    }
+    assert.equal(busy, "! server busy: try again in a moment");
+    assert.equal(clients.length, 65, "the 63 numbers left in the block were handed out first");
+    assert.ok(await clients.at(-1)!.waitForEof(), "the refused connection is closed");
+    assert.ok(
+      server.logs.some((l) => /^Refused 127\.0\.0\.1:\d+: no user number available$/.test(l)),
+    );
+    assert.equal(server.metrics!.refused.get("no user number available"), 1);
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+    await redis.stop();
+  },
+);
 
 test("a server started with an unreachable Redis exits 2 with one line within the connect timeout", async () => {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -496,30 +524,33 @@ test("a server started with an unreachable Redis exits 2 with one line within th
 });
 
 for (const fault of ["down", "frozen"] as const) {
-  test(`SIGTERM ends a linked server within the shutdown timeout while Redis is ${fault}`, async () => {
-    const redis = await startRedis();
-    const server = await startServerProcess(["--redis", redis.url, "--shutdown-timeout", "1"]);
-    await server.waitForLog((l) => l.includes("link to other servers up"));
-    const { client } = await TestClient.join(server.port);
-    if (fault === "down") {
+  both(
+    `SIGTERM ends a linked server within the shutdown timeout while Redis is ${fault}`,
+    async (start) => {
+      const redis = await start();
+      const server = await startServerProcess(["--redis", redis.url, "--shutdown-timeout", "1"]);
+      await server.waitForLog((l) => l.includes("link to other servers up"));
+      const { client } = await TestClient.join(server.port);
+      if (fault === "down") {
+        await redis.down();
+        await server.waitForLog((l) => l.includes("link to other servers lost"), LINK_CHANGE_MS);
+      } else {
+        redis.signal("SIGSTOP");
+      }
+      try {
+        const signalledAt = performance.now();
+        const status = await server.stopWithin(10_000, "SIGTERM");
+        const took = performance.now() - signalledAt;
+        assert.equal(status.code, 0);
+        assert.ok(took < 1_000 + 1_000 + 1_000, `exited ${took.toFixed(0)} ms after SIGTERM`);
+        assert.ok(server.stdout.includes("[server] stopped"));
+      } finally {
+        if (fault === "frozen") redis.signal("SIGCONT");
+      }
+      await client.close();
       await redis.stop();
-      await server.waitForLog((l) => l.includes("link to other servers lost"));
-    } else {
-      redis.signal("SIGSTOP");
-    }
-    try {
-      const signalledAt = performance.now();
-      const status = await server.stopWithin(10_000, "SIGTERM");
-      const took = performance.now() - signalledAt;
-      assert.equal(status.code, 0);
-      assert.ok(took < 1_000 + 1_000 + 1_000, `exited ${took.toFixed(0)} ms after SIGTERM`);
-      assert.ok(server.stdout.includes("[server] stopped"));
-    } finally {
-      if (fault === "frozen") redis.signal("SIGCONT");
-    }
-    await client.close();
-    await redis.stop();
-  });
+    },
+  );
 }
 
 both(
