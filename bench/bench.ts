@@ -537,6 +537,7 @@ function table(results: Result[]): string {
     ...results.filter((r) => r.serverCpuSeconds !== undefined).map(bystanderNote),
     ...results.filter((r) => r.redisCpuSeconds !== undefined).map(redisNote),
     ...results.filter((r) => r.sentByServer !== undefined).map(splitNote),
+    ...linkedNotes(results),
   ];
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ...notes]
     .join("\n");
@@ -548,6 +549,31 @@ export function redisNote(r: Result): string {
   const perLine = r.sent > 0 ? (cpu / r.sent) * 1e6 : 0;
   return `\n${r.scenario}: Redis ${cpu.toFixed(2)} CPU s, ${perLine.toFixed(2)} µs per line said ` +
     `(${r.sent.toLocaleString("en-US")} lines)`;
+}
+
+/** What linking costs A, when A ran in the same run as LR (A's load on a
+ * linked server) or LA (the clients spread over two): each one's median
+ * deliveries per second against A's. */
+export function linkedNotes(results: Result[]): string[] {
+  const a = median(results, "A");
+  if (a === undefined) return [];
+  const what: Record<string, string> = {
+    LR: "A's load on the first of two linked servers",
+    LA: "A's clients spread over two linked servers",
+  };
+  return Object.entries(what).flatMap(([name, how]) => {
+    const linked = median(results, name);
+    return linked === undefined ? [] : [`\n${name} (${how}): ${(linked / a).toFixed(2)}x A`];
+  });
+}
+
+/** The median deliveries per second of `scenario`'s rounds. */
+function median(results: Result[], scenario: string): number | undefined {
+  const all = results.filter((r) => r.scenario === scenario).map((r) => r.deliveriesPerSecond)
+    .sort((x, y) => x - y);
+  if (all.length === 0) return undefined;
+  const mid = Math.floor(all.length / 2);
+  return all.length % 2 === 1 ? all[mid]! : (all[mid - 1]! + all[mid]!) / 2;
 }
 
 /** A linked closed-loop scenario: how much the senders whose lines cross

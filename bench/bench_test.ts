@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   bystanderNote,
+  linkedNotes,
   perServer,
   redisNote,
   type Result,
@@ -152,4 +153,24 @@ Deno.test("a linked scenario sums its senders by server and says how much the cr
     "\nLA: lines said by each server's senders 132,000 / 210,000 (the observer is on server 2): " +
       "those crossing said 0.63x as many",
   );
+});
+
+Deno.test("A linked and A alone in one run are compared by their medians", () => {
+  const round = (scenario: string, deliveriesPerSecond: number) =>
+    ({ scenario, deliveriesPerSecond }) as unknown as Result;
+  const results = [
+    round("A", 5_000_000),
+    round("LR", 4_500_000),
+    round("A", 4_000_000),
+    round("LR", 3_000_000),
+    round("A", 6_000_000),
+    round("LR", 4_000_000),
+  ];
+  assert.deepEqual(linkedNotes(results), [
+    "\nLR (A's load on the first of two linked servers): 0.80x A",
+  ]);
+  assert.deepEqual(linkedNotes([round("A", 4e6), round("A", 6e6), round("LA", 3e6)]), [
+    "\nLA (A's clients spread over two linked servers): 0.60x A",
+  ]);
+  assert.deepEqual(linkedNotes(results.filter((r) => r.scenario === "LR")), []);
 });
