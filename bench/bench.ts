@@ -18,9 +18,12 @@
  *   start and end.
  * - LA, LB (on request, need redis-server): A and B with the clients spread
  *   over two server processes linked through Redis: what linking costs.
+ *   They count the lines each server's senders said: in LA, a sender's
+ *   window frees only once its line has reached the observer's server.
  * - LR (on request, needs redis-server): A's load on the first of two
  *   linked servers, the second holding one user in another room: what a
- *   server pays for lines none of its users hears (each server's CPU).
+ *   server pays for lines none of its users hears (each server's CPU), and
+ *   what A delivers on a linked server (against A, when both ran).
  *
  * Loss is measured on sampled receivers: each chat line carries its
  * sender's sequence number, and every sampled receiver must get every line
