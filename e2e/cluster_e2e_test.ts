@@ -46,6 +46,8 @@ interface Backend {
   /** Stops it (every master), keeping its data, and starts it again. */
   down(): Promise<void>;
   up(): Promise<void>;
+  /** Stops it so that `up` brings it back empty. */
+  downEmpty(): Promise<void>;
   /** Sends a signal to it (every master): SIGSTOP freezes, SIGCONT thaws. */
   signal(signal: Deno.Signal): void;
 }
@@ -69,6 +71,7 @@ async function oneRedis(options: { password?: string } = {}): Promise<Backend> {
     flushAll: async () => void await redis.command("FLUSHALL"),
     down: redis.stop,
     up: redis.restart,
+    downEmpty: redis.stop, // it keeps nothing on disk
     signal: redis.signal,
   };
 }
@@ -86,6 +89,11 @@ async function redisCluster(options: { password?: string } = {}): Promise<Backen
     flushAll: cluster.flushAll,
     down: cluster.down,
     up: cluster.up,
+    // What a master saved is replayed when it starts: empty it first.
+    downEmpty: async () => {
+      await cluster.flushAll();
+      await cluster.down();
+    },
     signal: cluster.signal,
   };
 }
@@ -659,59 +667,62 @@ function numberOf(name: string): number {
   return Number(/^user(\d+)$/.exec(name)?.[1]);
 }
 
-test("Redis restarted empty after more than a block of numbers: no live number or name is handed out again, /who is exact", async () => {
-  const redis = await startRedis();
-  const [s1, s2] = await cluster(redis, 2);
-  const clients: TestClient[] = [];
-  const names: string[] = [];
-  for (let i = 0; i < 70; i++) {
-    const { client, name } = await TestClient.join(s1!.port);
-    clients.push(client);
-    names.push(name);
-  }
-  const { client: bob, name: bobName } = await TestClient.join(s2!.port);
-  clients.push(bob);
-  names.push(bobName);
-  const alice = clients[0]!;
-  await alice.send("/nick alice");
-  await alice.readUntil((l) => l.endsWith("is now known as alice"));
-  await bob.readUntil((l) => l.endsWith("is now known as alice"));
-  const highest = Math.max(...names.map(numberOf));
-  assert.ok(highest > 64, `more than one block used (highest user${highest})`);
+both(
+  "Redis restarted empty after more than a block of numbers: no live number or name is handed out again, /who is exact",
+  async (start) => {
+    const redis = await start();
+    const [s1, s2] = await cluster(redis, 2);
+    const clients: TestClient[] = [];
+    const names: string[] = [];
+    for (let i = 0; i < 70; i++) {
+      const { client, name } = await TestClient.join(s1!.port);
+      clients.push(client);
+      names.push(name);
+    }
+    const { client: bob, name: bobName } = await TestClient.join(s2!.port);
+    clients.push(bob);
+    names.push(bobName);
+    const alice = clients[0]!;
+    await alice.send("/nick alice");
+    await alice.readUntil((l) => l.endsWith("is now known as alice"));
+    await bob.readUntil((l) => l.endsWith("is now known as alice"));
+    const highest = Math.max(...names.map(numberOf));
+    assert.ok(highest > 64, `more than one block used (highest user${highest})`);
 
-  await redis.stop();
-  await alice.readUntil((l) => l === "* link to other servers lost");
-  await redis.restart(); // empty: no persistence
-  await alice.readUntil((l) => l === "* link to other servers restored");
-  await bob.readUntil((l) => l === "* link to other servers restored");
+    await redis.downEmpty();
+    await alice.readUntil((l) => l === "* link to other servers lost", LINK_CHANGE_MS);
+    await redis.up();
+    await alice.readUntil((l) => l === "* link to other servers restored", LINK_CHANGE_MS);
+    await bob.readUntil((l) => l === "* link to other servers restored", LINK_CHANGE_MS);
 
-  // The counter was raised past every live number before any was handed out.
-  const counter = Number((await redis.command("INCRBY", "marquee:users", "0")).slice(1));
-  assert.ok(counter >= highest, `counter ${counter} is at least user${highest}`);
-  const newcomers = [await TestClient.join(s1!.port), await TestClient.join(s2!.port)];
-  for (const { client, name } of newcomers) {
-    clients.push(client);
-    assert.ok(!names.includes(name), `${name} is nobody else's`);
-  }
-  await newcomers[1]!.client.send("/nick alice");
-  assert.equal(
-    await newcomers[1]!.client.readUntil((l) => l.startsWith("!")),
-    "! name taken: alice",
-  );
-  // Two askers, one per server: 70 + bob + 2 newcomers + 2 askers.
-  const askers = [await TestClient.join(s1!.port), await TestClient.join(s2!.port)];
-  await waitForRemoteUsers(s1!, 3);
-  await waitForRemoteUsers(s2!, 72);
-  for (const { client: asker } of askers) {
-    clients.push(asker);
-    await asker.send("/who");
+    // The counter was raised past every live number before any was handed out.
+    const counter = Number((await redis.command("INCRBY", redis.key("users"), "0")).slice(1));
+    assert.ok(counter >= highest, `counter ${counter} is at least user${highest}`);
+    const newcomers = [await TestClient.join(s1!.port), await TestClient.join(s2!.port)];
+    for (const { client, name } of newcomers) {
+      clients.push(client);
+      assert.ok(!names.includes(name), `${name} is nobody else's`);
+    }
+    await newcomers[1]!.client.send("/nick alice");
     assert.equal(
-      await asker.readUntil((l) => l.includes("online in all")),
-      "* 75 in lobby, 75 online in all",
+      await newcomers[1]!.client.readUntil((l) => l.startsWith("!")),
+      "! name taken: alice",
     );
-  }
-  await stopAll([s1!, s2!], redis, clients);
-});
+    // Two askers, one per server: 70 + bob + 2 newcomers + 2 askers.
+    const askers = [await TestClient.join(s1!.port), await TestClient.join(s2!.port)];
+    await waitForRemoteUsers(s1!, 3);
+    await waitForRemoteUsers(s2!, 72);
+    for (const { client: asker } of askers) {
+      clients.push(asker);
+      await asker.send("/who");
+      assert.equal(
+        await asker.readUntil((l) => l.includes("online in all")),
+        "* 75 in lobby, 75 online in all",
+      );
+    }
+    await stopAll([s1!, s2!], redis, clients);
+  },
+);
 
 both(
   "a name another server holds in Redis is given up with a notice; its holder is told it stays",
