@@ -52,15 +52,25 @@ interface Backend {
   signal(signal: Deno.Signal): void;
 }
 
-/** How a test asks for its Redis: with a password, or none. */
-type Start = (options?: { password?: string }) => Promise<Backend>;
+/** What a test may ask of its Redis: a password; to keep its data on disk
+ * or not (by default one redis-server does not, a cluster's masters do). */
+interface StartOptions {
+  password?: string;
+  persistent?: boolean;
+}
+
+/** How a test asks for its Redis. */
+type Start = (options?: StartOptions) => Promise<Backend>;
 
 /** One redis-server, as a backend. */
-async function oneRedis(options: { password?: string } = {}): Promise<Backend> {
-  const { password } = options;
-  const redis = await startRedis(
-    password === undefined ? {} : { args: ["--requirepass", password] },
-  );
+async function oneRedis(options: StartOptions = {}): Promise<Backend> {
+  const { password, persistent } = options;
+  const redis = await startRedis({
+    args: [
+      ...(password === undefined ? [] : ["--requirepass", password]),
+      ...(persistent ? ["--appendonly", "yes", "--dir", Deno.makeTempDirSync()] : []),
+    ],
+  });
   return {
     url: redis.url,
     port: redis.port,
@@ -77,7 +87,7 @@ async function oneRedis(options: { password?: string } = {}): Promise<Backend> {
 }
 
 /** A three-master Redis Cluster, as a backend. */
-async function redisCluster(options: { password?: string } = {}): Promise<Backend> {
+async function redisCluster(options: StartOptions = {}): Promise<Backend> {
   const cluster = await startRedisCluster(options);
   return {
     url: cluster.url(0),
@@ -1002,28 +1012,31 @@ both(
   },
 );
 
-test("a linked server keeps accounts in a Redis that keeps nothing on disk only when told so", async () => {
-  const ephemeral = await startRedis();
-  const refused = await runToExit(["--port", "0", "--redis", ephemeral.url], { timeoutMs: 15_000 });
-  assert.equal(refused.code, 2);
-  assert.match(
-    refused.stderr,
-    /^marquee: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(no appendonly, no save\): accounts would be lost when it restarts; run it with --appendonly yes, or start with --redis-ephemeral\n$/,
-  );
-  assert.ok(!refused.stdout.includes("Chat server started"));
-  // Told so, it starts; and without accounts there is nothing to lose.
-  for (const extra of [["--redis-ephemeral"], ["--accounts", "off"]]) {
-    const server = await startServerProcess(["--redis", ephemeral.url, ...extra]);
+both(
+  "a linked server keeps accounts in a Redis that keeps nothing on disk only when told so",
+  async (start) => {
+    const ephemeral = await start({ persistent: false });
+    const refused = await runToExit(["--port", "0", "--redis", ephemeral.url], {
+      timeoutMs: 15_000,
+    });
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /^marquee: Redis at redis:\/\/127\.0\.0\.1:\d+ keeps nothing on disk \(no appendonly, no save\): accounts would be lost when it restarts; run it with --appendonly yes, or start with --redis-ephemeral\n$/,
+    );
+    assert.ok(!refused.stdout.includes("Chat server started"));
+    // Told so, it starts; and without accounts there is nothing to lose.
+    for (const extra of [["--redis-ephemeral"], ["--accounts", "off"]]) {
+      const server = await startServerProcess(["--redis", ephemeral.url, ...extra]);
+      await server.stop();
+    }
+    await ephemeral.stop();
+    const persistent = await start({ persistent: true });
+    const server = await startServerProcess(["--redis", persistent.url], { redisChecked: true });
     await server.stop();
-  }
-  await ephemeral.stop();
-  const persistent = await startRedis({
-    args: ["--appendonly", "yes", "--dir", Deno.makeTempDirSync()],
-  });
-  const server = await startServerProcess(["--redis", persistent.url], { redisChecked: true });
-  await server.stop();
-  await persistent.stop();
-});
+    await persistent.stop();
+  },
+);
 
 both(
   "linked history keeps exactly --history-keep lines and nothing older than --history-days",

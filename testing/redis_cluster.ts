@@ -70,11 +70,13 @@ async function runCli(port: number, args: string[], password?: string): Promise<
 
 /** Starts a three-master cluster and waits until it serves every slot;
  * with a `password`, every master asks for it (`command` then cannot be
- * used: it sends none). */
+ * used: it sends none). Its masters keep an append-only file unless
+ * `persistent` is false. */
 export async function startRedisCluster(
-  options: { password?: string } = {},
+  options: { password?: string; persistent?: boolean } = {},
 ): Promise<RedisCluster> {
   const { password } = options;
+  const appendOnly = options.persistent === false ? "no" : "yes";
   const auth = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
   const cli = (port: number, args: string[]) => runCli(port, args, password);
   const taken = new Set<number>();
@@ -85,7 +87,7 @@ export async function startRedisCluster(
     children[i] = new Deno.Command("redis-server", {
       args: [
         ...["--port", String(ports[i]), "--bind", "127.0.0.1", "--cluster-enabled", "yes"],
-        ...["--cluster-config-file", "nodes.conf", "--appendonly", "yes", "--save", ""],
+        ...["--cluster-config-file", "nodes.conf", "--appendonly", appendOnly, "--save", ""],
         ...["--dir", dirs[i]!],
         ...auth,
       ],
