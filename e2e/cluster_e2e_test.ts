@@ -816,7 +816,8 @@ async function makeRedisCerts(dir: string): Promise<{ ca: string; cert: string; 
   ]);
   await Deno.writeTextFile(
     ext,
-    "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    // clientAuth too: a cluster's masters also connect to each other with it.
+    "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n",
   );
   await run([
     "x509",
@@ -847,13 +848,21 @@ const HAVE_OPENSSL = HAVE_REDIS && haveTool({
 
 Deno.test({
   name: "two servers link through a TLS Redis (rediss://) trusting a private CA",
-  ignore: !HAVE_OPENSSL,
-  fn: rediss,
+  ignore: !HAVE_OPENSSL || !HAVE_REDIS,
+  fn: () => rediss(tlsRedis),
 });
 
-async function rediss(): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  const files = await makeRedisCerts(dir);
+Deno.test({
+  name: "two servers link through a TLS Redis Cluster (rediss://) trusting a private CA",
+  ignore: !HAVE_OPENSSL || !HAVE_REDIS,
+  fn: () => rediss(tlsCluster),
+});
+
+/** TLS certificates for a Redis, made in a directory of their own. */
+type CertFiles = { ca: string; cert: string; key: string };
+
+/** One redis-server speaking only TLS, with `files`. */
+async function tlsRedis(files: CertFiles): Promise<Pick<Backend, "url" | "stop">> {
   const tlsPort = (() => {
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (l.addr as Deno.NetAddr).port;
@@ -873,7 +882,21 @@ async function rediss(): Promise<void> {
       ...["--tls-ca-cert-file", files.ca, "--tls-auth-clients", "no"],
     ],
   });
-  const url = `rediss://127.0.0.1:${tlsPort}`;
+  return { url: `rediss://127.0.0.1:${tlsPort}`, stop: redis.stop };
+}
+
+/** A three-master cluster speaking only TLS, with `files`. */
+async function tlsCluster(files: CertFiles): Promise<Pick<Backend, "url" | "stop">> {
+  const cluster = await startRedisCluster({ tls: files });
+  return { url: cluster.url(0), stop: cluster.stop };
+}
+
+/** Two servers linked through the Redis `start` makes with a private CA. */
+async function rediss(start: (files: CertFiles) => Promise<Pick<Backend, "url" | "stop">>) {
+  const dir = await Deno.makeTempDir();
+  const files = await makeRedisCerts(dir);
+  const redis = await start(files);
+  const url = redis.url;
   const redisCa = await Deno.readTextFile(files.ca);
   const servers = [
     startServer({}, { redis: url, redisCa }),

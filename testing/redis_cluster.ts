@@ -16,7 +16,7 @@ import { redisCommand } from "./redis_server.ts";
 export interface RedisCluster {
   /** Each master's port, in the order their slots run (0-5460, ...). */
   ports: number[];
-  /** `redis://127.0.0.1:PORT` of master `i`. */
+  /** `redis://127.0.0.1:PORT` of master `i` (`rediss://` with TLS). */
   url(i: number): string;
   /** Master `i`'s reply to a command, as redis-cli prints it. */
   cli(i: number, ...args: string[]): Promise<string>;
@@ -58,27 +58,48 @@ function free(port: number): boolean {
   }
 }
 
-async function runCli(port: number, args: string[], password?: string): Promise<string> {
-  const auth = password === undefined ? [] : ["-a", password, "--no-auth-warning"];
+/** redis-cli's output; killed after 20 s (`--cluster create` waits for
+ * ever for masters that cannot reach each other). */
+async function runCli(port: number, args: string[], flags: string[]): Promise<string> {
   const out = await new Deno.Command("redis-cli", {
-    args: ["-h", "127.0.0.1", "-p", String(port), ...auth, ...args],
+    args: ["-h", "127.0.0.1", "-p", String(port), ...flags, ...args],
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(20_000),
   }).output();
+  if (out.signal !== null) throw new Error(`redis-cli ${args.join(" ")}: no answer in 20 s`);
   return new TextDecoder().decode(out.stdout).trim();
 }
 
+/** What a cluster may be asked for: see {@linkcode startRedisCluster}. */
+export interface ClusterOptions {
+  password?: string;
+  persistent?: boolean;
+  /** PEM files: the masters then speak only TLS, to clients and to each
+   * other (`rediss://` URLs). */
+  tls?: { cert: string; key: string; ca: string };
+}
+
 /** Starts a three-master cluster and waits until it serves every slot;
- * with a `password`, every master asks for it (`command` then cannot be
- * used: it sends none). Its masters keep an append-only file unless
- * `persistent` is false. */
-export async function startRedisCluster(
-  options: { password?: string; persistent?: boolean } = {},
-): Promise<RedisCluster> {
-  const { password } = options;
+ * with a `password`, every master asks for it. `command` and `flushAll`
+ * send no password and speak no TLS. Its masters keep an append-only
+ * file unless `persistent` is false. */
+export async function startRedisCluster(options: ClusterOptions = {}): Promise<RedisCluster> {
+  const { password, tls } = options;
   const appendOnly = options.persistent === false ? "no" : "yes";
   const auth = password === undefined ? [] : ["--requirepass", password, "--masterauth", password];
-  const cli = (port: number, args: string[]) => runCli(port, args, password);
+  const cliFlags = [
+    ...(password === undefined ? [] : ["-a", password, "--no-auth-warning"]),
+    ...(tls === undefined ? [] : ["--tls", "--cacert", tls.ca]),
+  ];
+  const cli = (port: number, args: string[]) => runCli(port, args, cliFlags);
+  // With TLS, the port is its TLS port and the bus (port + 10000) is TLS too.
+  const listen = (port: number) =>
+    tls === undefined ? ["--port", String(port)] : [
+      ...["--port", "0", "--tls-port", String(port), "--cluster-port", String(port + 10_000)],
+      ...["--tls-cluster", "yes", "--tls-auth-clients", "no", "--tls-cert-file", tls.cert],
+      ...["--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca],
+    ];
   const taken = new Set<number>();
   const ports = [freePair(taken), freePair(taken), freePair(taken)];
   const dirs = ports.map(() => Deno.makeTempDirSync({ prefix: "marquee-cluster-" }));
@@ -86,7 +107,8 @@ export async function startRedisCluster(
   const launch = async (i: number) => {
     children[i] = new Deno.Command("redis-server", {
       args: [
-        ...["--port", String(ports[i]), "--bind", "127.0.0.1", "--cluster-enabled", "yes"],
+        ...listen(ports[i]!),
+        ...["--bind", "127.0.0.1", "--cluster-enabled", "yes"],
         ...["--cluster-config-file", "nodes.conf", "--appendonly", appendOnly, "--save", ""],
         ...["--dir", dirs[i]!],
         ...auth,
@@ -123,7 +145,7 @@ export async function startRedisCluster(
   };
   return {
     ports,
-    url: (i) => `redis://127.0.0.1:${ports[i]}`,
+    url: (i) => `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${ports[i]}`,
     cli: (i, ...args) => cli(ports[i]!, args),
     command: async (...args) => {
       const reply = await redisCommand(ports[0]!, args);
