@@ -132,6 +132,14 @@ async function cluster(
   return servers;
 }
 
+/** One linked server of one worker, with metrics: what one Redis-linked
+ * server logs, counts and reserves. */
+async function meteredServer(redis: Pick<Backend, "url">): Promise<TestServer> {
+  const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
+  await linkedUp(server);
+  return server;
+}
+
 /** Reads `expected.length` lines: exactly those, in any order. */
 async function readExactly(client: TestClient, expected: string[], timeoutMs?: number) {
   const left = new Set(expected);
@@ -458,9 +466,7 @@ both(
   "malformed events from Redis are dropped, counted and logged once per kind, unseen by users",
   async (start) => {
     const redis = await start();
-    // One worker: what one Redis-linked server logs, counts and reserves.
-    const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
-    await linkedUp(server);
+    const server = await meteredServer(redis);
     const { client } = await TestClient.join(server.port);
     const publish = (event: unknown) =>
       redis.publish("marquee:events", typeof event === "string" ? event : JSON.stringify(event));
@@ -498,9 +504,7 @@ both(
   "with Redis away and the reserve of numbers used up, newcomers are told the server is busy",
   async (start) => {
     const redis = await start();
-    // One worker: what one Redis-linked server logs, counts and reserves.
-    const server = startServer({}, { redis: redis.url, metrics: true, workers: 1 });
-    await linkedUp(server);
+    const server = await meteredServer(redis);
     const { client: first } = await TestClient.join(server.port); // reserves a block of 64
     await redis.down();
     await first.readUntil((l) => l === "* link to other servers lost", LINK_CHANGE_MS);
