@@ -252,9 +252,8 @@ function totalLines(clients: LoadClient[]): number {
   return sum;
 }
 
-/** Sends for `ms`: paced at `rate` per sender, or saturating a window. */
-/** Drives the senders for `ms`; returns the lines said, and by each
- * sender (`bySender`, filled in as they go). */
+/** Sends for `ms`, paced at `rate` per sender or saturating a window;
+ * returns the lines said, and counts them by sender in `bySender`. */
 async function drive(
   clients: LoadClient[],
   scenario: Scenario,
